@@ -1,20 +1,310 @@
-"""The ``nodegrad`` command."""
+"""The ``nodegrad`` command: the editor by default, ``validate``, ``train`` and ``export`` headless.
+
+Usage::
+
+    nodegrad [FILE]                          open the editor (on the bundled example by default)
+    nodegrad validate FILE                   list the graph's problems
+    nodegrad train FILE [--epochs N] [--device cpu|gpu] [--save-weights PATH]
+    nodegrad export FILE --to python|torch [-o OUT]
+
+Every failure ends in one clear message on stderr and a non-zero exit status, never a traceback
+(set ``NODEGRAD_DEBUG=1`` to see one).
+"""
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from app import __version__
 
+if TYPE_CHECKING:
+    from app.graph.document import GraphDocument
+    from app.graph.metrics import EpochMetrics, StepMetrics
+    from app.graph.validate import Diagnostic
+
+COMMANDS = ("validate", "train", "export")
+DEFAULT_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "digits_mlp.nodegrad"
+
+
+class CliError(Exception):
+    """A problem the user can fix; its message is printed as it is."""
+
+
+def _command_parser() -> argparse.ArgumentParser:
+    """The parser of the headless subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="nodegrad", description="Visual neural-network editor and trainer."
+    )
+    parser.add_argument("--version", "-V", action="version", version=f"nodegrad {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    validate = sub.add_parser("validate", help="check a graph and list its problems")
+    validate.add_argument("file", type=Path, help="a .nodegrad file")
+    train = sub.add_parser("train", help="train a graph with its saved settings")
+    train.add_argument("file", type=Path, help="a .nodegrad file")
+    train.add_argument("--epochs", type=_positive_int, help="override the number of epochs")
+    train.add_argument("--device", choices=("cpu", "gpu"), help="override the device")
+    train.add_argument("--save-weights", type=Path, metavar="PATH", help="write weights (.npz)")
+    export = sub.add_parser("export", help="write the graph as a runnable script")
+    export.add_argument("file", type=Path, help="a .nodegrad file")
+    export.add_argument("--to", required=True, choices=("python", "torch"), dest="target")
+    export.add_argument("-o", "--output", type=Path, metavar="OUT", help="default: stdout")
+    return parser
+
+
+def _editor_parser() -> argparse.ArgumentParser:
+    """The parser of ``nodegrad [FILE]``."""
+    parser = argparse.ArgumentParser(
+        prog="nodegrad",
+        description="Visual neural-network editor. Commands: "
+        + ", ".join(COMMANDS)
+        + " (see 'nodegrad COMMAND --help').",
+    )
+    parser.add_argument("--version", "-V", action="version", version=f"nodegrad {__version__}")
+    parser.add_argument("file", nargs="?", type=Path, help="a .nodegrad file to open")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the process exit status."""
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] in ("--version", "-V"):
-        print(f"nodegrad {__version__}")
-        return 0
-    print(f"nodegrad {__version__}")
+    """Run the command line and return the process exit status."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        if args and args[0] in COMMANDS:
+            options = _command_parser().parse_args(args)
+            _require_file(options.file)
+            handler = {"validate": cmd_validate, "train": cmd_train, "export": cmd_export}
+            return handler[options.command](options)
+        options = _editor_parser().parse_args(args)
+        return cmd_editor(options.file)
+    except SystemExit as exit_:  # argparse: --help, --version, usage errors
+        return int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
+    except KeyboardInterrupt:
+        print("nodegrad: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if os.environ.get("NODEGRAD_DEBUG"):
+            raise
+        print(f"nodegrad: error: {describe_error(error)}", file=sys.stderr)
+        return 1
+
+
+def describe_error(error: BaseException) -> str:
+    """One line (or an indented list) telling the user what went wrong."""
+    problems = getattr(error, "problems", None)
+    if problems:
+        return f"{error.args[0] if error.args else 'invalid file'}" + "".join(
+            f"\n  {problem}" for problem in problems if str(problem) not in str(error.args[:1])
+        )
+    if isinstance(error, FileNotFoundError):
+        return f"{error.filename}: no such file"
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror}"
+    if isinstance(error, (CliError, ValueError, LookupError)) or _is_project_error(error):
+        return str(error)
+    return f"internal error ({type(error).__name__}): {error} (NODEGRAD_DEBUG=1 shows details)"
+
+
+def _is_project_error(error: BaseException) -> bool:
+    """True for the typed errors of the graph model and the engine."""
+    module = type(error).__module__ or ""
+    return module.startswith(("app.", "engine"))
+
+
+def _require_file(path: Path) -> None:
+    """Refuse a path that is not an existing file, before importing anything heavy."""
+    if not path.exists():
+        raise CliError(f"{path}: no such file")
+    if not path.is_file():
+        raise CliError(f"{path}: not a file")
+
+
+def _load(path: Path) -> GraphDocument:
+    """Read a document, with a clear error when the file is missing."""
+    from app.graph import io
+
+    _require_file(path)
+    return io.load(path)
+
+
+def cmd_validate(options: argparse.Namespace) -> int:
+    """``nodegrad validate FILE``: print every diagnostic; exit 1 when there are errors."""
+    from app.graph.validate import validate
+
+    document = _load(options.file)
+    result = validate(document)
+    for diagnostic in result.diagnostics:
+        print(format_diagnostic(diagnostic), file=sys.stderr)
+    errors = sum(1 for d in result.diagnostics if d.severity.name == "ERROR")
+    warnings = len(result.diagnostics) - errors
+    summary = f"{len(document.nodes)} nodes, {len(document.edges)} edges"
+    if errors:
+        print(f"{options.file}: {errors} error(s), {warnings} warning(s) ({summary})")
+        return 1
+    print(f"{options.file}: ok, {warnings} warning(s) ({summary})")
     return 0
+
+
+def format_diagnostic(diagnostic: Diagnostic) -> str:
+    """``error: node 'fc1' port x: message``."""
+    where = ""
+    if diagnostic.node_id is not None:
+        where = f"node '{diagnostic.node_id}'"
+        if diagnostic.port is not None:
+            where += f" port {diagnostic.port}"
+        where += ": "
+    return f"{diagnostic.severity.name.lower()}: {where}{diagnostic.message}"
+
+
+def cmd_train(options: argparse.Namespace) -> int:
+    """``nodegrad train FILE``: train with the saved settings and print the final metrics."""
+    from app.graph.metrics import EpochMetrics, StepMetrics, TrainingFinished
+    from app.graph.session import Session
+
+    document = _load(options.file)
+    if options.device is not None:
+        _check_device(options.device)
+        document.set_setting("device", options.device)
+    session = Session(document)
+    epochs = options.epochs or document.training.epochs
+    progress = ProgressBar(sys.stderr, epochs)
+    last_step: StepMetrics | None = None
+    last_epoch: EpochMetrics | None = None
+    finished: TrainingFinished | None = None
+    for event in session.train(epochs=epochs):
+        if isinstance(event, StepMetrics):
+            last_step = event
+            progress.step(event)
+        elif isinstance(event, EpochMetrics):
+            last_epoch = event
+            progress.epoch(event)
+        else:
+            finished = event
+    progress.close()
+    if finished is not None and finished.reason == "nan":
+        raise CliError(finished.message or f"training diverged at node '{finished.node_id}'")
+    _print_summary(last_epoch, last_step)
+    if options.save_weights is not None:
+        from app.graph import io
+
+        io.save_weights(session.weights(), options.save_weights)
+        print(f"weights saved to {options.save_weights}")
+    return 0
+
+
+def _check_device(device: str) -> None:
+    """Refuse ``--device gpu`` with the engine's reason when no GPU is usable."""
+    if device != "gpu":
+        return
+    from engine import backend
+
+    reason = backend.gpu_unavailable_reason()
+    if reason:
+        raise CliError(f"--device gpu: {reason}")
+
+
+def _print_summary(epoch: EpochMetrics | None, step: StepMetrics | None) -> None:
+    """The closing lines of ``nodegrad train``."""
+    if epoch is None:
+        loss = "n/a" if step is None else f"{step.loss:.4f}"
+        print(f"training loss: {loss}")
+        return
+    print(f"training loss: {epoch.train_loss:.4f}")
+    print(f"validation loss: {'n/a' if epoch.val_loss is None else f'{epoch.val_loss:.4f}'}")
+    accuracy = "n/a" if epoch.val_accuracy is None else f"{100 * epoch.val_accuracy:.2f}%"
+    print(f"validation accuracy: {accuracy}")
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal; one line per epoch elsewhere (logs, pipes)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO, epochs: int) -> None:
+        self.stream = stream
+        self.epochs = epochs
+        self.interactive = bool(getattr(stream, "isatty", lambda: False)())
+        self._last_draw = 0.0
+
+    def step(self, metrics: StepMetrics) -> None:
+        """Redraw the bar (at most 10 times a second)."""
+        now = time.monotonic()
+        if not self.interactive or now - self._last_draw < 0.1:
+            return
+        self._last_draw = now
+        done = (metrics.epoch + (metrics.step + 1) / max(metrics.steps_per_epoch, 1)) / self.epochs
+        filled = int(self.WIDTH * min(done, 1.0))
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        self.stream.write(
+            f"\repoch {metrics.epoch + 1}/{self.epochs} [{bar}] loss {metrics.loss:.4f}"
+            f" ({metrics.samples_per_s:,.0f} samples/s)  "
+        )
+        self.stream.flush()
+
+    def epoch(self, metrics: EpochMetrics) -> None:
+        """Print the epoch's summary line."""
+        parts = [f"epoch {metrics.epoch + 1}/{self.epochs}", f"loss {metrics.train_loss:.4f}"]
+        if metrics.val_loss is not None:
+            parts.append(f"val_loss {metrics.val_loss:.4f}")
+        if metrics.val_accuracy is not None:
+            parts.append(f"val_acc {100 * metrics.val_accuracy:.2f}%")
+        parts.append(f"{metrics.elapsed:.1f}s")
+        prefix = "\r" + " " * (self.WIDTH + 60) + "\r" if self.interactive else ""
+        self.stream.write(prefix + "  ".join(parts) + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Leave the terminal on a clean line."""
+        self.stream.flush()
+
+
+def cmd_export(options: argparse.Namespace) -> int:
+    """``nodegrad export FILE --to python|torch [-o OUT]``."""
+    from app.graph.export import export_python, export_torch
+
+    document = _load(options.file)
+    code = (export_python if options.target == "python" else export_torch)(document)
+    if options.output is None:
+        sys.stdout.write(code)
+        return 0
+    options.output.write_text(code, encoding="utf-8")
+    print(f"wrote {options.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_editor(path: Path | None) -> int:
+    """Open the editor on ``path`` (the bundled default example when None)."""
+    if path is not None:
+        _require_file(path)
+    target = path if path is not None else (DEFAULT_EXAMPLE if DEFAULT_EXAMPLE.exists() else None)
+    try:
+        from PySide6.QtWidgets import QApplication
+
+        from app.ui.main_window import MainWindow
+    except ImportError as error:
+        raise CliError(
+            f"the editor is not available ({error}); the headless commands still work: "
+            + ", ".join(COMMANDS)
+        ) from None
+    application = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "nodegrad"])
+    application.setApplicationName("nodegrad")
+    window = MainWindow(path=target)
+    window.show()
+    return int(application.exec())
 
 
 if __name__ == "__main__":
