@@ -1,0 +1,185 @@
+"""The ``Dataset`` record shared by every loader, its error type, and the train/validation split."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+__all__ = ["Dataset", "DatasetError", "split"]
+
+Task = Literal["classification", "regression", "language"]
+
+
+class DatasetError(ValueError):
+    """Bad or missing data; the message names the file, line or column at fault.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong.
+    path : str or None
+        The file concerned, when there is one.
+    line : int or None
+        1-based line number in that file.
+    column : str or None
+        Column name (or index) concerned.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.path, self.line, self.column = path, line, column
+        where = []
+        if path is not None:
+            where.append(str(path))
+        if line is not None:
+            where.append(f"line {line}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+@dataclass
+class Dataset:
+    """Inputs and targets as NumPy arrays, with what a trainer needs to know about them.
+
+    Parameters
+    ----------
+    x : np.ndarray
+        Inputs; the first axis indexes samples.
+    y : np.ndarray
+        Targets; integer class indices for classification and language modelling, floats for
+        regression. ``len(y) == len(x)``.
+    name : str
+        Short name shown to the user.
+    task : {'classification', 'regression', 'language'}
+        What the targets mean.
+    n_classes : int or None
+        Number of classes (vocabulary size for language data).
+    vocab : list of str or None
+        Characters of a language dataset, index = token id.
+
+    Examples
+    --------
+    >>> ds = Dataset(np.zeros((4, 2)), np.array([0, 1, 1, 0]), "toy", "classification", 2)
+    >>> len(ds), ds.input_shape
+    (4, (2,))
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    name: str
+    task: Task
+    n_classes: int | None = None
+    vocab: list[str] | None = None
+    _index: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.task not in ("classification", "regression", "language"):
+            raise DatasetError(f"dataset {self.name!r}: unknown task {self.task!r}")
+        if len(self.x) == 0:
+            raise DatasetError(f"dataset {self.name!r} is empty")
+        if len(self.x) != len(self.y):
+            raise DatasetError(
+                f"dataset {self.name!r}: {len(self.x)} inputs but {len(self.y)} targets"
+            )
+        if self.vocab is not None:
+            self._index = {ch: i for i, ch in enumerate(self.vocab)}
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one sample's input (without the batch axis)."""
+        return tuple(self.x.shape[1:])
+
+    @property
+    def target_shape(self) -> tuple[int, ...]:
+        """Shape of one sample's target (without the batch axis)."""
+        return tuple(self.y.shape[1:])
+
+    def subset(self, indices: np.ndarray, name: str | None = None) -> Dataset:
+        """Return a dataset of the samples at ``indices`` (same metadata)."""
+        return dataclasses.replace(
+            self, x=self.x[indices], y=self.y[indices], name=name or self.name
+        )
+
+    def encode(self, text: str) -> np.ndarray:
+        """Map characters to token ids (language datasets only).
+
+        Raises
+        ------
+        DatasetError
+            If the dataset has no vocabulary or ``text`` holds an unknown character.
+        """
+        self._need_vocab()
+        try:
+            return np.array([self._index[ch] for ch in text], dtype=np.int64)
+        except KeyError as err:
+            raise DatasetError(
+                f"dataset {self.name!r}: character {err.args[0]!r} is not in the vocabulary"
+            ) from None
+
+    def decode(self, ids: np.ndarray | list[int]) -> str:
+        """Map token ids back to a string (language datasets only)."""
+        vocab = self._need_vocab()
+        return "".join(vocab[int(i)] for i in np.asarray(ids).ravel())
+
+    def _need_vocab(self) -> list[str]:
+        if self.vocab is None:
+            raise DatasetError(f"dataset {self.name!r} has no vocabulary (not a text dataset)")
+        return self.vocab
+
+
+def split(dataset: Dataset, val_fraction: float = 0.2, seed: int = 0) -> tuple[Dataset, Dataset]:
+    """Shuffle the samples with ``seed`` and cut them into a training and a validation set.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The data to split.
+    val_fraction : float
+        Share of samples for validation, strictly between 0 and 1.
+    seed : int
+        Seed of the permutation; the same seed gives the same split.
+
+    Returns
+    -------
+    (Dataset, Dataset)
+        ``(train, val)``; each keeps the metadata of ``dataset``.
+
+    Raises
+    ------
+    DatasetError
+        If ``val_fraction`` is out of range or either part would be empty.
+
+    Examples
+    --------
+    >>> ds = Dataset(np.arange(10.0)[:, None], np.arange(10), "toy", "regression")
+    >>> train, val = split(ds, 0.3, seed=1)
+    >>> len(train), len(val)
+    (7, 3)
+    """
+    if not 0.0 < val_fraction < 1.0:
+        raise DatasetError(f"val_fraction must be between 0 and 1, got {val_fraction}")
+    n = len(dataset)
+    n_val = round(n * val_fraction)
+    if n_val == 0 or n_val == n:
+        raise DatasetError(
+            f"dataset {dataset.name!r}: {n} samples cannot be split with val_fraction "
+            f"{val_fraction} (one part would be empty)"
+        )
+    order = np.random.default_rng(seed).permutation(n)
+    return (
+        dataset.subset(order[n_val:], f"{dataset.name} (train)"),
+        dataset.subset(order[:n_val], f"{dataset.name} (val)"),
+    )

@@ -1,0 +1,86 @@
+"""Character-level text data for language modelling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine.data.dataset import Dataset, DatasetError
+
+__all__ = ["DEFAULT_CORPUS", "text"]
+
+#: The corpus used when ``text()`` gets no argument: prose written for this project.
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "resources" / "corpus" / "lighthouse.txt"
+
+
+def _read(path: Path) -> str:
+    if not path.is_file():
+        raise DatasetError("file not found", path=str(path))
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise DatasetError(f"not UTF-8 text (byte {err.start})", path=str(path)) from None
+
+
+def _load(source: str | Path | None) -> tuple[str, str]:
+    """Return (text, name) for a path, a literal string or the default corpus."""
+    if source is None:
+        return _read(DEFAULT_CORPUS), DEFAULT_CORPUS.stem
+    if isinstance(source, Path):
+        return _read(source), source.stem
+    looks_like_path = "\n" not in source and len(source) < 4096 and (
+        source.endswith(".txt") or Path(source).is_file()
+    )
+    if looks_like_path:
+        return _read(Path(source)), Path(source).stem
+    return source, "text"
+
+
+def text(path_or_str: str | Path | None = None, seq_len: int = 25) -> Dataset:
+    """A character-level language-modelling dataset.
+
+    The text is cut into non-overlapping windows of ``seq_len`` characters; the target of each
+    position is the next character.
+
+    Parameters
+    ----------
+    path_or_str : str, Path or None
+        A ``.txt`` file (a ``Path``, or a string naming an existing file or ending in
+        ``.txt``), the text itself, or None for the bundled corpus (``DEFAULT_CORPUS``).
+    seq_len : int
+        Characters per sample.
+
+    Returns
+    -------
+    Dataset
+        ``x`` and ``y`` int64 of shape (N, seq_len), ``y[:, t] == x[:, t + 1]`` within a
+        window; ``vocab`` the sorted characters; ``task='language'``; ``n_classes = len(vocab)``.
+        ``encode``/``decode`` map between strings and ids.
+
+    Raises
+    ------
+    DatasetError
+        Missing or non-UTF-8 file, or a text shorter than ``seq_len + 1`` characters.
+
+    Examples
+    --------
+    >>> ds = text("abcabcabcabc", seq_len=3)
+    >>> ds.vocab, ds.x.shape, ds.decode(ds.x[0]), ds.decode(ds.y[0])
+    (['a', 'b', 'c'], (3, 3), 'abc', 'bca')
+    """
+    if int(seq_len) < 1:
+        raise DatasetError(f"seq_len must be at least 1, got {seq_len}")
+    body, name = _load(path_or_str)
+    if len(body) < seq_len + 1:
+        raise DatasetError(
+            f"text {name!r} has {len(body)} characters; at least seq_len + 1 = "
+            f"{seq_len + 1} are needed"
+        )
+    vocab = sorted(set(body))
+    index = {ch: i for i, ch in enumerate(vocab)}
+    ids = np.fromiter((index[ch] for ch in body), dtype=np.int64, count=len(body))
+    n = (len(ids) - 1) // seq_len
+    x = ids[: n * seq_len].reshape(n, seq_len)
+    y = ids[1 : n * seq_len + 1].reshape(n, seq_len)
+    return Dataset(x, y, name, "language", len(vocab), vocab)
