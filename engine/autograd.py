@@ -1,0 +1,372 @@
+"""Automatic differentiation: the :class:`Function` base of every primitive and the backward pass.
+
+The backward pass sorts the graph topologically with an iterative depth-first search, then visits
+each op once, consumers before producers, so a tensor used on several paths receives the sum of
+its gradients before it passes them on, and a graph of 200,000 ops needs no recursion.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from engine.backend import check_same_device, get_array_module, get_default_dtype
+from engine.errors import EngineError, ShapeError
+
+__all__ = [
+    "BackwardStep",
+    "Function",
+    "backward_steps",
+    "is_grad_enabled",
+    "no_grad",
+    "tagging",
+    "unbroadcast",
+]
+
+
+class _State(threading.local):
+    """Per-thread switches: whether ops record a graph, and the tag given to new tensors."""
+
+    grad_enabled = True
+    tag: Any = None
+
+
+_state = _State()
+
+
+class _Freed:
+    """Marks an op whose saved values a backward pass released."""
+
+    def __repr__(self) -> str:
+        return "<freed>"
+
+
+FREED = _Freed()
+
+
+def is_grad_enabled() -> bool:
+    """Return whether ops record a graph in this thread (False inside :func:`no_grad`)."""
+    return _state.grad_enabled
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Context manager in which ops build no graph: every result has ``autograd=False``.
+
+    Examples
+    --------
+    >>> from engine import Tensor
+    >>> w = Tensor([1.0, 2.0], autograd=True)
+    >>> with no_grad():
+    ...     y = w * 2
+    >>> y.autograd, y.creators
+    (False, None)
+    """
+    previous = _state.grad_enabled
+    _state.grad_enabled = False
+    try:
+        yield
+    finally:
+        _state.grad_enabled = previous
+
+
+@contextmanager
+def tagging(tag: Any) -> Iterator[None]:
+    """Context manager giving every tensor created inside it ``.tag = tag``.
+
+    The editor uses it to map each op of a compiled graph back to the node that made it.
+
+    Examples
+    --------
+    >>> from engine import Tensor
+    >>> with tagging("dense1"):
+    ...     y = Tensor([1.0], autograd=True) + 1
+    >>> y.tag
+    'dense1'
+    """
+    previous = _state.tag
+    _state.tag = tag
+    try:
+        yield
+    finally:
+        _state.tag = previous
+
+
+def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
+
+    Examples
+    --------
+    >>> unbroadcast(np.ones((2, 3)), (3,))
+    array([2., 2., 2.])
+    >>> unbroadcast(np.ones((2, 3)), (2, 1)).shape
+    (2, 1)
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad
+
+
+def _constant(x: Any, like: Any, xp: Any) -> Any:
+    """Turn a scalar or array operand into an array on ``like``'s device, keeping float32."""
+    arr = xp.asarray(x)
+    kind = arr.dtype.kind
+    if kind == "f" or (kind in "iub" and isinstance(x, float)):
+        dt = like.dtype if like.dtype.kind == "f" else get_default_dtype()
+        if arr.dtype != dt:
+            arr = arr.astype(dt)
+    return arr
+
+
+def _promote(arrays: list[Any]) -> list[Any]:
+    """Cast integer operands to the float dtype of the others (never silently to float64)."""
+    floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
+    if not floats:
+        return arrays
+    target = np.result_type(*floats)
+    return [a if a.dtype == target else a.astype(target) for a in arrays]
+
+
+class Function:
+    """Base class of a differentiable primitive.
+
+    A subclass sets ``op_name`` (the result's ``creation_op``), implements
+    ``forward(*arrays) -> array`` and ``backward(grad) -> tuple`` with one array (or None) per
+    input, keeps what backward needs as attributes of ``self``, and is called through
+    :meth:`apply`. ``backward`` must not modify ``grad`` in place. ``self.needs`` tells which
+    inputs want a gradient, so backward may skip the others.
+
+    Examples
+    --------
+    >>> from engine import Tensor
+    >>> class Square(Function):
+    ...     op_name = "square"
+    ...     def forward(self, x):
+    ...         self.x = x
+    ...         return x * x
+    ...     def backward(self, grad):
+    ...         return (2 * self.x * grad,)
+    >>> x = Tensor([3.0], autograd=True)
+    >>> y = Square.apply(x)
+    >>> y.backward(); x.grad
+    array([6.], dtype=float32)
+    """
+
+    op_name = "function"
+    promote = True
+    parents: tuple[Tensor | None, ...]
+    needs: tuple[bool, ...]
+
+    def __init__(self, **params: Any) -> None:
+        for name, value in params.items():
+            setattr(self, name, value)
+
+    def forward(self, *arrays: Any) -> Any:
+        """Compute the output array from the input arrays."""
+        raise NotImplementedError
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        """Return the gradient for each input (an array shaped like it, or None)."""
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
+        """Run the op on tensors (and scalars or arrays); record it when any input needs grad."""
+        fn = cls(**params)
+        arrays = []
+        requires = False
+        like = None
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                requires = requires or x.autograd
+                like = x.data if like is None else like
+            else:
+                arrays.append(None)
+        if like is None:
+            raise TypeError(f"{cls.op_name}: needs at least one Tensor operand")
+        if len(arrays) > 1:
+            arrays = fn._prepare(inputs, arrays, like)
+        try:
+            out = fn.forward(*arrays)
+        except ShapeError:
+            raise
+        except ValueError as exc:
+            shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
+            raise ShapeError(f"{fn.op_name}: shapes {shapes} do not fit ({exc})") from exc
+        if type(out) is not np.ndarray:
+            out = np.asarray(out) if isinstance(out, np.generic) else out
+        if requires and _state.grad_enabled:
+            parents = tuple(x if isinstance(x, Tensor) else None for x in inputs)
+            fn.parents = parents
+            fn.needs = tuple(p is not None and p.autograd for p in parents)
+            creators = [p for p in parents if p is not None]
+            return _new(out, True, creators, fn.op_name, fn)
+        return _new(out, False, None, None, None)
+
+    def _prepare(self, inputs: tuple[Any, ...], arrays: list[Any], like: Any) -> list[Any]:
+        """Convert constant operands, check devices agree and promote mixed int/float dtypes."""
+        xp = get_array_module(like)
+        arrays = [
+            _constant(x, like, xp) if a is None else a for x, a in zip(inputs, arrays, strict=True)
+        ]
+        if any(type(a) is not np.ndarray for a in arrays):
+            check_same_device(self.op_name, arrays)
+        if self.promote:
+            dt = arrays[0].dtype
+            if any(a.dtype != dt for a in arrays):
+                arrays = _promote(arrays)
+        return arrays
+
+
+class BackwardStep(NamedTuple):
+    """One op of a backward pass, after its inputs' gradients were updated."""
+
+    tensor: Tensor
+    creation_op: str | None
+    creators: list[Tensor] | None
+
+
+def _topo_order(root: Tensor) -> list[Tensor]:
+    """Return the op results reachable from ``root``, consumers before producers (iterative)."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in node._fn.parents:
+            if parent is None or not parent.autograd or id(parent) in visited:
+                continue
+            if parent._fn is FREED:
+                raise EngineError(
+                    f"backward through a '{parent.creation_op}' op whose graph a previous "
+                    "backward already freed; call backward(retain_graph=True) the first time"
+                )
+            if parent._fn is not None:
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _accumulate(t: Tensor, g: Any) -> None:
+    """Add gradient ``g`` into ``t.grad``: leaves own a private array, summed in place."""
+    if t._fn is None:
+        if t.grad is None:
+            dt = t.data.dtype if t.data.dtype.kind == "f" else g.dtype
+            t.grad = _new(g.astype(dt, copy=True), False, None, None, None)
+        else:
+            t.grad.data += g
+    elif t.grad is None:
+        t.grad = _new(g, False, None, None, None)
+    else:
+        t.grad.data = t.grad.data + g
+
+
+def _root_grad(t: Tensor, grad: Any) -> Any:
+    """Return the gradient array that starts the backward pass (ones when None)."""
+    if grad is None:
+        return _ones_like(t.data)
+    g = grad.data if isinstance(grad, Tensor) else grad
+    if get_array_module(g) is np:
+        g = np.asarray(g, dtype=t.data.dtype if t.data.dtype.kind == "f" else None)
+    if tuple(g.shape) != tuple(t.data.shape):
+        raise ShapeError(f"backward: gradient shape {tuple(g.shape)} != tensor shape {t.shape}")
+    return g.copy()
+
+
+def _ones_like(a: Any) -> Any:
+    """Ones shaped like ``a`` on its device, float for integer data."""
+    xp = get_array_module(a)
+    dt = a.dtype if a.dtype.kind == "f" else get_default_dtype()
+    return xp.ones(a.shape, dtype=dt)
+
+
+def backward_steps(
+    t: Tensor, grad: Any = None, retain_graph: bool = False
+) -> Iterator[BackwardStep]:
+    """Back-propagate from ``t``, yielding one :class:`BackwardStep` per op.
+
+    Ops are visited in reverse topological order; each step is yielded after the gradients of the
+    op's inputs were updated, so a caller can pause between ops. Exhausting the generator is the
+    same as ``t.backward(grad)``.
+
+    Parameters
+    ----------
+    t : Tensor
+        The output to differentiate; it must have ``autograd=True``.
+    grad : Tensor, array or None
+        Gradient of the final objective with respect to ``t``; ones when None.
+    retain_graph : bool
+        Keep the ops' saved values so the graph can be back-propagated again.
+
+    Raises
+    ------
+    EngineError
+        If ``t`` is not part of a graph, or its graph was freed by an earlier backward.
+
+    Examples
+    --------
+    >>> from engine import Tensor
+    >>> x = Tensor([1.0, 2.0], autograd=True)
+    >>> y = (x * x).sum()
+    >>> [step.creation_op for step in backward_steps(y)]
+    ['sum', 'mul']
+    >>> x.grad
+    array([2., 4.], dtype=float32)
+    """
+    if not isinstance(t, Tensor):
+        raise TypeError(f"backward_steps expects a Tensor, got {type(t).__name__}")
+    if not t.autograd:
+        raise EngineError(
+            "backward() on a tensor that is not part of any graph (autograd=False): create the "
+            "inputs with autograd=True and compute outside no_grad()"
+        )
+    if t._fn is FREED:
+        raise EngineError(
+            f"backward through '{t.creation_op}' again: the first backward freed its graph; "
+            "call backward(retain_graph=True) the first time"
+        )
+    g = _root_grad(t, grad)
+    if t._fn is None:
+        _accumulate(t, g)
+        return iter(())
+    order = _topo_order(t)
+    for node in order:
+        node.grad = None
+    t.grad = _new(g, False, None, None, None)
+    return _run(order, retain_graph)
+
+
+def _run(order: list[Tensor], retain_graph: bool) -> Iterator[BackwardStep]:
+    """Visit each op once, consumers first, passing gradients to its inputs."""
+    for node in order:
+        fn = node._fn
+        if node.grad is not None:
+            grads = fn.backward(node.grad.data)
+            for parent, g, need in zip(fn.parents, grads, fn.needs, strict=False):
+                if need and g is not None:
+                    _accumulate(parent, g)
+        if not retain_graph:
+            node._fn = FREED
+        yield BackwardStep(node, node.creation_op, node.creators)
+
+
+# Imported last so that engine.tensor and engine.autograd can be imported in either order.
+from engine.tensor import Tensor, _new  # noqa: E402

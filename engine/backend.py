@@ -1,0 +1,211 @@
+"""Array backends: NumPy on the CPU, CuPy on a GPU, and the default floating dtype.
+
+CuPy is imported lazily, here only, the first time a GPU is asked for. Every op finds its array
+module with :func:`get_array_module`, so the same code runs on both devices.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from engine.errors import DeviceError
+
+__all__ = [
+    "array_module",
+    "available_devices",
+    "device_of",
+    "get_array_module",
+    "get_default_dtype",
+    "gpu_unavailable_reason",
+    "scatter_add",
+    "set_default_dtype",
+    "to_device",
+    "to_numpy",
+]
+
+DEVICES = ("cpu", "gpu")
+_default_dtype: np.dtype = np.dtype(np.float32)
+_cupy: ModuleType | None = None
+_gpu_reason: str | None = None
+_gpu_checked = False
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the dtype that float input (and new parameters) are converted to.
+
+    Parameters
+    ----------
+    dtype : numpy dtype or its name
+        ``np.float32`` (the default), ``np.float64`` (gradient checks) or ``np.float16``.
+
+    Raises
+    ------
+    TypeError
+        If ``dtype`` is not a floating dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> set_default_dtype(np.float64); get_default_dtype()
+    dtype('float64')
+    >>> set_default_dtype("float32"); get_default_dtype()
+    dtype('float32')
+    """
+    global _default_dtype
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"default dtype must be a floating dtype, got {dt}")
+    _default_dtype = dt
+
+
+def get_default_dtype() -> np.dtype:
+    """Return the dtype float input is converted to (float32 unless changed)."""
+    return _default_dtype
+
+
+def _load_cupy() -> ModuleType | None:
+    """Import CuPy and check a GPU works, once; remember why not if it fails."""
+    global _cupy, _gpu_reason, _gpu_checked
+    if _gpu_checked:
+        return _cupy
+    _gpu_checked = True
+    try:
+        import cupy
+    except Exception as exc:  # ImportError, or a broken CUDA install raising anything
+        _gpu_reason = f"CuPy is not installed or failed to import ({exc.__class__.__name__}: {exc})"
+        return None
+    try:
+        n = cupy.cuda.runtime.getDeviceCount()
+        if n < 1:
+            _gpu_reason = "CuPy found no CUDA device"
+            return None
+        cupy.asarray([1.0]).sum().item()  # compiles and runs one kernel
+    except Exception as exc:
+        _gpu_reason = f"CuPy is installed but no GPU is usable ({exc.__class__.__name__}: {exc})"
+        return None
+    _cupy = cupy
+    return cupy
+
+
+def gpu_unavailable_reason() -> str | None:
+    """Return why the GPU cannot be used, or None when it can.
+
+    Examples
+    --------
+    >>> reason = gpu_unavailable_reason()
+    >>> reason is None or isinstance(reason, str)
+    True
+    """
+    _load_cupy()
+    return _gpu_reason
+
+
+def available_devices() -> list[str]:
+    """Return the usable devices: always ``"cpu"``, plus ``"gpu"`` when CuPy runs on a GPU.
+
+    Examples
+    --------
+    >>> available_devices()[0]
+    'cpu'
+    """
+    return ["cpu", "gpu"] if _load_cupy() is not None else ["cpu"]
+
+
+def array_module(device: str) -> ModuleType:
+    """Return the array module for ``device`` (``numpy`` or ``cupy``).
+
+    Raises
+    ------
+    DeviceError
+        For an unknown device name, or ``"gpu"`` when no GPU is usable (the message says why).
+    """
+    if device == "cpu":
+        return np
+    if device == "gpu":
+        cp = _load_cupy()
+        if cp is None:
+            raise DeviceError(f"device 'gpu' is unavailable: {_gpu_reason}")
+        return cp
+    raise DeviceError(f"unknown device {device!r}; expected one of {DEVICES}")
+
+
+def get_array_module(x: Any) -> ModuleType:
+    """Return the array module (``numpy`` or ``cupy``) that ``x`` belongs to.
+
+    Examples
+    --------
+    >>> get_array_module(np.zeros(2)).__name__
+    'numpy'
+    """
+    if type(x) is np.ndarray:
+        return np
+    cp = sys.modules.get("cupy")
+    if cp is not None and isinstance(x, cp.ndarray):
+        return cp
+    return np
+
+
+def device_of(a: Any) -> str:
+    """Return ``"gpu"`` for a CuPy array, else ``"cpu"``.
+
+    Examples
+    --------
+    >>> device_of(np.ones(3))
+    'cpu'
+    """
+    return "cpu" if get_array_module(a) is np else "gpu"
+
+
+def to_numpy(a: Any) -> np.ndarray:
+    """Return ``a`` as a NumPy array (copied from the GPU when it lives there).
+
+    Examples
+    --------
+    >>> to_numpy([1, 2])
+    array([1, 2])
+    """
+    if type(a) is np.ndarray:
+        return a
+    xp = get_array_module(a)
+    if xp is not np:
+        return xp.asnumpy(a)
+    return np.asarray(a)
+
+
+def to_device(a: Any, device: str) -> Any:
+    """Return the array ``a`` on ``device``, itself when it is already there.
+
+    Raises
+    ------
+    DeviceError
+        As :func:`array_module`.
+    """
+    xp = array_module(device)
+    if get_array_module(a) is xp:
+        return a
+    return to_numpy(a) if xp is np else xp.asarray(a)
+
+
+def scatter_add(target: Any, index: Any, values: Any) -> None:
+    """Add ``values`` into ``target[index]`` in place, accumulating repeated indices."""
+    xp = get_array_module(target)
+    if xp is np:
+        np.add.at(target, index, values)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+
+
+def check_same_device(op_name: str, arrays: list[Any]) -> None:
+    """Raise :class:`DeviceError` naming both devices when ``arrays`` mix CPU and GPU."""
+    devices = [device_of(a) for a in arrays]
+    if len(set(devices)) > 1:
+        raise DeviceError(
+            f"{op_name}: operands are on different devices ({' and '.join(devices)}); "
+            "move them to one device with .to('cpu') or .to('gpu')"
+        )

@@ -1,0 +1,43 @@
+"""Matrix products: ``matmul`` (batched, broadcasting, as ``@``) and the book's ``mm``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.autograd import Function, unbroadcast
+from engine.backend import get_array_module
+
+__all__ = ["MM", "MatMul"]
+
+
+class MatMul(Function):
+    """``a @ b`` with NumPy's rules for 1-d operands and batch broadcasting."""
+
+    op_name = "matmul"
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        xp = get_array_module(grad)
+        a, b = self.a, self.b
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g = grad
+        if b.ndim == 1:
+            g = xp.expand_dims(g, -1)
+        if a.ndim == 1:
+            g = xp.expand_dims(g, -2)
+        ga = gb = None
+        if self.needs[0]:
+            ga = unbroadcast(g @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        if self.needs[1]:
+            gb = unbroadcast(xp.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
+        return ga, gb
+
+
+class MM(MatMul):
+    """The book's ``mm``: the matrix product of two 2-d tensors."""
+
+    op_name = "mm"

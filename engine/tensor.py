@@ -1,0 +1,358 @@
+"""The :class:`Tensor`: an array with the book's autograd API on top of NumPy or CuPy.
+
+Each op is a :class:`engine.autograd.Function` in ``engine/ops/``; the methods here only call
+them. Results of ops are built through ``_new``, a fast path that skips the constructor's
+conversions.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from engine.backend import device_of, get_array_module, get_default_dtype, to_device, to_numpy
+
+__all__ = ["Tensor"]
+
+_ids = itertools.count(1)
+
+
+def _as_data(data: Any, dtype: Any, device: str | None) -> Any:
+    """Copy ``data`` into an array: float input becomes the default dtype, ints stay ints."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if get_array_module(data) is np:
+        arr = np.array(data)
+        if arr.dtype == object:
+            raise TypeError(f"Tensor data must be numeric, got an object array from {data!r:.60}")
+    else:
+        arr = data.copy()
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    elif arr.dtype.kind == "f" and arr.dtype != get_default_dtype():
+        arr = arr.astype(get_default_dtype())
+    if device is not None:
+        arr = to_device(arr, device)
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array that records the ops applied to it, for automatic differentiation.
+
+    Parameters
+    ----------
+    data : array_like, Tensor, or CuPy array
+        Copied. Float input becomes the default dtype (float32, see
+        :func:`engine.set_default_dtype`); integer input stays integer.
+    autograd : bool
+        Whether gradients are computed for this tensor and the ops that use it.
+    creators, creation_op : list of Tensor, str, optional
+        Set by ops on their results (the book's names); leave them None.
+    id : int, optional
+        An identifier; a counter gives a fresh one when None.
+    device : {"cpu", "gpu"}, optional
+        Where the data lives; where ``data`` already is when None.
+    dtype : numpy dtype, optional
+        Convert the data to this dtype.
+
+    Attributes
+    ----------
+    grad : Tensor or None
+        The gradient accumulated by backward passes (a plain tensor, autograd False).
+    tag : hashable or None
+        Set by :func:`engine.tagging` on tensors created inside it.
+
+    Examples
+    --------
+    >>> from engine import Tensor
+    >>> x = Tensor([1, 2, 3, 4, 5], autograd=True)
+    >>> y = Tensor([2, 2, 2, 2, 2], autograd=True)
+    >>> z = x + y
+    >>> z
+    array([3, 4, 5, 6, 7])
+    >>> z.creation_op, z.creators
+    ('add', [array([1, 2, 3, 4, 5]), array([2, 2, 2, 2, 2])])
+    >>> z.backward(); print(x.grad)
+    [1. 1. 1. 1. 1.]
+    """
+
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_fn",
+        "autograd",
+        "creation_op",
+        "creators",
+        "data",
+        "grad",
+        "id",
+        "tag",
+    )
+    __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray + Tensor -> Tensor
+
+    def __init__(
+        self,
+        data: Any,
+        autograd: bool = False,
+        creators: list[Tensor] | None = None,
+        creation_op: str | None = None,
+        id: int | None = None,
+        *,
+        device: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        self.data = _as_data(data, dtype, device)
+        self.autograd = bool(autograd)
+        self.grad: Tensor | None = None
+        self.creators = creators
+        self.creation_op = creation_op
+        self.id = next(_ids) if id is None else id
+        self.tag = _ag._state.tag
+        self._fn: Any = None
+
+    # -- attributes ----------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of the data."""
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return int(self.data.ndim)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The data's dtype."""
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        """The number of elements."""
+        return int(self.data.size)
+
+    @property
+    def device(self) -> str:
+        """``"cpu"`` or ``"gpu"``."""
+        return device_of(self.data)
+
+    def __repr__(self) -> str:
+        return repr(self.data)
+
+    def __str__(self) -> str:
+        return str(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def numpy(self) -> np.ndarray:
+        """Return a NumPy copy of the data (copied from the GPU when it lives there)."""
+        arr = to_numpy(self.data)
+        return arr.copy() if arr is self.data else arr
+
+    def item(self) -> Any:
+        """Return the single element as a Python number."""
+        return self.data.item()
+
+    def detach(self) -> Tensor:
+        """Return a tensor sharing this data, outside any graph."""
+        return _new(self.data, False, None, None, None)
+
+    def to(self, device: str) -> Tensor:
+        """Return this tensor on ``device`` (itself when already there) as a new leaf.
+
+        Raises
+        ------
+        DeviceError
+            If ``device`` is unknown or unusable; the message says why.
+        """
+        data = to_device(self.data, device)
+        if data is self.data:
+            return self
+        return _new(data, self.autograd, None, None, None)
+
+    def zero_grad(self) -> None:
+        """Set the accumulated gradient to zeros, in place."""
+        if self.grad is not None:
+            self.grad.data *= 0
+
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate the gradient of this tensor into ``.grad`` of every autograd tensor before it.
+
+        Parameters
+        ----------
+        grad : Tensor or array, optional
+            The gradient with respect to this tensor; ones when None (as in the book).
+        retain_graph : bool
+            Keep saved values so the graph can be back-propagated again.
+
+        Raises
+        ------
+        EngineError
+            If this tensor is not part of a graph, or its graph was already freed.
+        """
+        for _ in _ag.backward_steps(self, grad, retain_graph):
+            pass
+
+    # -- arithmetic ----------------------------------------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.elementwise.Add.apply(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.elementwise.Add.apply(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.elementwise.Sub.apply(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.elementwise.Sub.apply(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.elementwise.Mul.apply(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.elementwise.Mul.apply(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.elementwise.Div.apply(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.elementwise.Div.apply(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.elementwise.Neg.apply(self)
+
+    def __pow__(self, exponent: float) -> Tensor:
+        return _ops.elementwise.pow_(self, exponent)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.linalg.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.linalg.MatMul.apply(other, self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.indexing.getitem(self, index)
+
+    # -- named ops (see engine/ops/ for their docs) --------------------------------------------
+    def neg(self) -> Tensor:
+        """Return ``-self`` (the book's ``neg``)."""
+        return _ops.elementwise.Neg.apply(self)
+
+    def mm(self, other: Any) -> Tensor:
+        """Matrix product ``self.data.dot(other)`` (the book's ``mm``)."""
+        return _ops.linalg.MM.apply(self, other)
+
+    def matmul(self, other: Any) -> Tensor:
+        """Batched matrix product with broadcasting, as ``@``."""
+        return _ops.linalg.MatMul.apply(self, other)
+
+    def transpose(self, *axes: int) -> Tensor:
+        """Permute the axes; with no argument reverse them (the book's ``transpose()``)."""
+        return _ops.shape.transpose(self, axes)
+
+    @property
+    def T(self) -> Tensor:
+        """The transpose (axes reversed)."""
+        return _ops.shape.transpose(self, ())
+
+    def sum(self, dim: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``dim`` (all axes when None); the book's ``sum(dim)``."""
+        return _ops.reduce.Sum.apply(self, dim=dim, keepdims=keepdims)
+
+    def mean(self, dim: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Mean over ``dim`` (all axes when None)."""
+        return _ops.reduce.Mean.apply(self, dim=dim, keepdims=keepdims)
+
+    def max(self, dim: int | None = None, keepdims: bool = False) -> Tensor:
+        """Maximum over ``dim``; the gradient is shared equally between tied maxima."""
+        return _ops.reduce.Max.apply(self, dim=dim, keepdims=keepdims)
+
+    def expand(self, dim: int, copies: int) -> Tensor:
+        """Insert a new axis at ``dim`` holding ``copies`` copies of the data (the book's)."""
+        return _ops.shape.Expand.apply(self, dim=dim, copies=copies)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """Return the data in a new shape (ints or one tuple; -1 infers a size)."""
+        return _ops.shape.reshape(self, shape)
+
+    def flatten(self, start_dim: int = 1) -> Tensor:
+        """Merge the axes from ``start_dim`` on into one."""
+        return _ops.shape.flatten(self, start_dim)
+
+    def exp(self) -> Tensor:
+        """Elementwise ``e**x``."""
+        return _ops.elementwise.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        """Elementwise natural logarithm."""
+        return _ops.elementwise.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        """Elementwise square root."""
+        return _ops.elementwise.Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        """Elementwise absolute value (gradient 0 at 0)."""
+        return _ops.elementwise.Abs.apply(self)
+
+    def clip(self, lo: float | None, hi: float | None) -> Tensor:
+        """Clamp into ``[lo, hi]``; the gradient passes only inside the interval."""
+        return _ops.elementwise.Clip.apply(self, lo=lo, hi=hi)
+
+    def sigmoid(self) -> Tensor:
+        """Elementwise logistic function."""
+        return _ops.activation.Sigmoid.apply(self)
+
+    def tanh(self) -> Tensor:
+        """Elementwise hyperbolic tangent."""
+        return _ops.activation.Tanh.apply(self)
+
+    def relu(self) -> Tensor:
+        """Elementwise ``max(x, 0)``."""
+        return _ops.activation.Relu.apply(self)
+
+    def leaky_relu(self, slope: float = 0.01) -> Tensor:
+        """Elementwise ``x if x > 0 else slope * x``."""
+        return _ops.activation.LeakyRelu.apply(self, slope=slope)
+
+    def softmax(self, dim: int = -1) -> Tensor:
+        """Softmax over ``dim`` (max-subtracted, so large logits do not overflow)."""
+        return _ops.activation.softmax(self, dim)
+
+    def log_softmax(self, dim: int = -1) -> Tensor:
+        """Logarithm of the softmax over ``dim``, computed stably."""
+        return _ops.activation.log_softmax(self, dim)
+
+    def dropout(self, p: float, training: bool = True) -> Tensor:
+        """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)``."""
+        return _ops.activation.dropout(self, p, training)
+
+    def index_select(self, indices: Any) -> Tensor:
+        """Rows ``self[indices]`` along axis 0 (the book's; used by ``Embedding``)."""
+        return _ops.indexing.IndexSelect.apply(self, indices=indices)
+
+    def cross_entropy(self, target_indices: Any) -> Tensor:
+        """Mean cross-entropy of logits ``(..., C)`` against integer targets ``(...)``."""
+        return _ops.loss_ops.CrossEntropy.apply(self, targets=target_indices)
+
+
+def _new(data: Any, autograd: bool, creators: Any, creation_op: Any, fn: Any) -> Tensor:
+    """Build a tensor without the constructor's conversions (the fast path for op results)."""
+    t = object.__new__(Tensor)
+    t.data = data
+    t.autograd = autograd
+    t.grad = None
+    t.creators = creators
+    t.creation_op = creation_op
+    t.id = next(_ids)
+    t.tag = _ag._state.tag
+    t._fn = fn
+    return t
+
+
+# Imported last: both modules need Tensor defined above.
+from engine import autograd as _ag  # noqa: E402
+from engine import ops as _ops  # noqa: E402
