@@ -1,3 +1,207 @@
-"""Placeholder until this part of the engine lands."""
+"""Optimizers: the book's ``SGD`` (with PyTorch-style momentum) and ``Adam``.
 
-__all__: list[str] = []
+Both update the parameter arrays in place, so a layer's tensors stay the same objects, and keep
+their state per parameter *position* in the list they were given, so the state can be saved with
+``np.savez`` and restored into a freshly built model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from engine import backend
+from engine.tensor import Tensor
+
+__all__ = ["SGD", "Adam", "Optimizer"]
+
+
+class Optimizer:
+    """Base of the optimizers: the parameter list, ``zero()`` and the state-dict plumbing.
+
+    Parameters
+    ----------
+    parameters : iterable of Tensor
+        The tensors to train, e.g. ``model.get_parameters()``.
+    alpha : float
+        Learning rate; the attribute may be changed between steps.
+    """
+
+    #: Names of the per-parameter state arrays (e.g. ``("v",)``).
+    slots: tuple[str, ...] = ()
+
+    def __init__(self, parameters: Iterable[Tensor], alpha: float) -> None:
+        self.parameters = list(parameters)
+        for k, p in enumerate(self.parameters):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: parameter {k} is a "
+                                f"{type(p).__name__}, not a Tensor")
+        self.alpha = float(alpha)
+        self.state: dict[int, dict[str, Any]] = {}
+        self.t = 0
+
+    def zero(self) -> None:
+        """Set every gradient to zero in place (the book's ``p.grad.data *= 0``)."""
+        for p in self.parameters:
+            if p.grad is not None:
+                p.grad.data.fill(0)
+
+    def step(self, zero: bool = True) -> None:
+        """Update every parameter that has a gradient, then zero the gradients if ``zero``."""
+        self.t += 1
+        for k, p in enumerate(self.parameters):
+            if p.grad is not None:
+                self._update(k, p.data, p.grad.data)
+        if zero:
+            self.zero()
+
+    def _update(self, k: int, data: Any, grad: Any) -> None:
+        raise NotImplementedError
+
+    def _slot(self, k: int, name: str, like: Any) -> Any:
+        """Return state array ``name`` of parameter ``k``, created as zeros on first use."""
+        slots = self.state.setdefault(k, {})
+        if name not in slots:
+            slots[name] = backend.get_array_module(like).zeros_like(like)
+        return slots[name]
+
+    def hyperparameters(self) -> dict[str, float]:
+        """Return the scalar settings saved in the state dict."""
+        return {"alpha": self.alpha}
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Return the settings, step count and state arrays as NumPy arrays.
+
+        Keys are ``"alpha"``, ``"t"``... and ``"<slot>.<position>"`` (e.g. ``"v.3"`` for the
+        fourth parameter), all valid ``np.savez`` names.
+        """
+        out = {name: np.asarray(value) for name, value in self.hyperparameters().items()}
+        out["t"] = np.asarray(self.t)
+        for k, slots in self.state.items():
+            for name, arr in slots.items():
+                out[f"{name}.{k}"] = backend.to_numpy(arr).copy()
+        return out
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (onto the parameters' devices).
+
+        Raises
+        ------
+        KeyError
+            A state array for a position or slot this optimizer does not have.
+        ValueError
+            A state array whose shape differs from its parameter's.
+        """
+        self.state = {}
+        for key, value in state.items():
+            if "." not in key:
+                if key == "t":
+                    self.t = int(value)
+                else:
+                    setattr(self, key, float(value))
+                continue
+            name, pos = key.rsplit(".", 1)
+            k = int(pos)
+            if name not in self.slots or not 0 <= k < len(self.parameters):
+                raise KeyError(f"{type(self).__name__}.load_state_dict: unexpected key {key!r}")
+            p = self.parameters[k]
+            arr = np.asarray(value)
+            if arr.shape != tuple(p.shape):
+                raise ValueError(f"{type(self).__name__}.load_state_dict: {key!r} has shape "
+                                 f"{arr.shape}, parameter {k} has {tuple(p.shape)}")
+            arr = backend.to_device(arr.astype(p.dtype), p.device)
+            self.state.setdefault(k, {})[name] = arr
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with momentum (PyTorch's formulation).
+
+    ``v = momentum * v + grad; p -= alpha * v`` (plain ``p -= alpha * grad`` when momentum is 0).
+
+    Parameters
+    ----------
+    parameters : iterable of Tensor
+        The tensors to train.
+    alpha : float
+        Learning rate.
+    momentum : float
+        Momentum factor, 0 for none.
+
+    Examples
+    --------
+    >>> w = Tensor([1.0, 2.0], autograd=True)
+    >>> (w * w).sum().backward()
+    >>> opt = SGD([w], alpha=0.1)
+    >>> opt.step(); w, w.grad
+    (array([0.8, 1.6], dtype=float32), array([0., 0.], dtype=float32))
+    """
+
+    slots = ("v",)
+
+    def __init__(
+        self, parameters: Iterable[Tensor], alpha: float = 0.1, momentum: float = 0.0
+    ) -> None:
+        super().__init__(parameters, alpha)
+        self.momentum = float(momentum)
+
+    def _update(self, k: int, data: Any, grad: Any) -> None:
+        if self.momentum:
+            v = self._slot(k, "v", data)
+            v *= self.momentum
+            v += grad
+            grad = v
+        data -= self.alpha * grad
+
+    def hyperparameters(self) -> dict[str, float]:
+        """Return ``alpha`` and ``momentum``."""
+        return {"alpha": self.alpha, "momentum": self.momentum}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba), with PyTorch's update rule.
+
+    ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g²``,
+    ``p -= alpha * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)``.
+
+    Parameters
+    ----------
+    parameters : iterable of Tensor
+        The tensors to train.
+    alpha : float
+        Learning rate.
+    betas : (float, float)
+        Decay rates of the first and second moment estimates.
+    eps : float
+        Added to the denominator.
+    """
+
+    slots = ("m", "v")
+
+    def __init__(
+        self,
+        parameters: Iterable[Tensor],
+        alpha: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> None:
+        super().__init__(parameters, alpha)
+        self.beta1, self.beta2 = float(betas[0]), float(betas[1])
+        self.eps = float(eps)
+
+    def _update(self, k: int, data: Any, grad: Any) -> None:
+        xp = backend.get_array_module(data)
+        m, v = self._slot(k, "m", data), self._slot(k, "v", data)
+        m *= self.beta1
+        m += (1.0 - self.beta1) * grad
+        v *= self.beta2
+        v += (1.0 - self.beta2) * grad * grad
+        step_size = self.alpha / (1.0 - self.beta1**self.t)
+        denom = xp.sqrt(v / (1.0 - self.beta2**self.t))
+        denom += self.eps
+        data -= step_size * m / denom
+
+    def hyperparameters(self) -> dict[str, float]:
+        """Return ``alpha``, ``beta1``, ``beta2`` and ``eps``."""
+        return {"alpha": self.alpha, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}

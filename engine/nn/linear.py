@@ -1,0 +1,98 @@
+"""Dense and lookup layers: ``Linear`` and ``Embedding`` (the book's initialisations)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from engine.nn.module import Layer, parameter
+from engine.tensor import Tensor
+
+__all__ = ["Embedding", "Linear"]
+
+
+class Linear(Layer):
+    """Affine map ``y = x @ weight + bias``.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Input features.
+    n_outputs : int
+        Output features.
+    bias : bool
+        Add a bias (the book's ``use_bias``).
+
+    Shape
+    -----
+    Input (..., n_inputs), output (..., n_outputs): a leading batch axis, or any number of
+    leading axes (e.g. (B, T, F)).
+
+    Notes
+    -----
+    As the book: ``weight`` has shape (n_inputs, n_outputs) drawn as
+    ``np.random.randn(n_inputs, n_outputs) * sqrt(2 / n_inputs)`` (He) from NumPy's global RNG;
+    ``bias`` has shape (n_outputs,) and starts at zero; parameter order ``[weight, bias]``.
+
+    Examples
+    --------
+    >>> layer = Linear(4, 3)
+    >>> layer(Tensor(np.ones((2, 4)))).shape
+    (2, 3)
+    """
+
+    def __init__(self, n_inputs: int, n_outputs: int, bias: bool = True) -> None:
+        super().__init__()
+        self.n_inputs, self.n_outputs, self.use_bias = int(n_inputs), int(n_outputs), bias
+        w = np.random.randn(self.n_inputs, self.n_outputs) * math.sqrt(2.0 / self.n_inputs)
+        self.weight = parameter(w)
+        if bias:
+            self.bias = parameter(np.zeros(self.n_outputs))
+
+    def forward(self, input: Any) -> Tensor:
+        """Return ``input @ weight (+ bias)``."""
+        out = input.matmul(self.weight) if input.ndim != 2 else input.mm(self.weight)
+        return out + self.bias if self.use_bias else out
+
+    def extra_repr(self) -> str:
+        return f"{self.n_inputs}, {self.n_outputs}, bias={self.use_bias}"
+
+
+class Embedding(Layer):
+    """Lookup table of ``vocab_size`` vectors of length ``dim``.
+
+    Parameters
+    ----------
+    vocab_size : int
+        Number of rows (token ids 0 .. vocab_size - 1).
+    dim : int
+        Vector length.
+
+    Shape
+    -----
+    Input: integer ids of any shape S (a Tensor or array); output S + (dim,).
+
+    Notes
+    -----
+    As the book: ``weight = (np.random.rand(vocab_size, dim) - 0.5) / dim``.
+
+    Examples
+    --------
+    >>> emb = Embedding(10, 4)
+    >>> emb(Tensor(np.array([[1, 2, 3]]))).shape
+    (1, 3, 4)
+    """
+
+    def __init__(self, vocab_size: int, dim: int) -> None:
+        super().__init__()
+        self.vocab_size, self.dim = int(vocab_size), int(dim)
+        self.weight = parameter((np.random.rand(self.vocab_size, self.dim) - 0.5) / self.dim)
+
+    def forward(self, input: Any) -> Tensor:
+        """Return the rows of ``weight`` selected by the ids in ``input``."""
+        return self.weight.index_select(input)
+
+    def extra_repr(self) -> str:
+        return f"{self.vocab_size}, {self.dim}"

@@ -1,0 +1,108 @@
+"""Normalisation layers: ``BatchNorm1d`` and ``LayerNorm`` (composed of differentiable ops)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import backend
+from engine.errors import ShapeError
+from engine.nn.module import Layer, parameter
+from engine.tensor import Tensor
+
+__all__ = ["BatchNorm1d", "LayerNorm"]
+
+
+class BatchNorm1d(Layer):
+    """Normalise each feature over the batch, then scale by ``weight`` and shift by ``bias``.
+
+    Parameters
+    ----------
+    n : int
+        Number of features.
+    eps : float
+        Added to the variance before the square root.
+    momentum : float
+        Weight of the current batch in the running statistics.
+
+    Shape
+    -----
+    (N, n) -> (N, n).
+
+    Notes
+    -----
+    Training mode uses the batch mean and (biased) variance and updates the buffers
+    ``running_mean`` and ``running_var`` (with the unbiased variance, as PyTorch); evaluation
+    mode uses the running statistics.
+
+    Examples
+    --------
+    >>> bn = BatchNorm1d(3)
+    >>> out = bn(Tensor(np.random.randn(8, 3) * 5 + 2))
+    >>> bool(np.allclose(out.numpy().mean(0), 0, atol=1e-5))
+    True
+    """
+
+    def __init__(self, n: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
+        super().__init__()
+        self.n, self.eps, self.momentum = int(n), float(eps), float(momentum)
+        self.weight = parameter(np.ones(self.n))
+        self.bias = parameter(np.zeros(self.n))
+        dt = backend.get_default_dtype()
+        self.register_buffer("running_mean", np.zeros(self.n, dtype=dt))
+        self.register_buffer("running_var", np.ones(self.n, dtype=dt))
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Return the normalised, scaled and shifted input."""
+        if input.ndim != 2 or input.shape[1] != self.n:
+            raise ShapeError(f"BatchNorm1d({self.n}): expected input (N, {self.n}), "
+                             f"got shape {input.shape}")
+        if not self.training:
+            scale = self.weight / np.sqrt(self.running_var + self.eps)
+            return (input - self.running_mean) * scale + self.bias
+        mean = input.mean(0)
+        centred = input - mean
+        var = (centred * centred).mean(0)
+        m, count = self.momentum, input.shape[0]
+        unbiased = var.data * (count / max(count - 1, 1))
+        self.running_mean *= 1 - m
+        self.running_mean += m * mean.data
+        self.running_var *= 1 - m
+        self.running_var += m * unbiased
+        return centred / (var + self.eps).sqrt() * self.weight + self.bias
+
+    def extra_repr(self) -> str:
+        return f"{self.n}, eps={self.eps}, momentum={self.momentum}"
+
+
+class LayerNorm(Layer):
+    """Normalise each sample over its last axis, then scale and shift.
+
+    Parameters
+    ----------
+    n : int
+        Size of the last axis.
+    eps : float
+        Added to the variance before the square root.
+
+    Shape
+    -----
+    (..., n) -> (..., n).
+    """
+
+    def __init__(self, n: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.n, self.eps = int(n), float(eps)
+        self.weight = parameter(np.ones(self.n))
+        self.bias = parameter(np.zeros(self.n))
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Return the normalised, scaled and shifted input."""
+        if input.shape[-1] != self.n:
+            raise ShapeError(f"LayerNorm({self.n}): last axis of input shape {input.shape} "
+                             f"is not {self.n}")
+        centred = input - input.mean(-1, keepdims=True)
+        var = (centred * centred).mean(-1, keepdims=True)
+        return centred / (var + self.eps).sqrt() * self.weight + self.bias
+
+    def extra_repr(self) -> str:
+        return f"{self.n}, eps={self.eps}"

@@ -1,0 +1,155 @@
+"""The book's recurrent cells, ``RNNCell`` and ``LSTMCell``, stepped one time step at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np  # noqa: F401  (the doctests use it)
+
+from engine import backend
+from engine.nn.activation import Relu, Sigmoid, Tanh
+from engine.nn.linear import Linear
+from engine.nn.module import Layer
+from engine.tensor import Tensor
+
+__all__ = ["LSTMCell", "RNNCell"]
+
+_ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": Relu}
+
+def activation_layer(name: str) -> Layer:
+    """Return a fresh activation layer for ``'sigmoid'``, ``'tanh'`` or ``'relu'``."""
+    if name not in _ACTIVATIONS:
+        raise ValueError(f"Non-linearity not found: {name!r} (choose from {sorted(_ACTIVATIONS)})")
+    return _ACTIVATIONS[name]()
+
+def zeros_state(like: Tensor, batch_size: int, n_hidden: int) -> Tensor:
+    """Return a zero (batch_size, n_hidden) tensor on ``like``'s device with autograd on."""
+    xp = backend.array_module(like.device)
+    return Tensor(xp.zeros((batch_size, n_hidden), dtype=like.dtype), autograd=True)
+
+class RNNCell(Layer):
+    """One step of an Elman RNN, as in the book.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Input features.
+    n_hidden : int
+        Hidden-state size.
+    n_output : int
+        Output features (the ``w_ho`` read-out).
+    activation : {'sigmoid', 'tanh', 'relu'}
+        Non-linearity of the hidden state ('tanh' works here, unlike the book).
+
+    Notes
+    -----
+    ``new_hidden = act(w_ih(input) + w_hh(hidden))``, ``output = w_ho(new_hidden)``.
+    Sub-layers ``w_ih``, ``w_hh``, ``w_ho`` (all Linear with bias), created in that order, so
+    the parameters are ``[w_ih.weight, w_ih.bias, w_hh.weight, w_hh.bias, w_ho.weight,
+    w_ho.bias]``.
+
+    Examples
+    --------
+    >>> cell = RNNCell(n_inputs=3, n_hidden=5, n_output=2, activation="tanh")
+    >>> hidden = cell.init_hidden(batch_size=4)
+    >>> output, hidden = cell.forward(input=Tensor(np.ones((4, 3))), hidden=hidden)
+    >>> output.shape, hidden.shape
+    ((4, 2), (4, 5))
+    """
+
+    def __init__(
+        self, n_inputs: int, n_hidden: int, n_output: int, activation: str = "sigmoid"
+    ) -> None:
+        super().__init__()
+        self.activation = activation_layer(activation)
+        self.activation_name = activation
+        self.n_inputs, self.n_hidden, self.n_output = int(n_inputs), int(n_hidden), int(n_output)
+        self.w_ih = Linear(n_inputs, n_hidden)
+        self.w_hh = Linear(n_hidden, n_hidden)
+        self.w_ho = Linear(n_hidden, n_output)
+
+    def forward(self, input: Any, hidden: Tensor) -> tuple[Tensor, Tensor]:
+        """Return ``(output, new_hidden)`` for one time step."""
+        from_prev_hidden = self.w_hh.forward(hidden)
+        combined = self.w_ih.forward(input) + from_prev_hidden
+        new_hidden = self.activation.forward(combined)
+        output = self.w_ho.forward(new_hidden)
+        return output, new_hidden
+
+    def init_hidden(self, batch_size: int = 1) -> Tensor:
+        """Return a zero hidden state (batch_size, n_hidden) (the book sets column 0 to 1)."""
+        return zeros_state(self.w_ih.weight, batch_size, self.n_hidden)
+
+    def extra_repr(self) -> str:
+        return (f"{self.n_inputs}, {self.n_hidden}, {self.n_output}, "
+                f"activation={self.activation_name!r}")
+
+class LSTMCell(Layer):
+    """One step of an LSTM, as in the book (nine Linear sub-layers).
+
+    Parameters
+    ----------
+    n_inputs : int
+        Input features.
+    n_hidden : int
+        Size of the hidden and cell states.
+    n_output : int
+        Output features (the ``w_ho`` read-out, no bias).
+
+    Notes
+    -----
+    With ``x`` the input and ``(h, c)`` the previous state::
+
+        f = sigmoid(xf(x) + hf(h))      i = sigmoid(xi(x) + hi(h))
+        o = sigmoid(xo(x) + ho(h))      g = tanh(xc(x) + hc(h))
+        c' = f * c + i * g              h' = o * tanh(c')
+        output = w_ho(h')
+
+    Sub-layers in creation (and parameter) order: ``xf, xi, xo, xc`` (Linear(n_inputs,
+    n_hidden) with bias), ``hf, hi, ho, hc`` (Linear(n_hidden, n_hidden, bias=False)),
+    ``w_ho`` (Linear(n_hidden, n_output, bias=False)): 13 parameters.
+    For whole sequences the faster :class:`engine.nn.LSTM` fuses the gates.
+
+    Examples
+    --------
+    >>> cell = LSTMCell(3, 5, 2)
+    >>> output, (h, c) = cell.forward(input=Tensor(np.ones((4, 3))), hidden=cell.init_hidden(4))
+    >>> output.shape, h.shape, c.shape, len(cell.get_parameters())
+    ((4, 2), (4, 5), (4, 5), 13)
+    """
+
+    def __init__(self, n_inputs: int, n_hidden: int, n_output: int) -> None:
+        super().__init__()
+        self.n_inputs, self.n_hidden, self.n_output = int(n_inputs), int(n_hidden), int(n_output)
+        self.xf = Linear(n_inputs, n_hidden)
+        self.xi = Linear(n_inputs, n_hidden)
+        self.xo = Linear(n_inputs, n_hidden)
+        self.xc = Linear(n_inputs, n_hidden)
+        self.hf = Linear(n_hidden, n_hidden, bias=False)
+        self.hi = Linear(n_hidden, n_hidden, bias=False)
+        self.ho = Linear(n_hidden, n_hidden, bias=False)
+        self.hc = Linear(n_hidden, n_hidden, bias=False)
+        self.w_ho = Linear(n_hidden, n_output, bias=False)
+
+    def forward(
+        self, input: Any, hidden: tuple[Tensor, Tensor]
+    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        """Return ``(output, (h, c))`` for one time step; ``hidden`` is the pair ``(h, c)``."""
+        prev_hidden, prev_cell = hidden[0], hidden[1]
+        f = (self.xf.forward(input) + self.hf.forward(prev_hidden)).sigmoid()
+        i = (self.xi.forward(input) + self.hi.forward(prev_hidden)).sigmoid()
+        o = (self.xo.forward(input) + self.ho.forward(prev_hidden)).sigmoid()
+        g = (self.xc.forward(input) + self.hc.forward(prev_hidden)).tanh()
+        c = (f * prev_cell) + (i * g)
+        h = o * c.tanh()
+        output = self.w_ho.forward(h)
+        return output, (h, c)
+
+    def init_hidden(self, batch_size: int = 1) -> tuple[Tensor, Tensor]:
+        """Return zero ``(h, c)``, each (batch_size, n_hidden) (the book sets column 0 to 1)."""
+        like = self.xf.weight
+        return (zeros_state(like, batch_size, self.n_hidden),
+                zeros_state(like, batch_size, self.n_hidden))
+
+    def extra_repr(self) -> str:
+        return f"{self.n_inputs}, {self.n_hidden}, {self.n_output}"

@@ -1,0 +1,216 @@
+"""Sequence layers ``RNN`` and ``LSTM``: (B, T, F) -> all hidden states (B, T, H)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from engine.autograd import Function
+from engine.backend import get_array_module
+from engine.errors import ShapeError
+from engine.nn.module import Layer, parameter
+from engine.nn.recurrent import activation_layer
+from engine.ops import stack
+from engine.tensor import Tensor
+
+__all__ = ["LSTM", "RNN", "LSTMSequenceFn"]
+
+
+def _sigmoid(xp: Any, z: Any) -> Any:
+    """Overflow-free logistic function."""
+    return 0.5 * (1.0 + xp.tanh(0.5 * z))
+
+
+class LSTMSequenceFn(Function):
+    """The LSTM recurrence over all time steps as one primitive (back-propagation through time).
+
+    Inputs: ``xproj`` (B, T, 4H), the input projections with bias already added, and ``w_hh``
+    (H, 4H); gate blocks in the order f, i, o, g. Output: hidden states (B, T, H). Optional
+    parameters ``h0``/``c0`` (arrays, not differentiated) give the initial state; the final
+    state is kept in ``h_last``/``c_last``.
+    """
+
+    op_name = "lstm"
+    h0: Any = None
+    c0: Any = None
+
+    def forward(self, xproj: Any, w_hh: Any) -> Any:
+        xp = get_array_module(xproj)
+        batch, steps, four_h = xproj.shape
+        n = four_h // 4
+        zs = xp.ascontiguousarray(xproj.transpose(1, 0, 2))  # (T, B, 4H), becomes activations
+        hs = xp.empty((steps + 1, batch, n), dtype=xproj.dtype)
+        cs = xp.empty((steps + 1, batch, n), dtype=xproj.dtype)
+        hs[0] = 0 if self.h0 is None else self.h0
+        cs[0] = 0 if self.c0 is None else self.c0
+        tanh_c = xp.empty((steps, batch, n), dtype=xproj.dtype)
+        for t in range(steps):
+            a = zs[t]
+            a += hs[t] @ w_hh
+            a[:, : 3 * n] = _sigmoid(xp, a[:, : 3 * n])
+            xp.tanh(a[:, 3 * n :], out=a[:, 3 * n :])
+            f, i, o, g = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
+            c = cs[t + 1]
+            xp.multiply(f, cs[t], out=c)
+            c += i * g
+            xp.tanh(c, out=tanh_c[t])
+            xp.multiply(o, tanh_c[t], out=hs[t + 1])
+        self.acts, self.hs, self.cs, self.tanh_c, self.w_hh = zs, hs, cs, tanh_c, w_hh
+        self.h_last, self.c_last = hs[steps], cs[steps]
+        return hs[1:].transpose(1, 0, 2)
+
+    def backward(self, grad: Any) -> tuple[Any, Any]:
+        xp = get_array_module(grad)
+        steps, batch, four_h = self.acts.shape
+        n = four_h // 4
+        d_hs = grad.transpose(1, 0, 2)
+        dz = xp.empty_like(self.acts)
+        dh = xp.zeros((batch, n), dtype=grad.dtype)
+        dc = xp.zeros((batch, n), dtype=grad.dtype)
+        w_t = self.w_hh.T
+        for t in range(steps - 1, -1, -1):
+            a = self.acts[t]
+            f, i, o, g = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
+            tc = self.tanh_c[t]
+            dh += d_hs[t]
+            dc += dh * o * (1.0 - tc * tc)
+            d = dz[t]
+            d[:, :n] = dc * self.cs[t] * f * (1.0 - f)
+            d[:, n : 2 * n] = dc * g * i * (1.0 - i)
+            d[:, 2 * n : 3 * n] = dh * tc * o * (1.0 - o)
+            d[:, 3 * n :] = dc * i * (1.0 - g * g)
+            dc *= f
+            dh = d @ w_t
+        dw = None
+        if self.needs[1]:
+            dw = self.hs[:-1].reshape(-1, n).T @ dz.reshape(-1, four_h)
+        return dz.transpose(1, 0, 2), dw
+
+
+def _check_sequence(name: str, input: Tensor, n_inputs: int) -> None:
+    if input.ndim != 3 or input.shape[2] != n_inputs:
+        raise ShapeError(f"{name}: expected input (B, T, {n_inputs}), got shape {input.shape}")
+
+
+class LSTM(Layer):
+    """An LSTM run over a whole sequence, returning every hidden state.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Input features F.
+    n_hidden : int
+        Hidden size H.
+
+    Shape
+    -----
+    Input (B, T, F); output (B, T, H), the hidden state after each step (starting from zeros).
+
+    Notes
+    -----
+    ``weight_ih`` (F, 4H), ``weight_hh`` (H, 4H) and ``bias`` (4H,) hold the gate blocks in the
+    order f, i, o, g (the book's xf/xi/xo/xc), initialised uniformly in
+    ``[-1/sqrt(H), 1/sqrt(H)]`` as PyTorch. The input projection of all time steps is one
+    matrix product; each step then needs one (B, H) x (H, 4H) product::
+
+        z_t = x_t @ weight_ih + bias + h_{t-1} @ weight_hh
+        f, i, o = sigmoid(z_t[f]), sigmoid(z_t[i]), sigmoid(z_t[o]);  g = tanh(z_t[g])
+        c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t)
+
+    The recurrence is one primitive (:class:`LSTMSequenceFn`) with a hand-written
+    back-propagation through time; its gradient is checked against the book's ``LSTMCell``.
+
+    Examples
+    --------
+    >>> lstm = LSTM(3, 4)
+    >>> lstm(Tensor(np.zeros((2, 5, 3)))).shape
+    (2, 5, 4)
+    """
+
+    def __init__(self, n_inputs: int, n_hidden: int) -> None:
+        super().__init__()
+        self.n_inputs, self.n_hidden = int(n_inputs), int(n_hidden)
+        k = 1.0 / math.sqrt(self.n_hidden)
+        g = 4 * self.n_hidden
+        self.weight_ih = parameter(np.random.uniform(-k, k, (self.n_inputs, g)))
+        self.weight_hh = parameter(np.random.uniform(-k, k, (self.n_hidden, g)))
+        self.bias = parameter(np.random.uniform(-k, k, g))
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Return the hidden states (B, T, H) for the input sequence (B, T, F)."""
+        _check_sequence("LSTM", input, self.n_inputs)
+        xproj = input.matmul(self.weight_ih) + self.bias
+        return LSTMSequenceFn.apply(xproj, self.weight_hh)
+
+    def run(self, input: Any, state: tuple[Any, Any] | None = None) -> tuple[Any, tuple[Any, Any]]:
+        """Inference without a graph, carrying the state: return ``(hidden_states, (h, c))``.
+
+        ``input`` is an array (B, T, F); ``state`` a pair of (B, H) arrays or None (zeros).
+        Used to generate sequences one step at a time.
+        """
+        x = input.data if isinstance(input, Tensor) else input
+        xproj = x @ self.weight_ih.data + self.bias.data
+        fn = LSTMSequenceFn(h0=None if state is None else state[0],
+                            c0=None if state is None else state[1])
+        out = fn.forward(xproj, self.weight_hh.data)
+        return out, (fn.h_last.copy(), fn.c_last.copy())
+
+    def extra_repr(self) -> str:
+        return f"{self.n_inputs}, {self.n_hidden}"
+
+
+class RNN(Layer):
+    """An Elman RNN run over a whole sequence, returning every hidden state.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Input features F.
+    n_hidden : int
+        Hidden size H.
+    activation : {'tanh', 'sigmoid', 'relu'}
+        Non-linearity.
+
+    Shape
+    -----
+    Input (B, T, F); output (B, T, H).
+
+    Notes
+    -----
+    ``h_t = act(x_t @ weight_ih + bias + h_{t-1} @ weight_hh)`` with ``h_0 = 0``; the input
+    projection of all steps is one product. Initialisation uniform in ``[-1/sqrt(H),
+    1/sqrt(H)]``. Built from differentiable primitives (the step-through debugger sees every
+    step).
+
+    Examples
+    --------
+    >>> RNN(3, 4)(Tensor(np.zeros((2, 5, 3)))).shape
+    (2, 5, 4)
+    """
+
+    def __init__(self, n_inputs: int, n_hidden: int, activation: str = "tanh") -> None:
+        super().__init__()
+        self.activation = activation_layer(activation)
+        self.activation_name = activation
+        self.n_inputs, self.n_hidden = int(n_inputs), int(n_hidden)
+        k = 1.0 / math.sqrt(self.n_hidden)
+        self.weight_ih = parameter(np.random.uniform(-k, k, (self.n_inputs, self.n_hidden)))
+        self.weight_hh = parameter(np.random.uniform(-k, k, (self.n_hidden, self.n_hidden)))
+        self.bias = parameter(np.random.uniform(-k, k, self.n_hidden))
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Return the hidden states (B, T, H) for the input sequence (B, T, F)."""
+        _check_sequence("RNN", input, self.n_inputs)
+        xproj = input.matmul(self.weight_ih) + self.bias
+        states = []
+        h = None
+        for t in range(input.shape[1]):
+            z = xproj[:, t] if h is None else xproj[:, t] + h.mm(self.weight_hh)
+            h = self.activation.forward(z)
+            states.append(h)
+        return stack(states, dim=1)
+
+    def extra_repr(self) -> str:
+        return f"{self.n_inputs}, {self.n_hidden}, activation={self.activation_name!r}"
