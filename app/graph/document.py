@@ -1,0 +1,430 @@
+"""The editor's model: :class:`GraphDocument` holds nodes, wires and training settings.
+
+Every change goes through :meth:`GraphDocument.apply`, which performs a mutation from
+:mod:`app.graph.mutations`, tells the listeners, and returns the inverse mutation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from app.graph import mutations as mu
+from app.graph.errors import CycleError, GraphError, ParamError, PortKindError
+from app.graph.mutations import TRAINING_PARAMS, Edge, Node, TrainingSettings, setting_spec
+from app.graph.specs import get_spec, kinds_compatible
+
+__all__ = [
+    "TRAINING_PARAMS",
+    "DocumentEvent",
+    "Edge",
+    "EventKind",
+    "GraphDocument",
+    "Node",
+    "TrainingSettings",
+    "setting_spec",
+]
+
+FORMAT = "nodegrad"
+VERSION = 1
+
+
+class EventKind(enum.Enum):
+    """What changed in a document."""
+
+    NODE_ADDED = "node_added"
+    NODE_REMOVED = "node_removed"
+    NODE_MOVED = "node_moved"
+    NODE_CHANGED = "node_changed"
+    EDGE_ADDED = "edge_added"
+    EDGE_REMOVED = "edge_removed"
+    SETTINGS_CHANGED = "settings_changed"
+    RESET = "reset"
+
+
+@dataclass(frozen=True)
+class DocumentEvent:
+    """One change told to listeners; ``name`` is the parameter, ``label`` or setting changed."""
+
+    kind: EventKind
+    node_id: str | None = None
+    edge: Edge | None = None
+    name: str | None = None
+
+
+Listener = Callable[[DocumentEvent], None]
+
+
+class GraphDocument:
+    """Nodes, wires (one per input port) and training settings, changed only by mutations.
+
+    Examples
+    --------
+    >>> doc = GraphDocument()
+    >>> undo = doc.add_node("linear", position=(10, 20))
+    >>> list(doc.nodes)
+    ['linear_1']
+    >>> _ = doc.apply(undo)
+    >>> list(doc.nodes)
+    []
+    """
+
+    def __init__(self) -> None:
+        self._nodes: dict[str, Node] = {}
+        self._inputs: dict[tuple[str, str], Edge] = {}
+        self._training = TrainingSettings()
+        self._listeners: list[Listener] = []
+        self._handlers: dict[type, Callable[[Any], mu.Mutation]] = {
+            mu.AddNode: self._add_node,
+            mu.RemoveNode: self._remove_node,
+            mu.MoveNodes: self._move_nodes,
+            mu.Connect: self._connect,
+            mu.Disconnect: self._disconnect,
+            mu.SetParam: self._set_param,
+            mu.SetLabel: self._set_label,
+            mu.SetSetting: self._set_setting,
+            mu.Batch: self._batch,
+        }
+
+    # -- reading ---------------------------------------------------------------------------
+    @property
+    def nodes(self) -> Mapping[str, Node]:
+        """Read-only mapping node id -> :class:`Node`, in document order."""
+        return MappingProxyType(self._nodes)
+
+    @property
+    def edges(self) -> list[Edge]:
+        """Every wire, ordered by destination node, then by the destination's input order."""
+        rank = {node_id: i for i, node_id in enumerate(self._nodes)}
+
+        def key(e: Edge) -> tuple[int, int]:
+            names = [p.name for p in self._nodes[e.dst].spec.inputs]
+            return rank[e.dst], names.index(e.dst_port)
+
+        return sorted(self._inputs.values(), key=key)
+
+    @property
+    def training(self) -> TrainingSettings:
+        """The training settings."""
+        return self._training
+
+    def node(self, node_id: str) -> Node:
+        """The node ``node_id``; raises :class:`GraphError` when there is none."""
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise GraphError(f"there is no node {node_id!r}", node_id) from None
+
+    def input_edge(self, node_id: str, port: str) -> Edge | None:
+        """The wire into ``node_id.port``, or None."""
+        return self._inputs.get((node_id, port))
+
+    def edges_of(self, node_id: str) -> list[Edge]:
+        """Every wire into or out of ``node_id``."""
+        return [e for e in self.edges if node_id in (e.src, e.dst)]
+
+    def new_node_id(self, type_id: str) -> str:
+        """A fresh id for a node of ``type_id``: ``linear_1``, ``linear_2``, …"""
+        n = 1
+        while f"{type_id}_{n}" in self._nodes:
+            n += 1
+        return f"{type_id}_{n}"
+
+    # -- listeners -------------------------------------------------------------------------
+    def add_listener(self, fn: Listener) -> None:
+        """Call ``fn(event)`` after every change."""
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Listener) -> None:
+        """Stop calling ``fn``."""
+        self._listeners.remove(fn)
+
+    def _emit(self, kind: EventKind, **kw: Any) -> None:
+        event = DocumentEvent(kind, **kw)
+        for fn in list(self._listeners):
+            fn(event)
+
+    # -- mutating --------------------------------------------------------------------------
+    def apply(self, mutation: mu.Mutation) -> mu.Mutation:
+        """Perform ``mutation`` and return its inverse.
+
+        Raises
+        ------
+        GraphError
+            (or a subclass) when the mutation is refused; the document is then unchanged.
+        """
+        handler = self._handlers.get(type(mutation))
+        if handler is None:
+            raise GraphError(f"not a document mutation: {mutation!r}")
+        return handler(mutation)
+
+    def add_node(
+        self,
+        type_id: str,
+        params: Mapping[str, Any] | None = None,
+        position: tuple[float, float] = (0.0, 0.0),
+        node_id: str | None = None,
+        label: str = "",
+    ) -> mu.Mutation:
+        """Add a node of ``type_id`` (defaults for missing params); return the inverse."""
+        node = Node(
+            node_id or self.new_node_id(type_id),
+            type_id,
+            dict(params or {}),
+            _position(position),
+            label,
+        )
+        return self.apply(mu.AddNode(node))
+
+    def remove_node(self, node_id: str) -> mu.Mutation:
+        """Remove a node and its wires; return the inverse."""
+        return self.apply(mu.RemoveNode(node_id))
+
+    def move_nodes(self, positions: Mapping[str, tuple[float, float]]) -> mu.Mutation:
+        """Move nodes to ``positions`` (id -> (x, y)); return the inverse."""
+        return self.apply(mu.MoveNodes(dict(positions)))
+
+    def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> mu.Mutation:
+        """Wire ``src.src_port`` into ``dst.dst_port``; return the inverse."""
+        return self.apply(mu.Connect(src, src_port, dst, dst_port))
+
+    def disconnect(self, src: str, src_port: str, dst: str, dst_port: str) -> mu.Mutation:
+        """Remove a wire; return the inverse."""
+        return self.apply(mu.Disconnect(src, src_port, dst, dst_port))
+
+    def set_param(self, node_id: str, name: str, value: Any) -> mu.Mutation:
+        """Set a node parameter; return the inverse."""
+        return self.apply(mu.SetParam(node_id, name, value))
+
+    def set_label(self, node_id: str, label: str) -> mu.Mutation:
+        """Set a node's label; return the inverse."""
+        return self.apply(mu.SetLabel(node_id, label))
+
+    def set_setting(self, name: str, value: Any) -> mu.Mutation:
+        """Set a training setting; return the inverse."""
+        return self.apply(mu.SetSetting(name, value))
+
+    # -- wires -----------------------------------------------------------------------------
+    def check_connect(self, src: str, src_port: str, dst: str, dst_port: str) -> str | None:
+        """The reason the wire ``src.src_port -> dst.dst_port`` is refused, or None."""
+        problem = self._connect_problem(Edge(src, src_port, dst, dst_port))
+        return problem.message if problem else None
+
+    def _connect_problem(self, e: Edge) -> GraphError | None:
+        for node_id in (e.src, e.dst):
+            if node_id not in self._nodes:
+                return GraphError(f"there is no node {node_id!r}", node_id)
+        if e.src == e.dst:
+            return CycleError("a node cannot feed its own input", (e.src,))
+        src, dst = self._nodes[e.src], self._nodes[e.dst]
+        out, into = src.spec.output(e.src_port), dst.spec.input(e.dst_port)
+        if out is None:
+            return PortKindError(f"{src.title} has no output {e.src_port!r}", e.src, e.src_port)
+        if into is None:
+            return PortKindError(f"{dst.title} has no input {e.dst_port!r}", e.dst, e.dst_port)
+        if not kinds_compatible(out.kind, into.kind):
+            return PortKindError(
+                f"{src.title}.{e.src_port} carries {out.kind.value} values but "
+                f"{dst.title}.{e.dst_port} takes {into.kind.value} values",
+                e.dst,
+                e.dst_port,
+            )
+        loop = self._path(e.dst, e.src)
+        if loop:
+            names = " → ".join([*loop, e.dst])
+            return CycleError(f"the wire would close a loop: {names}", loop)
+        return None
+
+    def _path(self, start: str, goal: str) -> list[str] | None:
+        """Node ids of a wire path from ``start`` to ``goal`` (both included), or None."""
+        succ: dict[str, list[str]] = {}
+        for edge in self._inputs.values():
+            succ.setdefault(edge.src, []).append(edge.dst)
+        parent: dict[str, str | None] = {start: None}
+        stack = [start]
+        while stack:
+            here = stack.pop()
+            if here == goal:
+                path = [here]
+                while parent[path[-1]] is not None:
+                    path.append(parent[path[-1]])  # type: ignore[arg-type]
+                return path[::-1]
+            for nxt in succ.get(here, ()):
+                if nxt not in parent:
+                    parent[nxt] = here
+                    stack.append(nxt)
+        return None
+
+    def _wire(self, edge: Edge) -> None:
+        self._inputs[(edge.dst, edge.dst_port)] = edge
+        self._emit(EventKind.EDGE_ADDED, node_id=edge.dst, edge=edge)
+
+    def _unwire(self, edge: Edge) -> None:
+        del self._inputs[(edge.dst, edge.dst_port)]
+        self._emit(EventKind.EDGE_REMOVED, node_id=edge.dst, edge=edge)
+
+    # -- handlers --------------------------------------------------------------------------
+    def _add_node(self, m: mu.AddNode) -> mu.Mutation:
+        node = m.node
+        if node.id in self._nodes:
+            raise GraphError(f"there is already a node {node.id!r}", node.id)
+        if not node.id.isidentifier():
+            raise GraphError(f"node id {node.id!r} must be a Python identifier", node.id)
+        spec = get_spec(node.type_id)
+        try:
+            params = spec.coerce_params(node.params)
+        except ParamError as err:
+            raise ParamError(f"{node.id}.{err.port}: {err.message}", node.id, err.port) from None
+        node = dataclasses.replace(node, params=params, position=_position(node.position))
+        items = list(self._nodes.items())
+        at = len(items) if m.index is None else max(0, min(m.index, len(items)))
+        items.insert(at, (node.id, node))
+        self._nodes = dict(items)
+        self._emit(EventKind.NODE_ADDED, node_id=node.id)
+        try:
+            for edge in m.edges:
+                self._connect(mu.Connect(edge.src, edge.src_port, edge.dst, edge.dst_port))
+        except GraphError:
+            self._remove_node(mu.RemoveNode(node.id))
+            raise
+        return mu.RemoveNode(node.id)
+
+    def _remove_node(self, m: mu.RemoveNode) -> mu.Mutation:
+        node = self.node(m.node_id)
+        index = list(self._nodes).index(m.node_id)
+        wires = tuple(self.edges_of(m.node_id))
+        for edge in wires:
+            self._unwire(edge)
+        del self._nodes[m.node_id]
+        self._emit(EventKind.NODE_REMOVED, node_id=m.node_id)
+        return mu.AddNode(node, wires, index)
+
+    def _move_nodes(self, m: mu.MoveNodes) -> mu.Mutation:
+        moves = {node_id: _position(xy) for node_id, xy in m.positions.items()}
+        old = {node_id: self.node(node_id).position for node_id in moves}
+        for node_id, xy in moves.items():
+            self._nodes[node_id] = dataclasses.replace(self._nodes[node_id], position=xy)
+            self._emit(EventKind.NODE_MOVED, node_id=node_id)
+        return mu.MoveNodes(old)
+
+    def _connect(self, m: mu.Connect) -> mu.Mutation:
+        edge = Edge(m.src, m.src_port, m.dst, m.dst_port)
+        old = self._inputs.get((edge.dst, edge.dst_port))
+        if old == edge:
+            return m
+        problem = self._connect_problem(edge)
+        if problem is not None:
+            raise problem
+        if old is not None:
+            self._unwire(old)
+        self._wire(edge)
+        if old is not None:
+            return mu.Connect(old.src, old.src_port, old.dst, old.dst_port)
+        return mu.Disconnect(m.src, m.src_port, m.dst, m.dst_port)
+
+    def _disconnect(self, m: mu.Disconnect) -> mu.Mutation:
+        edge = Edge(m.src, m.src_port, m.dst, m.dst_port)
+        if self._inputs.get((edge.dst, edge.dst_port)) != edge:
+            raise GraphError(
+                f"there is no wire {m.src}.{m.src_port} → {m.dst}.{m.dst_port}", m.dst, m.dst_port
+            )
+        self._unwire(edge)
+        return mu.Connect(m.src, m.src_port, m.dst, m.dst_port)
+
+    def _set_param(self, m: mu.SetParam) -> mu.Mutation:
+        node = self.node(m.node_id)
+        try:
+            value = node.spec.param(m.name).coerce(m.value)
+        except ParamError as err:
+            raise ParamError(f"{m.node_id}.{m.name}: {err.message}", m.node_id, m.name) from None
+        old = node.params[m.name]
+        self._nodes[m.node_id] = dataclasses.replace(node, params={**node.params, m.name: value})
+        self._emit(EventKind.NODE_CHANGED, node_id=m.node_id, name=m.name)
+        return mu.SetParam(m.node_id, m.name, old)
+
+    def _set_label(self, m: mu.SetLabel) -> mu.Mutation:
+        node = self.node(m.node_id)
+        if not isinstance(m.label, str):
+            raise ParamError(f"{m.node_id}.label: expected a string", m.node_id, "label")
+        self._nodes[m.node_id] = dataclasses.replace(node, label=m.label)
+        self._emit(EventKind.NODE_CHANGED, node_id=m.node_id, name="label")
+        return mu.SetLabel(m.node_id, node.label)
+
+    def _set_setting(self, m: mu.SetSetting) -> mu.Mutation:
+        value = setting_spec(m.name).coerce(m.value)
+        old = getattr(self._training, m.name)
+        self._training = dataclasses.replace(self._training, **{m.name: value})
+        self._emit(EventKind.SETTINGS_CHANGED, name=m.name)
+        return mu.SetSetting(m.name, old)
+
+    def _batch(self, m: mu.Batch) -> mu.Mutation:
+        done: list[mu.Mutation] = []
+        try:
+            for step in m.mutations:
+                done.append(self.apply(step))
+        except GraphError:
+            for inverse in reversed(done):
+                self.apply(inverse)
+            raise
+        return mu.Batch(tuple(reversed(done)), m.text)
+
+    # -- whole documents -------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The document as plain JSON-ready data, keys in a stable order."""
+        nodes = [
+            {
+                "id": n.id,
+                "type": n.type_id,
+                "label": n.label,
+                "position": list(n.position),
+                "params": dict(n.params),
+            }
+            for n in self._nodes.values()
+        ]
+        edges = [dataclasses.asdict(e) for e in self.edges]
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "nodes": nodes,
+            "edges": edges,
+            "training": self._training.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GraphDocument:
+        """Build a document from :meth:`to_dict` data, checking every field.
+
+        Raises
+        ------
+        FileFormatError
+            Listing every problem with its location; no document is returned half-built.
+        """
+        from app.graph.io import document_from_data
+
+        return document_from_data(data)
+
+    @classmethod
+    def _build(
+        cls, nodes: Iterable[Node], edges: Iterable[Edge], training: TrainingSettings
+    ) -> GraphDocument:
+        """Assemble checked parts without events (for :mod:`app.graph.io`)."""
+        doc = cls()
+        doc._nodes = {n.id: n for n in nodes}
+        doc._inputs = {(e.dst, e.dst_port): e for e in edges}
+        doc._training = training
+        return doc
+
+    def assign(self, other: GraphDocument) -> None:
+        """Take over ``other``'s nodes, wires and settings (not undoable); emits ``RESET``."""
+        self._nodes, self._inputs = dict(other._nodes), dict(other._inputs)
+        self._training = other._training
+        self._emit(EventKind.RESET)
+
+
+def _position(xy: Iterable[float]) -> tuple[float, float]:
+    x, y = xy
+    return (float(x), float(y))

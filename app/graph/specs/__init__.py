@@ -1,0 +1,42 @@
+"""Node type registry: every node type is declared once, as data, in this package.
+
+Import :data:`REGISTRY`, :func:`get_spec` and :func:`all_specs` from here; the modules per
+category (``data``, ``layers``, ``activations``, ``recurrent``, ``ops``, ``losses``) register
+their specs when this package is imported.
+"""
+
+from __future__ import annotations
+
+from app.graph.specs import activations, data, layers, losses, ops, recurrent  # noqa: F401
+from app.graph.specs.base import (
+    Category,
+    CodeTemplate,
+    NodeSpec,
+    ParamSpec,
+    ParamType,
+    PortKind,
+    PortSpec,
+    Role,
+    Shape,
+    kinds_compatible,
+)
+from app.graph.specs.common import format_shape
+from app.graph.specs.registry import REGISTRY, all_specs, get_spec, register
+
+__all__ = [
+    "REGISTRY",
+    "Category",
+    "CodeTemplate",
+    "NodeSpec",
+    "ParamSpec",
+    "ParamType",
+    "PortKind",
+    "PortSpec",
+    "Role",
+    "Shape",
+    "all_specs",
+    "format_shape",
+    "get_spec",
+    "kinds_compatible",
+    "register",
+]

@@ -1,0 +1,297 @@
+"""The declaration types of node specs: ports, parameters, code templates and :class:`NodeSpec`.
+
+A node type is data. Its :class:`NodeSpec` says what the palette shows (title, category, help),
+what the inspector edits (:class:`ParamSpec`), what the wires carry (:class:`PortSpec`), and
+holds the hooks validation, compilation and export call: ``infer``, ``build``, ``forward`` and the
+code templates. Nothing outside ``app/graph/specs`` lists node types.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.graph.errors import ParamError
+
+Shape = tuple[int | None, ...]
+Shapes = Mapping[str, Shape]
+
+
+class Category(enum.Enum):
+    """Palette sections, in palette order; ``value`` is the display name."""
+
+    DATA = "Data"
+    LAYERS = "Layers"
+    ACTIVATIONS = "Activations"
+    RECURRENT = "Recurrent"
+    TENSOR_OPS = "Tensor ops"
+    LOSSES = "Losses"
+    OUTPUT = "Output"
+
+
+class PortKind(enum.Enum):
+    """What a wire carries.
+
+    ``TENSOR`` float activations; ``INDICES`` integer class labels or token ids; ``LOSS`` a scalar
+    loss; ``DATA`` a dataset column, which may feed ``TENSOR`` or ``INDICES`` inputs (its real
+    dtype is checked by validation).
+    """
+
+    TENSOR = "tensor"
+    INDICES = "indices"
+    LOSS = "loss"
+    DATA = "data"
+
+
+def kinds_compatible(out_kind: PortKind, in_kind: PortKind) -> bool:
+    """Whether an output of ``out_kind`` may be wired into an input of ``in_kind``.
+
+    Examples
+    --------
+    >>> kinds_compatible(PortKind.DATA, PortKind.INDICES)
+    True
+    >>> kinds_compatible(PortKind.LOSS, PortKind.TENSOR)
+    False
+    """
+    if out_kind is in_kind:
+        return True
+    return out_kind is PortKind.DATA and in_kind in (PortKind.TENSOR, PortKind.INDICES)
+
+
+class ParamType(enum.Enum):
+    """The value type of a parameter (the inspector picks its editor from it)."""
+
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    CHOICE = "choice"
+    STR = "str"
+
+
+class Role(enum.Enum):
+    """How the runtime treats a node.
+
+    ``DATA`` batches enter here (outputs ``x`` and ``y``); ``INPUT`` a tensor fed by the caller;
+    ``LOSS`` the node whose output is minimised; ``OUTPUT`` the prediction head metrics read;
+    ``LAYER`` holds trainable parameters; ``OP`` a parameter-free computation.
+    """
+
+    DATA = "data"
+    INPUT = "input"
+    LAYER = "layer"
+    OP = "op"
+    LOSS = "loss"
+    OUTPUT = "output"
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """One input or output port of a node type."""
+
+    name: str
+    kind: PortKind = PortKind.TENSOR
+    optional: bool = False
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a node type: its type, default, allowed range or choices and help.
+
+    ``when`` = ``(other_param, values)`` means the parameter only matters while ``other_param``
+    has one of ``values`` (the inspector may hide it). ``check`` is an extra rule on the value: it
+    returns the reason a value is refused, or None.
+    """
+
+    name: str
+    type: ParamType
+    default: Any
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Any, ...] | None = None
+    help: str = ""
+    when: tuple[str, tuple[Any, ...]] | None = None
+    check: Callable[[Any], str | None] | None = None
+
+    def coerce(self, value: Any) -> Any:
+        """Return ``value`` checked against this parameter (ints widen to floats).
+
+        Raises
+        ------
+        ParamError
+            Saying what was expected and what came, e.g. ``expected a positive int, got -4``.
+
+        Examples
+        --------
+        >>> ParamSpec("units", ParamType.INT, 8, minimum=1).coerce(16)
+        16
+        """
+        reason, value = self._check_type(value)
+        if reason is None and self.check is not None:
+            reason = self.check(value)
+        if reason is not None:
+            raise ParamError(reason, port=self.name)
+        return value
+
+    def expected(self) -> str:
+        """Describe the accepted values in words (used in error messages)."""
+        if self.type is ParamType.CHOICE:
+            return "one of " + ", ".join(repr(c) for c in self.choices or ())
+        if self.type is ParamType.BOOL:
+            return "true or false"
+        if self.type is ParamType.STR:
+            return "a string"
+        noun = "an int" if self.type is ParamType.INT else "a number"
+        lo, hi = self.minimum, self.maximum
+        if self.type is ParamType.INT and lo == 1 and hi is None:
+            return "a positive int"
+        if lo is not None and hi is not None:
+            return f"{noun} from {_num(lo)} to {_num(hi)}"
+        if lo is not None:
+            return f"{noun} >= {_num(lo)}"
+        if hi is not None:
+            return f"{noun} <= {_num(hi)}"
+        return noun
+
+    def _check_type(self, value: Any) -> tuple[str | None, Any]:
+        bad = f"expected {self.expected()}, got {value!r}"
+        if self.type is ParamType.BOOL:
+            return (None if isinstance(value, bool) else bad), value
+        if self.type is ParamType.CHOICE:
+            return (None if value in (self.choices or ()) else bad), value
+        if self.type is ParamType.STR:
+            return (None if isinstance(value, str) else bad), value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return bad, value
+        if self.type is ParamType.INT and not isinstance(value, int):
+            return bad, value
+        if self.type is ParamType.FLOAT:
+            value = float(value)
+            if not math.isfinite(value):
+                return bad, value
+        if self.minimum is not None and value < self.minimum:
+            return f"expected {self._bound('>=', self.minimum)}, got {value!r}", value
+        if self.maximum is not None and value > self.maximum:
+            return f"expected {self._bound('<=', self.maximum)}, got {value!r}", value
+        return None, value
+
+    def _bound(self, op: str, limit: float) -> str:
+        if self.type is ParamType.INT and op == ">=" and limit == 1:
+            return "a positive int"
+        noun = "an int" if self.type is ParamType.INT else "a number"
+        return f"{noun} {op} {_num(limit)}"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+@dataclass(frozen=True)
+class CodeTemplate:
+    """How a node is written out in exported code.
+
+    ``init`` constructs the module (empty when the node has none), ``call`` is the expression of
+    its forward pass. Placeholders: every parameter, every inferred value of the spec's
+    ``template_values`` hook (e.g. ``in_features``), ``{name}`` (the node id) and one per input
+    port holding the input's expression (e.g. ``{x}``).
+    """
+
+    init: str = ""
+    call: str = ""
+
+
+InferFn = Callable[[Mapping[str, Any], Shapes], dict[str, Shape]]
+BuildFn = Callable[[Mapping[str, Any], Shapes], Any]
+ForwardFn = Callable[[Any, Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """The declaration of one node type (see the module docstring).
+
+    Hooks
+    -----
+    infer(params, in_shapes) -> {output port: shape}
+        Shapes are tuples with None for the batch dimension; ``in_shapes`` holds the connected
+        inputs only. Raises :class:`~app.graph.errors.ShapeError` with the fix in words.
+    build(params, in_shapes) -> engine Layer or None
+        The engine object holding the node's parameters (imports the engine lazily).
+    forward(module, params, inputs) -> {output port: Tensor}
+        ``inputs`` maps the connected input ports to engine Tensors.
+    template_values(params, in_shapes) -> {placeholder: str}
+        Inferred values for the code templates (e.g. ``in_features``).
+    count(params, in_shapes) -> int
+        Number of trainable scalars.
+    load(params) -> engine.data.Dataset
+        For ``Role.DATA`` nodes only: the dataset the node reads.
+
+    ``example`` gives input shapes the defaults accept (tests and docs use it); without it every
+    input gets ``(None, 4)``.
+    """
+
+    type_id: str
+    title: str
+    category: Category
+    help: str
+    role: Role
+    infer: InferFn
+    inputs: tuple[PortSpec, ...] = ()
+    outputs: tuple[PortSpec, ...] = ()
+    params: tuple[ParamSpec, ...] = ()
+    build: BuildFn | None = None
+    forward: ForwardFn | None = None
+    engine_code: CodeTemplate = field(default_factory=CodeTemplate)
+    torch_code: CodeTemplate = field(default_factory=CodeTemplate)
+    template_values: Callable[[Mapping[str, Any], Shapes], dict[str, str]] | None = None
+    summarize: Callable[[Mapping[str, Any]], str] | None = None
+    count: Callable[[Mapping[str, Any], Shapes], int] | None = None
+    load: Callable[[Mapping[str, Any]], Any] | None = None
+    example: Mapping[str, Shape] | None = None
+    legacy_ids: tuple[str, ...] = ()
+
+    def summary(self, params: Mapping[str, Any]) -> str:
+        """A compact line for the canvas, e.g. ``128 units`` (empty when there is nothing)."""
+        return self.summarize(params) if self.summarize else ""
+
+    def param_count(self, params: Mapping[str, Any], in_shapes: Shapes) -> int:
+        """Number of trainable scalars the node holds for the given input shapes."""
+        return self.count(params, in_shapes) if self.count else 0
+
+    def example_inputs(self) -> dict[str, Shape]:
+        """Input shapes the default parameters accept, one per input port."""
+        if self.example is not None:
+            return dict(self.example)
+        return {p.name: (None, 4) for p in self.inputs}
+
+    def default_params(self) -> dict[str, Any]:
+        """Every parameter at its default, in declaration order."""
+        return {p.name: p.default for p in self.params}
+
+    def param(self, name: str) -> ParamSpec:
+        """The parameter called ``name``; raises :class:`ParamError` when there is none."""
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise ParamError(f"{self.title} has no parameter {name!r}", port=name)
+
+    def input(self, name: str) -> PortSpec | None:
+        """The input port called ``name``, or None."""
+        return next((p for p in self.inputs if p.name == name), None)
+
+    def output(self, name: str) -> PortSpec | None:
+        """The output port called ``name``, or None."""
+        return next((p for p in self.outputs if p.name == name), None)
+
+    def active_params(self, params: Mapping[str, Any]) -> tuple[ParamSpec, ...]:
+        """The parameters that matter for these values (those whose ``when`` holds)."""
+        return tuple(p for p in self.params if p.when is None or params.get(p.when[0]) in p.when[1])
+
+    def coerce_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Defaults overlaid with ``params``, every value checked; raises :class:`ParamError`."""
+        unknown = sorted(set(params) - {p.name for p in self.params})
+        if unknown:
+            raise ParamError(f"{self.title} has no parameter {unknown[0]!r}", port=unknown[0])
+        return {p.name: p.coerce(params.get(p.name, p.default)) for p in self.params}

@@ -1,0 +1,253 @@
+"""Data nodes: Dataset (every dataset of ``engine.data``), Input and Constant."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from app.graph.errors import ShapeError
+from app.graph.specs.base import (
+    Category,
+    CodeTemplate,
+    NodeSpec,
+    ParamSpec,
+    ParamType,
+    PortKind,
+    PortSpec,
+    Role,
+    Shape,
+    Shapes,
+)
+from app.graph.specs.common import dims_check, engine, parse_dims
+from app.graph.specs.registry import register
+
+DATASETS = (
+    "xor",
+    "spiral",
+    "moons",
+    "circles",
+    "sine_sequence",
+    "digits",
+    "iris",
+    "wine",
+    "breast_cancer",
+    "text",
+    "csv",
+    "npz",
+)
+FILE_DATASETS = ("csv", "npz", "text")
+SEQUENCE_DATASETS = ("text", "sine_sequence")
+
+
+def dataset_call(params: Mapping[str, Any]) -> str:
+    """The ``engine.data`` call that loads this dataset, e.g. ``data.digits(images=True)``."""
+    name, path = params["name"], params["path"]
+    if name == "digits":
+        return f"data.digits(images={params['images']})"
+    if name == "sine_sequence":
+        return f"data.sine_sequence(seq_len={params['seq_len']})"
+    if name == "text":
+        return f"data.text({(path or None)!r}, seq_len={params['seq_len']})"
+    if name == "csv":
+        return f"data.csv({path!r}, {params['target']!r})"
+    if name == "npz":
+        return f"data.npz({path!r})"
+    return f"data.{name}()"
+
+
+def load_dataset(params: Mapping[str, Any]) -> Any:
+    """The ``engine.data.Dataset`` a Dataset node reads (cached while its file is unchanged).
+
+    Raises
+    ------
+    ShapeError
+        When the file is missing or the engine refuses it (the message names the file).
+    """
+    name, path = params["name"], params["path"]
+    if name in ("csv", "npz") and not path:
+        raise ShapeError(f"the {name} dataset needs a file: set 'path'", port="path")
+    stamp = None
+    if name in FILE_DATASETS and path:
+        try:
+            stamp = os.stat(path).st_mtime_ns
+        except OSError as err:
+            reason = f"cannot read dataset file {path!r}: {err.strerror}"
+            raise ShapeError(reason, port="path") from err
+    key = tuple(sorted(params.items()))
+    return _load_cached(key, stamp)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_cached(key: tuple, stamp: int | None) -> Any:
+    data = importlib.import_module("engine.data")
+    try:
+        return _call_loader(data, dict(key))
+    except (data.DatasetError, OSError, ValueError) as err:
+        raise ShapeError(f"cannot load dataset: {err}", port="path") from err
+
+
+def _call_loader(data: Any, params: Mapping[str, Any]) -> Any:
+    """Call the ``engine.data`` constructor :func:`dataset_call` writes out."""
+    name, path = params["name"], params["path"]
+    if name == "digits":
+        return data.digits(images=params["images"])
+    if name == "sine_sequence":
+        return data.sine_sequence(seq_len=params["seq_len"])
+    if name == "text":
+        return data.text(path or None, seq_len=params["seq_len"])
+    if name == "csv":
+        return data.csv(path, params["target"])
+    if name == "npz":
+        return data.npz(path)
+    return getattr(data, name)()
+
+
+def _infer_dataset(params: Mapping[str, Any], in_shapes: Shapes) -> dict[str, Shape]:
+    ds = load_dataset(params)
+    return {"x": (None, *ds.x.shape[1:]), "y": (None, *ds.y.shape[1:])}
+
+
+def _pass_batch(module: Any, params: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict:
+    return dict(inputs)
+
+
+def _dataset_summary(params: Mapping[str, Any]) -> str:
+    name = params["name"]
+    if name in ("csv", "npz") or (name == "text" and params["path"]):
+        return f"{name}: {os.path.basename(params['path']) or '(no file)'}"
+    if name == "digits" and params["images"]:
+        return "digits (images)"
+    return name
+
+
+register(
+    NodeSpec(
+        type_id="dataset",
+        title="Dataset",
+        category=Category.DATA,
+        help="Where training batches enter: inputs on x, targets on y.",
+        role=Role.DATA,
+        infer=_infer_dataset,
+        outputs=(
+            PortSpec("x", PortKind.DATA, help="a batch of inputs"),
+            PortSpec("y", PortKind.DATA, help="the batch's targets"),
+        ),
+        params=(
+            ParamSpec(
+                "name",
+                ParamType.CHOICE,
+                "spiral",
+                choices=DATASETS,
+                help="which dataset of engine.data",
+            ),
+            ParamSpec(
+                "path",
+                ParamType.STR,
+                "",
+                help="the file to read (text: empty = bundled)",
+                when=("name", FILE_DATASETS),
+            ),
+            ParamSpec(
+                "target",
+                ParamType.STR,
+                "target",
+                help="the CSV column holding targets",
+                when=("name", ("csv",)),
+            ),
+            ParamSpec(
+                "images",
+                ParamType.BOOL,
+                False,
+                help="digits as 1×8×8 images",
+                when=("name", ("digits",)),
+            ),
+            ParamSpec(
+                "seq_len",
+                ParamType.INT,
+                25,
+                minimum=2,
+                maximum=1000,
+                help="time steps per sequence",
+                when=("name", SEQUENCE_DATASETS),
+            ),
+        ),
+        forward=_pass_batch,
+        engine_code=CodeTemplate(init="{dataset_call}"),
+        torch_code=CodeTemplate(init="{dataset_call}"),
+        template_values=lambda p, s: {"dataset_call": dataset_call(p)},
+        summarize=_dataset_summary,
+        load=load_dataset,
+    )
+)
+
+
+def _infer_input(params: Mapping[str, Any], in_shapes: Shapes) -> dict[str, Shape]:
+    return {"x": (None, *parse_dims(params["shape"]))}
+
+
+register(
+    NodeSpec(
+        type_id="input",
+        title="Input",
+        category=Category.DATA,
+        help="A batch fed by the caller (e.g. a tensor to step through), shape given per sample.",
+        role=Role.INPUT,
+        infer=_infer_input,
+        outputs=(PortSpec("x", PortKind.DATA, help="the fed batch"),),
+        params=(
+            ParamSpec(
+                "shape",
+                ParamType.STR,
+                "2",
+                help="size of one sample, e.g. 1,8,8",
+                check=dims_check(),
+            ),
+            ParamSpec(
+                "dtype",
+                ParamType.CHOICE,
+                "float",
+                choices=("float", "int"),
+                help="float values or integer indices",
+            ),
+        ),
+        forward=_pass_batch,
+        summarize=lambda p: f"N×{p['shape'].replace(',', '×')}",
+    )
+)
+
+
+def _constant_shape(params: Mapping[str, Any]) -> tuple[int, ...]:
+    return parse_dims(params["shape"])
+
+
+def _constant_forward(module: Any, params: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict:
+    import numpy as np
+
+    eng = engine()
+    value = np.full(_constant_shape(params), params["value"], dtype=eng.get_default_dtype())
+    return {"y": eng.Tensor(value)}
+
+
+register(
+    NodeSpec(
+        type_id="constant",
+        title="Constant",
+        category=Category.DATA,
+        help="A fixed tensor (no batch dimension) that broadcasts against batches.",
+        role=Role.OP,
+        infer=lambda p, s: {"y": _constant_shape(p)},
+        outputs=(PortSpec("y", help="the constant"),),
+        params=(
+            ParamSpec("value", ParamType.FLOAT, 1.0, help="every element's value"),
+            ParamSpec("shape", ParamType.STR, "1", help="its shape, e.g. 3,4", check=dims_check()),
+        ),
+        forward=_constant_forward,
+        engine_code=CodeTemplate(call="Tensor(np.full({shape_tuple}, {value}, dtype=np.float32))"),
+        torch_code=CodeTemplate(call="torch.full({shape_tuple}, {value})"),
+        template_values=lambda p, s: {"shape_tuple": repr(_constant_shape(p))},
+        summarize=lambda p: f"{p['value']:g} × {p['shape']}",
+    )
+)
