@@ -1,0 +1,1 @@
+"""Training and seeing inside: run controls, live plots, gradient colours, step-through."""

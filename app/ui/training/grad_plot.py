@@ -1,0 +1,160 @@
+"""The live gradient plot: the L2 norm of each node's gradient over time, log scale."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from app.ui.training.series import Series
+
+REFRESH_MS = 50
+HOVER_PIXELS = 8.0
+MODES = {"parameters": "Parameter gradients", "outputs": "Output gradients"}
+
+
+class GradPlot(QWidget):
+    """One curve per node, coloured like the node, showing its gradient norm per step.
+
+    Two sets of curves are kept: the gradient of each parameterised node's parameters and the
+    gradient arriving at each node's output; a combo box picks which is shown. Hovering a curve
+    names its node (``hover_label``). The object name is ``gradPlot``.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("gradPlot")
+        self._names: dict[str, str] = {}
+        self._colours: dict[str, QColor] = {}
+        self._series: dict[str, dict[str, Series]] = {mode: {} for mode in MODES}
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        self._mode = "parameters"
+        self._dirty = False
+
+        self.mode_box = QComboBox()
+        for key, text in MODES.items():
+            self.mode_box.addItem(text, key)
+        self.mode_box.currentIndexChanged.connect(self._on_mode_changed)
+        self.hover_label = QLabel("")
+        self.hover_label.setObjectName("gradHover")
+        header = QHBoxLayout()
+        header.addWidget(self.mode_box)
+        header.addWidget(self.hover_label, 1)
+
+        self.plot_widget = pg.PlotWidget(background="w")
+        item = self.plot_widget.getPlotItem()
+        item.setLogMode(y=True)
+        item.showGrid(x=True, y=True, alpha=0.25)
+        item.setLabel("left", "gradient L2 norm")
+        item.setLabel("bottom", "step")
+        self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(header)
+        layout.addWidget(self.plot_widget, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+
+    @property
+    def mode(self) -> str:
+        """``"parameters"`` or ``"outputs"``: which gradients the curves show."""
+        return self._mode
+
+    def set_mode(self, mode: str) -> None:
+        """Show parameter gradients or output gradients."""
+        self.mode_box.setCurrentIndex(list(MODES).index(mode))
+
+    def set_nodes(self, names: Mapping[str, str], colours: Mapping[str, QColor]) -> None:
+        """Name and colour the nodes (display name and category colour, by node id)."""
+        self._names = dict(names)
+        self._colours = dict(colours)
+        for node_id, curve in self._curves.items():
+            curve.setPen(self._pen(node_id))
+
+    def clear(self) -> None:
+        """Forget every curve (a new run starts)."""
+        for curve in self._curves.values():
+            self.plot_widget.removeItem(curve)
+        self._curves.clear()
+        self._series = {mode: {} for mode in MODES}
+        self.hover_label.setText("")
+
+    def add_step(self, step: float, params: Mapping[str, float],
+                 outputs: Mapping[str, float]) -> None:
+        """Append one step's gradient norms (node id -> norm) for both curve sets."""
+        for mode, norms in (("parameters", params), ("outputs", outputs)):
+            table = self._series[mode]
+            for node_id, norm in norms.items():
+                table.setdefault(node_id, Series()).append(step, norm)
+        self._dirty = True
+
+    def node_ids(self) -> list[str]:
+        """The nodes that have a curve in the current mode."""
+        return list(self._series[self._mode])
+
+    def curve(self, node_id: str) -> pg.PlotDataItem | None:
+        """The curve drawn for a node in the current mode, if any."""
+        return self._curves.get(node_id)
+
+    def refresh(self) -> None:
+        """Push new data to the curves, creating a curve for each new node."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        for node_id, series in self._series[self._mode].items():
+            curve = self._curves.get(node_id)
+            if curve is None:
+                curve = self.plot_widget.plot([], [], pen=self._pen(node_id))
+                curve.setDownsampling(auto=True, method="peak")
+                curve.setClipToView(True)
+                self._curves[node_id] = curve
+            curve.setData(series.x, np.maximum(series.y, 1e-30))
+
+    def node_at(self, scene_pos: QPointF) -> str | None:
+        """The node whose curve passes within a few pixels of a scene position."""
+        view = self.plot_widget.getPlotItem().getViewBox()
+        point = view.mapSceneToView(scene_pos)
+        best, best_distance = None, HOVER_PIXELS
+        for node_id, series in self._series[self._mode].items():
+            if len(series) == 0:
+                continue
+            i = int(np.clip(np.searchsorted(series.x, point.x()), 0, len(series) - 1))
+            y = float(np.log10(max(series.y[i], 1e-30)))
+            on_screen = view.mapViewToScene(QPointF(float(series.x[i]), y))
+            distance = abs(on_screen.y() - scene_pos.y())
+            if distance < best_distance:
+                best, best_distance = node_id, distance
+        return best
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        node_id = self.node_at(scene_pos)
+        for other, curve in self._curves.items():
+            curve.setPen(self._pen(other, bold=other == node_id))
+        if node_id is None:
+            self.hover_label.setText("")
+            self.plot_widget.setToolTip("")
+            return
+        series = self._series[self._mode][node_id]
+        text = f"{self._names.get(node_id, node_id)}: {series.y[-1]:.3g}"
+        self.hover_label.setText(text)
+        self.plot_widget.setToolTip(text)
+
+    def _on_mode_changed(self, index: int) -> None:
+        self._mode = self.mode_box.itemData(index)
+        for curve in self._curves.values():
+            self.plot_widget.removeItem(curve)
+        self._curves.clear()
+        self._dirty = True
+        self.refresh()
+
+    def _pen(self, node_id: str, bold: bool = False) -> pg.QtGui.QPen:
+        colour = self._colours.get(node_id, QColor(90, 90, 90))
+        return pg.mkPen(colour, width=3 if bold else 1.5)

@@ -1,0 +1,146 @@
+"""The live loss plot: training loss per step (raw and smoothed), validation per epoch."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from app.ui.training.series import Series
+
+REFRESH_MS = 50
+SMOOTHING = 0.95
+
+RAW_PEN = pg.mkPen((120, 160, 220, 110), width=1)
+SMOOTH_PEN = pg.mkPen((40, 90, 200), width=2)
+VAL_PEN = pg.mkPen((230, 120, 30), width=2)
+ACC_PEN = pg.mkPen((40, 160, 80), width=2)
+
+
+def _plot_widget(y_label: str) -> pg.PlotWidget:
+    widget = pg.PlotWidget(background="w")
+    item = widget.getPlotItem()
+    item.showGrid(x=True, y=True, alpha=0.25)
+    item.setLabel("left", y_label)
+    item.setLabel("bottom", "step")
+    item.addLegend(offset=(-10, 10))
+    return widget
+
+
+def _curve(plot: pg.PlotWidget, name: str, pen: pg.QtGui.QPen, symbol: str | None = None):
+    curve = plot.plot([], [], name=name, pen=pen, symbol=symbol, symbolSize=6,
+                      symbolBrush=pen.color() if symbol else None, symbolPen=None)
+    curve.setDownsampling(auto=True, method="peak")
+    curve.setClipToView(True)
+    return curve
+
+
+class LossPlot(QWidget):
+    """Loss per training step (raw and smoothed), validation loss and accuracy per epoch.
+
+    Points are kept for the whole run in growable arrays; persistent curves are refreshed by
+    a timer (about 20 times a second) only when new data arrived, with automatic peak
+    downsampling and clip-to-view so long runs stay smooth. The object name is ``lossPlot``.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lossPlot")
+        self.raw = Series()
+        self.smoothed = Series()
+        self.val_loss = Series()
+        self.val_accuracy = Series()
+        self._ema: float | None = None
+        self._ema_weight = 0.0
+        self._dirty = False
+
+        self.log_scale = QCheckBox("Log scale")
+        self.log_scale.setObjectName("lossLogScale")
+        self.log_scale.toggled.connect(self._on_log_toggled)
+        self.summary = QLabel("")
+        self.summary.setObjectName("lossSummary")
+        header = QHBoxLayout()
+        header.addWidget(self.summary, 1)
+        header.addWidget(self.log_scale)
+
+        self.loss_widget = _plot_widget("loss")
+        self.acc_widget = _plot_widget("accuracy")
+        self.acc_widget.setXLink(self.loss_widget)
+        self.acc_widget.setYRange(0.0, 1.0)
+        self.acc_widget.setVisible(False)
+        self.raw_curve = _curve(self.loss_widget, "train (raw)", RAW_PEN)
+        self.smooth_curve = _curve(self.loss_widget, "train (smoothed)", SMOOTH_PEN)
+        self.val_curve = _curve(self.loss_widget, "validation", VAL_PEN, symbol="o")
+        self.acc_curve = _curve(self.acc_widget, "validation accuracy", ACC_PEN, symbol="o")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(header)
+        layout.addWidget(self.loss_widget, 3)
+        layout.addWidget(self.acc_widget, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+
+    def clear(self) -> None:
+        """Forget every point (a new run starts)."""
+        for series in (self.raw, self.smoothed, self.val_loss, self.val_accuracy):
+            series.clear()
+        self._ema = None
+        self._ema_weight = 0.0
+        self.summary.setText("")
+        self._dirty = True
+        self.refresh()
+
+    def set_classifier(self, classifier: bool) -> None:
+        """Show the accuracy plot (classification tasks) or hide it."""
+        self.acc_widget.setVisible(classifier)
+
+    def add_steps(self, steps: np.ndarray, losses: np.ndarray) -> None:
+        """Append training losses at the given global step numbers."""
+        steps = np.asarray(steps, dtype=np.float64)
+        losses = np.asarray(losses, dtype=np.float64)
+        self.raw.extend(steps, losses)
+        smooth = np.empty_like(losses)
+        for i, loss in enumerate(losses):
+            smooth[i] = self._smooth(float(loss))
+        self.smoothed.extend(steps, smooth)
+        self._dirty = True
+
+    def add_epoch(self, step: float, val_loss: float | None, accuracy: float | None) -> None:
+        """Append one epoch's validation loss and accuracy (either may be None)."""
+        if val_loss is not None:
+            self.val_loss.append(step, val_loss)
+        if accuracy is not None:
+            self.val_accuracy.append(step, accuracy)
+        self._dirty = True
+
+    def point_count(self) -> int:
+        """How many training-loss points the plot holds."""
+        return len(self.raw)
+
+    def refresh(self) -> None:
+        """Push new data to the curves (called by the timer; cheap when nothing changed)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        self.raw_curve.setData(self.raw.x, self.raw.y)
+        self.smooth_curve.setData(self.smoothed.x, self.smoothed.y)
+        self.val_curve.setData(self.val_loss.x, self.val_loss.y)
+        self.acc_curve.setData(self.val_accuracy.x, self.val_accuracy.y)
+
+    def _smooth(self, loss: float) -> float:
+        """Debiased exponential moving average; non-finite losses leave it unchanged."""
+        if not math.isfinite(loss):
+            return self._ema / self._ema_weight if self._ema is not None else math.nan
+        self._ema = loss * (1 - SMOOTHING) + (self._ema or 0.0) * SMOOTHING
+        self._ema_weight = (1 - SMOOTHING) + self._ema_weight * SMOOTHING
+        return self._ema / self._ema_weight
+
+    def _on_log_toggled(self, checked: bool) -> None:
+        self.loss_widget.getPlotItem().setLogMode(y=checked)

@@ -1,0 +1,173 @@
+"""The tensor view dock: a node's value or gradient as numbers, a heatmap and a histogram."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.training.tensor_data import (
+    TensorEntry,
+    colour_levels,
+    histogram,
+    picture,
+    stats_text,
+)
+
+EMPTY_TEXT = "Step forward, or click a node after a step, to see its tensors."
+VALUE_MAP = pg.colormap.get("viridis")
+GRAD_MAP = pg.colormap.get("CET-D1")
+GREY_MAP = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (0, 0, 0)])
+
+
+class TensorView(QWidget):
+    """Shows one tensor of one node: statistics, a heatmap with colour bar and a histogram.
+
+    A node offers several tensors (its output ports and, for a parameter node, each weight);
+    a combo box picks one and a value/gradient toggle picks which of the two is drawn.
+    The object name is ``tensorView``.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tensorView")
+        self._entries: list[TensorEntry] = []
+        self.shown: np.ndarray | None = None
+
+        self.title = QLabel(EMPTY_TEXT)
+        self.title.setObjectName("tensorTitle")
+        self.title.setWordWrap(True)
+        self.tensor_box = QComboBox()
+        self.tensor_box.setObjectName("tensorChoice")
+        self.tensor_box.currentIndexChanged.connect(self._redraw)
+        self.value_button = QRadioButton("Value")
+        self.grad_button = QRadioButton("Gradient")
+        self.value_button.setChecked(True)
+        self._mode_group = QButtonGroup(self)
+        self._mode_group.addButton(self.value_button)
+        self._mode_group.addButton(self.grad_button)
+        self.value_button.toggled.connect(self._redraw)
+        self.stats = QLabel("")
+        self.stats.setObjectName("tensorStats")
+        self.stats.setWordWrap(True)
+        self.caption = QLabel("")
+
+        row = QHBoxLayout()
+        row.addWidget(self.tensor_box, 1)
+        row.addWidget(self.value_button)
+        row.addWidget(self.grad_button)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("w")
+        self.image_plot = self.graphics.addPlot(row=0, col=0)
+        self.image_plot.invertY(True)
+        self.image_plot.setAspectLocked(False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image_plot.addItem(self.image)
+        self.colour_bar = pg.ColorBarItem(colorMap=VALUE_MAP, interactive=False, width=14)
+        self.colour_bar.setImageItem(self.image, insert_in=self.image_plot)
+        self.hist_plot = self.graphics.addPlot(row=1, col=0)
+        self.hist_plot.setLabel("left", "count")
+        self.hist_curve = self.hist_plot.plot([], [], stepMode="center", fillLevel=0,
+                                              brush=(80, 120, 200, 150), pen=(40, 70, 160))
+        self.graphics.ci.layout.setRowStretchFactor(0, 3)
+        self.graphics.ci.layout.setRowStretchFactor(1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.title)
+        layout.addLayout(row)
+        layout.addWidget(self.stats)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.graphics, 1)
+
+    @property
+    def mode(self) -> str:
+        """``"value"`` or ``"gradient"``."""
+        return "value" if self.value_button.isChecked() else "gradient"
+
+    def set_mode(self, mode: str) -> None:
+        """Draw values or gradients."""
+        (self.value_button if mode == "value" else self.grad_button).setChecked(True)
+
+    def shown_shape(self) -> tuple[int, ...] | None:
+        """The shape of the tensor drawn now, or None when nothing is drawn."""
+        return None if self.shown is None else tuple(self.shown.shape)
+
+    def entry_names(self) -> list[str]:
+        """The names of the tensors the current node offers."""
+        return [entry.name for entry in self._entries]
+
+    def select(self, name: str) -> None:
+        """Pick the tensor with this name (an output port or parameter)."""
+        self.tensor_box.setCurrentIndex(self.entry_names().index(name))
+
+    def show_tensors(self, title: str, entries: Sequence[TensorEntry],
+                     mode: str | None = None) -> None:
+        """Show a node's tensors; ``mode`` switches value/gradient when given."""
+        self._entries = list(entries)
+        self.title.setText(title)
+        self.tensor_box.blockSignals(True)
+        self.tensor_box.clear()
+        self.tensor_box.addItems(self.entry_names())
+        self.tensor_box.blockSignals(False)
+        if mode is not None:
+            self.value_button.blockSignals(True)
+            self.set_mode(mode)
+            self.value_button.blockSignals(False)
+        self._redraw()
+
+    def clear(self) -> None:
+        """Show nothing (the step-through was reset)."""
+        self.show_tensors(EMPTY_TEXT, [])
+
+    def _current(self) -> np.ndarray | None:
+        index = self.tensor_box.currentIndex()
+        if not 0 <= index < len(self._entries):
+            return None
+        entry = self._entries[index]
+        return entry.value if self.mode == "value" else entry.grad
+
+    def _redraw(self) -> None:
+        array = self._current()
+        self.shown = None if array is None else np.asarray(array)
+        if self.shown is None:
+            self.stats.setText("" if not self._entries else f"no {self.mode} yet")
+            self._draw_picture(None, False)
+            self.hist_curve.setData([], [])
+            return
+        entry = self._entries[self.tensor_box.currentIndex()]
+        self.stats.setText(stats_text(self.shown))
+        self._draw_picture(self.shown, entry.is_param, entry.image)
+        bins = histogram(self.shown)
+        if bins is None:
+            self.hist_curve.setData([], [])
+        else:
+            self.hist_curve.setData(*bins)
+
+    def _draw_picture(self, array: np.ndarray | None, is_param: bool = False,
+                      image: bool = False) -> None:
+        pic = None if array is None else picture(array, is_param, image)
+        if pic is None:
+            self.image.clear()
+            self.caption.setText("" if array is None else "a single number: no heatmap")
+            return
+        gradient = self.mode == "gradient"
+        cmap = GRAD_MAP if gradient else (GREY_MAP if pic.is_image else VALUE_MAP)
+        levels = colour_levels(pic.pixels, symmetric=gradient)
+        self.colour_bar.setColorMap(cmap)
+        self.image.setImage(np.nan_to_num(pic.pixels), autoLevels=False)
+        self.colour_bar.setLevels(levels)
+        self.image_plot.setAspectLocked(pic.is_image)
+        self.image_plot.autoRange()
+        self.caption.setText(pic.caption)
