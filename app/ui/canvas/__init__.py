@@ -1,0 +1,1 @@
+"""The node canvas: a QGraphicsScene that mirrors a GraphDocument and the view that edits it."""

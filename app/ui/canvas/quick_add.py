@@ -1,0 +1,115 @@
+"""Quick-add: a small searchable list of node types that opens at the cursor on the canvas."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from app.ui import style
+
+TYPE_ROLE = Qt.ItemDataRole.UserRole
+
+
+def spec_matches(spec: Any, text: str) -> bool:
+    """Whether a node spec matches a search text (title, type id, category or help)."""
+    text = text.strip().lower()
+    if not text:
+        return True
+    haystack = f"{spec.title} {spec.type_id} {spec.category.value} {spec.help}".lower()
+    return all(word in haystack for word in text.split())
+
+
+class QuickAdd(QFrame):
+    """A popup (a child of the canvas viewport, so it never blocks) listing node types.
+
+    ``chosen(type_id)`` is emitted when the user picks one with Enter or a double-click;
+    Escape or clicking elsewhere closes it and emits ``cancelled``.
+    """
+
+    chosen = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("quickAdd")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        self.search = QLineEdit(self)
+        self.search.setObjectName("quickAddSearch")
+        self.search.setPlaceholderText("Add node…")
+        self.search.setClearButtonEnabled(True)
+        self.list = QListWidget(self)
+        self.list.setObjectName("quickAddList")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addWidget(self.search)
+        layout.addWidget(self.list)
+        self.resize(260, 300)
+        self._specs: list[Any] = []
+        self.search.textChanged.connect(self._refilter)
+        self.search.returnPressed.connect(self._accept_current)
+        self.search.installEventFilter(self)
+        self.list.itemActivated.connect(self._accept_item)
+        self.list.itemDoubleClicked.connect(self._accept_item)
+        self.hide()
+
+    def open_at(self, pos: QPoint, specs: Sequence[Any]) -> None:
+        """Show the node types ``specs`` with the popup's corner at ``pos`` (viewport coords)."""
+        self._specs = list(specs)
+        self.search.clear()
+        self._refilter("")
+        parent = self.parentWidget()
+        x = max(0, min(pos.x(), parent.width() - self.width()))
+        y = max(0, min(pos.y(), parent.height() - self.height()))
+        self.move(x, y)
+        self.show()
+        self.raise_()
+        self.search.setFocus()
+
+    def visible_type_ids(self) -> list[str]:
+        """The type ids currently listed (after filtering)."""
+        return [self.list.item(i).data(TYPE_ROLE) for i in range(self.list.count())]
+
+    def _refilter(self, text: str) -> None:
+        self.list.clear()
+        for spec in self._specs:
+            if spec_matches(spec, text):
+                item = QListWidgetItem(style.category_icon(spec.category), spec.title)
+                item.setData(TYPE_ROLE, spec.type_id)
+                item.setToolTip(spec.help)
+                self.list.addItem(item)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+
+    def _accept_current(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self._accept_item(item)
+
+    def _accept_item(self, item: QListWidgetItem) -> None:
+        self.hide()
+        self.chosen.emit(item.data(TYPE_ROLE))
+
+    def close_popup(self) -> None:
+        """Hide without choosing."""
+        if self.isVisible():
+            self.hide()
+            self.cancelled.emit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Up/Down in the search box move through the list; Escape closes."""
+        if watched is self.search and event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if key == Qt.Key.Key_Escape:
+                self.close_popup()
+                return True
+            if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+                row = self.list.currentRow() + (1 if key == Qt.Key.Key_Down else -1)
+                if 0 <= row < self.list.count():
+                    self.list.setCurrentRow(row)
+                return True
+        return super().eventFilter(watched, event)

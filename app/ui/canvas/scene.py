@@ -1,0 +1,240 @@
+"""GraphScene: the QGraphicsScene that mirrors a GraphDocument through its listener events."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Signal
+from PySide6.QtGui import QPainter, QPen
+from PySide6.QtWidgets import QGraphicsScene
+
+from app.graph.document import EventKind, GraphDocument
+from app.graph.specs import get_spec
+from app.graph.validate import ValidationResult, format_shape
+from app.ui import style
+from app.ui.canvas.edge_item import EdgeItem
+from app.ui.canvas.node_item import NodeItem
+
+EdgeKey = tuple[str, str, str, str]
+
+
+def edge_key(edge: Any) -> EdgeKey:
+    """The hashable identity of a document edge."""
+    return (edge.src, edge.src_port, edge.dst, edge.dst_port)
+
+
+class GraphScene(QGraphicsScene):
+    """The scene of node and wire items; it follows the document, never the other way round.
+
+    Parameters
+    ----------
+    document : GraphDocument
+        The document to show; :meth:`set_document` swaps it.
+    """
+
+    document_changed = Signal()
+
+    def __init__(self, document: GraphDocument, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.snap_to_grid = True
+        self.show_shape_labels = True
+        self._nodes: dict[str, NodeItem] = {}
+        self._edges: dict[EdgeKey, EdgeItem] = {}
+        self._by_node: dict[str, set[EdgeKey]] = {}
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
+        document.add_listener(self._on_document_event)
+        self.rebuild()
+
+    # -- public lookups -------------------------------------------------------------------------
+    def node_item(self, node_id: str) -> NodeItem:
+        """The item showing node ``node_id`` (KeyError when there is none)."""
+        return self._nodes[node_id]
+
+    def node_items(self) -> list[NodeItem]:
+        """Every node item, in document order."""
+        return list(self._nodes.values())
+
+    def edge_item(self, edge: Any) -> EdgeItem:
+        """The item showing a document edge."""
+        return self._edges[edge_key(edge)]
+
+    def edge_items(self) -> list[EdgeItem]:
+        """Every wire item."""
+        return list(self._edges.values())
+
+    def edge_items_from(self, node_id: str) -> list[EdgeItem]:
+        """The wires leaving node ``node_id``."""
+        return [self._edges[k] for k in self._by_node.get(node_id, ()) if k[0] == node_id]
+
+    def selected_node_ids(self) -> list[str]:
+        """The ids of the selected nodes, in document order."""
+        return [nid for nid, item in self._nodes.items() if item.isSelected()]
+
+    def selected_edges(self) -> list[Any]:
+        """The document edges whose wires are selected."""
+        return [item.edge for item in self._edges.values() if item.isSelected()]
+
+    # -- document mirroring ---------------------------------------------------------------------
+    def set_document(self, document: GraphDocument) -> None:
+        """Show another document (File > Open/New)."""
+        self.document.remove_listener(self._on_document_event)
+        self.document = document
+        document.add_listener(self._on_document_event)
+        self.rebuild()
+
+    def detach(self) -> None:
+        """Stop listening to the document (the window is closing)."""
+        self.document.remove_listener(self._on_document_event)
+
+    def rebuild(self) -> None:
+        """Drop every item and build them again from the document."""
+        self.clear()
+        self._nodes.clear()
+        self._edges.clear()
+        self._by_node.clear()
+        for node_id in self.document.nodes:
+            self._add_node(node_id)
+        for edge in self.document.edges:
+            self._add_edge(edge)
+        self.document_changed.emit()
+
+    def _on_document_event(self, event: Any) -> None:
+        kind = event.kind
+        if kind == EventKind.RESET:
+            self.rebuild()
+            return
+        if kind == EventKind.NODE_ADDED:
+            self._add_node(event.node_id)
+        elif kind == EventKind.NODE_REMOVED:
+            self._remove_node(event.node_id)
+        elif kind == EventKind.NODE_MOVED:
+            self._sync_position(event.node_id)
+        elif kind == EventKind.NODE_CHANGED:
+            node = self.document.nodes[event.node_id]
+            self._nodes[event.node_id].update_from(node.params, node.label or "")
+        elif kind == EventKind.EDGE_ADDED:
+            self._add_edge(event.edge)
+        elif kind == EventKind.EDGE_REMOVED:
+            self._remove_edge(event.edge)
+        self.document_changed.emit()
+
+    def _add_node(self, node_id: str) -> None:
+        node = self.document.nodes[node_id]
+        item = NodeItem(node_id, get_spec(node.type_id), node.params, node.label or "")
+        self._nodes[node_id] = item
+        self.addItem(item)
+        self._sync_position(node_id)
+
+    def _remove_node(self, node_id: str) -> None:
+        for key in list(self._by_node.get(node_id, ())):
+            self._remove_edge_key(key)
+        item = self._nodes.pop(node_id, None)
+        self._by_node.pop(node_id, None)
+        if item is not None:
+            self.removeItem(item)
+
+    def _sync_position(self, node_id: str) -> None:
+        item = self._nodes.get(node_id)
+        if item is None:
+            return
+        x, y = self.document.nodes[node_id].position
+        if item.pos() != QPointF(x, y):
+            item.syncing = True
+            item.setPos(x, y)
+            item.syncing = False
+
+    def _add_edge(self, edge: Any) -> None:
+        src = self._nodes[edge.src].port(edge.src_port, True)
+        dst = self._nodes[edge.dst].port(edge.dst_port, False)
+        if src is None or dst is None:
+            return
+        item = EdgeItem(src, dst, edge)
+        item.set_label_visible(self.show_shape_labels)
+        key = edge_key(edge)
+        self._edges[key] = item
+        self._by_node.setdefault(edge.src, set()).add(key)
+        self._by_node.setdefault(edge.dst, set()).add(key)
+        self.addItem(item)
+
+    def _remove_edge(self, edge: Any) -> None:
+        self._remove_edge_key(edge_key(edge))
+
+    def _remove_edge_key(self, key: EdgeKey) -> None:
+        item = self._edges.pop(key, None)
+        for node_id in (key[0], key[2]):
+            self._by_node.get(node_id, set()).discard(key)
+        if item is not None:
+            self.removeItem(item)
+
+    def node_item_moved(self, item: NodeItem) -> None:
+        """Keep the wires of a moving node attached (called by NodeItem.itemChange)."""
+        for key in self._by_node.get(item.node_id, ()):
+            self._edges[key].adjust()
+
+    # -- validation display ---------------------------------------------------------------------
+    def show_validation(self, result: ValidationResult) -> None:
+        """Show badges, parameter counts and wire shape labels from a validation result."""
+        for node_id, item in self._nodes.items():
+            diagnostics = result.for_node(node_id)
+            worst = sorted(diagnostics, key=lambda d: d.severity.name != "ERROR")
+            if worst:
+                text = "\n".join(d.message for d in diagnostics)
+                item.set_badge(worst[0].severity, text)
+            else:
+                item.set_badge(None)
+            item.set_param_count(self._param_count(node_id, result))
+        for key, edge_item in self._edges.items():
+            shape = result.shapes.get((key[0], key[1]))
+            edge_item.set_label(format_shape(shape) if shape is not None else "")
+
+    def _param_count(self, node_id: str, result: ValidationResult) -> int | None:
+        node = self.document.nodes[node_id]
+        spec = get_spec(node.type_id)
+        in_shapes = {}
+        for edge in self.document.edges:
+            if edge.dst == node_id and (edge.src, edge.src_port) in result.shapes:
+                in_shapes[edge.dst_port] = result.shapes[(edge.src, edge.src_port)]
+        try:
+            return spec.param_count(node.params, in_shapes)
+        except Exception:  # shapes unknown yet: no count rather than a wrong one
+            return None
+
+    def set_shape_labels_visible(self, visible: bool) -> None:
+        """Toggle the shape labels of every wire."""
+        self.show_shape_labels = visible
+        for item in self._edges.values():
+            item.set_label_visible(visible)
+
+    # -- background -----------------------------------------------------------------------------
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        """Fill with the canvas colour and draw a minor/major grid (skipped when zoomed out)."""
+        painter.fillRect(rect, style.canvas_background())
+        scale = painter.worldTransform().m11()
+        g = style.GRID_SIZE
+        if g * scale < 6:
+            g *= 5
+            if g * scale < 6:
+                return
+        left = math.floor(rect.left() / g) * g
+        top = math.floor(rect.top() / g) * g
+        minor: list[QLineF] = []
+        major: list[QLineF] = []
+        x = left
+        while x < rect.right():
+            (major if round(x / g) % 5 == 0 else minor).append(
+                QLineF(x, rect.top(), x, rect.bottom())
+            )
+            x += g
+        y = top
+        while y < rect.bottom():
+            (major if round(y / g) % 5 == 0 else minor).append(
+                QLineF(rect.left(), y, rect.right(), y)
+            )
+            y += g
+        painter.setPen(QPen(style.grid_colour(False), 0))
+        painter.drawLines(minor)
+        painter.setPen(QPen(style.grid_colour(True), 0))
+        painter.drawLines(major)

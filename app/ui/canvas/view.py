@@ -1,0 +1,247 @@
+"""GraphView: the canvas widget. Zoom, pan, rubber band, wire drags, node moves and drops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtWidgets import QGraphicsView
+
+from app.ui.canvas.edge_item import EdgeItem
+from app.ui.canvas.node_item import NodeItem
+from app.ui.canvas.port_item import PortItem
+from app.ui.canvas.quick_add import QuickAdd
+from app.ui.canvas.scene import GraphScene
+from app.ui.canvas.wire_drag import WireDrag
+
+if TYPE_CHECKING:
+    from app.ui.editor import Editor
+
+NODE_MIME = "application/x-nodegrad-node-type"
+MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
+
+
+class GraphView(QGraphicsView):
+    """The QGraphicsView named ``canvas``; it turns gestures into editor calls."""
+
+    def __init__(self, scene: GraphScene, editor: Editor, parent: Any = None) -> None:
+        super().__init__(scene, parent)
+        self.setObjectName("canvas")
+        self.editor = editor
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.quick_add = QuickAdd(self.viewport())
+        self.quick_add.chosen.connect(self._on_quick_add_chosen)
+        self.files_dropped: Callable[[list[str]], None] | None = None
+        self._wire: WireDrag | None = None
+        self._pan_from: QPoint | None = None
+        self._space_held = False
+        self._press_positions: dict[str, QPointF] = {}
+        self._quick_add_at = QPointF()
+        self._quick_add_port: PortItem | None = None
+
+    # -- zoom and view ------------------------------------------------------------------------
+    def zoom(self) -> float:
+        """The current scale factor."""
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float) -> None:
+        """Zoom by ``factor`` around the mouse, clamped to a sensible range."""
+        target = max(MIN_ZOOM, min(MAX_ZOOM, self.zoom() * factor))
+        self.scale(target / self.zoom(), target / self.zoom())
+
+    def fit_all(self) -> None:
+        """Fit every node into the view (Fit View, F)."""
+        rect = QRectF()
+        for item in self.scene().node_items():
+            rect = rect.united(item.sceneBoundingRect())
+        if rect.isNull():
+            self.resetTransform()
+            self.centerOn(0, 0)
+            return
+        self.fitInView(rect.adjusted(-60, -60, 60, 60), Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom() > 1.2:
+            self.scale(1.2 / self.zoom(), 1.2 / self.zoom())
+        self.centerOn(rect.center())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        """Wheel zooms around the cursor."""
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(1.15**steps)
+        event.accept()
+
+    def centre_scene_pos(self) -> QPointF:
+        """The scene point at the middle of the view."""
+        return self.mapToScene(self.viewport().rect().center())
+
+    # -- mouse ----------------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """Start a pan, a wire drag, or a node move (remembering where nodes started)."""
+        self.quick_add.close_popup()
+        pan = event.button() == Qt.MouseButton.MiddleButton or (
+            event.button() == Qt.MouseButton.LeftButton and self._space_held
+        )
+        if pan:
+            self._pan_from = event.position().toPoint()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        item = self.itemAt(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and isinstance(item, PortItem):
+            if self.editor.refuse_if_locked():
+                return
+            self._wire = WireDrag(self.scene(), self.editor, item)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+        self._press_positions = {
+            i.node_id: i.pos() for i in self.scene().node_items() if i.isSelected()
+        }
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        """Pan, move the loose wire, or let Qt move the selected nodes."""
+        if self._pan_from is not None:
+            delta = event.position().toPoint() - self._pan_from
+            self._pan_from = event.position().toPoint()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
+            return
+        if self._wire is not None:
+            self._wire.move_to(self.mapToScene(event.position().toPoint()))
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        """Finish a pan, a wire drag (connect, refuse or quick-add) or a move (one command)."""
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().unsetCursor()
+            return
+        if self._wire is not None:
+            wire, self._wire = self._wire, None
+            point = self.mapToScene(event.position().toPoint())
+            wire.move_to(point)
+            outcome, anchor = wire.finish(point)
+            if outcome == "empty":
+                self.open_quick_add(event.position().toPoint(), anchor)
+            return
+        super().mouseReleaseEvent(event)
+        self._finish_move()
+
+    def _finish_move(self) -> None:
+        started, self._press_positions = self._press_positions, {}
+        moves = {}
+        for node_id, old in started.items():
+            item = self.scene().node_item(node_id)
+            if item.pos() != old:
+                moves[node_id] = (old, item.pos())
+        if not moves:
+            return
+        if self.editor.is_locked():
+            for node_id, (old, _new) in moves.items():
+                self.scene().node_item(node_id).setPos(old)
+            self.editor.refuse_if_locked()
+            return
+        if len(moves) == 1:
+            node_id = next(iter(moves))
+            edge = self._wire_under(self.scene().node_item(node_id))
+            if edge is not None and self.editor.insert_on_wire(node_id, edge, moves[node_id]):
+                return
+        self.editor.move_nodes(moves)
+
+    def _wire_under(self, node: NodeItem) -> Any:
+        """A wire the node was dropped onto (only for a node with no wires of its own)."""
+        if self.scene().edge_items_from(node.node_id) or self.editor.has_wires(node.node_id):
+            return None
+        for item in self.scene().collidingItems(node):
+            if isinstance(item, EdgeItem) and item.edge is not None:
+                return item.edge
+        return None
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        """Double-click on empty canvas opens quick-add there."""
+        if self.itemAt(event.position().toPoint()) is None:
+            self.open_quick_add(event.position().toPoint())
+            return
+        super().mouseDoubleClickEvent(event)
+
+    # -- keys -----------------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Space (held) pans; Tab opens quick-add at the cursor."""
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            return
+        if event.key() == Qt.Key.Key_Tab:
+            pos = self.viewport().mapFromGlobal(self.cursor().pos())
+            if not self.viewport().rect().contains(pos):
+                pos = self.viewport().rect().center()
+            self.open_quick_add(pos)
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        """Releasing space ends space-panning."""
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = False
+            self.viewport().unsetCursor()
+            return
+        super().keyReleaseEvent(event)
+
+    def focusNextPrevChild(self, next_child: bool) -> bool:
+        """Keep Tab for quick-add instead of moving the focus."""
+        return False
+
+    # -- quick-add ----------------------------------------------------------------------------
+    def open_quick_add(self, pos: QPoint, port: PortItem | None = None) -> None:
+        """Open the quick-add popup at viewport point ``pos`` (filtered for ``port``'s kind)."""
+        if self.editor.refuse_if_locked():
+            return
+        self._quick_add_at = self.mapToScene(pos)
+        self._quick_add_port = port
+        self.quick_add.open_at(pos, self.editor.compatible_specs(port))
+
+    def _on_quick_add_chosen(self, type_id: str) -> None:
+        port, self._quick_add_port = self._quick_add_port, None
+        self.editor.add_node(type_id, self._quick_add_at, connect_to=port)
+        QTimer.singleShot(0, self.setFocus)
+
+    # -- drag and drop from the palette or the file manager ------------------------------------
+    def dragEnterEvent(self, event: Any) -> None:
+        """Accept node types from the palette and files."""
+        if event.mimeData().hasFormat(NODE_MIME) or event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:
+        """Keep accepting while over the canvas."""
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: Any) -> None:
+        """Add the dropped node type (inserting it when dropped onto a wire), or open files."""
+        data = event.mimeData()
+        if data.hasFormat(NODE_MIME):
+            type_id = bytes(data.data(NODE_MIME)).decode()
+            point = self.mapToScene(event.position().toPoint())
+            edge = next(
+                (
+                    i.edge
+                    for i in self.scene().items(point)
+                    if isinstance(i, EdgeItem) and i.edge is not None
+                ),
+                None,
+            )
+            self.editor.add_node(type_id, point, on_wire=edge)
+            event.acceptProposedAction()
+        elif data.hasUrls() and self.files_dropped is not None:
+            self.files_dropped([u.toLocalFile() for u in data.urls() if u.isLocalFile()])
+            event.acceptProposedAction()

@@ -1,0 +1,103 @@
+"""Selection-based edits of the main window: clipboard, delete, select all, auto-layout."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF
+
+from app.graph.errors import GraphError
+from app.ui import clipboard
+from app.ui.canvas.node_item import NODE_WIDTH
+from app.ui.layout import Direction, layered_positions
+
+if TYPE_CHECKING:
+    from app.ui.canvas.scene import GraphScene
+    from app.ui.main_window import MainWindow
+
+PASTE_OFFSET = 40.0
+
+
+class EditOps:
+    """Copy, cut, paste, duplicate, delete, select all and auto-layout for ``window``."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+
+    @property
+    def scene(self) -> GraphScene:
+        """The window's canvas scene."""
+        return self.window.scene
+
+    def copy(self) -> bool:
+        """Copy the selected nodes (and the wires among them) to the clipboard."""
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            self.window.show_message("Nothing selected to copy")
+            return False
+        clipboard.put_on_clipboard(clipboard.copy_fragment(self.window.document, ids))
+        self.window.show_message(f"Copied {len(ids)} node{'s' if len(ids) != 1 else ''}")
+        return True
+
+    def cut(self) -> None:
+        """Copy, then delete the selection."""
+        if self.copy():
+            self.delete_selection()
+
+    def paste(self, at: QPointF | None = None) -> list[str]:
+        """Paste the clipboard's nodes near the view centre (or ``at``); returns the new ids."""
+        fragment = clipboard.read_clipboard()
+        if fragment is None:
+            self.window.show_message("The clipboard holds no nodegrad nodes")
+            return []
+        if at is None:
+            at = self.window.view.centre_scene_pos() - QPointF(NODE_WIDTH / 2, 40)
+        return self._add_fragment(fragment, at)
+
+    def duplicate(self) -> list[str]:
+        """Copy the selection in place, shifted a little (the system clipboard is untouched)."""
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return []
+        doc = self.window.document
+        left = min(doc.nodes[n].position[0] for n in ids)
+        top = min(doc.nodes[n].position[1] for n in ids)
+        fragment = clipboard.copy_fragment(doc, ids)
+        return self._add_fragment(fragment, QPointF(left + PASTE_OFFSET, top + PASTE_OFFSET))
+
+    def _add_fragment(self, fragment: dict, at: QPointF) -> list[str]:
+        try:
+            mutation, ids = clipboard.paste_mutation(
+                self.window.document, fragment, (at.x(), at.y())
+            )
+        except GraphError as error:
+            self.window.show_problems("Cannot paste", str(error).splitlines())
+            return []
+        if self.window.editor.push(mutation) is not None:
+            return []
+        self.scene.clearSelection()
+        for node_id in ids:
+            self.scene.node_item(node_id).setSelected(True)
+        return ids
+
+    def delete_selection(self) -> None:
+        """Delete the selected nodes (with their wires) and the selected wires."""
+        self.window.editor.delete(self.scene.selected_node_ids(), self.scene.selected_edges())
+
+    def select_all(self) -> None:
+        """Select every node."""
+        for item in self.scene.node_items():
+            item.setSelected(True)
+
+    def auto_layout(self, direction: Direction = Direction.LEFT_TO_RIGHT) -> None:
+        """Arrange every node in topological layers as one undoable move."""
+        doc = self.window.document
+        if not doc.nodes:
+            return
+        sizes = {n: (NODE_WIDTH, self.scene.node_item(n).height) for n in doc.nodes}
+        edges = [(e.src, e.dst) for e in doc.edges]
+        first = next(iter(doc.nodes.values())).position
+        positions = layered_positions(list(doc.nodes), edges, sizes, direction, first)
+        changed = {n: p for n, p in positions.items() if tuple(doc.nodes[n].position) != p}
+        self.window.editor.set_positions(changed, f"Auto-layout ({direction.value.lower()})")
+        self.window.view.fit_all()

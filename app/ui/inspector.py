@@ -1,0 +1,204 @@
+"""The inspector dock: the selected node's parameters, or the document's training settings and
+a model summary when nothing (or several nodes) is selected."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QStackedWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.graph.document import TRAINING_PARAMS
+from app.graph.errors import GraphError
+from app.graph.specs import get_spec
+from app.ui.fields import FieldEditor, editor_for_param
+
+if TYPE_CHECKING:
+    from app.ui.editor import Editor
+
+SETTING_LABELS = {
+    "learning_rate": "Learning rate",
+    "batch_size": "Batch size",
+    "val_split": "Validation split",
+}
+
+
+def _label(name: str) -> str:
+    return SETTING_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+class Inspector(QScrollArea):
+    """The ``inspector`` widget. It follows the selection and the document."""
+
+    def __init__(self, editor: Editor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("inspector")
+        self.setWidgetResizable(True)
+        self.editor = editor
+        self.node_id: str | None = None
+        self.fields: dict[str, FieldEditor] = {}
+        self.settings_fields: dict[str, FieldEditor] = {}
+        self._stack = QStackedWidget()
+        self._node_page = QWidget()
+        self._doc_page = self._build_document_page()
+        self._stack.addWidget(self._node_page)
+        self._stack.addWidget(self._doc_page)
+        self.setWidget(self._stack)
+        self.show_node(None)
+
+    # -- document page --------------------------------------------------------------------------
+    def _build_document_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        box = QGroupBox("Training settings")
+        box.setObjectName("trainingSettings")
+        self._settings_form = QFormLayout(box)
+        self._settings_form.setFieldGrowthPolicy(
+            QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow
+        )
+        layout.addWidget(box)
+        summary_box = QGroupBox("Model summary")
+        summary_layout = QVBoxLayout(summary_box)
+        self.summary = QTreeWidget()
+        self.summary.setObjectName("modelSummary")
+        self.summary.setHeaderLabels(["Node", "Parameters"])
+        self.summary.setRootIsDecorated(False)
+        self.summary.setColumnWidth(0, 150)
+        summary_layout.addWidget(self.summary)
+        layout.addWidget(summary_box, 1)
+        return page
+
+    def _rebuild_settings(self) -> None:
+        while self._settings_form.rowCount():
+            self._settings_form.removeRow(0)
+        self.settings_fields = {}
+        training = self.editor.document.training
+        for pspec in TRAINING_PARAMS:
+            field = editor_for_param(pspec, getattr(training, pspec.name))
+            field.edited.connect(lambda v, p=pspec, fe=field: self._on_setting(p, v, fe))
+            field.setParent(self._doc_page)
+            self.settings_fields[pspec.name] = field
+            self._settings_form.addRow(_label(pspec.name), field.widget)
+
+    def _on_setting(self, pspec: Any, value: Any, field: FieldEditor) -> None:
+        try:
+            value = pspec.coerce(value)
+        except GraphError as error:
+            field.set_error(str(error))
+            return
+        field.set_error(self.editor.set_setting(pspec.name, value))
+
+    def update_summary(self, counts: dict[str, int | None]) -> None:
+        """Fill the model summary with parameter counts per node and their total."""
+        self.summary.clear()
+        total = 0
+        for node_id, count in counts.items():
+            node = self.editor.document.nodes[node_id]
+            title = node.label or get_spec(node.type_id).title
+            QTreeWidgetItem(
+                self.summary, [f"{title} ({node_id})", "?" if count is None else f"{count:,}"]
+            )
+            total += count or 0
+        item = QTreeWidgetItem(self.summary, ["Total", f"{total:,}"])
+        font = item.font(0)
+        font.setBold(True)
+        item.setFont(0, font)
+        item.setFont(1, font)
+
+    # -- node page ------------------------------------------------------------------------------
+    def show_node(self, node_id: str | None) -> None:
+        """Show node ``node_id``'s parameters, or the document page for None."""
+        self.node_id = node_id if node_id in self.editor.document.nodes else None
+        if self.node_id is None:
+            self.fields = {}
+            self._rebuild_settings()
+            self._stack.setCurrentWidget(self._doc_page)
+            return
+        old = self._node_page
+        self._node_page = self._build_node_page(self.node_id)
+        self._stack.insertWidget(0, self._node_page)
+        self._stack.setCurrentWidget(self._node_page)
+        self._stack.removeWidget(old)
+        old.deleteLater()
+
+    def _build_node_page(self, node_id: str) -> QWidget:
+        node = self.editor.document.nodes[node_id]
+        spec = get_spec(node.type_id)
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        heading = QLabel(f"<b>{spec.title}</b> &nbsp;<span>({node_id})</span>")
+        heading.setObjectName("inspectorTitle")
+        help_label = QLabel(spec.help)
+        help_label.setWordWrap(True)
+        layout.addWidget(heading)
+        layout.addWidget(help_label)
+        form = self._form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.label_edit = QLineEdit(node.label or "")
+        self.label_edit.setObjectName("edit_label")
+        self.label_edit.setPlaceholderText(spec.title)
+        self.label_edit.editingFinished.connect(self._on_label)
+        form.addRow("Label", self.label_edit)
+        self.fields = {}
+        for pspec in spec.params:
+            field = editor_for_param(pspec, node.params.get(pspec.name, pspec.default))
+            field.setParent(page)
+            field.edited.connect(lambda v, p=pspec, fe=field: self._on_param(p, v, fe))
+            self.fields[pspec.name] = field
+            form.addRow(pspec.name.replace("_", " ").capitalize(), field.widget)
+        layout.addLayout(form)
+        layout.addStretch(1)
+        self._update_visibility()
+        return page
+
+    def _on_param(self, pspec: Any, value: Any, field: FieldEditor) -> None:
+        try:
+            value = pspec.coerce(value)
+        except GraphError as error:
+            field.set_error(str(error))
+            return
+        field.set_error(self.editor.set_param(self.node_id, pspec.name, value))
+
+    def _on_label(self) -> None:
+        node = self.editor.document.nodes.get(self.node_id or "")
+        if node is not None and self.label_edit.text() != (node.label or ""):
+            self.editor.set_label(node.id, self.label_edit.text())
+
+    def _update_visibility(self) -> None:
+        """Hide the parameters that do not matter for the current values (``when``)."""
+        node = self.editor.document.nodes.get(self.node_id or "")
+        if node is None:
+            return
+        active = {p.name for p in get_spec(node.type_id).active_params(node.params)}
+        for name, field in self.fields.items():
+            self._form.setRowVisible(field.widget, name in active)
+
+    # -- following the document -------------------------------------------------------------
+    def refresh(self) -> None:
+        """Show the document's current values (after an edit, undo or redo)."""
+        doc = self.editor.document
+        if self.node_id is not None:
+            node = doc.nodes.get(self.node_id)
+            if node is None:
+                self.show_node(None)
+                return
+            for name, field in self.fields.items():
+                if not field.has_error() or field.value() == node.params.get(name):
+                    field.set_value(node.params.get(name))
+            if not self.label_edit.hasFocus():
+                self.label_edit.setText(node.label or "")
+            self._update_visibility()
+            return
+        for name, field in self.settings_fields.items():
+            if not field.has_error():
+                field.set_value(getattr(doc.training, name))

@@ -1,0 +1,320 @@
+"""MainWindow: the editor window. Canvas in the middle, palette left, inspector right,
+problems below; it owns the document, the undo stack and the debounced validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QUndoStack
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+
+from app.graph.document import GraphDocument
+from app.graph.specs import all_specs
+from app.graph.validate import ValidationResult, validate
+from app.ui import files as file_dialogs
+from app.ui.actions import build_actions
+from app.ui.canvas.scene import GraphScene
+from app.ui.canvas.view import GraphView
+from app.ui.edit_ops import EditOps
+from app.ui.editor import Editor
+from app.ui.files import FileController
+from app.ui.inspector import Inspector
+from app.ui.palette import Palette
+from app.ui.problems import ProblemsPanel
+from app.ui.recovery import Recovery
+from app.ui.recovery_banner import RecoveryBanner
+
+VALIDATION_DELAY_MS = 150
+AUTOSAVE_MS = 60_000
+
+
+class MainWindow(QMainWindow):
+    """The nodegrad editor window (``mainWindow``).
+
+    Parameters
+    ----------
+    path : str or Path or None
+        A ``.nodegrad`` file to open; None starts with an empty document. Building the window
+        never opens a blocking dialog (a file that fails to load is reported without blocking).
+    """
+
+    document_replaced = Signal()
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setAcceptDrops(True)
+        self.document = GraphDocument()
+        self.undo_stack = QUndoStack(self)
+        self.actions_by_name: dict[str, Any] = {}
+        self.last_dialog: QMessageBox | None = None
+        self.editor = Editor(lambda: self.document, self.undo_stack, self)
+        self.editor.message.connect(self.show_message)
+        self.scene = GraphScene(self.document, self)
+        self.view = GraphView(self.scene, self.editor, self)
+        self.view.files_dropped = lambda paths: self.files.open_dropped(paths)
+        self.banner = RecoveryBanner(self)
+        self.setCentralWidget(self.banner.wrap(self.view))
+        self.files = FileController(self)
+        self.edit_ops = EditOps(self)
+        self.recovery = Recovery()
+        self.validation: ValidationResult = validate(self.document)
+        self._build_docks()
+        build_actions(self)
+        self._add_dock_toggles()
+        self._connect()
+        self._restore_settings()
+        if path is not None:
+            self.files.open(path, ask=False)
+        self.update_title()
+        self.validate_now()
+        self.banner.offer(self.recovery.left_behind())
+        self._install_training()
+
+    # -- construction -------------------------------------------------------------------------
+    def _build_docks(self) -> None:
+        self.palette = Palette(all_specs())
+        self.inspector = Inspector(self.editor)
+        self.problems = ProblemsPanel()
+        self.docks: dict[str, QDockWidget] = {}
+        for name, title, widget, area in (
+            ("paletteDock", "Palette", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea),
+            ("inspectorDock", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("problemsDock", "Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea),
+        ):
+            self.docks[name] = self.add_dock(name, title, widget, area)
+        self.status_summary = QLabel()
+        self.status_summary.setObjectName("statusSummary")
+        self.statusBar().addPermanentWidget(self.status_summary)
+
+    def add_dock(
+        self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea
+    ) -> QDockWidget:
+        """Wrap ``widget`` in a dock named ``name`` (its layout is remembered)."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        if hasattr(self, "menu_docks"):
+            self.menu_docks.addAction(dock.toggleViewAction())
+        return dock
+
+    def _add_dock_toggles(self) -> None:
+        for dock in self.docks.values():
+            self.menu_docks.addAction(dock.toggleViewAction())
+
+    def _connect(self) -> None:
+        self._validate_timer = QTimer(self, singleShot=True, interval=VALIDATION_DELAY_MS)
+        self._validate_timer.timeout.connect(self.validate_now)
+        self._refresh_timer = QTimer(self, singleShot=True, interval=0)
+        self._refresh_timer.timeout.connect(self.inspector.refresh)
+        self._autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
+        self._autosave_timer.timeout.connect(self.autosave)
+        self._autosave_timer.start()
+        self.scene.document_changed.connect(self._on_document_changed)
+        self.scene.selectionChanged.connect(self._on_selection_changed)
+        self.undo_stack.cleanChanged.connect(lambda clean: self.update_title())
+        self.palette.add_requested.connect(self._on_palette_add)
+        self.problems.node_activated.connect(self.reveal_node)
+        self.files.recent_changed.connect(lambda: None)
+
+    def _install_training(self) -> None:
+        try:
+            from app.ui.training import install
+        except ImportError:  # the training room has not landed yet
+            return
+        install(self)
+
+    # -- document -------------------------------------------------------------------------------
+    def replace_document(self, document: GraphDocument, path: Path | None) -> None:
+        """Show another document (New/Open): fresh undo history, validation, inspector."""
+        self.document = document
+        self.files.path = path
+        self.scene.set_document(document)
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self.inspector.show_node(None)
+        self.validate_now()
+        self.update_title()
+        self.view.fit_all()
+        self.document_replaced.emit()
+
+    def _on_document_changed(self) -> None:
+        self._validate_timer.start()
+        self._refresh_timer.start()
+
+    def validate_now(self) -> ValidationResult:
+        """Validate the document and show the result everywhere (badges, wires, problems)."""
+        self._validate_timer.stop()
+        self.validation = validate(self.document)
+        self.scene.show_validation(self.validation)
+        self.problems.show_result(self.validation, self.document)
+        counts = {n: self.scene.node_item(n).param_count for n in self.document.nodes}
+        self.inspector.update_summary(counts)
+        errors = sum(d.severity.name == "ERROR" for d in self.validation.diagnostics)
+        warnings = len(self.validation.diagnostics) - errors
+        total = sum(c or 0 for c in counts.values())
+        self.status_summary.setText(
+            f"{len(self.document.nodes)} nodes · {total:,} parameters · "
+            f"{errors} error{'s' * (errors != 1)} · {warnings} warning{'s' * (warnings != 1)}"
+        )
+        return self.validation
+
+    def _on_selection_changed(self) -> None:
+        ids = self.scene.selected_node_ids()
+        self.inspector.show_node(ids[0] if len(ids) == 1 else None)
+
+    def _on_palette_add(self, type_id: str) -> None:
+        node_id = self.editor.add_node(type_id, self.view.centre_scene_pos())
+        if node_id is not None:
+            self.scene.clearSelection()
+            self.scene.node_item(node_id).setSelected(True)
+
+    def reveal_node(self, node_id: str) -> None:
+        """Select node ``node_id`` alone and centre the view on it."""
+        if node_id not in self.document.nodes:
+            return
+        item = self.scene.node_item(node_id)
+        self.scene.clearSelection()
+        item.setSelected(True)
+        self.view.centerOn(item)
+
+    def set_editing_locked(self, locked: bool, reason: str = "") -> None:
+        """While locked (training runs) model edits are refused with a status message."""
+        self.editor.set_locked(locked, reason)
+        self.palette.setEnabled(not locked)
+        self.inspector.setEnabled(not locked)
+        for name in (
+            "actionUndo",
+            "actionRedo",
+            "actionDelete",
+            "actionCut",
+            "actionPaste",
+            "actionDuplicate",
+            "actionAutoLayout",
+            "actionAutoLayoutVertical",
+            "actionNew",
+            "actionOpen",
+        ):
+            self.actions_by_name[name].setEnabled(not locked)
+        if not locked:
+            self.actions_by_name["actionUndo"].setEnabled(self.undo_stack.canUndo())
+            self.actions_by_name["actionRedo"].setEnabled(self.undo_stack.canRedo())
+
+    # -- view toggles ---------------------------------------------------------------------------
+    def set_snap_to_grid(self, on: bool) -> None:
+        """Snap dragged nodes to the grid (remembered)."""
+        self.scene.snap_to_grid = on
+        QSettings().setValue("snapToGrid", on)
+
+    def set_shape_labels_visible(self, on: bool) -> None:
+        """Show or hide the shape labels on wires (remembered)."""
+        self.scene.set_shape_labels_visible(on)
+        QSettings().setValue("showShapes", on)
+
+    # -- title, messages, dialogs ---------------------------------------------------------------
+    def update_title(self) -> None:
+        """``name[*] — nodegrad``; the ``*`` shows while there are unsaved changes."""
+        name = self.files.path.name if self.files.path else "Untitled"
+        self.setWindowTitle(f"{name}[*] — nodegrad")
+        self.setWindowModified(not self.undo_stack.isClean())
+
+    def show_message(self, text: str, timeout_ms: int = 6000) -> None:
+        """A status-bar message."""
+        self.statusBar().showMessage(text, timeout_ms)
+
+    def show_problems(self, title: str, problems: list[str]) -> QMessageBox:
+        """One non-blocking dialog listing every problem."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, title, title, QMessageBox.StandardButton.Ok, self
+        )
+        box.setObjectName("problemsDialog")
+        shown = problems[:30] + ([f"… and {len(problems) - 30} more"] if len(problems) > 30 else [])
+        box.setInformativeText("\n".join(f"• {p}" for p in shown))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.last_dialog = box
+        self.show_message(title)
+        return box
+
+    def ask_save_changes(self) -> str:
+        """Ask whether to save unsaved changes: ``"save"``, ``"discard"`` or ``"cancel"``."""
+        buttons = (
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel
+        )
+        answer = QMessageBox.question(
+            self, "Unsaved changes", "The graph has unsaved changes. Save them?", buttons
+        )
+        return {
+            QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard",
+        }.get(answer, "cancel")
+
+    def ask_open_path(self) -> str:
+        """Ask which graph to open (empty when cancelled)."""
+        return file_dialogs.ask_open_path(self)
+
+    def ask_save_path(self, title: str, file_filter: str, suffix: str) -> str:
+        """Ask where to save (empty when cancelled)."""
+        return file_dialogs.ask_save_path(self, title, file_filter, suffix)
+
+    # -- autosave and settings ------------------------------------------------------------------
+    def autosave(self) -> None:
+        """Write the recovery file when there are unsaved changes."""
+        if not self.undo_stack.isClean():
+            original = str(self.files.path) if self.files.path else None
+            try:
+                self.recovery.write(self.document, original)
+            except OSError as error:
+                self.show_message(f"Autosave failed: {error}")
+
+    def _restore_settings(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            screen = QGuiApplication.primaryScreen()
+            area = screen.availableGeometry() if screen else None
+            if area is not None and area.width() > 800:
+                self.resize(int(area.width() * 0.85), int(area.height() * 0.85))
+            else:
+                self.resize(1400, 860)
+        state = settings.value("windowState")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        for name, setter in (
+            ("snapToGrid", "actionSnapToGrid"),
+            ("showShapes", "actionShowShapes"),
+        ):
+            value = settings.value(name)
+            if value is not None:
+                self.actions_by_name[setter].setChecked(value in (True, "true"))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Ask to save, remember the layout, remove the recovery file, stop listening."""
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        settings = QSettings()
+        settings.setValue("geometry", self.saveGeometry())
+        settings.setValue("windowState", self.saveState())
+        self._autosave_timer.stop()
+        self.recovery.clear()
+        self.scene.detach()
+        event.accept()
+
+    def dragEnterEvent(self, event: Any) -> None:
+        """Accept ``.nodegrad`` files dropped on the window."""
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:
+        """Open a dropped ``.nodegrad`` file."""
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        self.files.open_dropped(paths)
+        event.acceptProposedAction()

@@ -1,0 +1,150 @@
+"""The palette dock: node types grouped by category, searchable, added by drag, double-click or
+Enter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QLineEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui import style
+from app.ui.canvas.quick_add import spec_matches
+from app.ui.canvas.view import NODE_MIME
+
+TYPE_ROLE = Qt.ItemDataRole.UserRole
+
+
+class _PaletteTree(QTreeWidget):
+    """The tree of categories and node types; dragging an entry carries its type id."""
+
+    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:
+        """Pack the dragged node type as ``application/x-nodegrad-node-type``."""
+        data = QMimeData()
+        type_ids = [i.data(0, TYPE_ROLE) for i in items if i.data(0, TYPE_ROLE)]
+        if type_ids:
+            data.setData(NODE_MIME, type_ids[0].encode())
+            data.setText(type_ids[0])
+        return data
+
+    def mimeTypes(self) -> list[str]:
+        """The one MIME type the palette offers."""
+        return [NODE_MIME]
+
+
+class Palette(QWidget):
+    """The ``palette`` widget; ``add_requested(type_id)`` asks to add a node at the view centre.
+
+    Parameters
+    ----------
+    specs : iterable of NodeSpec
+        The node types in palette order (``app.graph.specs.all_specs()``).
+    """
+
+    add_requested = Signal(str)
+
+    def __init__(self, specs: Iterable[Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("palette")
+        self.search = QLineEdit(self)
+        self.search.setObjectName("paletteSearch")
+        self.search.setPlaceholderText("Search nodes (Enter adds)")
+        self.search.setClearButtonEnabled(True)
+        self.tree = _PaletteTree(self)
+        self.tree.setObjectName("paletteTree")
+        self.tree.setHeaderHidden(True)
+        self.tree.setDragEnabled(True)
+        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.tree.setIndentation(12)
+        self.help = QLabel(self)
+        self.help.setObjectName("paletteHelp")
+        self.help.setWordWrap(True)
+        self.help.setTextFormat(Qt.TextFormat.PlainText)
+        self.help.setMinimumHeight(self.fontMetrics().height() * 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.help)
+        self._build(list(specs))
+        self.search.textChanged.connect(self._filter)
+        self.search.returnPressed.connect(self._add_first_visible)
+        self.tree.itemActivated.connect(self._on_activated)
+        self.tree.currentItemChanged.connect(self._on_current)
+
+    def _build(self, specs: list[Any]) -> None:
+        groups: dict[str, QTreeWidgetItem] = {}
+        bold = QFont(self.font())
+        bold.setBold(True)
+        for spec in specs:
+            name = spec.category.value
+            if name not in groups:
+                group = QTreeWidgetItem(self.tree, [name])
+                group.setFont(0, bold)
+                group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                groups[name] = group
+            item = QTreeWidgetItem(groups[name], [spec.title])
+            item.setIcon(0, style.category_icon(spec.category))
+            item.setData(0, TYPE_ROLE, spec.type_id)
+            item.setToolTip(0, spec.help)
+            item.setStatusTip(0, spec.help)
+            item.setFlags(
+                Qt.ItemFlag.ItemIsEnabled
+                | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemIsDragEnabled
+            )
+            item.setData(0, Qt.ItemDataRole.UserRole + 1, spec)
+        self.tree.expandAll()
+
+    def entries(self) -> list[QTreeWidgetItem]:
+        """Every node-type item (visible or filtered out)."""
+        found = []
+        for g in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(g)
+            found.extend(group.child(i) for i in range(group.childCount()))
+        return found
+
+    def visible_type_ids(self) -> list[str]:
+        """The type ids the filter currently shows."""
+        return [i.data(0, TYPE_ROLE) for i in self.entries() if not i.isHidden()]
+
+    def _filter(self, text: str) -> None:
+        for g in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(g)
+            shown = 0
+            for i in range(group.childCount()):
+                item = group.child(i)
+                match = spec_matches(item.data(0, Qt.ItemDataRole.UserRole + 1), text)
+                item.setHidden(not match)
+                shown += match
+            group.setHidden(shown == 0)
+        visible = [i for i in self.entries() if not i.isHidden()]
+        if visible:
+            self.tree.setCurrentItem(visible[0])
+
+    def _add_first_visible(self) -> None:
+        current = self.tree.currentItem()
+        if current is None or current.isHidden() or not current.data(0, TYPE_ROLE):
+            visible = [i for i in self.entries() if not i.isHidden()]
+            current = visible[0] if visible else None
+        if current is not None:
+            self.add_requested.emit(current.data(0, TYPE_ROLE))
+
+    def _on_activated(self, item: QTreeWidgetItem, column: int) -> None:
+        type_id = item.data(0, TYPE_ROLE)
+        if type_id:
+            self.add_requested.emit(type_id)
+
+    def _on_current(self, item: QTreeWidgetItem | None, previous: object = None) -> None:
+        spec = item.data(0, Qt.ItemDataRole.UserRole + 1) if item is not None else None
+        self.help.setText(f"{spec.title}: {spec.help}" if spec is not None else "")

@@ -1,0 +1,77 @@
+"""The problems dock: every diagnostic of the last validation; a click selects its node."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+
+from app.ui import style
+
+NODE_ROLE = Qt.ItemDataRole.UserRole
+
+
+def severity_icon(severity: object) -> QIcon:
+    """A filled circle with an exclamation mark in the severity colour."""
+    pixmap = QPixmap(14, 14)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(style.severity_colour(severity))
+    painter.drawEllipse(1, 1, 12, 12)
+    painter.setPen(QColor("white"))
+    painter.setFont(style.small_font(-2, bold=True))
+    painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, "!")
+    painter.end()
+    return QIcon(pixmap)
+
+
+class ProblemsPanel(QTreeWidget):
+    """The ``problems`` list; ``node_activated(node_id)`` fires when a row with a node is
+    clicked."""
+
+    node_activated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("problems")
+        self.setColumnCount(3)
+        self.setHeaderLabels(["Severity", "Node", "Problem"])
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.setIconSize(QSize(14, 14))
+        self.setColumnWidth(0, 90)
+        self.setColumnWidth(1, 140)
+        self.itemClicked.connect(self._on_clicked)
+        self.itemActivated.connect(self._on_clicked)
+
+    def show_result(self, result: Any, document: Any) -> None:
+        """List the diagnostics of a ``ValidationResult`` (errors first)."""
+        self.clear()
+        ordered = sorted(result.diagnostics, key=lambda d: d.severity.name != "ERROR")
+        for diagnostic in ordered:
+            node_id = diagnostic.node_id or ""
+            where = node_id
+            node = document.nodes.get(node_id) if node_id else None
+            if node is not None and node.label:
+                where = f"{node.label} ({node_id})"
+            if diagnostic.port:
+                where += f".{diagnostic.port}"
+            item = QTreeWidgetItem(
+                self, [diagnostic.severity.name.capitalize(), where, diagnostic.message]
+            )
+            item.setIcon(0, severity_icon(diagnostic.severity))
+            item.setData(0, NODE_ROLE, node_id)
+            item.setToolTip(2, diagnostic.message)
+
+    def messages(self) -> list[str]:
+        """The listed problem texts, in order."""
+        return [self.topLevelItem(i).text(2) for i in range(self.topLevelItemCount())]
+
+    def _on_clicked(self, item: QTreeWidgetItem, column: int = 0) -> None:
+        node_id = item.data(0, NODE_ROLE)
+        if node_id:
+            self.node_activated.emit(node_id)

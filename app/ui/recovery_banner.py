@@ -1,0 +1,90 @@
+"""The bar above the canvas that offers work recovered after a crash (it never blocks)."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.graph import io
+from app.graph.errors import FileFormatError
+from app.ui.recovery import Recovered, Recovery
+
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
+
+class RecoveryBanner(QFrame):
+    """``Restore`` / ``Discard`` for the newest recovery file a crashed editor left."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__()
+        self.setObjectName("recoveryBanner")
+        self.window = window
+        self.found: list[Recovered] = []
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("#recoveryBanner { background: #fff4ce; color: #3d3200; }")
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.restore_button = QPushButton("Restore")
+        self.restore_button.setObjectName("recoveryRestore")
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.setObjectName("recoveryDiscard")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.restore_button)
+        layout.addWidget(self.discard_button)
+        self.restore_button.clicked.connect(self.restore)
+        self.discard_button.clicked.connect(self.discard)
+        self.hide()
+
+    def wrap(self, widget: QWidget) -> QWidget:
+        """A container with this banner above ``widget`` (the canvas)."""
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self)
+        layout.addWidget(widget, 1)
+        return box
+
+    def offer(self, found: list[Recovered]) -> None:
+        """Show the banner for the newest of ``found`` (hidden when empty)."""
+        self.found = found
+        if not found:
+            self.hide()
+            return
+        newest = found[0]
+        when = datetime.datetime.fromtimestamp(newest.path.stat().st_mtime)
+        name = newest.original or "an untitled graph"
+        self.text.setText(
+            f"nodegrad did not exit cleanly. Unsaved changes to {name} were "
+            f"recovered (autosaved {when:%Y-%m-%d %H:%M})."
+        )
+        self.show()
+
+    def restore(self) -> None:
+        """Open the recovered document as modified (its original file, if any, as the path)."""
+        if not self.found or not self.window.files.maybe_save():
+            return
+        recovered = self.found[0]
+        try:
+            document = io.load(recovered.path)
+        except FileFormatError as error:
+            self.window.show_problems("Could not restore the recovered graph", error.problems)
+            return
+        original = Path(recovered.original) if recovered.original else None
+        self.window.replace_document(document, original)
+        self.window.undo_stack.resetClean()
+        self.window.update_title()
+        self.discard()
+
+    def discard(self) -> None:
+        """Delete the offered recovery files and hide the banner."""
+        for recovered in self.found:
+            Recovery.discard(recovered)
+        self.found = []
+        self.hide()

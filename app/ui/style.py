@@ -1,0 +1,169 @@
+"""Colours, fonts and run-time drawn icons shared by the editor's widgets.
+
+Light and dark appearance follow the system palette: every colour that is not a category or
+port-kind hue is read from ``QApplication.palette()`` when it is needed.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import QApplication
+
+CATEGORY_COLOURS: dict[str, str] = {
+    "Data": "#3b8ea5",
+    "Layers": "#4a6fd1",
+    "Activations": "#d98e04",
+    "Recurrent": "#8e5cc4",
+    "Tensor ops": "#5a8f3c",
+    "Losses": "#c8453c",
+    "Output": "#6b7280",
+}
+
+PORT_COLOURS: dict[str, str] = {
+    "TENSOR": "#3f8fe0",
+    "INDICES": "#e0a31f",
+    "LOSS": "#d9534f",
+    "DATA": "#2aa198",
+}
+
+SEVERITY_COLOURS: dict[str, str] = {"ERROR": "#d9302c", "WARNING": "#e5a50a"}
+
+GRID_SIZE = 20.0
+
+
+def _hashed_colour(key: str) -> QColor:
+    """A stable, pleasant colour for a name not in a table (new categories keep working)."""
+    return QColor.fromHsv(zlib.crc32(key.encode()) % 360, 140, 190)
+
+
+def category_colour(category: object) -> QColor:
+    """The hue of a node category (an enum with a display ``value`` or a plain string)."""
+    name = str(getattr(category, "value", category))
+    return QColor(CATEGORY_COLOURS[name]) if name in CATEGORY_COLOURS else _hashed_colour(name)
+
+
+def port_colour(kind: object) -> QColor:
+    """The colour of a port kind (``PortKind`` member or its name)."""
+    name = str(getattr(kind, "name", kind))
+    return QColor(PORT_COLOURS[name]) if name in PORT_COLOURS else _hashed_colour(name)
+
+
+def severity_colour(severity: object) -> QColor:
+    """Red for errors, amber for warnings."""
+    name = str(getattr(severity, "name", severity)).upper()
+    return QColor(SEVERITY_COLOURS.get(name, SEVERITY_COLOURS["WARNING"]))
+
+
+def palette() -> QPalette:
+    """The application palette (the system's light or dark one)."""
+    return QApplication.palette()
+
+
+def is_dark() -> bool:
+    """Whether the system palette is a dark one."""
+    return palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def canvas_background() -> QColor:
+    """The canvas colour: a shade off the window colour so nodes stand out."""
+    base = palette().color(QPalette.ColorRole.Base)
+    return base.darker(115) if is_dark() else base.darker(104)
+
+
+def grid_colour(major: bool) -> QColor:
+    """Minor and major grid line colours for the current palette."""
+    bg = canvas_background()
+    if is_dark():
+        return bg.lighter(150 if major else 125)
+    return bg.darker(118 if major else 108)
+
+
+def node_body_colour() -> QColor:
+    """The fill of a node's body."""
+    base = palette().color(QPalette.ColorRole.Base)
+    return base.lighter(130) if is_dark() else base
+
+
+def text_colour() -> QColor:
+    """The ordinary text colour of the palette."""
+    return palette().color(QPalette.ColorRole.Text)
+
+
+def muted_text_colour() -> QColor:
+    """Secondary text (summaries, shape labels)."""
+    colour = QColor(text_colour())
+    colour.setAlphaF(0.7)
+    return colour
+
+
+def selection_colour() -> QColor:
+    """Outline of selected nodes and wires."""
+    return palette().color(QPalette.ColorRole.Highlight)
+
+
+def small_font(point_delta: float = -1.0, bold: bool = False) -> QFont:
+    """The application font, a little smaller (or larger), optionally bold."""
+    font = QFont(QApplication.font())
+    size = font.pointSizeF() if font.pointSizeF() > 0 else 9.0
+    font.setPointSizeF(max(6.0, size + point_delta))
+    font.setBold(bold)
+    return font
+
+
+def _icon_glyph(painter: QPainter, name: str, rect: QRectF) -> None:
+    """Draw the white glyph of one category icon inside ``rect``."""
+    painter.setPen(
+        QPen(QColor("white"), rect.width() / 9, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+    )
+    c = rect.center()
+    w = rect.width() / 2
+    path = QPainterPath()
+    if name == "Activations":
+        path.moveTo(c.x() - w * 0.6, c.y() + w * 0.4)
+        path.lineTo(c.x(), c.y() + w * 0.4)
+        path.lineTo(c.x() + w * 0.6, c.y() - w * 0.5)
+    elif name == "Recurrent":
+        path.addEllipse(c, w * 0.45, w * 0.45)
+    elif name == "Losses":
+        path.moveTo(c.x() - w * 0.5, c.y() - w * 0.5)
+        path.quadTo(c.x() - w * 0.3, c.y() + w * 0.5, c.x() + w * 0.55, c.y() + w * 0.45)
+    elif name == "Data":
+        for dy in (-0.4, 0.0, 0.4):
+            path.moveTo(c.x() - w * 0.5, c.y() + w * dy)
+            path.lineTo(c.x() + w * 0.5, c.y() + w * dy)
+    elif name == "Output":
+        path.moveTo(c.x() - w * 0.5, c.y())
+        path.lineTo(c.x() + w * 0.5, c.y())
+        path.moveTo(c.x() + w * 0.15, c.y() - w * 0.35)
+        path.lineTo(c.x() + w * 0.5, c.y())
+        path.lineTo(c.x() + w * 0.15, c.y() + w * 0.35)
+    else:
+        for dx in (-0.35, 0.35):
+            for dy in (-0.35, 0.35):
+                path.addEllipse(QPointF(c.x() + w * dx, c.y() + w * dy), w * 0.1, w * 0.1)
+    painter.drawPath(path)
+
+
+_ICON_CACHE: dict[str, QIcon] = {}
+
+
+def category_icon(category: object, size: int = 18) -> QIcon:
+    """A small rounded square in the category colour with a glyph, drawn at run time."""
+    name = str(getattr(category, "value", category))
+    key = f"{name}:{size}"
+    if key not in _ICON_CACHE:
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(1, 1, size - 2, size - 2)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(category_colour(name))
+        painter.drawRoundedRect(rect, size / 5, size / 5)
+        _icon_glyph(painter, name, rect)
+        painter.end()
+        _ICON_CACHE[key] = QIcon(pixmap)
+    return _ICON_CACHE[key]

@@ -1,0 +1,119 @@
+"""Canvas edits through the mouse and the menus: refusals, delete, paste, insert, layout, files."""
+
+from __future__ import annotations
+
+import itertools
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
+from ui_driver import digits_document, drag_wire, move_node, select_only, show_document
+
+
+def wires(doc) -> set[tuple[str, str, str, str]]:
+    return {(e.src, e.src_port, e.dst, e.dst_port) for e in doc.edges}
+
+
+def test_cycle_and_kind_refusals_show_a_message(window) -> None:
+    show_document(window, digits_document())
+    before = wires(window.document)
+    drag_wire(window, ("relu_1", "y"), ("linear_1", "x"))  # relu_1 already follows linear_1
+    assert wires(window.document) == before
+    assert "loop" in window.statusBar().currentMessage()
+    drag_wire(window, ("cross_entropy_loss_1", "loss"), ("output_1", "x"))  # loss into tensor
+    assert wires(window.document) == before
+    assert "refused" in window.statusBar().currentMessage().lower()
+    assert window.undo_stack.count() == 0
+
+
+def test_new_wire_replaces_the_wire_on_an_input(window) -> None:
+    show_document(window, digits_document())
+    drag_wire(window, ("linear_1", "y"), ("output_1", "x"))
+    assert ("linear_1", "y", "output_1", "x") in wires(window.document)
+    assert ("linear_2", "y", "output_1", "x") not in wires(window.document)
+    window.undo_stack.undo()
+    assert ("linear_2", "y", "output_1", "x") in wires(window.document)
+
+
+def test_delete_node_with_wires_and_undo(window) -> None:
+    show_document(window, digits_document())
+    before = window.document.to_dict()
+    select_only(window, "relu_1")
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_Delete)
+    assert "relu_1" not in window.document.nodes
+    assert not any("relu_1" in (e.src, e.dst) for e in window.document.edges)
+    assert len(window.scene.edge_items()) == len(window.document.edges) == 4
+    assert window.menu_edit.actions()[0].text() == "&Undo Delete relu_1"
+    window.undo_stack.undo()
+    assert window.document.to_dict() == before
+
+
+def test_copy_paste_and_duplicate(window) -> None:
+    show_document(window, digits_document())
+    for node_id in ("linear_1", "relu_1"):
+        window.scene.node_item(node_id).setSelected(True)
+    assert window.edit_ops.copy()
+    new_ids = window.edit_ops.paste(QPointF(0, 400))
+    assert sorted(new_ids) == ["linear_3", "relu_2"]
+    assert ("linear_3", "y", "relu_2", "x") in wires(window.document)
+    assert window.document.nodes["linear_3"].params["units"] == 64
+    assert window.scene.selected_node_ids() == ["linear_3", "relu_2"]
+    assert window.undo_stack.undoText() == "Paste 2 nodes"
+    dup = window.edit_ops.duplicate()
+    assert len(dup) == 2 and len(window.document.nodes) == 10
+    window.undo_stack.undo()
+    window.undo_stack.undo()
+    assert len(window.document.nodes) == 6
+
+
+def test_dropping_a_node_on_a_wire_inserts_it(window) -> None:
+    show_document(window, digits_document())
+    node_id = window.editor.add_node("tanh", QPointF(-100, 300))
+    assert node_id == "tanh_1"
+    edge = next(e for e in window.document.edges if e.src == "linear_1")
+    label = window.scene.edge_item(edge).path().pointAtPercent(0.5)
+    move_node(window, node_id, label - QPointF(90, 30))
+    got = wires(window.document)
+    assert ("linear_1", "y", "tanh_1", "x") in got and ("tanh_1", "y", "relu_1", "x") in got
+    assert ("linear_1", "y", "relu_1", "x") not in got
+    assert window.undo_stack.undoText() == "Insert Tanh"
+    window.undo_stack.undo()
+    assert ("linear_1", "y", "relu_1", "x") in wires(window.document)
+
+
+def test_auto_layout_leaves_no_overlaps(window) -> None:
+    doc = digits_document()
+    for node_id in list(doc.nodes):
+        doc.move_nodes({node_id: (0, 0)})
+    show_document(window, doc)
+    window.actions_by_name["actionAutoLayout"].trigger()
+    rects = [item.sceneBoundingRect() for item in window.scene.node_items()]
+    for a, b in itertools.combinations(rects, 2):
+        assert not a.adjusted(4, 10, -10, -4).intersects(b.adjusted(4, 10, -10, -4))
+    xs = {n: p.position[0] for n, p in window.document.nodes.items()}
+    assert xs["dataset_1"] < xs["linear_1"] < xs["relu_1"] < xs["linear_2"]
+    window.undo_stack.undo()
+    assert all(n.position == (0.0, 0.0) for n in window.document.nodes.values())
+    window.actions_by_name["actionAutoLayoutVertical"].trigger()
+    ys = {n: p.position[1] for n, p in window.document.nodes.items()}
+    assert ys["dataset_1"] < ys["linear_1"] < ys["relu_1"] < ys["linear_2"]
+
+
+def test_bad_file_keeps_the_document_and_lists_every_problem(window, tmp_path) -> None:
+    show_document(window, digits_document())
+    before = window.document.to_dict()
+    bad = tmp_path / "bad.nodegrad"
+    bad.write_text(
+        '{"format": "nodegrad", "version": 1, "nodes": [{"id": "a", "type": '
+        '"nope", "label": "", "position": [0, 0], "params": {}}, {"id": "b", '
+        '"type": "linear", "label": "", "position": [0, 0], "params": '
+        '{"units": -4}}], "edges": [], "training": {}}',
+        encoding="utf-8",
+    )
+    assert not window.files.open(bad)
+    assert window.document.to_dict() == before
+    dialog = window.last_dialog
+    assert dialog is not None and dialog.isVisible()
+    text = dialog.informativeText()
+    assert "nope" in text and "units" in text
+    dialog.close()
