@@ -124,8 +124,15 @@ def document_from_data(data: Any, path: str | None = None) -> GraphDocument:
     for key in data:
         if key not in _TOP_KEYS:
             problems.append(f"{key}: unknown key (expected one of {', '.join(_TOP_KEYS)})")
-    nodes = _read_nodes(data.get("nodes", []), problems)
-    edges = _read_edges(data.get("edges", []), nodes, problems)
+    raw_nodes = data.get("nodes", [])
+    nodes = _read_nodes(raw_nodes, problems)
+    # Wires of nodes already reported (or of an unreadable node list) are not checked again.
+    mentioned = (
+        {n.get("id") for n in raw_nodes if isinstance(n, dict)}
+        if isinstance(raw_nodes, list)
+        else None
+    )
+    edges = _read_edges(data.get("edges", []), nodes, mentioned, problems)
     training = _read_training(data.get("training", {}), problems)
     if problems:
         raise FileFormatError(problems, path)
@@ -229,30 +236,31 @@ def _read_params(where: str, type_id: Any, raw: Any, problems: list[str]) -> dic
     return values
 
 
-def _read_edges(raw: Any, nodes: Mapping[str, Node], problems: list[str]) -> list[Edge]:
+def _read_edges(
+    raw: Any, nodes: Mapping[str, Node], mentioned: set[Any] | None, problems: list[str]
+) -> list[Edge]:
     if not isinstance(raw, list):
         problems.append(f"edges: expected a list, got {_kind(raw)}")
         return []
     edges: dict[tuple[str, str], tuple[int, Edge]] = {}
     for j, item in enumerate(raw):
-        edge = _read_edge(f"edges[{j}]", item, nodes, problems)
-        if edge is None:
+        edge = _read_edge(f"edges[{j}]", item, problems)
+        if edge is None or mentioned is None:
+            continue
+        if not _check_ends(f"edges[{j}]", edge, nodes, mentioned, problems):
             continue
         key = (edge.dst, edge.dst_port)
         if key in edges:
-            first = edges[key][0]
             problems.append(
                 f"edges[{j}]: input {edge.dst}.{edge.dst_port} already has a wire "
-                f"(edges[{first}]); an input takes one wire"
+                f"(edges[{edges[key][0]}]); an input takes one wire"
             )
             continue
         edges[key] = (j, edge)
     return [edge for _, edge in edges.values()]
 
 
-def _read_edge(
-    where: str, item: Any, nodes: Mapping[str, Node], problems: list[str]
-) -> Edge | None:
+def _read_edge(where: str, item: Any, problems: list[str]) -> Edge | None:
     if not isinstance(item, dict):
         problems.append(f"{where}: expected an object, got {_kind(item)}")
         return None
@@ -261,35 +269,39 @@ def _read_edge(
     for key in _EDGE_KEYS:
         if not isinstance(item.get(key), str):
             problems.append(f"{where}.{key}: expected a string, got {_kind(item.get(key))}")
-    if len(problems) > before:
-        return None
-    edge = Edge(*(item[k] for k in _EDGE_KEYS))
+    return None if len(problems) > before else Edge(*(item[k] for k in _EDGE_KEYS))
+
+
+def _check_ends(
+    where: str, edge: Edge, nodes: Mapping[str, Node], mentioned: set[Any], problems: list[str]
+) -> bool:
+    """Both ends exist with those ports and kinds that fit; a node already reported is skipped."""
+    if edge.src in mentioned - nodes.keys() or edge.dst in mentioned - nodes.keys():
+        return False
+    before = len(problems)
     ports = {}
-    for end, port, side in (
-        (edge.src, edge.src_port, "output"),
-        (edge.dst, edge.dst_port, "input"),
-    ):
-        key = "src" if side == "output" else "dst"
+    for key, end, port in (("src", edge.src, edge.src_port), ("dst", edge.dst, edge.dst_port)):
         if end not in nodes:
             problems.append(f"{where}.{key}: no node {end!r} (the wire dangles)")
             continue
         spec = nodes[end].spec
-        found = spec.output(port) if side == "output" else spec.input(port)
-        if found is None:
+        ports[key] = spec.output(port) if key == "src" else spec.input(port)
+        if ports[key] is None:
+            side = "output" if key == "src" else "input"
             problems.append(f"{where}.{key}_port: {spec.title} has no {side} {port!r}")
-        ports[side] = found
     if len(problems) > before:
-        return None
-    if not kinds_compatible(ports["output"].kind, ports["input"].kind):
+        return False
+    out, into = ports["src"], ports["dst"]
+    if not kinds_compatible(out.kind, into.kind):  # type: ignore[union-attr]
         problems.append(
-            f"{where}: {edge.src}.{edge.src_port} carries {ports['output'].kind.value} values but "
-            f"{edge.dst}.{edge.dst_port} takes {ports['input'].kind.value} values"
+            f"{where}: {edge.src}.{edge.src_port} carries {out.kind.value} values but "  # type: ignore[union-attr]
+            f"{edge.dst}.{edge.dst_port} takes {into.kind.value} values"  # type: ignore[union-attr]
         )
-        return None
+        return False
     if edge.src == edge.dst:
         problems.append(f"{where}: node {edge.src!r} is wired into itself")
-        return None
-    return edge
+        return False
+    return True
 
 
 def _read_training(raw: Any, problems: list[str]) -> TrainingSettings:

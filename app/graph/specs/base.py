@@ -146,8 +146,8 @@ class ParamSpec:
             return "a string"
         noun = "an int" if self.type is ParamType.INT else "a number"
         lo, hi = self.minimum, self.maximum
-        if self.type is ParamType.INT and lo == 1 and hi is None:
-            return "a positive int"
+        if self.type is ParamType.INT and lo == 1:
+            return "a positive int" + (f" (at most {_num(hi)})" if hi is not None else "")
         if lo is not None and hi is not None:
             return f"{noun} from {_num(lo)} to {_num(hi)}"
         if lo is not None:

@@ -1,0 +1,151 @@
+"""Shape inference over a document, in topological order, from the dataset's real shapes.
+
+Also the checks that need the data itself: integer inputs fed float values, class counts above the
+logits' size, token ids beyond an Embedding's vocabulary. :func:`app.graph.validate.validate`
+runs this after the structural checks.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from app.graph.document import Edge, GraphDocument, Node
+from app.graph.errors import ShapeError
+from app.graph.specs import PortKind, Role, Shape, format_shape
+
+Key = tuple[str, str]
+
+
+class Severity(enum.Enum):
+    """How bad a diagnostic is: errors stop training, warnings do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found by validation, on a node (and port) when it has one."""
+
+    severity: Severity
+    message: str
+    node_id: str | None = None
+    port: str | None = None
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What validation needs to know about the values leaving a data port."""
+
+    integer: bool
+    n_classes: int | None = None
+    vocab_size: int | None = None
+
+
+def infer_shapes(
+    doc: GraphDocument, order: Iterable[str], wires: Mapping[Key, Edge]
+) -> tuple[dict[Key, Shape], list[Diagnostic]]:
+    """Shapes of every output reachable in ``order``, and the diagnostics of the nodes that
+    refuse their input shapes (nodes with unknown input shapes are skipped quietly)."""
+    shapes: dict[Key, Shape] = {}
+    info: dict[Key, DataInfo] = {}
+    found: list[Diagnostic] = []
+    for node_id in order:
+        node = doc.nodes[node_id]
+        spec = node.spec
+        in_shapes = {}
+        for port in spec.inputs:
+            edge = wires.get((node_id, port.name))
+            if edge is not None and (edge.src, edge.src_port) in shapes:
+                in_shapes[port.name] = shapes[(edge.src, edge.src_port)]
+            elif not port.optional:
+                break
+        else:
+            try:
+                out = spec.infer(node.params, in_shapes)
+            except ShapeError as err:
+                found.append(Diagnostic(Severity.ERROR, err.message, node_id, err.port))
+                continue
+            shapes.update(((node_id, port), tuple(shape)) for port, shape in out.items())
+            info.update(_data_info(node))
+            found.extend(_data_checks(node, wires, info, shapes))
+    return shapes, found
+
+
+def _data_info(node: Node) -> dict[Key, DataInfo]:
+    """Dtype, class count and vocabulary of the values leaving a data node's ports."""
+    spec = node.spec
+    if spec.role is Role.INPUT:
+        return {(node.id, "x"): DataInfo(integer=node.params["dtype"] == "int")}
+    if spec.role is not Role.DATA or spec.load is None:
+        return {}
+    ds = spec.load(node.params)
+    vocab = len(ds.vocab) if ds.vocab is not None else None
+    return {
+        (node.id, "x"): DataInfo(ds.x.dtype.kind in "biu", vocab_size=vocab),
+        (node.id, "y"): DataInfo(ds.y.dtype.kind in "biu", n_classes=ds.n_classes),
+    }
+
+
+def _data_checks(
+    node: Node, wires: Mapping[Key, Edge], info: Mapping[Key, DataInfo], shapes: Mapping
+) -> list[Diagnostic]:
+    """Errors where a node's inputs come straight from data that does not suit them."""
+    found = []
+    for port in node.spec.inputs:
+        edge = wires.get((node.id, port.name))
+        data = info.get((edge.src, edge.src_port)) if edge else None
+        if data is None or edge is None:
+            continue
+        source = f"{edge.src}.{edge.src_port}"
+        if port.kind is PortKind.INDICES and not data.integer:
+            found.append(_error(node, port.name, _float_message(node, port.name, source)))
+        limit = node.params.get("vocab_size")
+        if data.vocab_size and limit is not None and data.vocab_size > limit:
+            found.append(
+                _error(
+                    node,
+                    port.name,
+                    f"{node.title} vocab_size is {limit} but {source} holds {data.vocab_size} "
+                    f"different tokens; set vocab_size to at least {data.vocab_size}",
+                )
+            )
+        found.extend(_class_check(node, port.name, data, wires, shapes))
+    return found
+
+
+def _float_message(node: Node, port: str, source: str) -> str:
+    if node.spec.role is Role.LOSS:
+        return (
+            f"{node.title} needs integer class labels on {port!r}, but {source} holds real "
+            "values; use MSE loss or BCE-with-logits loss for these targets"
+        )
+    return f"{node.title} needs integer indices on {port!r}, but {source} holds real values"
+
+
+def _class_check(
+    node: Node, port: str, data: DataInfo, wires: Mapping[Key, Edge], shapes: Mapping
+) -> list[Diagnostic]:
+    """The logits of a classification loss must have a column per class of the targets."""
+    if node.spec.role is not Role.LOSS or port != "target" or not data.n_classes:
+        return []
+    edge = wires.get((node.id, "logits"))
+    logits = shapes.get((edge.src, edge.src_port)) if edge else None
+    if not logits or logits[-1] is None or logits[-1] >= data.n_classes:
+        return []
+    if node.spec.input("target").kind is PortKind.TENSOR:  # type: ignore[union-attr]
+        return []
+    return [
+        _error(
+            node,
+            "logits",
+            f"the targets have {data.n_classes} classes but the logits {format_shape(logits)} "
+            f"have {logits[-1]} columns; set the units of {edge.src} to {data.n_classes}",  # type: ignore[union-attr]
+        )
+    ]
+
+
+def _error(node: Node, port: str, message: str) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, message, node.id, port)
