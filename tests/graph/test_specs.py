@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import math
 from typing import Any
 
@@ -136,6 +137,25 @@ def test_inferred_shapes_match_the_engine_forward(spec: NodeSpec) -> None:
     if module is not None and spec.count is not None:
         total = sum(p.data.size for p in module.parameters())
         assert total == spec.param_count(params, shapes)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_code_templates_render_to_valid_python(spec: NodeSpec) -> None:
+    params, shapes = spec.default_params(), spec.example_inputs()
+    if spec.role is Role.DATA:
+        params["name"] = "iris"
+    values: dict[str, Any] = {**params, "name": "node_1"}
+    values.update({port.name: f"h_{port.name}" for port in spec.inputs})
+    if spec.template_values is not None:
+        values.update(spec.template_values(params, shapes))
+    for template in (spec.engine_code, spec.torch_code):
+        for part in (template.init, template.call):
+            if part:
+                ast.parse(part.format(**values), mode="eval")
+    if spec.role in (Role.LAYER, Role.LOSS):
+        assert spec.engine_code.init and spec.torch_code.init
+    if spec.role in (Role.LAYER, Role.OP, Role.LOSS):
+        assert spec.engine_code.call and spec.torch_code.call
 
 
 def features(shape: tuple[Any, ...]) -> int:

@@ -71,15 +71,6 @@ def _build_linear(params: P, s: Shapes) -> Any:
     return engine().Linear(features(s["x"]), params["units"], bias=params["bias"])
 
 
-def _forward_linear(module: Any, params: P, inputs: Mapping[str, Any]) -> dict:
-    x = inputs["x"]
-    if x.ndim == 2:
-        return {"y": module(x)}
-    lead = x.shape[:-1]
-    y = module(x.reshape(math.prod(lead), x.shape[-1]))
-    return {"y": y.reshape(*lead, params["units"])}
-
-
 layer(
     "linear",
     "Linear",
@@ -90,7 +81,6 @@ layer(
         ParamSpec("bias", ParamType.BOOL, True, help="add a learned bias"),
     ),
     build=_build_linear,
-    forward=_forward_linear,
     engine_code=CodeTemplate("Linear({in_features}, {units}, bias={bias})", "self.{name}({x})"),
     torch_code=CodeTemplate("nn.Linear({in_features}, {units}, bias={bias})", "self.{name}({x})"),
     template_values=in_features,
