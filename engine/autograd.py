@@ -162,10 +162,9 @@ class Function:
     array([6.], dtype=float32)
     """
 
+    __slots__ = ("__dict__", "needs", "parents")
     op_name = "function"
     promote = True
-    parents: tuple[Tensor | None, ...]
-    needs: tuple[bool, ...]
 
     def __init__(self, **params: Any) -> None:
         for name, value in params.items():
@@ -182,21 +181,24 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run the op on tensors (and scalars or arrays); record it when any input needs grad."""
-        fn = cls(**params)
-        arrays = []
-        requires = False
-        like = None
+        fn = cls(**params) if params or cls.__init__ is not _base_init else _object_new(cls)
+        arrays: list[Any] = []
+        needs: list[bool] = []
+        plain = True  # every input a Tensor holding a NumPy array
         for x in inputs:
             if isinstance(x, Tensor):
-                arrays.append(x.data)
-                requires = requires or x.autograd
-                like = x.data if like is None else like
+                data = x.data
+                arrays.append(data)
+                needs.append(x.autograd)
+                if type(data) is not np.ndarray:
+                    plain = False
             else:
                 arrays.append(None)
-        if like is None:
-            raise TypeError(f"{cls.op_name}: needs at least one Tensor operand")
-        if len(arrays) > 1:
-            arrays = fn._prepare(inputs, arrays, like)
+                needs.append(False)
+                plain = False
+        n = len(arrays)
+        if not plain or n > 2 or (n == 2 and arrays[0].dtype != arrays[1].dtype):
+            arrays = fn._prepare(inputs, arrays)
         try:
             out = fn.forward(*arrays)
         except ShapeError:
@@ -204,18 +206,23 @@ class Function:
         except ValueError as exc:
             shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
             raise ShapeError(f"{fn.op_name}: shapes {shapes} do not fit ({exc})") from exc
-        if type(out) is not np.ndarray:
-            out = np.asarray(out) if isinstance(out, np.generic) else out
-        if requires and _state.grad_enabled:
-            parents = tuple(x if isinstance(x, Tensor) else None for x in inputs)
-            fn.parents = parents
-            fn.needs = tuple(p is not None and p.autograd for p in parents)
-            creators = [p for p in parents if p is not None]
+        if type(out) is not np.ndarray and isinstance(out, np.generic):
+            out = np.asarray(out)
+        if True in needs and _state.grad_enabled:
+            fn.needs = needs
+            if plain:
+                fn.parents = inputs
+                return _new(out, True, list(inputs), fn.op_name, fn)
+            fn.parents = tuple(x if isinstance(x, Tensor) else None for x in inputs)
+            creators = [x for x in inputs if isinstance(x, Tensor)]
             return _new(out, True, creators, fn.op_name, fn)
         return _new(out, False, None, None, None)
 
-    def _prepare(self, inputs: tuple[Any, ...], arrays: list[Any], like: Any) -> list[Any]:
+    def _prepare(self, inputs: tuple[Any, ...], arrays: list[Any]) -> list[Any]:
         """Convert constant operands, check devices agree and promote mixed int/float dtypes."""
+        like = next((a for a in arrays if a is not None), None)
+        if like is None:
+            raise TypeError(f"{self.op_name}: needs at least one Tensor operand")
         xp = get_array_module(like)
         arrays = [
             _constant(x, like, xp) if a is None else a for x, a in zip(inputs, arrays, strict=True)
@@ -227,6 +234,10 @@ class Function:
             if any(a.dtype != dt for a in arrays):
                 arrays = _promote(arrays)
         return arrays
+
+
+_base_init = Function.__init__
+_object_new = object.__new__
 
 
 class BackwardStep(NamedTuple):
@@ -265,18 +276,43 @@ def _topo_order(root: Tensor) -> list[Tensor]:
     return order
 
 
+_SMALL = 64  # below this many elements NumPy adds out of place faster than in place
+
+
 def _accumulate(t: Tensor, g: Any) -> None:
-    """Add gradient ``g`` into ``t.grad``: leaves own a private array, summed in place."""
-    if t._fn is None:
-        if t.grad is None:
+    """Add gradient ``g`` into ``t.grad``.
+
+    A leaf owns a private gradient array (copied the first time, then summed in place, so an
+    optimizer may zero it in place); an op result's gradient may share its array with another
+    tensor's, so it is only ever replaced, never modified.
+    """
+    if type(g) is not np.ndarray and isinstance(g, np.generic):
+        g = np.asarray(g)  # NumPy returns scalars from 0-d arithmetic
+    pgrad = t.grad
+    if pgrad is None:
+        if t._fn is None:
             dt = t.data.dtype if t.data.dtype.kind == "f" else g.dtype
-            t.grad = _new(g.astype(dt, copy=True), False, None, None, None)
-        else:
-            t.grad.data += g
-    elif t.grad is None:
+            g = g.astype(dt, copy=True)
         t.grad = _new(g, False, None, None, None)
+        return
+    old = pgrad.data
+    if t._fn is None and (old.size > _SMALL or old.dtype != g.dtype or old.shape != g.shape):
+        old += g
     else:
-        t.grad.data = t.grad.data + g
+        new = old + g
+        pgrad.data = np.asarray(new) if isinstance(new, np.generic) else new
+
+
+def _propagate(node: Tensor, retain_graph: bool) -> None:
+    """Run one op's backward and add the results into its inputs' gradients."""
+    fn = node._fn
+    grad = node.grad
+    if grad is not None:
+        for parent, g, need in zip(fn.parents, fn.backward(grad.data), fn.needs, strict=False):
+            if need and g is not None:
+                _accumulate(parent, g)
+    if not retain_graph:
+        node._fn = FREED
 
 
 def _root_grad(t: Tensor, grad: Any) -> Any:
@@ -331,8 +367,13 @@ def backward_steps(
     >>> x.grad
     array([2., 4.], dtype=float32)
     """
+    return _run(_start(t, grad), retain_graph)
+
+
+def _start(t: Tensor, grad: Any) -> list[Tensor]:
+    """Check ``t``, seed its gradient and return the ops to visit (none for a leaf)."""
     if not isinstance(t, Tensor):
-        raise TypeError(f"backward_steps expects a Tensor, got {type(t).__name__}")
+        raise TypeError(f"backward expects a Tensor, got {type(t).__name__}")
     if not t.autograd:
         raise EngineError(
             "backward() on a tensor that is not part of any graph (autograd=False): create the "
@@ -346,26 +387,26 @@ def backward_steps(
     g = _root_grad(t, grad)
     if t._fn is None:
         _accumulate(t, g)
-        return iter(())
+        return []
     order = _topo_order(t)
     for node in order:
         node.grad = None
     t.grad = _new(g, False, None, None, None)
-    return _run(order, retain_graph)
+    return order
 
 
 def _run(order: list[Tensor], retain_graph: bool) -> Iterator[BackwardStep]:
-    """Visit each op once, consumers first, passing gradients to its inputs."""
+    """Visit each op once, consumers first, yielding after each."""
     for node in order:
-        fn = node._fn
-        if node.grad is not None:
-            grads = fn.backward(node.grad.data)
-            for parent, g, need in zip(fn.parents, grads, fn.needs, strict=False):
-                if need and g is not None:
-                    _accumulate(parent, g)
-        if not retain_graph:
-            node._fn = FREED
+        _propagate(node, retain_graph)
         yield BackwardStep(node, node.creation_op, node.creators)
+
+
+def run_backward(t: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
+    """Back-propagate from ``t`` in one go: :func:`backward_steps` without the pauses."""
+    order = _start(t, grad)
+    for node in order:
+        _propagate(node, retain_graph)
 
 
 # Imported last so that engine.tensor and engine.autograd can be imported in either order.

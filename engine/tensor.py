@@ -193,45 +193,44 @@ class Tensor:
         EngineError
             If this tensor is not part of a graph, or its graph was already freed.
         """
-        for _ in _ag.backward_steps(self, grad, retain_graph):
-            pass
+        _ag.run_backward(self, grad, retain_graph)
 
     # -- arithmetic ----------------------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return _ops.elementwise.Add.apply(self, other)
+        return _Add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _ops.elementwise.Add.apply(other, self)
+        return _Add(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _ops.elementwise.Sub.apply(self, other)
+        return _Sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _ops.elementwise.Sub.apply(other, self)
+        return _Sub(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _ops.elementwise.Mul.apply(self, other)
+        return _Mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _ops.elementwise.Mul.apply(other, self)
+        return _Mul(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _ops.elementwise.Div.apply(self, other)
+        return _Div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _ops.elementwise.Div.apply(other, self)
+        return _Div(other, self)
 
     def __neg__(self) -> Tensor:
-        return _ops.elementwise.Neg.apply(self)
+        return _Neg(self)
 
     def __pow__(self, exponent: float) -> Tensor:
         return _ops.elementwise.pow_(self, exponent)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _ops.linalg.MatMul.apply(self, other)
+        return _MatMul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _ops.linalg.MatMul.apply(other, self)
+        return _MatMul(other, self)
 
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.indexing.getitem(self, index)
@@ -239,15 +238,15 @@ class Tensor:
     # -- named ops (see engine/ops/ for their docs) --------------------------------------------
     def neg(self) -> Tensor:
         """Return ``-self`` (the book's ``neg``)."""
-        return _ops.elementwise.Neg.apply(self)
+        return _Neg(self)
 
     def mm(self, other: Any) -> Tensor:
         """Matrix product ``self.data.dot(other)`` (the book's ``mm``)."""
-        return _ops.linalg.MM.apply(self, other)
+        return _MM(self, other)
 
     def matmul(self, other: Any) -> Tensor:
         """Batched matrix product with broadcasting, as ``@``."""
-        return _ops.linalg.MatMul.apply(self, other)
+        return _MatMul(self, other)
 
     def transpose(self, *axes: int) -> Tensor:
         """Permute the axes; with no argument reverse them (the book's ``transpose()``)."""
@@ -260,19 +259,19 @@ class Tensor:
 
     def sum(self, dim: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Sum over ``dim`` (all axes when None); the book's ``sum(dim)``."""
-        return _ops.reduce.Sum.apply(self, dim=dim, keepdims=keepdims)
+        return _Sum(self, dim=dim, keepdims=keepdims)
 
     def mean(self, dim: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Mean over ``dim`` (all axes when None)."""
-        return _ops.reduce.Mean.apply(self, dim=dim, keepdims=keepdims)
+        return _Mean(self, dim=dim, keepdims=keepdims)
 
     def max(self, dim: int | None = None, keepdims: bool = False) -> Tensor:
         """Maximum over ``dim``; the gradient is shared equally between tied maxima."""
-        return _ops.reduce.Max.apply(self, dim=dim, keepdims=keepdims)
+        return _Max(self, dim=dim, keepdims=keepdims)
 
     def expand(self, dim: int, copies: int) -> Tensor:
         """Insert a new axis at ``dim`` holding ``copies`` copies of the data (the book's)."""
-        return _ops.shape.Expand.apply(self, dim=dim, copies=copies)
+        return _Expand(self, dim=dim, copies=copies)
 
     def reshape(self, *shape: Any) -> Tensor:
         """Return the data in a new shape (ints or one tuple; -1 infers a size)."""
@@ -284,39 +283,39 @@ class Tensor:
 
     def exp(self) -> Tensor:
         """Elementwise ``e**x``."""
-        return _ops.elementwise.Exp.apply(self)
+        return _Exp(self)
 
     def log(self) -> Tensor:
         """Elementwise natural logarithm."""
-        return _ops.elementwise.Log.apply(self)
+        return _Log(self)
 
     def sqrt(self) -> Tensor:
         """Elementwise square root."""
-        return _ops.elementwise.Sqrt.apply(self)
+        return _Sqrt(self)
 
     def abs(self) -> Tensor:
         """Elementwise absolute value (gradient 0 at 0)."""
-        return _ops.elementwise.Abs.apply(self)
+        return _Abs(self)
 
     def clip(self, lo: float | None, hi: float | None) -> Tensor:
         """Clamp into ``[lo, hi]``; the gradient passes only inside the interval."""
-        return _ops.elementwise.Clip.apply(self, lo=lo, hi=hi)
+        return _Clip(self, lo=lo, hi=hi)
 
     def sigmoid(self) -> Tensor:
         """Elementwise logistic function."""
-        return _ops.activation.Sigmoid.apply(self)
+        return _Sigmoid(self)
 
     def tanh(self) -> Tensor:
         """Elementwise hyperbolic tangent."""
-        return _ops.activation.Tanh.apply(self)
+        return _Tanh(self)
 
     def relu(self) -> Tensor:
         """Elementwise ``max(x, 0)``."""
-        return _ops.activation.Relu.apply(self)
+        return _Relu(self)
 
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
         """Elementwise ``x if x > 0 else slope * x``."""
-        return _ops.activation.LeakyRelu.apply(self, slope=slope)
+        return _LeakyRelu(self, slope=slope)
 
     def softmax(self, dim: int = -1) -> Tensor:
         """Softmax over ``dim`` (max-subtracted, so large logits do not overflow)."""
@@ -332,11 +331,11 @@ class Tensor:
 
     def index_select(self, indices: Any) -> Tensor:
         """Rows ``self[indices]`` along axis 0 (the book's; used by ``Embedding``)."""
-        return _ops.indexing.IndexSelect.apply(self, indices=indices)
+        return _IndexSelect(self, indices=indices)
 
     def cross_entropy(self, target_indices: Any) -> Tensor:
         """Mean cross-entropy of logits ``(..., C)`` against integer targets ``(...)``."""
-        return _ops.loss_ops.CrossEntropy.apply(self, targets=target_indices)
+        return _CrossEntropy(self, targets=target_indices)
 
 
 def _new(data: Any, autograd: bool, creators: Any, creation_op: Any, fn: Any) -> Tensor:
@@ -348,11 +347,47 @@ def _new(data: Any, autograd: bool, creators: Any, creation_op: Any, fn: Any) ->
     t.creators = creators
     t.creation_op = creation_op
     t.id = next(_ids)
-    t.tag = _ag._state.tag
+    t.tag = _state.tag
     t._fn = fn
     return t
 
 
-# Imported last: both modules need Tensor defined above.
+def _bind_ops() -> None:
+    """Bind each op's ``apply`` to a global; ``engine.ops`` calls this once its modules loaded.
+
+    A method then costs one global lookup, and the import cycle tensor <-> ops resolves in any
+    import order.
+    """
+    global _Abs, _Add, _Clip, _CrossEntropy, _Div, _Exp, _Expand, _IndexSelect, _LeakyRelu, _Log
+    global _MM, _MatMul, _Max, _Mean, _Mul, _Neg, _Relu, _Sigmoid, _Sqrt, _Sub, _Sum, _Tanh
+    from engine.ops import activation, elementwise, indexing, linalg, loss_ops, reduce, shape
+
+    _Abs = elementwise.Abs.apply
+    _Add = elementwise.Add.apply
+    _Clip = elementwise.Clip.apply
+    _CrossEntropy = loss_ops.CrossEntropy.apply
+    _Div = elementwise.Div.apply
+    _Exp = elementwise.Exp.apply
+    _Expand = shape.Expand.apply
+    _IndexSelect = indexing.IndexSelect.apply
+    _LeakyRelu = activation.LeakyRelu.apply
+    _Log = elementwise.Log.apply
+    _MM = linalg.MM.apply
+    _MatMul = linalg.MatMul.apply
+    _Max = reduce.Max.apply
+    _Mean = reduce.Mean.apply
+    _Mul = elementwise.Mul.apply
+    _Neg = elementwise.Neg.apply
+    _Relu = activation.Relu.apply
+    _Sigmoid = activation.Sigmoid.apply
+    _Sqrt = elementwise.Sqrt.apply
+    _Sub = elementwise.Sub.apply
+    _Sum = reduce.Sum.apply
+    _Tanh = activation.Tanh.apply
+
+
+# Imported last: both modules need Tensor defined above; engine.ops then calls _bind_ops().
 from engine import autograd as _ag  # noqa: E402
 from engine import ops as _ops  # noqa: E402
+
+_state = _ag._state

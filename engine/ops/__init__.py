@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from engine.ops import activation, elementwise, indexing, linalg, loss_ops, reduce, shape
 from engine.ops.shape import concat, stack
+from engine.tensor import _bind_ops
+
+_bind_ops()
 
 __all__ = [
     "activation",

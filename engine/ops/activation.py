@@ -15,6 +15,7 @@ __all__ = ["Dropout", "LeakyRelu", "Relu", "Sigmoid", "Tanh", "dropout", "log_so
 class Sigmoid(Function):
     """``1 / (1 + exp(-x))``, computed as ``(tanh(x/2) + 1) / 2`` so it never overflows."""
 
+    __slots__ = ("out",)
     op_name = "sigmoid"
 
     def forward(self, a: Any) -> Any:
@@ -30,6 +31,7 @@ class Sigmoid(Function):
 class Tanh(Function):
     """Hyperbolic tangent."""
 
+    __slots__ = ("out",)
     op_name = "tanh"
 
     def forward(self, a: Any) -> Any:
@@ -44,6 +46,7 @@ class Tanh(Function):
 class Relu(Function):
     """``max(x, 0)``; the gradient at 0 is 0."""
 
+    __slots__ = ("mask",)
     op_name = "relu"
 
     def forward(self, a: Any) -> Any:

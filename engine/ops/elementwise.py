@@ -19,6 +19,7 @@ __all__ = ["Abs", "Add", "Clip", "Div", "Exp", "Log", "Mul", "Neg", "Pow", "Sqrt
 class Add(Function):
     """``a + b``."""
 
+    __slots__ = ("shapes",)
     op_name = "add"
 
     def forward(self, a: Any, b: Any) -> Any:
@@ -26,12 +27,17 @@ class Add(Function):
         return a + b
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        return unbroadcast(grad, self.shapes[0]), unbroadcast(grad, self.shapes[1])
+        sa, sb = self.shapes
+        shape = grad.shape
+        if sa == shape and sb == shape:
+            return grad, grad
+        return unbroadcast(grad, sa), unbroadcast(grad, sb)
 
 
 class Sub(Function):
     """``a - b``."""
 
+    __slots__ = ("shapes",)
     op_name = "sub"
 
     def forward(self, a: Any, b: Any) -> Any:
@@ -46,6 +52,7 @@ class Sub(Function):
 class Mul(Function):
     """``a * b`` elementwise."""
 
+    __slots__ = ("a", "b")
     op_name = "mul"
 
     def forward(self, a: Any, b: Any) -> Any:
@@ -62,6 +69,7 @@ class Mul(Function):
 class Div(Function):
     """``a / b`` elementwise."""
 
+    __slots__ = ("a", "b")
     op_name = "div"
 
     def forward(self, a: Any, b: Any) -> Any:
@@ -121,6 +129,7 @@ def pow_(x: Tensor, exponent: Any) -> Tensor:
 class Exp(Function):
     """``exp(a)``."""
 
+    __slots__ = ("out",)
     op_name = "exp"
 
     def forward(self, a: Any) -> Any:
@@ -134,6 +143,7 @@ class Exp(Function):
 class Log(Function):
     """Natural logarithm."""
 
+    __slots__ = ("a",)
     op_name = "log"
 
     def forward(self, a: Any) -> Any:
@@ -147,6 +157,7 @@ class Log(Function):
 class Sqrt(Function):
     """Square root."""
 
+    __slots__ = ("out",)
     op_name = "sqrt"
 
     def forward(self, a: Any) -> Any:
@@ -160,6 +171,7 @@ class Sqrt(Function):
 class Abs(Function):
     """Absolute value; the gradient at 0 is 0."""
 
+    __slots__ = ("a",)
     op_name = "abs"
 
     def forward(self, a: Any) -> Any:

@@ -13,6 +13,7 @@ __all__ = ["MM", "MatMul"]
 class MatMul(Function):
     """``a @ b`` with NumPy's rules for 1-d operands and batch broadcasting."""
 
+    __slots__ = ("a", "b")
     op_name = "matmul"
 
     def forward(self, a: Any, b: Any) -> Any:
@@ -24,7 +25,7 @@ class MatMul(Function):
         a, b = self.a, self.b
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        g = grad
+        g = grad if grad.flags.c_contiguous else xp.ascontiguousarray(grad)  # BLAS needs strides
         if b.ndim == 1:
             g = xp.expand_dims(g, -1)
         if a.ndim == 1:
