@@ -83,7 +83,7 @@ def save_weights(weights: Mapping[str, np.ndarray], path: str | os.PathLike[str]
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".npz")
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
+            np.savez(handle, **arrays)  # type: ignore[arg-type]
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -204,7 +204,8 @@ def _read_node(where: str, item: Any, problems: list[str]) -> Node | None:
     params = _read_params(where, type_id, item.get("params", {}), problems)
     if len(problems) > before:
         return None
-    return Node(node_id, get_spec(type_id).type_id, params, tuple(map(float, position)), label)
+    x, y = (float(v) for v in position)
+    return Node(str(node_id), get_spec(str(type_id)).type_id, params, (x, y), label)
 
 
 def _is_position(value: Any) -> bool:

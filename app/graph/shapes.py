@@ -90,7 +90,7 @@ def _data_info(node: Node) -> dict[Key, DataInfo]:
 
 
 def _data_checks(
-    node: Node, wires: Mapping[Key, Edge], info: Mapping[Key, DataInfo], shapes: Mapping
+    node: Node, wires: Mapping[Key, Edge], info: Mapping[Key, DataInfo], shapes: Mapping[Key, Shape]
 ) -> list[Diagnostic]:
     """Errors where a node's inputs come straight from data that does not suit them."""
     found = []
@@ -102,6 +102,15 @@ def _data_checks(
         source = f"{edge.src}.{edge.src_port}"
         if port.kind is PortKind.INDICES and not data.integer:
             found.append(_error(node, port.name, _float_message(node, port.name, source)))
+        if data.vocab_size and port.kind is PortKind.TENSOR and node.spec.role is Role.LAYER:
+            found.append(
+                Diagnostic(
+                    Severity.WARNING,
+                    f"{node.title} receives token ids from {source}; add an Embedding before it",
+                    node.id,
+                    port.name,
+                )
+            )
         limit = node.params.get("vocab_size")
         if data.vocab_size and limit is not None and data.vocab_size > limit:
             found.append(
@@ -126,7 +135,7 @@ def _float_message(node: Node, port: str, source: str) -> str:
 
 
 def _class_check(
-    node: Node, port: str, data: DataInfo, wires: Mapping[Key, Edge], shapes: Mapping
+    node: Node, port: str, data: DataInfo, wires: Mapping[Key, Edge], shapes: Mapping[Key, Shape]
 ) -> list[Diagnostic]:
     """The logits of a classification loss must have a column per class of the targets."""
     if node.spec.role is not Role.LOSS or port != "target" or not data.n_classes:

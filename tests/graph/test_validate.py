@@ -205,3 +205,12 @@ def test_shapes_flow_through_simple_layers(type_id: str) -> None:
     result = validate(doc)
     assert result.ok, messages(result)
     assert result.shapes[("linear_1" if type_id != "linear" else "linear_2", "y")] == (None, 3)
+
+
+def test_token_ids_into_a_linear_suggest_an_embedding() -> None:
+    doc = classifier({"name": "text", "seq_len": 5}, ("linear", {"units": 60}))
+    [warning] = validate(doc).for_node("linear_1")
+    assert warning.severity is Severity.WARNING
+    assert (
+        warning.message == "Linear receives token ids from dataset_1.x; add an Embedding before it"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from app.graph.errors import ShapeError
@@ -68,7 +69,7 @@ activation(
 )
 
 
-def _infer_softmax(params: dict, s: Shapes) -> dict[str, Shape]:
+def _infer_softmax(params: Mapping[str, Any], s: Shapes) -> dict[str, Shape]:
     x, dim = s["x"], params["dim"]
     if not -len(x) <= dim < len(x) or dim % max(len(x), 1) == 0:
         raise ShapeError(

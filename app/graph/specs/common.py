@@ -91,7 +91,9 @@ def same(port: str = "x", out: str = "y") -> Any:
 def call_module(port: str = "x", out: str = "y") -> Any:
     """A ``forward`` hook calling the built module on one input."""
 
-    def forward(module: Any, params: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict:
+    def forward(
+        module: Any, params: Mapping[str, Any], inputs: Mapping[str, Any]
+    ) -> dict[str, Any]:
         return {out: module(inputs[port])}
 
     return forward

@@ -81,7 +81,7 @@ def load_dataset(params: Mapping[str, Any]) -> Any:
 
 
 @functools.lru_cache(maxsize=16)
-def _load_cached(key: tuple, stamp: int | None) -> Any:
+def _load_cached(key: tuple[tuple[str, Any], ...], stamp: int | None) -> Any:
     data = importlib.import_module("engine.data")
     try:
         return _call_loader(data, dict(key))
@@ -110,12 +110,14 @@ def _infer_dataset(params: Mapping[str, Any], in_shapes: Shapes) -> dict[str, Sh
     return {"x": (None, *ds.x.shape[1:]), "y": (None, *ds.y.shape[1:])}
 
 
-def _pass_batch(module: Any, params: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict:
+def _pass_batch(
+    module: Any, params: Mapping[str, Any], inputs: Mapping[str, Any]
+) -> dict[str, Any]:
     return dict(inputs)
 
 
 def _dataset_summary(params: Mapping[str, Any]) -> str:
-    name = params["name"]
+    name = str(params["name"])
     if name in ("csv", "npz") or (name == "text" and params["path"]):
         return f"{name}: {os.path.basename(params['path']) or '(no file)'}"
     if name == "digits" and params["images"]:
@@ -223,7 +225,9 @@ def _constant_shape(params: Mapping[str, Any]) -> tuple[int, ...]:
     return parse_dims(params["shape"])
 
 
-def _constant_forward(module: Any, params: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict:
+def _constant_forward(
+    module: Any, params: Mapping[str, Any], inputs: Mapping[str, Any]
+) -> dict[str, Any]:
     import numpy as np
 
     eng = engine()

@@ -223,7 +223,7 @@ def _infer_reshape(params: P, s: Shapes) -> dict[str, Shape]:
     return {"y": (x[0], *dims)}
 
 
-def _forward_reshape(module: Any, params: P, inputs: Mapping[str, Any]) -> dict:
+def _forward_reshape(module: Any, params: P, inputs: Mapping[str, Any]) -> dict[str, Any]:
     x = inputs["x"]
     return {"y": x.reshape(x.shape[0], *parse_dims(params["shape"], allow_infer=True))}
 

@@ -44,7 +44,9 @@ def _same_size(title: str, first: str) -> Any:
 def _reshaped_forward(first: str) -> Any:
     """Forward hook: bring the target to the prediction's shape, then apply the loss."""
 
-    def forward(module: Any, params: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict:
+    def forward(
+        module: Any, params: Mapping[str, Any], inputs: Mapping[str, Any]
+    ) -> dict[str, Any]:
         pred, target = inputs[first], inputs["target"]
         if tuple(target.shape) != tuple(pred.shape):
             target = target.reshape(*pred.shape)
@@ -112,7 +114,9 @@ def _infer_ce(params: Mapping[str, Any], s: Shapes) -> dict[str, Shape]:
     return {"loss": ()}
 
 
-def _forward_ce(module: Any, params: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict:
+def _forward_ce(
+    module: Any, params: Mapping[str, Any], inputs: Mapping[str, Any]
+) -> dict[str, Any]:
     logits, target = inputs["logits"], inputs["target"]
     if target.ndim == logits.ndim:
         target = target.reshape(*target.shape[:-1])

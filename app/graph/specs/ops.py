@@ -164,7 +164,7 @@ def _reduce_args(p: Mapping[str, Any], keep_word: str) -> str:
 
 
 def _reduce(type_id: str, title: str, method: str) -> None:
-    def forward(module: Any, p: Mapping[str, Any], i: Mapping[str, Any]) -> dict:
+    def forward(module: Any, p: Mapping[str, Any], i: Mapping[str, Any]) -> dict[str, Any]:
         if p["all"]:
             return {"y": getattr(i["x"], method)()}
         return {"y": getattr(i["x"], method)(dim=p["dim"], keepdims=p["keepdims"])}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.graph.errors import ShapeError
@@ -26,8 +26,8 @@ HIDDEN = ParamSpec(
 )
 
 
-def _sequence_infer(title: str) -> Callable[[dict, Shapes], dict[str, Shape]]:
-    def infer(params: dict, s: Shapes) -> dict[str, Shape]:
+def _sequence_infer(title: str) -> Callable[[Mapping[str, Any], Shapes], dict[str, Shape]]:
+    def infer(params: Mapping[str, Any], s: Shapes) -> dict[str, Shape]:
         x = s["x"]
         if len(x) != 3:
             fix = (
@@ -47,8 +47,8 @@ def recurrent(
 ) -> NodeSpec:
     """Register a sequence layer with ``gates`` weight blocks (1 for RNN, 4 for LSTM)."""
 
-    def count(p: dict, s: Shapes) -> int:
-        f, h = features(s["x"]), p["hidden"]
+    def count(p: Mapping[str, Any], s: Shapes) -> int:
+        f, h = features(s["x"]), int(p["hidden"])
         return gates * (f * h + h * h + h)
 
     return register(
