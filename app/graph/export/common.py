@@ -1,0 +1,268 @@
+"""What both exporters share: a plan of the model (attribute and variable names, constructor and
+forward lines rendered from each spec's code template) and the training settings as constants.
+
+The plan follows the program the editor compiles: the same nodes, built in the same (topological)
+order, so an exported script seeded like the editor starts from the same weights.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from app.graph.compile import raise_if_invalid
+from app.graph.errors import GraphError
+from app.graph.specs import get_spec
+from app.graph.specs.base import CodeTemplate, NodeSpec, Role
+from app.graph.validate import validate
+
+if TYPE_CHECKING:
+    from app.graph.document import GraphDocument
+
+Flavor = Literal["engine", "torch"]
+
+# Names the generated code itself uses, and attributes of Layer / nn.Module.
+RESERVED = {
+    "self", "x", "y", "loss", "prediction", "model", "np", "torch", "nn", "data", "epoch",
+    "optimizer", "loader", "dataset", "forward", "train", "eval", "to", "parameters",
+    "named_parameters", "state_dict", "load_state_dict", "training", "zero_grad", "modules",
+    "children", "buffers", "cuda", "cpu", "type", "float", "double", "half", "apply", "evaluate",
+    "accuracy", "extra_repr", "register_buffer", "add_module", "get_parameters", "num_parameters",
+    "named_layers", "requires_grad_",
+}  # fmt: skip
+
+
+@dataclass
+class Statement:
+    """One forward line: ``target = expression``."""
+
+    target: str
+    expression: str
+    node_id: str
+
+
+@dataclass
+class ModelPlan:
+    """Everything an exporter writes, already rendered for one flavor.
+
+    Attributes
+    ----------
+    attributes
+        ``(attribute name, constructor expression)`` in build order.
+    statements
+        The forward pass, in execution order.
+    inputs
+        The forward method's arguments (``x``, ``y``).
+    loss, prediction
+        The expressions the forward method returns.
+    """
+
+    attributes: list[tuple[str, str]] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
+    inputs: tuple[str, ...] = ("x", "y")
+    loss: str = "loss"
+    prediction: str = "x"
+    dataset_call: str = ""
+    task: str = "classification"
+    binary: bool = False
+    settings: Any = None
+    title: str = "model"
+
+
+def identifier(node_id: str, taken: set[str]) -> str:
+    """A Python identifier for ``node_id`` that collides with nothing in ``taken``.
+
+    Examples
+    --------
+    >>> identifier("dense-1", set())
+    'dense_1'
+    >>> identifier("loss", set())
+    'loss_node'
+    """
+    name = re.sub(r"\W", "_", node_id).strip("_").lower() or "node"
+    if name[0].isdigit():
+        name = "n" + name
+    if name in RESERVED or keyword.iskeyword(name) or hasattr(builtins, name):
+        name += "_node"
+    base, k = name, 2
+    while name in taken:
+        name, k = f"{base}_{k}", k + 1
+    taken.add(name)
+    return name
+
+
+def plan_model(document: GraphDocument, flavor: Flavor, title: str = "model") -> ModelPlan:
+    """Render the document's nodes into constructor and forward lines for ``flavor``.
+
+    Raises
+    ------
+    GraphError
+        When the graph has errors, has no Dataset or loss node, or holds a node the exporter
+        cannot write out.
+    """
+    result = validate(document)
+    raise_if_invalid(result)
+    specs = {node_id: get_spec(document.nodes[node_id].type_id) for node_id in result.order}
+    roles = {node_id: spec.role for node_id, spec in specs.items()}
+    data_nodes = [n for n, r in roles.items() if r is Role.DATA]
+    loss_nodes = [n for n, r in roles.items() if r is Role.LOSS]
+    if len(data_nodes) != 1 or not loss_nodes:
+        raise GraphError("export needs exactly one Dataset node and at least one loss node")
+    for node_id, role in roles.items():
+        if role is Role.INPUT:
+            raise GraphError(
+                f"Input node '{node_id}' cannot be exported: feed the model from a Dataset node",
+                node_id,
+            )
+    plan = ModelPlan(settings=document.training, title=title)
+    taken: set[str] = set()
+    names: dict[tuple[str, str], str] = {(data_nodes[0], "x"): "x", (data_nodes[0], "y"): "y"}
+    wires = {(e.dst, e.dst_port): (e.src, e.src_port) for e in document.edges}
+    for node_id in result.order:
+        spec = specs[node_id]
+        params = spec.coerce_params(document.nodes[node_id].params)
+        in_shapes = {
+            port.name: result.shapes[wires[(node_id, port.name)]]
+            for port in spec.inputs
+            if (node_id, port.name) in wires and wires[(node_id, port.name)] in result.shapes
+        }
+        values = _template_values(spec, params, in_shapes)
+        if spec.role is Role.DATA:
+            plan.dataset_call = _render(spec.engine_code.init, values, node_id)
+            continue
+        if spec.role is Role.OUTPUT:
+            continue
+        _plan_node(plan, node_id, spec, values, flavor, names, wires, taken)
+    plan.loss = " + ".join(names[(n, get_spec_output(specs[n]))] for n in loss_nodes)
+    source = _prediction_source(result.order, specs, wires)
+    if source is not None:
+        plan.prediction = names[source]
+        plan.binary = tuple(result.shapes.get(source, ()))[-1:] == (1,)
+    plan.task = _task(document, data_nodes[0], [n for n in result.order if roles[n] is Role.OUTPUT])
+    return plan
+
+
+def get_spec_output(spec: NodeSpec) -> str:
+    """The single output port of a node the exporter writes out."""
+    if len(spec.outputs) != 1:
+        raise GraphError(f"{spec.title} nodes have {len(spec.outputs)} outputs; cannot export")
+    return spec.outputs[0].name
+
+
+def _template_values(
+    spec: NodeSpec, params: Mapping[str, Any], in_shapes: Mapping[str, Any]
+) -> dict[str, Any]:
+    values: dict[str, Any] = dict(params)
+    if spec.template_values is not None:
+        values.update(spec.template_values(params, in_shapes))
+    return values
+
+
+def _render(template: str, values: Mapping[str, Any], node_id: str) -> str:
+    """Fill a code template; a missing placeholder names the node."""
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError) as error:
+        raise GraphError(
+            f"node '{node_id}': its code template needs {error} (is every input wired?)", node_id
+        ) from None
+
+
+def _plan_node(
+    plan: ModelPlan,
+    node_id: str,
+    spec: NodeSpec,
+    values: dict[str, Any],
+    flavor: Flavor,
+    names: dict[tuple[str, str], str],
+    wires: dict[tuple[str, str], tuple[str, str]],
+    taken: set[str],
+) -> None:
+    """Add one node's constructor (when it has one) and forward line to the plan."""
+    code: CodeTemplate = spec.engine_code if flavor == "engine" else spec.torch_code
+    if not code.call:
+        raise GraphError(f"{spec.title} nodes cannot be exported yet", node_id)
+    name = identifier(node_id, taken)
+    values = {**values, "name": name}
+    for port in spec.inputs:
+        source = wires.get((node_id, port.name))
+        if source is not None:
+            values[port.name] = names[source]
+    if code.init:
+        plan.attributes.append((name, _render(code.init, values, node_id)))
+    output = get_spec_output(spec)
+    names[(node_id, output)] = name
+    plan.statements.append(Statement(name, _render(code.call, values, node_id), node_id))
+
+
+def _prediction_source(
+    order: list[str],
+    specs: dict[str, NodeSpec],
+    wires: dict[tuple[str, str], tuple[str, str]],
+) -> tuple[str, str] | None:
+    """The output metrics read: the Output node's input, else the first loss's first input."""
+    candidates = [n for n in order if specs[n].role is Role.OUTPUT]
+    candidates += [n for n in order if specs[n].role is Role.LOSS]
+    for node_id in candidates:
+        for port in specs[node_id].inputs:
+            if (node_id, port.name) in wires:
+                return wires[(node_id, port.name)]
+    return None
+
+
+def _task(document: GraphDocument, data_node: str, outputs: list[str]) -> str:
+    """What the prediction is scored as: the Output node's ``task``, else the dataset's."""
+    for node_id in outputs:
+        task = document.nodes[node_id].params.get("task", "auto")
+        if task != "auto":
+            return str(task)
+    spec = get_spec(document.nodes[data_node].type_id)
+    dataset = spec.load(spec.coerce_params(document.nodes[data_node].params)) if spec.load else None
+    return str(dataset.task) if dataset is not None else "regression"
+
+
+def settings_constants(settings: Any, gpu_name: str) -> list[str]:
+    """The training settings as module constants."""
+    lines = [
+        f"SEED = {settings.seed}",
+        f"EPOCHS = {settings.epochs}",
+        f"BATCH_SIZE = {settings.batch_size}",
+        f"LEARNING_RATE = {settings.learning_rate!r}",
+    ]
+    if settings.optimizer == "sgd" and settings.momentum:
+        lines.append(f"MOMENTUM = {settings.momentum!r}")
+    lines.append(f"VAL_SPLIT = {settings.val_split!r}")
+    if settings.device == "gpu":
+        lines.append(f"DEVICE = {gpu_name!r}")
+    return lines
+
+
+def indent(lines: list[str], level: int = 1) -> list[str]:
+    """Indent non-empty lines by ``level`` levels of four spaces."""
+    pad = "    " * level
+    return [pad + line if line else "" for line in lines]
+
+
+def from_import(module: str, names: list[str] | set[str]) -> str:
+    """``from module import a, b`` sorted and wrapped the way ruff's isort wants it.
+
+    Examples
+    --------
+    >>> from_import("engine", {"data", "LSTM", "Linear"})
+    'from engine import LSTM, Linear, data'
+    """
+
+    def kind(name: str) -> tuple[int, str]:
+        if name.isupper() and len(name) > 1:
+            return 0, name
+        return (1 if name[:1].isupper() else 2), name
+
+    ordered = sorted(names, key=kind)
+    line = f"from {module} import {', '.join(ordered)}"
+    if len(line) <= 100:
+        return line
+    return f"from {module} import (\n" + "".join(f"    {n},\n" for n in ordered) + ")"

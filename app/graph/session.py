@@ -1,0 +1,288 @@
+"""Training, evaluation and step-through of a compiled graph, as a Qt-free event generator.
+
+``Session(doc).train()`` yields a :class:`StepMetrics` per batch, an :class:`EpochMetrics` per
+epoch and one :class:`TrainingFinished` at the end. A ``threading.Event`` passed as ``stop`` is
+checked between steps, so a worker thread can cancel; :meth:`Session.set_learning_rate` may be
+called from any thread and takes effect at the next step.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+import engine
+from app.graph.compile import Program, Values, compile_document
+from app.graph.errors import GraphError
+from app.graph.metrics import EpochMetrics, Event, StepMetrics, TrainingFinished
+from engine.backend import get_array_module, to_numpy
+from engine.data import DataLoader, Dataset, split
+
+if TYPE_CHECKING:
+    from app.graph.document import GraphDocument
+    from app.graph.stepper import Stepper
+
+__all__ = [
+    "EpochMetrics",
+    "Event",
+    "Session",
+    "StepMetrics",
+    "TrainingFinished",
+]
+
+
+class Session:
+    """Train, evaluate and step through one compiled graph.
+
+    Parameters
+    ----------
+    program_or_doc
+        A :class:`~app.graph.compile.Program`, or a document to compile.
+
+    Raises
+    ------
+    GraphError
+        When the document has errors, or has no dataset or loss to train with.
+    """
+
+    def __init__(self, program_or_doc: Program | GraphDocument) -> None:
+        program = (
+            program_or_doc
+            if isinstance(program_or_doc, Program)
+            else compile_document(program_or_doc)
+        )
+        if program.dataset is None:
+            raise GraphError("the graph has no Dataset node; add one to train it")
+        if not program.loss_nodes:
+            raise GraphError("the graph has no loss node; add one to train it")
+        self.program = program
+        self.settings = program.settings
+        if self.settings.device != "cpu":
+            program.to(self.settings.device)
+        self.train_set, self.val_set = _split(program.dataset, self.settings)
+        self.loader = DataLoader(
+            self.train_set, self.settings.batch_size, shuffle=True, seed=self.settings.seed
+        )
+        self.optimizer = _make_optimizer(program.parameters(), self.settings)
+        self.epochs_done = 0
+        self.classification = is_classification(program)
+        self._lr_lock = threading.Lock()
+        self._pending_lr: float | None = None
+
+    # -- training ---------------------------------------------------------------------------
+    def set_learning_rate(self, lr: float) -> None:
+        """Use learning rate ``lr`` from the next step on (safe to call from another thread)."""
+        if not (lr > 0 and math.isfinite(lr)):
+            raise ValueError(f"learning rate must be a positive number, got {lr!r}")
+        with self._lr_lock:
+            self._pending_lr = float(lr)
+
+    def train(
+        self, epochs: int | None = None, stop: threading.Event | None = None
+    ) -> Iterator[Event]:
+        """Train for ``epochs`` more epochs (the settings' count when None), yielding events.
+
+        The last event is always a :class:`TrainingFinished`: ``'finished'``, ``'stopped'``
+        (``stop`` was set) or ``'nan'`` (naming the first node whose output or gradient went
+        non-finite; the weights are left as they were before that step's update).
+        """
+        total = self.settings.epochs if epochs is None else int(epochs)
+        started = time.perf_counter()
+        self.program.train()
+        for _ in range(total):
+            epoch = self.epochs_done
+            loss_sum, seen = 0.0, 0
+            for step, (x, y) in enumerate(self.loader):
+                if stop is not None and stop.is_set():
+                    yield TrainingFinished("stopped", message=f"stopped in epoch {epoch + 1}")
+                    return
+                tick = time.perf_counter()
+                with np.errstate(all="ignore"):  # non-finite values are reported, not warned
+                    outcome = self._step(x, y)
+                if isinstance(outcome, TrainingFinished):
+                    yield outcome
+                    return
+                loss, out_norms, param_norms = outcome
+                loss_sum += loss * len(x)
+                seen += len(x)
+                now = time.perf_counter()
+                yield StepMetrics(
+                    epoch, step, len(self.loader), loss, out_norms, param_norms,
+                    len(x) / max(now - tick, 1e-9), now - started,
+                )  # fmt: skip
+            self.epochs_done += 1
+            metrics = self.evaluate() if self.val_set is not None else {}
+            self.program.train()
+            yield EpochMetrics(
+                epoch,
+                loss_sum / max(seen, 1),
+                metrics.get("loss"),
+                metrics.get("accuracy"),
+                time.perf_counter() - started,
+            )
+        yield TrainingFinished("finished", message=f"trained {total} epoch(s)")
+
+    def _step(
+        self, x: np.ndarray, y: np.ndarray
+    ) -> tuple[float, dict[str, float], dict[str, float]] | TrainingFinished:
+        """One optimisation step; a TrainingFinished('nan') when something went non-finite."""
+        with self._lr_lock:
+            if self._pending_lr is not None:
+                self.optimizer.alpha = self._pending_lr
+                self._pending_lr = None
+        self.optimizer.zero()
+        values = self.program.forward(x, y)
+        loss_tensor = self.program.loss(values)
+        loss = float(to_numpy(loss_tensor.data).sum())
+        if not math.isfinite(loss):
+            return self._nan_forward(values, loss)
+        loss_tensor.backward()
+        out_norms, param_norms = self.gradient_norms(values)
+        bad = next(
+            (n for n, v in {**out_norms, **param_norms}.items() if not math.isfinite(v)), None
+        )
+        if bad is not None:
+            return TrainingFinished(
+                "nan", bad, f"the gradient at node '{bad}' went non-finite (loss {loss:.4g}); "
+                "lower the learning rate",
+            )  # fmt: skip
+        self.optimizer.step(zero=False)
+        return loss, out_norms, param_norms
+
+    def _nan_forward(self, values: Values, loss: float) -> TrainingFinished:
+        """Name the first node, in execution order, whose output holds NaN or Inf."""
+        for node_id in self.program.order:
+            for port, tensor in values[node_id].items():
+                data = getattr(tensor, "data", None)
+                if data is None or data.dtype.kind != "f":
+                    continue
+                if not bool(get_array_module(data).isfinite(data).all()):
+                    return TrainingFinished(
+                        "nan", node_id,
+                        f"the output '{port}' of node '{node_id}' went non-finite "
+                        f"(loss {loss}); lower the learning rate or check the data",
+                    )  # fmt: skip
+        return TrainingFinished("nan", self.program.loss_nodes[0], f"the loss went {loss}")
+
+    def gradient_norms(self, values: Values) -> tuple[dict[str, float], dict[str, float]]:
+        """L2 norms of the gradient at each node's outputs and of each node's parameters.
+
+        The squared sums are gathered on the device and brought back in one transfer.
+        """
+        keys: list[tuple[bool, str]] = []
+        squares: list[Any] = []
+        for node_id in self.program.order:
+            grads = [t.grad.data for t in values[node_id].values() if _grad_of(t) is not None]
+            if grads:
+                keys.append((False, node_id))
+                squares.append(sum(_square_sum(g) for g in grads))
+            params = self.program.node_parameters(node_id).values()
+            pgrads = [p.grad.data for p in params if p.grad is not None]
+            if pgrads:
+                keys.append((True, node_id))
+                squares.append(sum(_square_sum(g) for g in pgrads))
+        if not squares:
+            return {}, {}
+        xp = get_array_module(squares[0])
+        norms = np.sqrt(to_numpy(xp.stack([xp.asarray(s) for s in squares])).astype(np.float64))
+        outputs = {
+            n: float(v) for (is_param, n), v in zip(keys, norms, strict=True) if not is_param
+        }
+        params = {n: float(v) for (is_param, n), v in zip(keys, norms, strict=True) if is_param}
+        return outputs, params
+
+    # -- evaluation and weights -------------------------------------------------------------
+    def evaluate(self, dataset: Dataset | None = None) -> dict[str, float | None]:
+        """Loss and accuracy on ``dataset`` (the validation split when None; else training set).
+
+        Returns ``{"loss": float, "accuracy": float or None, "samples": int}``; accuracy is
+        None for regression.
+        """
+        dataset = dataset or self.val_set or self.train_set
+        loader = DataLoader(dataset, max(self.settings.batch_size, 256), shuffle=False)
+        self.program.eval()
+        loss_sum, correct, counted, seen = 0.0, 0, 0, 0
+        with engine.no_grad():
+            for x, y in loader:
+                values = self.program.forward(x, y)
+                loss_sum += float(to_numpy(self.program.loss(values).data).sum()) * len(x)
+                seen += len(x)
+                hits = _hits(self.program.prediction(values), y) if self.classification else None
+                if hits is not None:
+                    correct, counted = correct + hits[0], counted + hits[1]
+        self.program.train()
+        accuracy = correct / counted if counted else None
+        return {"loss": loss_sum / max(seen, 1), "accuracy": accuracy, "samples": seen}
+
+    def weights(self) -> dict[str, np.ndarray]:
+        """Every parameter and buffer as NumPy arrays keyed ``"node_id.param"``."""
+        return self.program.state_dict()
+
+    def load_weights(self, weights: dict[str, np.ndarray]) -> None:
+        """Load weights from :meth:`weights` (or ``io.load_weights``); GraphError if they misfit."""
+        self.program.load_state_dict(weights)
+
+    def stepper(self, batch: tuple[np.ndarray, np.ndarray] | None = None) -> Stepper:
+        """A :class:`~app.graph.stepper.Stepper` over ``batch`` (the first training batch)."""
+        from app.graph.stepper import Stepper
+
+        if batch is None:
+            x, y = next(iter(DataLoader(self.train_set, self.settings.batch_size, shuffle=False)))
+            batch = (x, y)
+        return Stepper(self.program, batch)
+
+
+def _split(dataset: Dataset, settings: Any) -> tuple[Dataset, Dataset | None]:
+    """Training and validation sets from the settings' ``val_split`` (None when 0)."""
+    if not settings.val_split:
+        return dataset, None
+    return split(dataset, settings.val_split, seed=settings.seed)
+
+
+def _make_optimizer(parameters: list[Any], settings: Any) -> Any:
+    """The optimizer the settings name, over ``parameters``."""
+    if not parameters:
+        raise GraphError("the graph has no trainable parameters; add a layer with weights")
+    if settings.optimizer == "adam":
+        return engine.Adam(parameters, alpha=settings.learning_rate)
+    if settings.optimizer == "sgd":
+        return engine.SGD(parameters, alpha=settings.learning_rate, momentum=settings.momentum)
+    raise GraphError(f"unknown optimizer {settings.optimizer!r}; use 'sgd' or 'adam'")
+
+
+def _grad_of(tensor: Any) -> Any:
+    return getattr(tensor, "grad", None)
+
+
+def _square_sum(g: Any) -> Any:
+    """Sum of squares of an array, in float32 or better, on its own device."""
+    flat = g.reshape(-1)
+    return get_array_module(g).dot(flat, flat)
+
+
+def is_classification(program: Program) -> bool:
+    """Whether accuracy means something: the Output node's ``task``, else the dataset's."""
+    if program.output_node is not None:
+        task = program.nodes[program.output_node].params.get("task", "auto")
+        if task != "auto":
+            return bool(task == "classification")
+    return program.dataset is not None and program.dataset.task != "regression"
+
+
+def _hits(pred: Any, y: np.ndarray) -> tuple[int, int] | None:
+    """(correct, counted) predictions of a classification batch; None when not meaningful."""
+    if pred is None:
+        return None
+    scores = to_numpy(pred.data)
+    if scores.shape[-1] == 1 and scores.ndim == y.ndim + 1:
+        guess = (scores[..., 0] > 0).astype(y.dtype)  # one logit: binary classification
+    elif scores.ndim == y.ndim + 1:
+        guess = scores.argmax(axis=-1)
+    else:
+        return None
+    return int((guess == y).sum()), int(y.size)

@@ -1,0 +1,125 @@
+"""export_python / export_torch: the scripts run, reproduce in-app training and pass ruff."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from app.graph import io
+from app.graph.document import GraphDocument
+from app.graph.errors import GraphError
+from app.graph.export import export_python, export_torch
+from app.graph.session import Session, StepMetrics
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+RUFF = Path(sys.executable).parent / "ruff"
+NAMES = ["xor", "spiral", "digits_mlp", "digits_cnn", "char_lstm", "sine_lstm"]
+
+
+def load(name: str) -> GraphDocument:
+    return io.load(EXAMPLES / f"{name}.nodegrad")
+
+
+def run_script(code: str, epochs: int) -> tuple[Any, list[float]]:
+    """Exec a generated script as a module (not as __main__) and call its train()."""
+    namespace: dict[str, Any] = {"__name__": "exported"}
+    exec(compile(code, "<exported>", "exec"), namespace)
+    return namespace["train"](epochs=epochs)
+
+
+def in_app_losses(doc: GraphDocument, epochs: int) -> list[float]:
+    return [e.loss for e in Session(doc).train(epochs=epochs) if isinstance(e, StepMetrics)]
+
+
+@pytest.mark.parametrize("name", ["digits_mlp", "digits_cnn", "char_lstm", "sine_lstm"])
+def test_engine_script_reproduces_in_app_losses(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = load(name)
+    _, losses = run_script(export_python(doc, name), epochs=1)
+    expected = in_app_losses(doc, epochs=1)
+    assert len(losses) == len(expected) > 1
+    np.testing.assert_allclose(losses, expected, rtol=1e-5)
+    assert "epoch 1/1: loss" in capsys.readouterr().out
+
+
+def test_script_without_validation_split_reproduces_several_epochs() -> None:
+    doc = load("xor")
+    _, losses = run_script(export_python(doc), epochs=30)
+    np.testing.assert_allclose(losses, in_app_losses(doc, 30), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_generated_code_is_ruff_clean(name: str, tmp_path: Path) -> None:
+    if not RUFF.exists():
+        pytest.skip("ruff is not installed beside this Python")
+    doc = load(name)
+    paths = []
+    for flavor, code in (("engine", export_python(doc, name)), ("torch", export_torch(doc, name))):
+        ast.parse(code)
+        path = tmp_path / f"{name}_{flavor}.py"
+        path.write_text(code, encoding="utf-8")
+        paths.append(str(path))
+    done = subprocess.run(
+        [str(RUFF), "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), *paths],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("name", ["xor", "digits_cnn"])
+@pytest.mark.parametrize("flavor", ["python", "torch"])
+def test_golden_files(name: str, flavor: str) -> None:
+    """The exported text is stable; NODEGRAD_UPDATE_GOLDEN=1 rewrites the files."""
+    export = export_python if flavor == "python" else export_torch
+    code = export(load(name), name)
+    golden = GOLDEN / f"{name}_{flavor}.py.txt"
+    if os.environ.get("NODEGRAD_UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(code, encoding="utf-8")
+    assert code == golden.read_text(encoding="utf-8")
+
+
+def test_script_reads_like_hand_written_code() -> None:
+    code = export_python(load("digits_mlp"), "digits_mlp")
+    assert "        self.dense1 = Linear(64, 128, bias=True)\n" in code
+    assert "        relu1 = self.relu1(dense1)\n" in code
+    assert "        return logits, loss_node\n" in code
+    assert "optimizer = Adam(model.parameters(), alpha=LEARNING_RATE)" in code
+    assert "LEARNING_RATE = 0.003\n" in code
+    assert "dataset = data.digits(images=False)" in code
+    assert "import *" not in code
+
+
+def test_invalid_graph_is_refused_with_its_errors() -> None:
+    doc = load("digits_mlp")
+    doc.remove_node("dense1")
+    with pytest.raises(GraphError, match="relu1"):
+        export_python(doc)
+
+
+def test_torch_script_trains_the_same_model() -> None:
+    torch = pytest.importorskip("torch")
+    doc = load("digits_mlp")
+    model, losses = run_script(export_torch(doc, "digits_mlp"), epochs=2)
+    assert isinstance(model, torch.nn.Module)
+    engine_count = sum(p.size for _, p in Session(doc).program.named_parameters())
+    assert sum(p.numel() for p in model.parameters()) == engine_count
+    assert np.isfinite(losses).all()
+    assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:5])
+
+
+@pytest.mark.parametrize("name", ["xor", "digits_cnn", "sine_lstm"])
+def test_torch_script_runs(name: str) -> None:
+    pytest.importorskip("torch")
+    _, losses = run_script(export_torch(load(name), name), epochs=1)
+    assert len(losses) > 0 and np.isfinite(losses).all()
