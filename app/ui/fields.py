@@ -139,7 +139,12 @@ class FieldEditor(QObject):
             return widget.isChecked()
         if isinstance(widget, QComboBox):
             return self._choices[widget.currentIndex()] if self._choices else None
-        return float(widget.text()) if self.kind == "float" else widget.text()
+        if self.kind != "float":
+            return widget.text()
+        try:
+            return float(widget.text())
+        except ValueError:
+            return None
 
     def set_value(self, value: Any) -> None:
         """Show ``value`` without emitting ``edited`` (the document changed, e.g. undo)."""

@@ -193,12 +193,12 @@ class Inspector(QScrollArea):
                 self.show_node(None)
                 return
             for name, field in self.fields.items():
-                if not field.has_error() or field.value() == node.params.get(name):
+                if not (field.has_error() and field.input.hasFocus()):
                     field.set_value(node.params.get(name))
             if not self.label_edit.hasFocus():
                 self.label_edit.setText(node.label or "")
             self._update_visibility()
             return
         for name, field in self.settings_fields.items():
-            if not field.has_error():
+            if not (field.has_error() and field.input.hasFocus()):
                 field.set_value(getattr(doc.training, name))

@@ -85,6 +85,12 @@ class MainWindow(QMainWindow):
             ("problemsDock", "Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
             self.docks[name] = self.add_dock(name, title, widget, area)
+        self.resizeDocks(
+            [self.docks["paletteDock"], self.docks["inspectorDock"]],
+            [240, 300],
+            Qt.Orientation.Horizontal,
+        )
+        self.resizeDocks([self.docks["problemsDock"]], [130], Qt.Orientation.Vertical)
         self.status_summary = QLabel()
         self.status_summary.setObjectName("statusSummary")
         self.statusBar().addPermanentWidget(self.status_summary)

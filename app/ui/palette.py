@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QMimeData, QModelIndex, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
     QLineEdit,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -19,10 +22,53 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui import style
-from app.ui.canvas.quick_add import spec_matches
+from app.ui.canvas.quick_add import match_rank, spec_matches
 from app.ui.canvas.view import NODE_MIME
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
+SPEC_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class _EntryDelegate(QStyledItemDelegate):
+    """Draws a node-type entry as its title with its one-line help, muted, underneath."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        """Two lines for node types, one for category headers."""
+        size = super().sizeHint(option, index)
+        if index.data(TYPE_ROLE):
+            size.setHeight(int(option.fontMetrics.height() * 2.4))
+        return size
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        """Title on the first line, help (elided) on the second."""
+        spec = index.data(SPEC_ROLE)
+        if spec is None:
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        widget = opt.widget
+        widget.style().drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        rect = opt.rect.adjusted(opt.decorationSize.width() + 10, 2, -4, -2)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.save()
+        painter.setPen(opt.palette.color(role))
+        half = rect.height() / 2
+        top = QRectF(rect.left(), rect.top(), rect.width(), half)
+        painter.drawText(top, Qt.AlignmentFlag.AlignVCenter, spec.title)
+        small = style.small_font(-1.5)
+        painter.setFont(small)
+        muted = QColor(opt.palette.color(role))
+        muted.setAlphaF(0.65)
+        painter.setPen(muted)
+        help_text = QFontMetrics(small).elidedText(
+            spec.help, Qt.TextElideMode.ElideRight, int(rect.width())
+        )
+        bottom = QRectF(rect.left(), rect.top() + half, rect.width(), half)
+        painter.drawText(bottom, Qt.AlignmentFlag.AlignVCenter, help_text)
+        painter.restore()
 
 
 class _PaletteTree(QTreeWidget):
@@ -66,6 +112,9 @@ class Palette(QWidget):
         self.tree.setDragEnabled(True)
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.tree.setIndentation(12)
+        self.tree.setItemDelegate(_EntryDelegate(self.tree))
+        self.tree.setIconSize(QSize(20, 20))
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.help = QLabel(self)
         self.help.setObjectName("paletteHelp")
         self.help.setWordWrap(True)
@@ -103,7 +152,7 @@ class Palette(QWidget):
                 | Qt.ItemFlag.ItemIsSelectable
                 | Qt.ItemFlag.ItemIsDragEnabled
             )
-            item.setData(0, Qt.ItemDataRole.UserRole + 1, spec)
+            item.setData(0, SPEC_ROLE, spec)
         self.tree.expandAll()
 
     def entries(self) -> list[QTreeWidgetItem]:
@@ -124,19 +173,28 @@ class Palette(QWidget):
             shown = 0
             for i in range(group.childCount()):
                 item = group.child(i)
-                match = spec_matches(item.data(0, Qt.ItemDataRole.UserRole + 1), text)
+                match = spec_matches(item.data(0, SPEC_ROLE), text)
                 item.setHidden(not match)
                 shown += match
             group.setHidden(shown == 0)
-        visible = [i for i in self.entries() if not i.isHidden()]
-        if visible:
-            self.tree.setCurrentItem(visible[0])
+        best = self._best_match(text)
+        if best is not None:
+            self.tree.setCurrentItem(best)
+
+    def _best_match(self, text: str) -> QTreeWidgetItem | None:
+        """The visible entry that matches ``text`` best (title prefix beats help text)."""
+        ranked = [
+            (match_rank(item.data(0, SPEC_ROLE), text), i, item)
+            for i, item in enumerate(self.entries())
+            if not item.isHidden()
+        ]
+        ranked = [r for r in ranked if r[0] is not None]
+        return min(ranked)[2] if ranked else None
 
     def _add_first_visible(self) -> None:
         current = self.tree.currentItem()
         if current is None or current.isHidden() or not current.data(0, TYPE_ROLE):
-            visible = [i for i in self.entries() if not i.isHidden()]
-            current = visible[0] if visible else None
+            current = self._best_match(self.search.text())
         if current is not None:
             self.add_requested.emit(current.data(0, TYPE_ROLE))
 
@@ -146,5 +204,5 @@ class Palette(QWidget):
             self.add_requested.emit(type_id)
 
     def _on_current(self, item: QTreeWidgetItem | None, previous: object = None) -> None:
-        spec = item.data(0, Qt.ItemDataRole.UserRole + 1) if item is not None else None
+        spec = item.data(0, SPEC_ROLE) if item is not None else None
         self.help.setText(f"{spec.title}: {spec.help}" if spec is not None else "")

@@ -77,8 +77,8 @@ def grid_colour(major: bool) -> QColor:
     """Minor and major grid line colours for the current palette."""
     bg = canvas_background()
     if is_dark():
-        return bg.lighter(150 if major else 125)
-    return bg.darker(118 if major else 108)
+        return bg.lighter(145 if major else 118)
+    return bg.darker(112 if major else 104)
 
 
 def node_body_colour() -> QColor:

@@ -234,6 +234,8 @@ class NodeItem(QGraphicsItem):
             painter.setPen(QPen(QColor("#f5c211"), 3.5))
         elif self.isSelected():
             painter.setPen(QPen(style.selection_colour(), 2.5))
+        elif getattr(self.badge_severity, "name", "") == "ERROR":
+            painter.setPen(QPen(style.severity_colour(self.badge_severity), 2.0))
         else:
             painter.setPen(QPen(colour.darker(130), 1.0))
         painter.drawRoundedRect(body, CORNER, CORNER)

@@ -13,13 +13,25 @@ from app.ui import style
 TYPE_ROLE = Qt.ItemDataRole.UserRole
 
 
-def spec_matches(spec: Any, text: str) -> bool:
-    """Whether a node spec matches a search text (title, type id, category or help)."""
+def match_rank(spec: Any, text: str) -> int | None:
+    """How well a node spec matches a search text: 0 title starts with it, 1 title or type id
+    contains every word, 2 category or help does; None for no match."""
     text = text.strip().lower()
     if not text:
-        return True
-    haystack = f"{spec.title} {spec.type_id} {spec.category.value} {spec.help}".lower()
-    return all(word in haystack for word in text.split())
+        return 1
+    title = f"{spec.title} {spec.type_id}".lower()
+    if title.startswith(text):
+        return 0
+    words = text.split()
+    if all(word in title for word in words):
+        return 1
+    haystack = f"{title} {spec.category.value} {spec.help}".lower()
+    return 2 if all(word in haystack for word in words) else None
+
+
+def spec_matches(spec: Any, text: str) -> bool:
+    """Whether a node spec matches a search text (title, type id, category or help)."""
+    return match_rank(spec, text) is not None
 
 
 class QuickAdd(QFrame):
@@ -76,12 +88,12 @@ class QuickAdd(QFrame):
 
     def _refilter(self, text: str) -> None:
         self.list.clear()
-        for spec in self._specs:
-            if spec_matches(spec, text):
-                item = QListWidgetItem(style.category_icon(spec.category), spec.title)
-                item.setData(TYPE_ROLE, spec.type_id)
-                item.setToolTip(spec.help)
-                self.list.addItem(item)
+        ranked = [(match_rank(spec, text), i, spec) for i, spec in enumerate(self._specs)]
+        for _rank, _i, spec in sorted(r for r in ranked if r[0] is not None):
+            item = QListWidgetItem(style.category_icon(spec.category), spec.title)
+            item.setData(TYPE_ROLE, spec.type_id)
+            item.setToolTip(spec.help)
+            self.list.addItem(item)
         if self.list.count():
             self.list.setCurrentRow(0)
 
