@@ -14,9 +14,9 @@ from types import MappingProxyType
 from typing import Any
 
 from app.graph import mutations as mu
-from app.graph.errors import CycleError, GraphError, ParamError, PortKindError
+from app.graph.errors import GraphError, ParamError
 from app.graph.mutations import TRAINING_PARAMS, Edge, Node, TrainingSettings, setting_spec
-from app.graph.specs import get_spec, kinds_compatible
+from app.graph.specs import get_spec
 
 __all__ = [
     "TRAINING_PARAMS",
@@ -76,6 +76,7 @@ class GraphDocument:
     def __init__(self) -> None:
         self._nodes: dict[str, Node] = {}
         self._inputs: dict[tuple[str, str], Edge] = {}
+        self._edge_list: list[Edge] | None = None  # self.edges, kept until a wire or node changes
         self._training = TrainingSettings()
         self._listeners: list[Listener] = []
         self._handlers: dict[type, Callable[[Any], mu.Mutation]] = {
@@ -105,7 +106,9 @@ class GraphDocument:
             names = [p.name for p in self._nodes[e.dst].spec.inputs]
             return rank[e.dst], names.index(e.dst_port)
 
-        return sorted(self._inputs.values(), key=key)
+        if self._edge_list is None:
+            self._edge_list = sorted(self._inputs.values(), key=key)
+        return list(self._edge_list)
 
     @property
     def training(self) -> TrainingSettings:
@@ -211,60 +214,19 @@ class GraphDocument:
     # -- wires -----------------------------------------------------------------------------
     def check_connect(self, src: str, src_port: str, dst: str, dst_port: str) -> str | None:
         """The reason the wire ``src.src_port -> dst.dst_port`` is refused, or None."""
-        problem = self._connect_problem(Edge(src, src_port, dst, dst_port))
+        problem = mu.connect_problem(
+            self._nodes, self._inputs.values(), Edge(src, src_port, dst, dst_port)
+        )
         return problem.message if problem else None
-
-    def _connect_problem(self, e: Edge) -> GraphError | None:
-        for node_id in (e.src, e.dst):
-            if node_id not in self._nodes:
-                return GraphError(f"there is no node {node_id!r}", node_id)
-        if e.src == e.dst:
-            return CycleError("a node cannot feed its own input", (e.src,))
-        src, dst = self._nodes[e.src], self._nodes[e.dst]
-        out, into = src.spec.output(e.src_port), dst.spec.input(e.dst_port)
-        if out is None:
-            return PortKindError(f"{src.title} has no output {e.src_port!r}", e.src, e.src_port)
-        if into is None:
-            return PortKindError(f"{dst.title} has no input {e.dst_port!r}", e.dst, e.dst_port)
-        if not kinds_compatible(out.kind, into.kind):
-            return PortKindError(
-                f"{src.title}.{e.src_port} carries {out.kind.value} values but "
-                f"{dst.title}.{e.dst_port} takes {into.kind.value} values",
-                e.dst,
-                e.dst_port,
-            )
-        loop = self._path(e.dst, e.src)
-        if loop:
-            names = " → ".join([*loop, e.dst])
-            return CycleError(f"the wire would close a loop: {names}", loop)
-        return None
-
-    def _path(self, start: str, goal: str) -> list[str] | None:
-        """Node ids of a wire path from ``start`` to ``goal`` (both included), or None."""
-        succ: dict[str, list[str]] = {}
-        for edge in self._inputs.values():
-            succ.setdefault(edge.src, []).append(edge.dst)
-        parent: dict[str, str | None] = {start: None}
-        stack = [start]
-        while stack:
-            here = stack.pop()
-            if here == goal:
-                path = [here]
-                while parent[path[-1]] is not None:
-                    path.append(parent[path[-1]])  # type: ignore[arg-type]
-                return path[::-1]
-            for nxt in succ.get(here, ()):
-                if nxt not in parent:
-                    parent[nxt] = here
-                    stack.append(nxt)
-        return None
 
     def _wire(self, edge: Edge) -> None:
         self._inputs[(edge.dst, edge.dst_port)] = edge
+        self._edge_list = None
         self._emit(EventKind.EDGE_ADDED, node_id=edge.dst, edge=edge)
 
     def _unwire(self, edge: Edge) -> None:
         del self._inputs[(edge.dst, edge.dst_port)]
+        self._edge_list = None
         self._emit(EventKind.EDGE_REMOVED, node_id=edge.dst, edge=edge)
 
     # -- handlers --------------------------------------------------------------------------
@@ -283,7 +245,7 @@ class GraphDocument:
         items = list(self._nodes.items())
         at = len(items) if m.index is None else max(0, min(m.index, len(items)))
         items.insert(at, (node.id, node))
-        self._nodes = dict(items)
+        self._nodes, self._edge_list = dict(items), None
         self._emit(EventKind.NODE_ADDED, node_id=node.id)
         try:
             for edge in m.edges:
@@ -300,6 +262,7 @@ class GraphDocument:
         for edge in wires:
             self._unwire(edge)
         del self._nodes[m.node_id]
+        self._edge_list = None
         self._emit(EventKind.NODE_REMOVED, node_id=m.node_id)
         return mu.AddNode(node, wires, index)
 
@@ -316,7 +279,7 @@ class GraphDocument:
         old = self._inputs.get((edge.dst, edge.dst_port))
         if old == edge:
             return m
-        problem = self._connect_problem(edge)
+        problem = mu.connect_problem(self._nodes, self._inputs.values(), edge)
         if problem is not None:
             raise problem
         if old is not None:
@@ -421,6 +384,7 @@ class GraphDocument:
     def assign(self, other: GraphDocument) -> None:
         """Take over ``other``'s nodes, wires and settings (not undoable); emits ``RESET``."""
         self._nodes, self._inputs = dict(other._nodes), dict(other._inputs)
+        self._edge_list = None
         self._training = other._training
         self._emit(EventKind.RESET)
 

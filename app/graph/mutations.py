@@ -11,12 +11,12 @@ these pairs; ``describe()`` is the text of the undo menu entry.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.graph.errors import GraphError, ParamError
-from app.graph.specs import NodeSpec, ParamSpec, ParamType, get_spec
+from app.graph.errors import CycleError, GraphError, ParamError, PortKindError
+from app.graph.specs import NodeSpec, ParamSpec, ParamType, get_spec, kinds_compatible
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,59 @@ def setting_spec(name: str) -> ParamSpec:
         if p.name == name:
             return p
     raise ParamError(f"there is no training setting {name!r}", port=name)
+
+
+def connect_problem(nodes: Mapping[str, Node], edges: Iterable[Edge], e: Edge) -> GraphError | None:
+    """Why the wire ``e`` may not join a document of ``nodes`` and ``edges`` (None: it may).
+
+    Refused: unknown nodes or ports, a node feeding itself, incompatible kinds, and a wire that
+    would close a loop (the error lists the loop's nodes).
+    """
+    for node_id in (e.src, e.dst):
+        if node_id not in nodes:
+            return GraphError(f"there is no node {node_id!r}", node_id)
+    if e.src == e.dst:
+        return CycleError("a node cannot feed its own input", (e.src,))
+    src, dst = nodes[e.src], nodes[e.dst]
+    out, into = src.spec.output(e.src_port), dst.spec.input(e.dst_port)
+    if out is None:
+        return PortKindError(f"{src.title} has no output {e.src_port!r}", e.src, e.src_port)
+    if into is None:
+        return PortKindError(f"{dst.title} has no input {e.dst_port!r}", e.dst, e.dst_port)
+    if not kinds_compatible(out.kind, into.kind):
+        return PortKindError(
+            f"{src.title}.{e.src_port} carries {out.kind.value} values but "
+            f"{dst.title}.{e.dst_port} takes {into.kind.value} values",
+            e.dst,
+            e.dst_port,
+        )
+    loop = _path(edges, e.dst, e.src)
+    if loop:
+        names = " → ".join([*loop, e.dst])
+        return CycleError(f"the wire would close a loop: {names}", loop)
+    return None
+
+
+def _path(edges: Iterable[Edge], start: str, goal: str) -> list[str] | None:
+    """Node ids of a wire path from ``start`` to ``goal`` (both included), or None."""
+    succ: dict[str, list[str]] = {}
+    for edge in edges:
+        succ.setdefault(edge.src, []).append(edge.dst)
+    parent: dict[str, str] = {}
+    stack, seen = [start], {start}
+    while stack:
+        here = stack.pop()
+        if here == goal:
+            path = [here]
+            while path[-1] in parent:
+                path.append(parent[path[-1]])
+            return path[::-1]
+        for nxt in succ.get(here, ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                parent[nxt] = here
+                stack.append(nxt)
+    return None
 
 
 @dataclass(frozen=True)
