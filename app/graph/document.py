@@ -275,7 +275,7 @@ class GraphDocument:
         return mu.MoveNodes(old)
 
     def _connect(self, m: mu.Connect) -> mu.Mutation:
-        edge = Edge(m.src, m.src_port, m.dst, m.dst_port)
+        edge = m.edge
         old = self._inputs.get((edge.dst, edge.dst_port))
         if old == edge:
             return m
@@ -290,7 +290,7 @@ class GraphDocument:
         return mu.Disconnect(m.src, m.src_port, m.dst, m.dst_port)
 
     def _disconnect(self, m: mu.Disconnect) -> mu.Mutation:
-        edge = Edge(m.src, m.src_port, m.dst, m.dst_port)
+        edge = m.edge
         if self._inputs.get((edge.dst, edge.dst_port)) != edge:
             raise GraphError(
                 f"there is no wire {m.src}.{m.src_port} → {m.dst}.{m.dst_port}", m.dst, m.dst_port

@@ -214,31 +214,32 @@ class MoveNodes(Mutation):
 
 
 @dataclass(frozen=True)
-class Connect(Mutation):
-    """Wire ``src.src_port`` into ``dst.dst_port``, replacing the wire already on that input."""
+class _WireMutation(Mutation):
+    """A mutation about the wire ``src.src_port -> dst.dst_port``."""
 
     src: str
     src_port: str
     dst: str
     dst_port: str
 
+    @property
+    def edge(self) -> Edge:
+        """The wire as an :class:`Edge`."""
+        return Edge(self.src, self.src_port, self.dst, self.dst_port)
+
     def describe(self) -> str:
-        """``Connect a.y → b.x``."""
-        return f"Connect {self.src}.{self.src_port} → {self.dst}.{self.dst_port}"
+        """``Connect a.y → b.x`` / ``Disconnect a.y → b.x``."""
+        return f"{type(self).__name__} {self.src}.{self.src_port} → {self.dst}.{self.dst_port}"
 
 
 @dataclass(frozen=True)
-class Disconnect(Mutation):
+class Connect(_WireMutation):
+    """Wire ``src.src_port`` into ``dst.dst_port``, replacing the wire already on that input."""
+
+
+@dataclass(frozen=True)
+class Disconnect(_WireMutation):
     """Remove the wire ``src.src_port -> dst.dst_port``."""
-
-    src: str
-    src_port: str
-    dst: str
-    dst_port: str
-
-    def describe(self) -> str:
-        """``Disconnect a.y → b.x``."""
-        return f"Disconnect {self.src}.{self.src_port} → {self.dst}.{self.dst_port}"
 
 
 @dataclass(frozen=True)
