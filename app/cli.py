@@ -104,18 +104,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def describe_error(error: BaseException) -> str:
-    """One line (or an indented list) telling the user what went wrong."""
-    problems = getattr(error, "problems", None)
-    if problems:
-        return f"{error.args[0] if error.args else 'invalid file'}" + "".join(
-            f"\n  {problem}" for problem in problems if str(problem) not in str(error.args[:1])
-        )
+    """One line (or an indented list of problems) telling the user what went wrong."""
     if isinstance(error, FileNotFoundError):
         return f"{error.filename}: no such file"
     if isinstance(error, OSError) and error.filename:
         return f"{error.filename}: {error.strerror}"
     if isinstance(error, (CliError, ValueError, LookupError)) or _is_project_error(error):
-        return str(error)
+        message = str(error)
+        problems = [str(p) for p in getattr(error, "problems", None) or ()]
+        return message + "".join(f"\n  {p}" for p in problems if p not in message)
     return f"internal error ({type(error).__name__}): {error} (NODEGRAD_DEBUG=1 shows details)"
 
 
@@ -238,6 +235,7 @@ class ProgressBar:
         self.stream = stream
         self.epochs = epochs
         self.interactive = bool(getattr(stream, "isatty", lambda: False)())
+        self.every = 1 if self.interactive else max(1, epochs // 20)  # about 20 lines in logs
         self._last_draw = 0.0
 
     def step(self, metrics: StepMetrics) -> None:
@@ -256,7 +254,9 @@ class ProgressBar:
         self.stream.flush()
 
     def epoch(self, metrics: EpochMetrics) -> None:
-        """Print the epoch's summary line."""
+        """Print the epoch's summary line (every ``self.every`` epochs, and the last)."""
+        if (metrics.epoch + 1) % self.every and metrics.epoch + 1 != self.epochs:
+            return
         parts = [f"epoch {metrics.epoch + 1}/{self.epochs}", f"loss {metrics.train_loss:.4f}"]
         if metrics.val_loss is not None:
             parts.append(f"val_loss {metrics.val_loss:.4f}")
