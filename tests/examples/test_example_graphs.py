@@ -1,0 +1,75 @@
+"""The bundled example graphs: valid files, in step with their builders, and they learn."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+from build_examples import EXAMPLES, EXAMPLES_DIR
+
+from app.cli import main
+from app.graph import io
+from app.graph.metrics import EpochMetrics, TrainingFinished
+from app.graph.session import Session
+from app.graph.validate import validate
+
+
+def path_of(name: str) -> Path:
+    return EXAMPLES_DIR / f"{name}.nodegrad"
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_file_matches_its_builder_and_is_valid(name: str) -> None:
+    doc = io.load(path_of(name))
+    assert doc.to_dict() == EXAMPLES[name]().to_dict(), (
+        "run python -m tests.examples.build_examples"
+    )
+    result = validate(doc)
+    assert result.diagnostics == []
+
+
+def train(name: str, epochs: int | None = None) -> list[EpochMetrics]:
+    """Train an example (at its saved epochs when None); return the epoch summaries."""
+    events = list(Session(io.load(path_of(name))).train(epochs=epochs))
+    assert isinstance(events[-1], TrainingFinished) and events[-1].reason == "finished"
+    return [e for e in events if isinstance(e, EpochMetrics)]
+
+
+def test_digits_mlp_reaches_95_percent_with_its_saved_settings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The bundled default example, trained exactly as `nodegrad train` does."""
+    assert main(["train", str(path_of("digits_mlp"))]) == 0
+    out = capsys.readouterr().out
+    accuracy = float(re.search(r"validation accuracy: ([\d.]+)%", out).group(1))  # type: ignore[union-attr]
+    assert accuracy >= 95.0, out
+
+
+def test_xor_learns_the_truth_table() -> None:
+    epochs = train("xor")
+    assert epochs[-1].train_loss < 0.01
+
+
+def test_spiral_separates_the_arms() -> None:
+    epochs = train("spiral")
+    assert epochs[-1].val_accuracy is not None and epochs[-1].val_accuracy >= 0.9
+
+
+def test_digits_cnn_learns_from_images() -> None:
+    epochs = train("digits_cnn", epochs=3)
+    assert epochs[-1].val_accuracy is not None and epochs[-1].val_accuracy >= 0.9
+
+
+def test_char_lstm_predicts_characters() -> None:
+    epochs = train("char_lstm", epochs=5)
+    uniform = math.log(49)  # the loss of guessing among the corpus's 49 characters
+    assert epochs[-1].val_loss is not None and epochs[-1].val_loss < 0.75 * uniform
+    assert epochs[-1].val_accuracy is not None and epochs[-1].val_accuracy > 0.3
+
+
+def test_sine_lstm_fits_the_waves() -> None:
+    epochs = train("sine_lstm")
+    assert epochs[-1].val_loss is not None and epochs[-1].val_loss < 0.02
+    assert epochs[-1].val_accuracy is None
