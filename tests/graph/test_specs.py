@@ -29,11 +29,36 @@ from app.graph.specs import (
 SPECS = all_specs()
 IDS = [s.type_id for s in SPECS]
 ISSUE_TITLES = {
-    "Dataset", "Input", "Constant", "Linear", "Conv2d", "MaxPool2d", "Flatten", "Reshape",
-    "Dropout", "BatchNorm1d", "LayerNorm", "Embedding", "RNN", "LSTM", "Tanh", "Sigmoid", "ReLU",
-    "LeakyReLU", "Softmax", "Add", "Multiply", "Concat", "MatMul", "Sum", "Mean", "MSE loss",
-    "Cross-entropy loss", "BCE-with-logits loss", "Output",
-}  # fmt: skip
+    "Dataset",
+    "Input",
+    "Constant",
+    "Linear",
+    "Conv2d",
+    "MaxPool2d",
+    "Flatten",
+    "Reshape",
+    "Dropout",
+    "BatchNorm1d",
+    "LayerNorm",
+    "Embedding",
+    "RNN",
+    "LSTM",
+    "Tanh",
+    "Sigmoid",
+    "ReLU",
+    "LeakyReLU",
+    "Softmax",
+    "Add",
+    "Multiply",
+    "Concat",
+    "MatMul",
+    "Sum",
+    "Mean",
+    "MSE loss",
+    "Cross-entropy loss",
+    "BCE-with-logits loss",
+    "Output",
+}
 
 
 def test_every_node_type_of_the_issue_is_declared() -> None:
@@ -75,9 +100,8 @@ def test_spec_declaration_is_complete(spec: NodeSpec) -> None:
             assert p.when[0] in {q.name for q in spec.params}
     assert spec.coerce_params({}) == spec.default_params()
     assert isinstance(spec.summary(spec.default_params()), str)
-    assert (spec.role is Role.LAYER) == (spec.build is not None and spec.count is not None) or (
-        spec.role is not Role.LAYER
-    )
+    if spec.role is Role.LAYER:
+        assert spec.build is not None and spec.count is not None
     if spec.role is Role.DATA:
         assert spec.load is not None and {p.name for p in spec.outputs} == {"x", "y"}
 
@@ -266,3 +290,39 @@ def test_dataset_file_errors_name_the_file(tmp_path: Any) -> None:
 def test_format_shape() -> None:
     assert format_shape((None, 64)) == "N×64"
     assert format_shape((None, 1, 8, 8)) == "N×1×8×8"
+
+
+@pytest.mark.parametrize(
+    ("type_id", "params", "shapes"),
+    [
+        (
+            "conv2d",
+            {"out_channels": 3, "kernel_size": 3, "stride": 2, "padding": 1},
+            {"x": (None, 2, 7, 9)},
+        ),
+        ("max_pool2d", {"kernel_size": 3, "stride": 1}, {"x": (None, 2, 5, 6)}),
+        ("linear", {"units": 5, "bias": False}, {"x": (None, 4, 7)}),
+        ("rnn", {"hidden": 3, "activation": "relu"}, {"x": (None, 6, 2)}),
+        ("sum", {"dim": 1, "keepdims": True, "all": False}, {"x": (None, 3, 4)}),
+        ("mean", {"dim": -1, "keepdims": False, "all": True}, {"x": (None, 3, 4)}),
+        ("concat", {"dim": 1}, {"a": (None, 2, 4), "b": (None, 3, 4)}),
+        ("add", {}, {"a": (None, 3, 4), "b": (4,)}),
+        ("softmax", {"dim": 1}, {"x": (None, 3, 4)}),
+        ("reshape", {"shape": "-1,2"}, {"x": (None, 3, 4)}),
+        ("embedding", {"vocab_size": 5, "dim": 2}, {"x": (None, 4)}),
+    ],
+)
+def test_non_default_params_infer_what_the_engine_computes(
+    type_id: str, params: dict[str, Any], shapes: dict[str, Any]
+) -> None:
+    engine = pytest.importorskip("engine")
+    spec = get_spec(type_id)
+    params = spec.coerce_params(params)
+    expected = spec.infer(params, shapes)["y"]
+    inputs = {
+        p.name: engine.Tensor(_dummy(shapes[p.name], p.kind, params.get("vocab_size", 1)))
+        for p in spec.inputs
+    }
+    module = spec.build(params, shapes) if spec.build else None
+    got = tuple(spec.forward(module, params, inputs)["y"].shape)
+    assert got == tuple(3 if d is None else d for d in expected)
