@@ -38,7 +38,7 @@ from app.graph.specs.registry import register
 
 X = (PortSpec("x", help="the input batch"),)
 Y = (PortSpec("y", help="the output batch"),)
-P = dict[str, Any]
+P = Mapping[str, Any]
 
 
 def layer(type_id: str, title: str, help: str, infer: Any, **kw: Any) -> NodeSpec:
