@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
@@ -14,6 +14,7 @@ from app.graph.document import GraphDocument
 from app.graph.specs import all_specs
 from app.graph.validate import ValidationResult, validate
 from app.ui import files as file_dialogs
+from app.ui import style
 from app.ui.actions import build_actions
 from app.ui.canvas.scene import GraphScene
 from app.ui.canvas.view import GraphView
@@ -65,13 +66,13 @@ class MainWindow(QMainWindow):
         build_actions(self)
         self._add_dock_toggles()
         self._connect()
-        self._restore_settings()
         if path is not None:
             self.files.open(path, ask=False)
         self.update_title()
         self.validate_now()
         self.banner.offer(self.recovery.left_behind())
         self._install_training()
+        self._restore_settings()  # after the training docks exist, so their layout restores too
 
     # -- construction -------------------------------------------------------------------------
     def _build_docks(self) -> None:
@@ -85,12 +86,6 @@ class MainWindow(QMainWindow):
             ("problemsDock", "Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
             self.docks[name] = self.add_dock(name, title, widget, area)
-        self.resizeDocks(
-            [self.docks["paletteDock"], self.docks["inspectorDock"]],
-            [240, 300],
-            Qt.Orientation.Horizontal,
-        )
-        self.resizeDocks([self.docks["problemsDock"]], [130], Qt.Orientation.Vertical)
         self.status_summary = QLabel()
         self.status_summary.setObjectName("statusSummary")
         self.statusBar().addPermanentWidget(self.status_summary)
@@ -293,6 +288,13 @@ class MainWindow(QMainWindow):
         state = settings.value("windowState")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
+        else:
+            self.resizeDocks(
+                [self.docks["paletteDock"], self.docks["inspectorDock"]],
+                [250, 330],
+                Qt.Orientation.Horizontal,
+            )
+            self.resizeDocks([self.docks["problemsDock"]], [190], Qt.Orientation.Vertical)
         for name, setter in (
             ("snapToGrid", "actionSnapToGrid"),
             ("showShapes", "actionShowShapes"),
@@ -313,6 +315,14 @@ class MainWindow(QMainWindow):
         self.recovery.clear()
         self.scene.detach()
         event.accept()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Follow the system switching between light and dark."""
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            style.refresh_theme()
+            self.scene.invalidate()
+            self.scene.update()
+        super().changeEvent(event)
 
     def dragEnterEvent(self, event: Any) -> None:
         """Accept ``.nodegrad`` files dropped on the window."""

@@ -57,6 +57,30 @@ def severity_colour(severity: object) -> QColor:
     return QColor(SEVERITY_COLOURS.get(name, SEVERITY_COLOURS["WARNING"]))
 
 
+_THEME: dict[str, QColor] = {}
+
+
+def theme() -> dict[str, QColor]:
+    """Colours read from the system palette, cached until :func:`refresh_theme` (painting 500
+    nodes must not query the palette thousands of times per frame)."""
+    if not _THEME:
+        _THEME.update(
+            body=node_body_colour(),
+            text=text_colour(),
+            muted=muted_text_colour(),
+            selection=selection_colour(),
+            canvas=canvas_background(),
+            grid_minor=grid_colour(False),
+            grid_major=grid_colour(True),
+        )
+    return _THEME
+
+
+def refresh_theme() -> None:
+    """Forget the cached colours (the system switched between light and dark)."""
+    _THEME.clear()
+
+
 def palette() -> QPalette:
     """The application palette (the system's light or dark one)."""
     return QApplication.palette()

@@ -42,10 +42,13 @@ class EdgeItem(QGraphicsItem):
         self._free_end = src.centre()
         self._path = QPainterPath()
         self._label_rect = QRectF()
+        self._bounds = QRectF()
+        self.colour = style.port_colour(src.kind)
         self.setZValue(0 if dst is not None else 5)
         if dst is not None:
             self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-            self.setToolTip(f"{src.node_id}.{src.name} → {dst.node_id}.{dst.name}")
+            self._route = f"{src.node_id}.{src.name} → {dst.node_id}.{dst.name}"
+            self.setToolTip(self._route)
         self.adjust()
 
     def end_point(self) -> QPointF:
@@ -61,6 +64,8 @@ class EdgeItem(QGraphicsItem):
         """Set the shape label (e.g. ``N×64``); empty hides it."""
         if text != self.label:
             self.label = text
+            if self.dst is not None:
+                self.setToolTip(f"{self._route}\n{text}" if text else self._route)
             self.adjust()
 
     def set_label_visible(self, visible: bool) -> None:
@@ -84,16 +89,19 @@ class EdgeItem(QGraphicsItem):
             metrics = QFontMetricsF(_label_font())
             w = metrics.horizontalAdvance(self.label) + 10
             h = metrics.height() + 4
-            mid = self._path.pointAtPercent(0.5)
-            self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+            start, end = self.src.centre(), self.end_point()
+            if max(abs(end.x() - start.x()), abs(end.y() - start.y())) >= w + 16:
+                mid = self._path.pointAtPercent(0.5)
+                self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+        self._bounds = self._path.controlPointRect().adjusted(-6, -6, 6, 6).united(self._label_rect)
 
     def path(self) -> QPainterPath:
         """The curve in scene coordinates."""
         return self._path
 
     def boundingRect(self) -> QRectF:
-        """The curve's box widened for the pen, joined with the label."""
-        return self._path.controlPointRect().adjusted(-6, -6, 6, 6).united(self._label_rect)
+        """The curve's box widened for the pen, joined with the label (cached by adjust)."""
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         """A 10 px wide band around the curve, so wires are easy to click."""
@@ -104,30 +112,34 @@ class EdgeItem(QGraphicsItem):
             shape.addRect(self._label_rect)
         return shape
 
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        """Draw the curve and, when zoomed in enough, its shape label."""
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        colour = style.port_colour(self.src.kind)
-        width = 2.0
+    def _pen(self) -> QPen:
+        colour, width = self.colour, 2.0
         if self.isSelected():
-            colour, width = style.selection_colour(), 3.0
+            colour, width = style.theme()["selection"], 3.0
         if self.active:
             colour, width = QColor("#f5c211"), 4.0
         pen = QPen(colour, width)
         if self.dst is None:
             pen.setStyle(Qt.PenStyle.DashLine)
+        return pen
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        """Draw the curve and, when zoomed in enough, its shape label."""
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, lod >= 0.3)
+        pen = self._pen()
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        if not self._label_rect.isNull() and lod >= 0.45:
-            painter.setPen(QPen(colour, 1.0))
-            painter.setBrush(style.node_body_colour())
+        if lod >= 0.45 and not self._label_rect.isNull():
+            colours = style.theme()
+            painter.setPen(QPen(pen.color(), 1.0))
+            painter.setBrush(colours["body"])
             painter.drawRoundedRect(self._label_rect, 4, 4)
             painter.setFont(_label_font())
-            painter.setPen(style.text_colour())
+            painter.setPen(colours["text"])
             painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
 
 

@@ -10,9 +10,9 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from app.ui import style
-from app.ui.canvas.port_item import PortItem
+from app.ui.canvas.port_item import PORT_RADIUS, PortItem
 
-NODE_WIDTH = 184.0
+NODE_WIDTH = 160.0
 HEADER_HEIGHT = 26.0
 SUMMARY_HEIGHT = 20.0
 PORT_ROW = 20.0
@@ -51,6 +51,7 @@ class NodeItem(QGraphicsItem):
         super().__init__()
         self.node_id = node_id
         self.spec = spec
+        self.colour = style.category_colour(spec.category)
         self.title = spec.title
         self.summary = ""
         self.param_count: int | None = None
@@ -156,84 +157,88 @@ class NodeItem(QGraphicsItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        """Draw body, header, summary, port names, outline and badge."""
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        """Draw body, header, summary, ports, outline and badge (less when zoomed far out)."""
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        colours = style.theme()
         body = QRectF(0, 0, NODE_WIDTH, self.height)
-        colour = style.category_colour(self.spec.category)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(style.node_body_colour())
+        if lod < 0.3:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            painter.setBrush(colours["body"])
+            painter.drawRect(body)
+            painter.setBrush(self.colour)
+            painter.drawRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT))
+            self._paint_outline(painter, body, self.colour)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setBrush(colours["body"])
         painter.drawRoundedRect(body, CORNER, CORNER)
-        header = QPainterPath()
-        header.setFillRule(Qt.FillRule.WindingFill)
-        header.addRoundedRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT), CORNER, CORNER)
-        header.addRect(QRectF(0, HEADER_HEIGHT - CORNER, NODE_WIDTH, CORNER))
-        painter.setBrush(colour)
-        painter.drawPath(header.simplified())
+        painter.setBrush(self.colour)
+        painter.drawPath(_header_path())
         if self.gradient_level is not None:
             painter.setBrush(gradient_colour(self.gradient_level))
             painter.drawRect(QRectF(0, HEADER_HEIGHT, NODE_WIDTH, 4))
         if lod >= 0.45:
-            self._paint_text(painter)
-        self._paint_outline(painter, body, colour)
+            self._paint_text(painter, colours)
+        self._paint_ports(painter)
+        self._paint_outline(painter, body, self.colour)
         if self.badge_severity is not None:
             self._paint_badge(painter)
 
-    def _paint_text(self, painter: QPainter) -> None:
-        title_font = _fonts()["title"]
-        small = _fonts()["small"]
-        painter.setFont(title_font)
+    def _paint_ports(self, painter: QPainter) -> None:
+        for port in self.inputs + self.outputs:
+            painter.setPen(QPen(port.colour.darker(140), 1.5))
+            painter.setBrush(style.theme()["body"] if port.optional else port.colour)
+            painter.drawEllipse(port.pos(), PORT_RADIUS, PORT_RADIUS)
+
+    def _paint_text(self, painter: QPainter, colours: dict[str, QColor]) -> None:
+        fonts = _fonts()
+        painter.setFont(fonts["title"])
         painter.setPen(QColor("white"))
-        metrics = QFontMetricsF(title_font)
-        title = metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, NODE_WIDTH - 20)
         painter.drawText(
             QRectF(10, 0, NODE_WIDTH - 20, HEADER_HEIGHT),
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-            title,
+            self._elided(self.title, "title", NODE_WIDTH - 20),
         )
-        painter.setFont(small)
-        painter.setPen(style.text_colour())
-        metrics = QFontMetricsF(small)
-        count = ""
-        if self.param_count:
-            count = f"{format_count(self.param_count)} params"
-            painter.setPen(style.muted_text_colour())
+        painter.setFont(fonts["small"])
+        count = f"{format_count(self.param_count)} params" if self.param_count else ""
+        line = QRectF(10, HEADER_HEIGHT + 2, NODE_WIDTH - 20, SUMMARY_HEIGHT)
+        if count:
+            painter.setPen(colours["muted"])
             painter.drawText(
-                QRectF(10, HEADER_HEIGHT + 2, NODE_WIDTH - 20, SUMMARY_HEIGHT),
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                count,
+                line, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, count
             )
-            painter.setPen(style.text_colour())
-        room = NODE_WIDTH - 24 - (metrics.horizontalAdvance(count) if count else 0)
-        summary = metrics.elidedText(self.summary, Qt.TextElideMode.ElideRight, room)
+        room = NODE_WIDTH - 24 - (self._metrics("small").horizontalAdvance(count) if count else 0)
+        painter.setPen(colours["text"])
         painter.drawText(
             QRectF(10, HEADER_HEIGHT + 2, room, SUMMARY_HEIGHT),
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-            summary,
+            self._elided(self.summary, "small", room),
         )
-        painter.setPen(style.muted_text_colour())
+        painter.setPen(colours["muted"])
         half = NODE_WIDTH / 2 - 14
+        left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+        right = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
         for port in self.inputs:
             rect = QRectF(12, port.pos().y() - PORT_ROW / 2, half, PORT_ROW)
-            painter.drawText(
-                rect,
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                metrics.elidedText(port.name, Qt.TextElideMode.ElideRight, half),
-            )
+            painter.drawText(rect, left, self._elided(port.name, "small", half))
         for port in self.outputs:
             rect = QRectF(NODE_WIDTH - 12 - half, port.pos().y() - PORT_ROW / 2, half, PORT_ROW)
-            painter.drawText(
-                rect,
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                metrics.elidedText(port.name, Qt.TextElideMode.ElideRight, half),
-            )
+            painter.drawText(rect, right, self._elided(port.name, "small", half))
+
+    @staticmethod
+    def _metrics(font: str) -> QFontMetricsF:
+        return _fonts()[font + "_metrics"]
+
+    def _elided(self, text: str, font: str, width: float) -> str:
+        return self._metrics(font).elidedText(text, Qt.TextElideMode.ElideRight, width)
 
     def _paint_outline(self, painter: QPainter, body: QRectF, colour: QColor) -> None:
         painter.setBrush(Qt.BrushStyle.NoBrush)
         if self.highlighted:
             painter.setPen(QPen(QColor("#f5c211"), 3.5))
         elif self.isSelected():
-            painter.setPen(QPen(style.selection_colour(), 2.5))
+            painter.setPen(QPen(style.theme()["selection"], 2.5))
         elif getattr(self.badge_severity, "name", "") == "ERROR":
             painter.setPen(QPen(style.severity_colour(self.badge_severity), 2.0))
         else:
@@ -258,6 +263,20 @@ def gradient_colour(norm: float) -> QColor:
     return QColor.fromHsv(max(0, min(240, hue)), 200, 220)
 
 
+_HEADER: list[QPainterPath] = []
+
+
+def _header_path() -> QPainterPath:
+    """The title bar: rounded at the top, square at the bottom (made once)."""
+    if not _HEADER:
+        header = QPainterPath()
+        header.setFillRule(Qt.FillRule.WindingFill)
+        header.addRoundedRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT), CORNER, CORNER)
+        header.addRect(QRectF(0, HEADER_HEIGHT - CORNER, NODE_WIDTH, CORNER))
+        _HEADER.append(header.simplified())
+    return _HEADER[0]
+
+
 _FONTS: dict[str, Any] = {}
 
 
@@ -267,4 +286,6 @@ def _fonts() -> dict[str, Any]:
         _FONTS["title"] = style.small_font(0.0, bold=True)
         _FONTS["small"] = style.small_font(-1.0)
         _FONTS["badge"] = style.small_font(-1.0, bold=True)
+        _FONTS["title_metrics"] = QFontMetricsF(_FONTS["title"])
+        _FONTS["small_metrics"] = QFontMetricsF(_FONTS["small"])
     return _FONTS

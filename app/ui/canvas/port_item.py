@@ -1,8 +1,12 @@
-"""A port: the small coloured circle on a node's side that wires attach to."""
+"""A port: the small coloured circle on a node's side that wires attach to.
+
+The node paints its ports' circles itself (one paint call per node, not per port); the port item
+only draws while it is hovered or offered as a snap target, so 500 nodes stay cheap to paint.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QPainter, QPen
@@ -14,6 +18,7 @@ if TYPE_CHECKING:
     from app.ui.canvas.node_item import NodeItem
 
 PORT_RADIUS = 5.5
+_NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
 
 
 class PortItem(QGraphicsItem):
@@ -31,13 +36,15 @@ class PortItem(QGraphicsItem):
         Outputs sit on the right side, inputs on the left.
     optional : bool
         Optional inputs are drawn hollow.
+    help_text : str
+        The port's help, shown in its tooltip.
     """
 
     def __init__(
         self,
         node: NodeItem,
         name: str,
-        kind: object,
+        kind: Any,
         is_output: bool,
         optional: bool = False,
         help_text: str = "",
@@ -48,8 +55,10 @@ class PortItem(QGraphicsItem):
         self.kind = kind
         self.is_output = is_output
         self.optional = optional
+        self.colour = style.port_colour(kind)
         self._hovered = False
         self._snap_target = False
+        self.setFlag(_NO_CONTENTS, True)
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setZValue(2)
@@ -71,33 +80,37 @@ class PortItem(QGraphicsItem):
         """Show (or stop showing) that a wire being dragged would snap here."""
         if on != self._snap_target:
             self._snap_target = on
-            self.update()
+            self._refresh()
+
+    def _refresh(self) -> None:
+        self.setFlag(_NO_CONTENTS, not (self._hovered or self._snap_target))
+        self.update()
 
     def boundingRect(self) -> QRectF:
         """A square a little larger than the circle, so it is easy to grab."""
-        r = PORT_RADIUS + 4
-        return QRectF(-r, -r, 2 * r, 2 * r)
+        return _BOUNDS
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        """Draw the port circle; larger while hovered or offered as a snap target."""
-        colour = style.port_colour(self.kind)
-        r = PORT_RADIUS + (2.0 if self._hovered or self._snap_target else 0.0)
+        """Draw the enlarged circle of a hovered port or a snap target."""
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pen = QPen(colour.darker(140), 1.5)
         if self._snap_target:
-            pen = QPen(style.selection_colour(), 2.5)
-        painter.setPen(pen)
-        painter.setBrush(QBrush(style.node_body_colour() if self.optional else colour))
-        painter.drawEllipse(QPointF(0, 0), r, r)
+            painter.setPen(QPen(style.selection_colour(), 2.5))
+        else:
+            painter.setPen(QPen(self.colour.darker(140), 1.5))
+        painter.setBrush(QBrush(self.colour))
+        painter.drawEllipse(QPointF(0, 0), PORT_RADIUS + 2.0, PORT_RADIUS + 2.0)
 
-    def hoverEnterEvent(self, event: object) -> None:
+    def hoverEnterEvent(self, event: Any) -> None:
         """Grow the circle under the mouse."""
         self._hovered = True
-        self.update()
+        self._refresh()
 
-    def hoverLeaveEvent(self, event: object) -> None:
+    def hoverLeaveEvent(self, event: Any) -> None:
         """Shrink back."""
         self._hovered = False
-        self.update()
+        self._refresh()
+
+
+_BOUNDS = QRectF(-PORT_RADIUS - 4, -PORT_RADIUS - 4, 2 * PORT_RADIUS + 8, 2 * PORT_RADIUS + 8)

@@ -211,7 +211,8 @@ class GraphScene(QGraphicsScene):
     # -- background -----------------------------------------------------------------------------
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         """Fill with the canvas colour and draw a minor/major grid (skipped when zoomed out)."""
-        painter.fillRect(rect, style.canvas_background())
+        colours = style.theme()
+        painter.fillRect(rect, colours["canvas"])
         scale = painter.worldTransform().m11()
         g = style.GRID_SIZE
         if g * scale < 6:
@@ -234,7 +235,7 @@ class GraphScene(QGraphicsScene):
                 QLineF(rect.left(), y, rect.right(), y)
             )
             y += g
-        painter.setPen(QPen(style.grid_colour(False), 0))
+        painter.setPen(QPen(colours["grid_minor"], 0))
         painter.drawLines(minor)
-        painter.setPen(QPen(style.grid_colour(True), 0))
+        painter.setPen(QPen(colours["grid_major"], 0))
         painter.drawLines(major)

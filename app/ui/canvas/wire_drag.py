@@ -123,3 +123,4 @@ class _ReverseWire(EdgeItem):
         self.prepareGeometryChange()
         self._path = wire_path(self._free_end, self._anchor_port.centre())
         self._label_rect = QRectF()
+        self._bounds = self._path.controlPointRect().adjusted(-6, -6, 6, 6)
