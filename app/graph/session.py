@@ -71,6 +71,8 @@ class Session:
         self.optimizer = _make_optimizer(program.parameters(), self.settings)
         self.epochs_done = 0
         self.classification = is_classification(program)
+        self._node_params: list[tuple[str, list[Any]]] | None = None
+        self.norms = NormSchedule()
         self._lr_lock = threading.Lock()
         self._pending_lr: float | None = None
 
@@ -97,13 +99,14 @@ class Session:
         for _ in range(total):
             epoch = self.epochs_done
             loss_sum, seen = 0.0, 0
+            steps = len(self.loader)
             for step, (x, y) in enumerate(self.loader):
                 if stop is not None and stop.is_set():
                     yield TrainingFinished("stopped", message=f"stopped in epoch {epoch + 1}")
                     return
                 tick = time.perf_counter()
                 with np.errstate(all="ignore"):  # non-finite values are reported, not warned
-                    outcome = self._step(x, y)
+                    outcome = self._step(x, y, self.norms.due(step, steps))
                 if isinstance(outcome, TrainingFinished):
                     yield outcome
                     return
@@ -111,6 +114,7 @@ class Session:
                 loss_sum += loss * len(x)
                 seen += len(x)
                 now = time.perf_counter()
+                self.norms.step_took(now - tick)
                 yield StepMetrics(
                     epoch, step, len(self.loader), loss, out_norms, param_norms,
                     len(x) / max(now - tick, 1e-9), now - started,
@@ -128,9 +132,12 @@ class Session:
         yield TrainingFinished("finished", message=f"trained {total} epoch(s)")
 
     def _step(
-        self, x: np.ndarray, y: np.ndarray
+        self, x: np.ndarray, y: np.ndarray, measure: bool = True
     ) -> tuple[float, dict[str, float], dict[str, float]] | TrainingFinished:
-        """One optimisation step; a TrainingFinished('nan') when something went non-finite."""
+        """One optimisation step; a TrainingFinished('nan') when something went non-finite.
+
+        ``measure`` computes the gradient norms; otherwise the latest ones are repeated.
+        """
         with self._lr_lock:
             if self._pending_lr is not None:
                 self.optimizer.alpha = self._pending_lr
@@ -142,7 +149,12 @@ class Session:
         if not math.isfinite(loss):
             return self._nan_forward(values, loss)
         loss_tensor.backward()
+        if not measure:
+            self.optimizer.step(zero=False)
+            return (loss, *self.norms.latest)
+        started = time.perf_counter()
         out_norms, param_norms = self.gradient_norms(values)
+        self.norms.measured(out_norms, param_norms, time.perf_counter() - started)
         bad = next(
             (n for n, v in {**out_norms, **param_norms}.items() if not math.isfinite(v)), None
         )
@@ -172,29 +184,25 @@ class Session:
     def gradient_norms(self, values: Values) -> tuple[dict[str, float], dict[str, float]]:
         """L2 norms of the gradient at each node's outputs and of each node's parameters.
 
-        The squared sums are gathered on the device and brought back in one transfer.
+        Nodes no gradient reached are left out. On the GPU the squared sums stay on the device
+        until one transfer at the end.
         """
-        keys: list[tuple[bool, str]] = []
-        squares: list[Any] = []
-        for node_id in self.program.order:
-            grads = [t.grad.data for t in values[node_id].values() if _grad_of(t) is not None]
-            if grads:
-                keys.append((False, node_id))
-                squares.append(sum(_square_sum(g) for g in grads))
-            params = self.program.node_parameters(node_id).values()
-            pgrads = [p.grad.data for p in params if p.grad is not None]
-            if pgrads:
-                keys.append((True, node_id))
-                squares.append(sum(_square_sum(g) for g in pgrads))
-        if not squares:
-            return {}, {}
-        xp = get_array_module(squares[0])
-        norms = np.sqrt(to_numpy(xp.stack([xp.asarray(s) for s in squares])).astype(np.float64))
-        outputs = {
-            n: float(v) for (is_param, n), v in zip(keys, norms, strict=True) if not is_param
-        }
-        params = {n: float(v) for (is_param, n), v in zip(keys, norms, strict=True) if is_param}
-        return outputs, params
+        if self._node_params is None:
+            self._node_params = [
+                (node_id, list(self.program.node_parameters(node_id).values()))
+                for node_id in self.program.order
+            ]
+        outputs: dict[str, Any] = {}
+        params: dict[str, Any] = {}
+        for node_id, tensors in self._node_params:
+            total = _square_sums([t.grad for t in values[node_id].values()])
+            if total is not None:
+                outputs[node_id] = total
+            if tensors:
+                total = _square_sums([t.grad for t in tensors])
+                if total is not None:
+                    params[node_id] = total
+        return _sqrt_all(outputs), _sqrt_all(params)
 
     # -- evaluation and weights -------------------------------------------------------------
     def evaluate(self, dataset: Dataset | None = None) -> dict[str, float | None]:
@@ -237,6 +245,48 @@ class Session:
         return Stepper(self.program, batch)
 
 
+class NormSchedule:
+    """Which steps measure the gradient norms: every step, unless that costs more than
+    ``budget`` of the step time (tiny models), then every ``every``-th step and the last of
+    each epoch, the latest norms being repeated in between. Set ``auto = False`` to fix
+    ``every``.
+    """
+
+    WINDOW = 20  # measured steps between two re-estimates
+
+    def __init__(self, budget: float = 0.05) -> None:
+        self.budget = budget
+        self.every = 1
+        self.auto = True
+        self.latest: tuple[dict[str, float], dict[str, float]] = ({}, {})
+        self._norm_s = self._step_s = 0.0
+        self._samples = 0
+        self._pending = 0.0
+
+    def due(self, step: int, steps: int) -> bool:
+        """Whether step ``step`` of an epoch of ``steps`` measures the norms."""
+        return step % self.every == 0 or step == steps - 1
+
+    def measured(self, outputs: dict[str, float], params: dict[str, float], took: float) -> None:
+        """Remember the norms of this step and what measuring them cost."""
+        self.latest = (outputs, params)
+        self._pending = took
+
+    def step_took(self, seconds: float) -> None:
+        """Account one whole step; re-estimate ``every`` after a window of measured steps."""
+        if not self.auto or not self._pending:
+            return
+        self._norm_s += self._pending
+        self._step_s += seconds - self._pending
+        self._pending = 0.0
+        self._samples += 1
+        if self._samples >= self.WINDOW:
+            rest = max(self._step_s, 1e-9)  # both sums cover the same measured steps
+            self.every = max(1, math.ceil(self._norm_s / (self.budget * rest)))
+            self._norm_s = self._step_s = 0.0
+            self._samples = 0
+
+
 def _split(dataset: Dataset, settings: Any) -> tuple[Dataset, Dataset | None]:
     """Training and validation sets from the settings' ``val_split`` (None when 0)."""
     if not settings.val_split:
@@ -255,14 +305,27 @@ def _make_optimizer(parameters: list[Any], settings: Any) -> Any:
     raise GraphError(f"unknown optimizer {settings.optimizer!r}; use 'sgd' or 'adam'")
 
 
-def _grad_of(tensor: Any) -> Any:
-    return getattr(tensor, "grad", None)
+def _square_sums(grads: list[Any]) -> Any:
+    """Sum of the squares of every gradient given (None entries skipped); None if all are."""
+    total = None
+    for grad in grads:
+        if grad is not None:
+            flat = grad.data.reshape(-1)
+            square = flat.dot(flat)
+            total = square if total is None else total + square
+    return total
 
 
-def _square_sum(g: Any) -> Any:
-    """Sum of squares of an array, in float32 or better, on its own device."""
-    flat = g.reshape(-1)
-    return get_array_module(g).dot(flat, flat)
+def _sqrt_all(squares: dict[str, Any]) -> dict[str, float]:
+    """Square roots as Python floats, with one device transfer for GPU values."""
+    if not squares:
+        return {}
+    first = next(iter(squares.values()))
+    if isinstance(first, np.generic):
+        return {k: math.sqrt(v) if v >= 0 else math.nan for k, v in squares.items()}
+    xp = get_array_module(first)
+    roots = np.sqrt(to_numpy(xp.stack(list(squares.values()))).astype(np.float64))
+    return dict(zip(squares, (float(r) for r in roots), strict=True))
 
 
 def is_classification(program: Program) -> bool:

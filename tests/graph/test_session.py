@@ -12,7 +12,13 @@ from app.graph import io
 from app.graph.compile import compile_document
 from app.graph.document import GraphDocument
 from app.graph.errors import GraphError
-from app.graph.session import EpochMetrics, Session, StepMetrics, TrainingFinished
+from app.graph.session import (
+    EpochMetrics,
+    NormSchedule,
+    Session,
+    StepMetrics,
+    TrainingFinished,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -160,3 +166,21 @@ def test_gpu_session_or_clear_error() -> None:
         return
     events = list(Session(doc).train(epochs=2))  # pragma: no cover - needs a GPU
     assert events[-1].reason == "finished"
+
+
+def test_norm_schedule_widens_when_measuring_is_costly() -> None:
+    schedule = NormSchedule(budget=0.05)
+    for _ in range(NormSchedule.WINDOW):
+        schedule.measured({"a": 1.0}, {}, took=0.0002)
+        schedule.step_took(0.0002 + 0.001)  # measuring costs 20% of the step
+    assert schedule.every == 4
+    assert [s for s in range(10) if schedule.due(s, 10)] == [0, 4, 8, 9]
+
+
+def test_steps_between_measurements_repeat_the_latest_norms() -> None:
+    session = Session(load("digits_mlp"))
+    session.norms.auto, session.norms.every = False, 7
+    steps = [e for e in session.train(epochs=1) if isinstance(e, StepMetrics)]
+    assert steps[1].param_grad_norms is steps[0].param_grad_norms
+    assert steps[7].param_grad_norms is not steps[6].param_grad_norms
+    assert steps[-1].param_grad_norms is not steps[-2].param_grad_norms  # last step measured
