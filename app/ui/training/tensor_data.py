@@ -35,7 +35,7 @@ class Picture:
 
 
 def stats_text(array: np.ndarray) -> str:
-    """One line: shape, dtype, min, max, mean, std (and how many values are not finite)."""
+    """Two lines: shape and dtype; min, max, mean, std (and how many values are not finite)."""
     shape = "×".join(str(n) for n in array.shape) or "scalar"
     head = f"shape {shape}   {array.dtype}"
     if array.size == 0:
@@ -45,7 +45,7 @@ def stats_text(array: np.ndarray) -> str:
     bad = values.size - finite.size
     if finite.size == 0:
         return head + f"   all {bad} values non-finite"
-    text = (f"{head}   min {finite.min():.4g}   max {finite.max():.4g}   "
+    text = (f"{head}\nmin {finite.min():.4g}   max {finite.max():.4g}   "
             f"mean {finite.mean():.4g}   std {finite.std():.4g}")
     if bad:
         text += f"   {bad} NaN/Inf"

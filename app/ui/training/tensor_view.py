@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -59,7 +60,8 @@ class TensorView(QWidget):
         self.value_button.toggled.connect(self._redraw)
         self.stats = QLabel("")
         self.stats.setObjectName("tensorStats")
-        self.stats.setWordWrap(True)
+        self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stats.setMinimumHeight(2 * self.stats.fontMetrics().lineSpacing() + 2)
         self.caption = QLabel("")
 
         row = QHBoxLayout()
@@ -90,6 +92,7 @@ class TensorView(QWidget):
         layout.addWidget(self.stats)
         layout.addWidget(self.caption)
         layout.addWidget(self.graphics, 1)
+        self.clear()
 
     @property
     def mode(self) -> str:
@@ -141,6 +144,7 @@ class TensorView(QWidget):
     def _redraw(self) -> None:
         array = self._current()
         self.shown = None if array is None else np.asarray(array)
+        self.graphics.setVisible(self.shown is not None)
         if self.shown is None:
             self.stats.setText("" if not self._entries else f"no {self.mode} yet")
             self._draw_picture(None, False)

@@ -1,0 +1,389 @@
+"""The training controller: Run, Continue, Pause, Stop and the step-through, wired to the window.
+
+It owns the Session (built from the window's document) and the worker thread iterating
+``Session.train``; it turns the worker's signals into plot points, node colours, badges and
+status text, and locks model editing while a run or a step-through is under way.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread
+
+from app.graph.document import EventKind
+from app.graph.metrics import EpochMetrics, StepMetrics, TrainingFinished
+from app.graph.session import Session
+from app.ui.style import category_colour
+from app.ui.training.canvas_overlay import CanvasOverlay
+from app.ui.training.grad_plot import GradPlot
+from app.ui.training.loss_plot import LossPlot
+from app.ui.training.run_actions import RunActions
+from app.ui.training.sessions import SESSION_ERRORS, SessionKeeper
+from app.ui.training.stepping import StepThrough, node_title
+from app.ui.training.summary import final_summary, progress_text
+from app.ui.training.tensor_data import TensorEntry
+from app.ui.training.tensor_view import TensorView
+from app.ui.training.worker import TrainingWorker, start_worker, stop_and_wait
+
+TRAINING_LOCK = "training is running (Stop it to edit the graph)"
+STEPPING_LOCK = "a step-through is under way (Reset Step to edit the graph)"
+
+
+class Mode(enum.Enum):
+    """What the controller is doing."""
+
+    IDLE = "idle"
+    TRAINING = "training"
+    STEPPING = "stepping"
+
+
+class TrainingController(QObject):
+    """Runs training and the step-through of the window's document.
+
+    MainWindow-facing API: ``weights()`` (the trained weights to save beside the graph, or
+    None), ``set_weights(d)`` (weights loaded with a graph: Continue starts from them),
+    ``shutdown()`` (stop a run and join its thread; also done when the window closes).
+    """
+
+    def __init__(self, window: Any, actions: RunActions, loss_plot: LossPlot,
+                 grad_plot: GradPlot, tensor_view: TensorView, docks: dict[str, Any]) -> None:
+        super().__init__(window)
+        self.setObjectName("trainingController")
+        self.window, self.actions, self.docks = window, actions, docks
+        self.loss_plot, self.grad_plot, self.tensor_view = loss_plot, grad_plot, tensor_view
+        self.overlay = CanvasOverlay(window)
+        self.steps = StepThrough(window, self.overlay, tensor_view)
+        self.mode = Mode.IDLE
+        self.sessions = SessionKeeper(self._message)
+        self._worker: TrainingWorker | None = None
+        self._thread: QThread | None = None
+        self._global_step = 0
+        self._start_epoch = 0
+        self._target_epochs = 0
+        self._last_step: StepMetrics | None = None
+        self._last_epoch: EpochMetrics | None = None
+        self._finish: TrainingFinished | None = None
+        self._document = window.document
+        self._connect()
+        self._update_actions()
+
+    def _connect(self) -> None:
+        a = self.actions
+        a.run.triggered.connect(self.run)
+        a.continue_.triggered.connect(self.continue_training)
+        a.pause.toggled.connect(self.set_paused)
+        a.stop.triggered.connect(self.stop)
+        a.step_forward.triggered.connect(self.step_forward)
+        a.step_backward.triggered.connect(self.step_backward)
+        a.reset_step.triggered.connect(self.reset_step)
+        a.device.activated.connect(self._on_device_chosen)
+        self._document.add_listener(self._on_document_event)
+        self.window.document_replaced.connect(self._on_document_replaced)
+        self.window.scene.selectionChanged.connect(self._on_selection_changed)
+        self.window.installEventFilter(self)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self._sync_device()
+
+    # -- weights with the document ------------------------------------------------------------
+    def weights(self) -> dict[str, np.ndarray] | None:
+        """The weights to save beside the graph: trained (or loaded) ones; None when there are
+        none, training runs, or the model was edited since they were trained."""
+        return None if self.mode is Mode.TRAINING else self.sessions.weights()
+
+    def set_weights(self, weights: dict[str, np.ndarray] | None) -> None:
+        """Weights loaded with the graph: Continue Training and Step start from them."""
+        self.sessions.loaded = dict(weights) if weights else None
+        self._update_actions()
+
+    @property
+    def session(self) -> Session | None:
+        """The session of the last run or step-through."""
+        return self.sessions.session
+
+    def is_training(self) -> bool:
+        """Whether a run is under way (paused included)."""
+        return self.mode is Mode.TRAINING
+
+    # -- run, continue, pause, stop -----------------------------------------------------------
+    def run(self) -> None:
+        """Train from scratch (fresh weights, cleared plots)."""
+        self._start(fresh=True)
+
+    def continue_training(self) -> None:
+        """Train the settings' epochs more, from the current weights."""
+        self._start(fresh=False)
+
+    def _start(self, fresh: bool) -> None:
+        if self.mode is Mode.TRAINING:
+            return
+        if self.steps.active:
+            self.reset_step()
+        session = self.sessions.get(self.window, keep_weights=not fresh)
+        if session is None:
+            self._raise_dock("problemsDock")
+            return
+        if fresh or self._global_step == 0:
+            self._clear_plots()
+        self._prepare_plots(session)
+        self._start_epoch = session.epochs_done
+        self._target_epochs = session.epochs_done + self.window.document.training.epochs
+        self._finish = None
+        worker = TrainingWorker(self._events(session), batched=(StepMetrics,))
+        worker.steps_ready.connect(self._on_steps)
+        worker.event_ready.connect(self._on_event)
+        worker.finished.connect(self._on_worker_finished)
+        self._worker = worker
+        self._thread = start_worker(worker)
+        self._set_mode(Mode.TRAINING)
+        self._raise_dock("lossPlotDock")
+        self._message(f"Training on {session.settings.device.upper()}…")
+
+    def _events(self, session: Session) -> Any:
+        """The worker's source: one epoch at a time, so a new epoch count applies at once."""
+        def source(stop: threading.Event) -> Iterator[object]:
+            while session.epochs_done < self._target_epochs:
+                for event in session.train(epochs=1, stop=stop):
+                    if isinstance(event, TrainingFinished):
+                        if event.reason != "finished":
+                            yield event
+                            return
+                        break
+                    yield event
+            done = session.epochs_done - self._start_epoch
+            yield TrainingFinished("finished", message=f"trained {done} epoch(s)")
+        return source
+
+    def set_paused(self, paused: bool) -> None:
+        """Hold the run before its next step, or let it go on."""
+        if self._worker is None:
+            return
+        if paused:
+            self._worker.pause()
+            self.actions.progress.setText(self.actions.progress.text() + " · paused")
+        else:
+            self._worker.resume()
+
+    def stop(self) -> None:
+        """End the run after the current step."""
+        if self._worker is not None:
+            self._worker.stop()
+
+    def shutdown(self) -> None:
+        """Stop a run and wait for its thread (window closing, application quitting)."""
+        if self._worker is not None and self._thread is not None:
+            stop_and_wait(self._worker, self._thread)
+            self._worker.finished.disconnect(self._on_worker_finished)
+            self._finished_cleanup()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Stop training when the window closes, before anything is torn down."""
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            self.shutdown()
+        return False
+
+    # -- worker signals -----------------------------------------------------------------------
+    def _on_steps(self, batch: list[StepMetrics]) -> None:
+        first = self._global_step + 1
+        self._global_step += len(batch)
+        steps = np.arange(first, self._global_step + 1)
+        self.loss_plot.add_steps(steps, np.array([m.loss for m in batch]))
+        for step, metrics in zip(steps, batch, strict=True):
+            self.grad_plot.add_step(float(step), metrics.param_grad_norms,
+                                    metrics.output_grad_norms)
+        last = self._last_step = batch[-1]
+        self.overlay.show_gradients({**last.output_grad_norms, **last.param_grad_norms})
+        rate = float(np.mean([m.samples_per_s for m in batch]))
+        self.actions.progress.setText(progress_text(last, self._target_epochs, rate))
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, EpochMetrics):
+            self._last_epoch = event
+            self.loss_plot.add_epoch(self._global_step, event.val_loss, event.val_accuracy)
+        elif isinstance(event, TrainingFinished):
+            self._finish = event
+
+    def _on_worker_finished(self, error: str) -> None:
+        self._finished_cleanup()
+        finish = self._finish
+        if error:
+            self._message(f"Training failed: {error}", 0)
+            self.window.show_problems("Training failed", [error])
+        elif finish is not None and finish.reason == "nan":
+            self._on_nan(finish)
+        else:
+            text = final_summary(finish, self._last_step, self._last_epoch)
+            self.loss_plot.summary.setText(text)
+            self._message(text, 0)
+
+    def _finished_cleanup(self) -> None:
+        if self._thread is not None:
+            self._thread.wait()
+        self._worker, self._thread = None, None
+        self.actions.pause.setChecked(False)
+        self._set_mode(Mode.IDLE)
+
+    def _on_nan(self, finish: TrainingFinished) -> None:
+        where = node_title(self.window.document, finish.node_id) if finish.node_id else "the loss"
+        text = f"Training stopped: NaN/Inf began at {where}: {finish.message}"
+        if finish.node_id is not None and finish.node_id in self.window.document.nodes:
+            self.window.reveal_node(finish.node_id)
+            self.overlay.flag_error(finish.node_id, finish.message)
+        self.loss_plot.summary.setText(f"<span style='color:#c0302c'>{text}</span>")
+        self._message(text, 0)
+
+    # -- plots ----------------------------------------------------------------------------------
+    def _clear_plots(self) -> None:
+        self._global_step = 0
+        self._last_step = self._last_epoch = None
+        self.loss_plot.clear()
+        self.grad_plot.clear()
+        self.overlay.clear_gradients()
+
+    def _prepare_plots(self, session: Session) -> None:
+        doc = self.window.document
+        names = {nid: node_title(doc, nid) for nid in doc.nodes}
+        colours = {nid: category_colour(self.window.scene.node_item(nid).spec.category)
+                   for nid in doc.nodes}
+        self.grad_plot.set_nodes(names, colours)
+        dataset = session.program.dataset
+        self.loss_plot.set_classifier(getattr(dataset, "task", "") == "classification")
+
+    # -- step-through ---------------------------------------------------------------------------
+    def step_forward(self) -> None:
+        """Run the next node of the forward pass on one batch."""
+        if self.mode is Mode.TRAINING or not self._ensure_stepping():
+            return
+        if not self.steps.can_forward():
+            self._message("The forward pass is complete: Step Backward (Shift+F10) goes on")
+            return
+        self._step(self.steps.forward)
+
+    def step_backward(self) -> None:
+        """Propagate the gradient through the next node, in reverse order."""
+        if self.mode is not Mode.STEPPING or not self.steps.can_backward():
+            self._message("Step Forward to the loss first; Step Backward then goes back")
+            return
+        self._step(self.steps.backward)
+
+    def reset_step(self) -> None:
+        """Leave the step-through and unlock editing."""
+        self.steps.reset()
+        if self.mode is Mode.STEPPING:
+            self._set_mode(Mode.IDLE)
+            self._message("Step-through reset")
+
+    def _ensure_stepping(self) -> bool:
+        if self.steps.active:
+            return True
+        session = self.sessions.get(self.window, keep_weights=True)
+        if session is None:
+            return False
+        try:
+            self.steps.start(session.stepper())
+        except SESSION_ERRORS as error:
+            self._message(f"Cannot step: {error}")
+            return False
+        self._set_mode(Mode.STEPPING)
+        self._raise_dock("tensorViewDock")
+        return True
+
+    def _step(self, step: Any) -> None:
+        try:
+            text = step()
+        except SESSION_ERRORS as error:
+            self._message(f"Step failed: {error}")
+            return
+        self._message(text, 0)
+        self._update_actions()
+
+    def _on_selection_changed(self) -> None:
+        try:
+            ids = self.window.scene.selected_node_ids()
+        except RuntimeError:  # the scene is being torn down
+            return
+        if len(ids) != 1 or self.mode is Mode.TRAINING:
+            return
+        if self.steps.active:
+            self.steps.show_node(ids[0])
+        elif self.session is not None and not self.sessions.model_changed:
+            self._show_weights(ids[0])
+
+    def _show_weights(self, node_id: str) -> None:
+        params = self.session.program.node_parameters(node_id) if self.session else {}
+        if params:
+            entries = [TensorEntry(name, p.numpy(), is_param=True) for name, p in params.items()]
+            self.tensor_view.show_tensors(f"weights of {node_title(self._document, node_id)}",
+                                          entries, mode="value")
+
+    # -- document and settings ------------------------------------------------------------------
+    def _on_document_event(self, event: Any) -> None:
+        self.sessions.note(event)
+        if event.kind is EventKind.SETTINGS_CHANGED:
+            settings = self.window.document.training
+            if event.name == "learning_rate" and self.session is not None:
+                self.session.set_learning_rate(settings.learning_rate)
+            elif event.name == "epochs":
+                self._target_epochs = self._start_epoch + settings.epochs
+            elif event.name == "device":
+                self._sync_device()
+        self._update_actions()
+
+    def _on_document_replaced(self) -> None:
+        self.shutdown()
+        self.reset_step()
+        self._document.remove_listener(self._on_document_event)
+        self._document = self.window.document
+        self._document.add_listener(self._on_document_event)
+        self.sessions.forget()
+        self._clear_plots()
+        self._sync_device()
+        self._update_actions()
+
+    def _sync_device(self) -> None:
+        box = self.actions.device
+        index = box.findData(self.window.document.training.device)
+        if index >= 0 and index != box.currentIndex():
+            box.setCurrentIndex(index)
+
+    def _on_device_chosen(self, index: int) -> None:
+        device = self.actions.device.itemData(index)
+        if device != self.window.document.training.device:
+            refused = self.window.editor.set_setting("device", device)
+            if refused:
+                self._sync_device()
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _set_mode(self, mode: Mode) -> None:
+        self.mode = mode
+        if mode is Mode.IDLE:
+            self.window.set_editing_locked(False, "")
+        else:
+            self.window.set_editing_locked(True, TRAINING_LOCK if mode is Mode.TRAINING
+                                           else STEPPING_LOCK)
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        training, stepping = self.mode is Mode.TRAINING, self.steps.active
+        self.actions.set_enabled(
+            run=not training,
+            continue_=not training and self.sessions.has_weights(),
+            pause=training, stop=training,
+            step_forward=not training and self.steps.can_forward(),
+            step_backward=not training and self.steps.can_backward(),
+            reset_step=stepping, device=not training and not stepping)
+
+    def _raise_dock(self, name: str) -> None:
+        dock = self.docks.get(name) or getattr(self.window, "docks", {}).get(name)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+
+    def _message(self, text: str, timeout_ms: int = 8000) -> None:
+        self.window.show_message(text, timeout_ms)

@@ -1,0 +1,104 @@
+"""The run controls: Run menu entries, toolbar buttons, the device selector, the progress label."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence, QStandardItemModel
+from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow
+
+DEVICES = (("cpu", "CPU"), ("gpu", "GPU"))
+
+
+@dataclass
+class RunActions:
+    """The actions and widgets the training room adds to the main window."""
+
+    run: QAction
+    continue_: QAction
+    pause: QAction
+    stop: QAction
+    step_forward: QAction
+    step_backward: QAction
+    reset_step: QAction
+    device: QComboBox
+    progress: QLabel
+
+    def set_enabled(self, **states: bool) -> None:
+        """Enable or disable actions by field name: ``set_enabled(run=False, stop=True)``."""
+        for name, on in states.items():
+            getattr(self, name).setEnabled(on)
+
+
+def _action(window: QMainWindow, name: str, text: str, keys: tuple[str, ...] = (),
+            tip: str = "") -> QAction:
+    action = QAction(text, window)
+    action.setObjectName(name)
+    action.setShortcuts([QKeySequence(k) for k in keys])
+    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    tip = tip or text.replace("&", "")
+    action.setToolTip(f"{tip} ({', '.join(keys)})" if keys else tip)
+    action.setStatusTip(tip)
+    window.addAction(action)
+    if hasattr(window, "actions_by_name"):
+        window.actions_by_name[name] = action
+    return action
+
+
+def device_selector(gpu_reason: str | None) -> QComboBox:
+    """CPU/GPU; the GPU entry is greyed out with ``gpu_reason`` as its tooltip when unusable."""
+    box = QComboBox()
+    box.setObjectName("deviceSelector")
+    box.setToolTip("Device to train on")
+    for key, text in DEVICES:
+        box.addItem(text, key)
+    if gpu_reason is not None:
+        model = box.model()
+        assert isinstance(model, QStandardItemModel)
+        item = model.item(1)
+        item.setEnabled(False)
+        item.setToolTip(f"GPU unavailable: {gpu_reason}")
+        item.setText("GPU (unavailable)")
+        box.setToolTip(f"Device to train on. GPU unavailable: {gpu_reason}")
+    return box
+
+
+def build_run_actions(window: Any, gpu_reason: str | None) -> RunActions:
+    """Create the run controls and add them to ``window.menu_run`` and ``window.toolbar``."""
+    actions = RunActions(
+        run=_action(window, "actionRun", "&Run", ("F5",), "Train the graph from scratch"),
+        continue_=_action(window, "actionContinue", "&Continue Training", ("Ctrl+F5",),
+                          "Train more epochs from the current weights"),
+        pause=_action(window, "actionPause", "&Pause", ("F6",), "Pause or resume training"),
+        stop=_action(window, "actionStop", "&Stop", ("Shift+F5",), "Stop training"),
+        step_forward=_action(window, "actionStepForward", "Step &Forward", ("F10",),
+                             "Run the next node on one batch"),
+        step_backward=_action(window, "actionStepBackward", "Step &Backward", ("Shift+F10",),
+                              "Propagate the gradient through the next node"),
+        reset_step=_action(window, "actionResetStep", "Reset S&tep", ("Ctrl+F10",),
+                           "Leave the step-through"),
+        device=device_selector(gpu_reason),
+        progress=QLabel(""),
+    )
+    actions.pause.setCheckable(True)
+    actions.progress.setObjectName("trainingProgress")
+    menu = window.menu_run
+    for group in ((actions.run, actions.continue_, actions.pause, actions.stop),
+                  (actions.step_forward, actions.step_backward, actions.reset_step)):
+        for action in group:
+            menu.addAction(action)
+        menu.addSeparator()
+    bar = window.toolbar
+    bar.addSeparator()
+    for action in (actions.run, actions.pause, actions.stop, None, actions.step_forward,
+                   actions.step_backward, actions.reset_step):
+        if action is None:
+            bar.addSeparator()
+        else:
+            bar.addAction(action)
+    bar.addSeparator()
+    bar.addWidget(actions.device)
+    window.statusBar().addPermanentWidget(actions.progress)
+    return actions

@@ -1,0 +1,82 @@
+"""The session a run or step-through uses: kept while it still matches the document."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from app.graph.document import EventKind
+from app.graph.errors import GraphError
+from app.graph.session import Session
+from engine.errors import EngineError
+
+SESSION_ERRORS = (GraphError, EngineError, ValueError, OSError)
+LIVE_SETTINGS = ("learning_rate", "epochs")
+
+
+class SessionKeeper:
+    """Holds the current :class:`Session` and knows when it no longer fits the document.
+
+    A model edit makes the session *stale* and its weights unsafe to save; a settings edit
+    other than the learning rate or the epoch count (which a running session takes at once)
+    makes it stale but keeps its weights, which a new session then starts from.
+    """
+
+    def __init__(self, message: Callable[[str], None]) -> None:
+        self._message = message
+        self.session: Session | None = None
+        self.stale = False
+        self.model_changed = False
+        self.loaded: dict[str, np.ndarray] | None = None
+
+    def forget(self) -> None:
+        """Drop the session and any loaded weights (another document)."""
+        self.session, self.loaded = None, None
+        self.stale = self.model_changed = False
+
+    def has_weights(self) -> bool:
+        """Whether Continue Training has weights to start from."""
+        return self.session is not None or self.loaded is not None
+
+    def weights(self) -> dict[str, np.ndarray] | None:
+        """Trained or loaded weights that still fit the document, else None."""
+        if self.session is not None:
+            return None if self.model_changed else self.session.weights()
+        return self.loaded
+
+    def note(self, event: Any) -> None:
+        """Follow a document event: model edits and most settings make the session stale."""
+        if event.kind is EventKind.NODE_MOVED:
+            return
+        if event.kind is not EventKind.SETTINGS_CHANGED:
+            self.stale = self.model_changed = True
+        elif event.name not in LIVE_SETTINGS:
+            self.stale = True
+
+    def get(self, window: Any, keep_weights: bool) -> Session | None:
+        """The current session, or a new one for ``window.document`` (starting from the old or
+        loaded weights when ``keep_weights`` and they fit); None after saying why not."""
+        if keep_weights and self.session is not None and not self.stale:
+            return self.session
+        validation = window.validate_now()
+        if not validation.ok:
+            errors = sum(d.severity.name == "ERROR" for d in validation.diagnostics)
+            self._message(f"Cannot train: fix the {errors} error(s) listed in Problems first")
+            return None
+        weights = None
+        if keep_weights:
+            weights = self.session.weights() if self.session is not None else self.loaded
+        try:
+            session = Session(window.document)
+        except SESSION_ERRORS as error:
+            self._message(f"Cannot train: {error}")
+            return None
+        if weights:
+            try:
+                session.load_weights(weights)
+            except SESSION_ERRORS as error:
+                self._message(f"The weights no longer fit the graph ({error}); starting afresh")
+        self.session, self.stale, self.model_changed = session, False, False
+        return session

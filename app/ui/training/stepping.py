@@ -1,0 +1,124 @@
+"""Step-through: one node at a time forward, then backward, shown on the canvas and tensor view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.graph.specs import Category, get_spec
+from app.ui.training.canvas_overlay import CanvasOverlay
+from app.ui.training.tensor_data import TensorEntry
+from app.ui.training.tensor_view import TensorView
+
+
+def node_title(document: Any, node_id: str) -> str:
+    """``Linear 'hidden'``: the node's type title and its label (or id)."""
+    node = document.nodes.get(node_id)
+    if node is None:
+        return f"'{node_id}'"
+    return f"{get_spec(node.type_id).title} '{node.label or node_id}'"
+
+
+def is_data_node(document: Any, node_id: str) -> bool:
+    """Whether a node is of the Data category (its samples may be pictures)."""
+    node = document.nodes.get(node_id)
+    return node is not None and get_spec(node.type_id).category == Category.DATA
+
+
+def stepper_entries(stepper: Any, document: Any, node_id: str) -> list[TensorEntry]:
+    """The node's output ports and parameters, each with its value and gradient so far."""
+    image = is_data_node(document, node_id)
+    values, grads = stepper.value(node_id), stepper.grad(node_id)
+    params, pgrads = stepper.params(node_id), stepper.param_grads(node_id)
+    entries = [TensorEntry(port, values[port], grads.get(port), image=image) for port in values]
+    entries += [TensorEntry(name, params[name], pgrads.get(name), is_param=True)
+                for name in params]
+    return entries
+
+
+class StepThrough:
+    """The step-through state machine over a ``Session.stepper()``.
+
+    ``forward()`` runs the next node; ``backward()`` (once the forward pass reached the end,
+    or at once: the stepper finishes the forward pass first) propagates the gradient through
+    the next node in reverse order. Each step highlights the node and its outgoing wires and
+    shows its tensors; ``show_node`` shows any node's last value and gradient.
+    """
+
+    def __init__(self, window: Any, overlay: CanvasOverlay, tensor_view: TensorView) -> None:
+        self.window = window
+        self.overlay = overlay
+        self.tensor_view = tensor_view
+        self.stepper: Any | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether a step-through is under way."""
+        return self.stepper is not None
+
+    def start(self, stepper: Any) -> None:
+        """Begin stepping with a fresh stepper."""
+        self.stepper = stepper
+
+    def can_forward(self) -> bool:
+        """Whether Step Forward has a node left to run."""
+        if self.stepper is None:
+            return True
+        state = self.stepper.state
+        return state.phase in ("idle", "forward") and state.index < state.total
+
+    def can_backward(self) -> bool:
+        """Whether Step Backward has a node left (after the forward pass reached the loss)."""
+        if self.stepper is None:
+            return False
+        state = self.stepper.state
+        forward_done = state.phase == "forward" and state.index == state.total
+        return forward_done or state.phase == "backward"
+
+    def forward(self) -> str:
+        """Run the next node forward; returns the status text."""
+        assert self.stepper is not None
+        result = self.stepper.forward_step()
+        self._show(result.node_id, "value")
+        return self.position()
+
+    def backward(self) -> str:
+        """Propagate through the next node backward; returns the status text."""
+        assert self.stepper is not None
+        result = self.stepper.backward_step()
+        self._show(result.node_id, "gradient")
+        return self.position()
+
+    def reset(self) -> None:
+        """Leave the step-through: no highlight, empty tensor view."""
+        self.stepper = None
+        self.overlay.highlight(None)
+        self.tensor_view.clear()
+
+    def position(self) -> str:
+        """``forward 4/9: Linear 'hidden'`` (``backward`` counts the nodes done backward)."""
+        if self.stepper is None:
+            return ""
+        state = self.stepper.state
+        phase = "forward" if state.phase in ("idle", "forward") else "backward"
+        where = node_title(self.window.document, state.node_id) if state.node_id else "start"
+        text = f"{phase} {state.index}/{state.total}: {where}"
+        if state.phase == "done":
+            text += " (backward pass complete)"
+        return text
+
+    def show_node(self, node_id: str) -> bool:
+        """Show a node's last value and gradient; False when stepping has not reached it."""
+        if self.stepper is None or not self.stepper.value(node_id):
+            return False
+        self.tensor_view.show_tensors(node_title(self.window.document, node_id),
+                                      stepper_entries(self.stepper, self.window.document,
+                                                      node_id))
+        return True
+
+    def _show(self, node_id: str, mode: str) -> None:
+        assert self.stepper is not None
+        self.overlay.highlight(node_id, self.window.scene.edge_items_from(node_id))
+        verb = "output" if mode == "value" else "gradient at"
+        title = f"{verb} {node_title(self.window.document, node_id)}"
+        self.tensor_view.show_tensors(title, stepper_entries(self.stepper, self.window.document,
+                                                              node_id), mode=mode)

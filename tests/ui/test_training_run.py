@@ -1,0 +1,165 @@
+"""Training in the editor: run, plots, gradient colours, stop, NaN, step-through; screenshots."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.ui.main_window import MainWindow
+
+ROOT = Path(__file__).resolve().parents[2]
+DIGITS = ROOT / "examples" / "digits_mlp.nodegrad"
+SHOTS = Path(os.environ.get("NODEGRAD_SHOTS", "/tmp/shots"))
+
+
+def shoot(widget, name: str) -> None:
+    """Save a screenshot outside the repository (looked at by hand, never compared)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    widget.grab().save(str(SHOTS / f"{name}.png"))
+
+
+@pytest.fixture
+def digits(qtbot):
+    """The editor on the default example, shown offscreen."""
+    w = MainWindow(path=DIGITS)
+    qtbot.addWidget(w)
+    w.resize(1500, 950)
+    w.show()
+    qtbot.waitExposed(w)
+    w.view.fit_all()
+    return w
+
+
+def wait_idle(qtbot, window, timeout: int = 30_000) -> None:
+    qtbot.waitUntil(lambda: not window.training.is_training(), timeout=timeout)
+
+
+def test_run_plots_colours_and_stop(qtbot, digits) -> None:
+    ctrl = digits.training
+    digits.document.set_setting("epochs", 50)
+    digits.findChild(type(ctrl.actions.run), "actionRun").trigger()
+    assert ctrl.is_training()
+    assert digits.editor.is_locked()
+    qtbot.waitUntil(lambda: ctrl.loss_plot.point_count() >= 3, timeout=30_000)
+    first = digits.scene.node_item("dense1").gradient_level
+    assert first is not None
+    qtbot.waitUntil(lambda: digits.scene.node_item("dense1").gradient_level != first,
+                    timeout=30_000)
+    ctrl.grad_plot.refresh()
+    assert sorted(ctrl.grad_plot.node_ids()) == ["dense1", "logits"]
+    assert ctrl.grad_plot.curve("dense1") is not None
+    assert "samples/s" in ctrl.actions.progress.text()
+    shoot(digits, "training")
+    thread = ctrl._thread
+    ctrl.actions.stop.trigger()
+    wait_idle(qtbot, digits)
+    assert thread.isFinished()
+    assert ctrl._thread is None and not digits.editor.is_locked()
+    assert "Training stopped" in digits.statusBar().currentMessage()
+    weights = ctrl.weights()
+    assert weights is not None and "dense1.weight" in weights
+    assert all(np.isfinite(v).all() for v in weights.values())
+
+
+def test_training_reaches_accuracy_and_continue_resumes(qtbot, digits) -> None:
+    ctrl = digits.training
+    digits.document.set_setting("epochs", 2)
+    ctrl.run()
+    wait_idle(qtbot, digits, timeout=60_000)
+    assert ctrl.session.epochs_done == 2
+    assert ctrl._last_epoch.val_accuracy > 0.85
+    assert "validation accuracy" in ctrl.loss_plot.summary.text()
+    points = ctrl.loss_plot.point_count()
+    assert len(ctrl.loss_plot.val_loss) == 2
+    ctrl.actions.continue_.trigger()
+    wait_idle(qtbot, digits, timeout=60_000)
+    assert ctrl.session.epochs_done == 4
+    assert ctrl.loss_plot.point_count() == 2 * points
+    assert len(ctrl.loss_plot.val_loss) == 4
+
+
+def test_learning_rate_change_reaches_the_running_session(qtbot, digits) -> None:
+    ctrl = digits.training
+    digits.document.set_setting("epochs", 50)
+    ctrl.run()
+    qtbot.waitUntil(lambda: ctrl.loss_plot.point_count() >= 1, timeout=30_000)
+    digits.document.set_setting("learning_rate", 0.0005)
+    qtbot.waitUntil(lambda: ctrl.session.optimizer.alpha == pytest.approx(0.0005),
+                    timeout=30_000)
+    assert ctrl.is_training()
+    digits.document.set_setting("epochs", 1)
+    wait_idle(qtbot, digits, timeout=60_000)
+    assert ctrl._finish.reason == "finished"
+    assert ctrl.session.epochs_done < 50  # ends with the epoch under way, not after 50
+
+
+def test_nan_stops_with_the_node_selected(qtbot, digits) -> None:
+    doc = digits.document
+    doc.add_node("constant", {"value": 3e38, "shape": "1"}, (270, 120), node_id="huge")
+    doc.add_node("multiply", {}, (270, 0), node_id="blowup")
+    doc.connect("dense1", "y", "blowup", "a")
+    doc.connect("huge", "y", "blowup", "b")
+    doc.connect("blowup", "y", "relu1", "x")
+    ctrl = digits.training
+    ctrl.run()
+    wait_idle(qtbot, digits)
+    assert ctrl._finish.reason == "nan"
+    assert digits.scene.selected_node_ids() == ["blowup"]
+    message = digits.statusBar().currentMessage()
+    assert "NaN/Inf began at" in message and "blowup" in message
+    assert digits.scene.node_item("blowup").badge_severity is not None
+
+
+def test_step_forward_then_backward_through_every_node(qtbot, digits) -> None:
+    ctrl = digits.training
+    view = ctrl.tensor_view
+    ctrl.actions.step_forward.trigger()
+    stepper = ctrl.steps.stepper
+    order = list(stepper.order)
+    assert digits.editor.is_locked()
+    for i, node_id in enumerate(order):
+        if i:
+            ctrl.actions.step_forward.trigger()
+        assert ctrl.overlay.highlighted == node_id
+        assert digits.scene.node_item(node_id).highlighted
+        values = stepper.value(node_id)
+        assert view.shown_shape() == (next(iter(values.values())).shape if values else None)
+        assert digits.statusBar().currentMessage().startswith(f"forward {i + 1}/{len(order)}")
+    assert not ctrl.actions.step_forward.isEnabled()
+    assert ctrl.actions.step_backward.isEnabled()
+    for i, node_id in enumerate(reversed(order)):
+        ctrl.actions.step_backward.trigger()
+        assert ctrl.overlay.highlighted == node_id
+        assert view.mode == "gradient"
+        grads = stepper.grad(node_id)
+        expected = next(iter(grads.values())).shape if grads else None
+        assert view.shown_shape() == expected
+        assert f"backward {i + 1}/{len(order)}" in digits.statusBar().currentMessage()
+        if node_id == "dense1":
+            view.select("weight")
+            assert view.shown_shape() == stepper.param_grads("dense1")["weight"].shape
+            shoot(digits, "backward_step")
+    assert not ctrl.actions.step_backward.isEnabled()
+    digits.scene.clearSelection()
+    digits.scene.node_item("relu1").setSelected(True)
+    assert "relu1" in view.title.text()
+    assert view.shown_shape() == stepper.grad("relu1")["y"].shape
+    ctrl.actions.reset_step.trigger()
+    assert ctrl.overlay.highlighted is None and not digits.editor.is_locked()
+    assert view.shown_shape() is None
+
+
+def test_closing_the_window_during_training_stops_it(qtbot) -> None:
+    w = MainWindow(path=DIGITS)
+    qtbot.addWidget(w)
+    w.show()
+    w.document.set_setting("epochs", 100)
+    w.training.run()
+    qtbot.waitUntil(lambda: w.training.loss_plot.point_count() >= 1, timeout=30_000)
+    thread = w.training._thread
+    w.close()
+    assert thread.isFinished()
+    assert not w.training.is_training()
