@@ -88,17 +88,23 @@ class MaxPool2dFn(Function):
         k, s = self.kernel, self.stride
         oh = _out_size(x.shape[2], k, s, 0, "max_pool2d")
         ow = _out_size(x.shape[3], k, s, 0, "max_pool2d")
-        stacked = xp.stack([view for _, _, view in _windows(x, k, s, oh, ow)])
-        self.argmax = stacked.argmax(axis=0)
-        self.x_shape, self.out_hw = x.shape, (oh, ow)
-        return xp.take_along_axis(stacked, self.argmax[None], axis=0)[0]
+        out = None
+        for _, _, view in _windows(x, k, s, oh, ow):
+            out = view.copy() if out is None else xp.maximum(out, view, out=out)
+        self.x, self.out, self.out_hw = x, out, (oh, ow)
+        return out
 
     def backward(self, grad: Any) -> tuple[Any]:
         xp = get_array_module(grad)
-        dx = xp.zeros(self.x_shape, dtype=grad.dtype)
+        dx = xp.zeros(self.x.shape, dtype=grad.dtype)
         oh, ow = self.out_hw
-        for n, (_, _, view) in enumerate(_windows(dx, self.kernel, self.stride, oh, ow)):
-            view += xp.where(self.argmax == n, grad, 0)
+        taken = xp.zeros(self.out.shape, dtype=bool)
+        windows = zip(_windows(self.x, self.kernel, self.stride, oh, ow),
+                      _windows(dx, self.kernel, self.stride, oh, ow), strict=True)
+        for (_, _, x_view), (_, _, dx_view) in windows:
+            first = (x_view == self.out) & ~taken  # the first maximum of each window wins
+            taken |= first
+            dx_view += xp.where(first, grad, 0)
         return (dx,)
 
 

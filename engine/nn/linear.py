@@ -53,8 +53,13 @@ class Linear(Layer):
 
     def forward(self, input: Any) -> Tensor:
         """Return ``input @ weight (+ bias)``."""
-        out = input.matmul(self.weight) if input.ndim != 2 else input.mm(self.weight)
-        return out + self.bias if self.use_bias else out
+        if input.ndim == 2:
+            out = input.mm(self.weight)
+            return out + self.bias if self.use_bias else out
+        lead = input.shape[:-1]  # (B, T, F): one 2-D product, cheaper than a batched one
+        out = input.reshape(-1, self.n_inputs).mm(self.weight)
+        out = out + self.bias if self.use_bias else out
+        return out.reshape(*lead, self.n_outputs)
 
     def extra_repr(self) -> str:
         return f"{self.n_inputs}, {self.n_outputs}, bias={self.use_bias}"

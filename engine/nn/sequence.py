@@ -18,16 +18,42 @@ from engine.tensor import Tensor
 __all__ = ["LSTM", "RNN", "LSTMSequenceFn"]
 
 
-def _sigmoid(xp: Any, z: Any) -> Any:
-    """Overflow-free logistic function."""
-    return 0.5 * (1.0 + xp.tanh(0.5 * z))
+def _lstm_cell(xp: Any, a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> None:
+    """Turn the pre-activations ``a`` (B, 4H) into gate activations in place and write the new
+    cell state ``c``, ``tanh(c)`` and hidden state ``h`` into the given arrays."""
+    n = a.shape[1] // 4
+    sig = a[:, : 3 * n]  # sigmoid(z) = (1 + tanh(z / 2)) / 2: no overflow, no temporaries
+    sig *= 0.5
+    xp.tanh(sig, out=sig)
+    sig *= 0.5
+    sig += 0.5
+    xp.tanh(a[:, 3 * n :], out=a[:, 3 * n :])
+    f, i, o, g = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
+    xp.multiply(f, c_prev, out=c)
+    c += i * g
+    xp.tanh(c, out=tanh_c)
+    xp.multiply(o, tanh_c, out=h)
+
+
+def _lstm_cell_backward(a: Any, c_prev: Any, tanh_c: Any, dh: Any, dc: Any, d: Any) -> None:
+    """Write the pre-activation gradient ``d`` (B, 4H) of one step; update ``dc`` in place to
+    the gradient reaching the previous cell state."""
+    n = a.shape[1] // 4
+    f, i, o, g = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
+    dc += dh * o * (1.0 - tanh_c * tanh_c)
+    d[:, :n] = dc * c_prev * f * (1.0 - f)
+    d[:, n : 2 * n] = dc * g * i * (1.0 - i)
+    d[:, 2 * n : 3 * n] = dh * tanh_c * o * (1.0 - o)
+    d[:, 3 * n :] = dc * i * (1.0 - g * g)
+    dc *= f
 
 
 class LSTMSequenceFn(Function):
-    """The LSTM recurrence over all time steps as one primitive (back-propagation through time).
+    """The LSTM layer over all time steps as one primitive (back-propagation through time).
 
-    Inputs: ``xproj`` (B, T, 4H), the input projections with bias already added, and ``w_hh``
-    (H, 4H); gate blocks in the order f, i, o, g. Output: hidden states (B, T, H). Optional
+    Inputs: ``x`` (B, T, F), ``w_ih`` (F, 4H), ``b`` (4H,), ``w_hh`` (H, 4H); gate blocks in
+    the order f, i, o, g. Output: the hidden states (B, T, H). The input projection of all
+    steps is one matrix product; each step adds one (B, H) x (H, 4H) product. Optional
     parameters ``h0``/``c0`` (arrays, not differentiated) give the initial state; the final
     state is kept in ``h_last``/``c_last``.
     """
@@ -36,32 +62,27 @@ class LSTMSequenceFn(Function):
     h0: Any = None
     c0: Any = None
 
-    def forward(self, xproj: Any, w_hh: Any) -> Any:
-        xp = get_array_module(xproj)
-        batch, steps, four_h = xproj.shape
-        n = four_h // 4
-        zs = xp.ascontiguousarray(xproj.transpose(1, 0, 2))  # (T, B, 4H), becomes activations
-        hs = xp.empty((steps + 1, batch, n), dtype=xproj.dtype)
-        cs = xp.empty((steps + 1, batch, n), dtype=xproj.dtype)
+    def forward(self, x: Any, w_ih: Any, b: Any, w_hh: Any) -> Any:
+        xp = get_array_module(x)
+        batch, steps, n_in = x.shape
+        n = w_hh.shape[0]
+        self.xt = x.transpose(1, 0, 2).reshape(steps * batch, n_in)  # time-major copy
+        zs = (self.xt @ w_ih).reshape(steps, batch, 4 * n)  # becomes the gate activations
+        zs += b
+        hs = xp.empty((steps + 1, batch, n), dtype=zs.dtype)
+        cs = xp.empty((steps + 1, batch, n), dtype=zs.dtype)
         hs[0] = 0 if self.h0 is None else self.h0
         cs[0] = 0 if self.c0 is None else self.c0
-        tanh_c = xp.empty((steps, batch, n), dtype=xproj.dtype)
+        tanh_c = xp.empty((steps, batch, n), dtype=zs.dtype)
         for t in range(steps):
-            a = zs[t]
-            a += hs[t] @ w_hh
-            a[:, : 3 * n] = _sigmoid(xp, a[:, : 3 * n])
-            xp.tanh(a[:, 3 * n :], out=a[:, 3 * n :])
-            f, i, o, g = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
-            c = cs[t + 1]
-            xp.multiply(f, cs[t], out=c)
-            c += i * g
-            xp.tanh(c, out=tanh_c[t])
-            xp.multiply(o, tanh_c[t], out=hs[t + 1])
-        self.acts, self.hs, self.cs, self.tanh_c, self.w_hh = zs, hs, cs, tanh_c, w_hh
+            zs[t] += hs[t] @ w_hh
+            _lstm_cell(xp, zs[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1])
+        self.acts, self.hs, self.cs, self.tanh_c = zs, hs, cs, tanh_c
+        self.w_ih, self.w_hh = w_ih, w_hh
         self.h_last, self.c_last = hs[steps], cs[steps]
         return hs[1:].transpose(1, 0, 2)
 
-    def backward(self, grad: Any) -> tuple[Any, Any]:
+    def backward(self, grad: Any) -> tuple[Any, Any, Any, Any]:
         xp = get_array_module(grad)
         steps, batch, four_h = self.acts.shape
         n = four_h // 4
@@ -71,22 +92,20 @@ class LSTMSequenceFn(Function):
         dc = xp.zeros((batch, n), dtype=grad.dtype)
         w_t = self.w_hh.T
         for t in range(steps - 1, -1, -1):
-            a = self.acts[t]
-            f, i, o, g = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
-            tc = self.tanh_c[t]
             dh += d_hs[t]
-            dc += dh * o * (1.0 - tc * tc)
-            d = dz[t]
-            d[:, :n] = dc * self.cs[t] * f * (1.0 - f)
-            d[:, n : 2 * n] = dc * g * i * (1.0 - i)
-            d[:, 2 * n : 3 * n] = dh * tc * o * (1.0 - o)
-            d[:, 3 * n :] = dc * i * (1.0 - g * g)
-            dc *= f
-            dh = d @ w_t
-        dw = None
+            _lstm_cell_backward(self.acts[t], self.cs[t], self.tanh_c[t], dh, dc, dz[t])
+            dh = dz[t] @ w_t
+        flat = dz.reshape(-1, four_h)
+        dx = dw_ih = db = dw_hh = None
+        if self.needs[0]:
+            dx = (flat @ self.w_ih.T).reshape(steps, batch, -1).transpose(1, 0, 2)
         if self.needs[1]:
-            dw = self.hs[:-1].reshape(-1, n).T @ dz.reshape(-1, four_h)
-        return dz.transpose(1, 0, 2), dw
+            dw_ih = self.xt.T @ flat
+        if self.needs[2]:
+            db = flat.sum(axis=0)
+        if self.needs[3]:
+            dw_hh = self.hs[:-1].reshape(-1, n).T @ flat
+        return dx, dw_ih, db, dw_hh
 
 
 def _check_sequence(name: str, input: Tensor, n_inputs: int) -> None:
@@ -141,8 +160,7 @@ class LSTM(Layer):
     def forward(self, input: Tensor) -> Tensor:
         """Return the hidden states (B, T, H) for the input sequence (B, T, F)."""
         _check_sequence("LSTM", input, self.n_inputs)
-        xproj = input.matmul(self.weight_ih) + self.bias
-        return LSTMSequenceFn.apply(xproj, self.weight_hh)
+        return LSTMSequenceFn.apply(input, self.weight_ih, self.bias, self.weight_hh)
 
     def run(self, input: Any, state: tuple[Any, Any] | None = None) -> tuple[Any, tuple[Any, Any]]:
         """Inference without a graph, carrying the state: return ``(hidden_states, (h, c))``.
@@ -151,10 +169,9 @@ class LSTM(Layer):
         Used to generate sequences one step at a time.
         """
         x = input.data if isinstance(input, Tensor) else input
-        xproj = x @ self.weight_ih.data + self.bias.data
         fn = LSTMSequenceFn(h0=None if state is None else state[0],
                             c0=None if state is None else state[1])
-        out = fn.forward(xproj, self.weight_hh.data)
+        out = fn.forward(x, self.weight_ih.data, self.bias.data, self.weight_hh.data)
         return out, (fn.h_last.copy(), fn.c_last.copy())
 
     def extra_repr(self) -> str:
