@@ -3,21 +3,42 @@
 Run ``.venv/bin/python benchmarks/bench_ops.py``. Each workload is timed several times and the
 best run is kept (the least disturbed by other processes). PyTorch is timed in the same run when it
 is importable; the last column is engine time / PyTorch time (at most 1.0 is the budget).
+
+Both libraries get the same number of BLAS/intra-op threads (``--threads``, default 1): on a small
+shared machine a multi-threaded OpenBLAS can make a 128x128 matmul thirty times slower.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-import numpy as np
+
+def _threads_from_argv() -> int:
+    """Read ``--threads`` before NumPy is imported (BLAS reads its thread count at load)."""
+    argv = sys.argv[1:]
+    for i, arg in enumerate(argv):
+        if arg.startswith("--threads="):
+            return int(arg.split("=", 1)[1])
+        if arg == "--threads" and i + 1 < len(argv):
+            return int(argv[i + 1])
+    return 1
+
+
+THREADS = _threads_from_argv()
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = str(THREADS)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import Tensor
+import numpy as np  # noqa: E402  (after the thread settings above)
+
+from engine import Tensor  # noqa: E402
 
 try:
     import torch
@@ -25,14 +46,19 @@ except ImportError:  # the benchmark still reports the engine's own numbers
     torch = None
 
 
-def best_time(fn: Callable[[], object], repeats: int) -> float:
-    """Return the fastest of ``repeats`` timed calls of ``fn``, in seconds."""
-    fn()  # warm up
-    best = float("inf")
+def best_times(fns: list[Callable[[], object]], repeats: int) -> list[float]:
+    """Return the fastest of ``repeats`` timed calls of each function, in seconds.
+
+    The functions take turns, so a burst of load from other processes hits all of them alike.
+    """
+    best = [float("inf")] * len(fns)
+    for fn in fns:
+        fn()  # warm up
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - start)
     return best
 
 
@@ -112,20 +138,24 @@ def main() -> None:
     """Run the workloads and print per-op times and ratios."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1, help="BLAS/torch threads for both")
     args = parser.parse_args()
     torch_version = torch.__version__ if torch is not None else "not installed"
     if torch is not None:
-        torch.set_num_threads(1)
-    print(f"numpy {np.__version__}, torch {torch_version}; best of {args.repeats} runs")
-    n = 1000
-    ours = best_time(engine_chain(n), args.repeats)
-    theirs = best_time(torch_chain(n), args.repeats) if torch is not None else None
-    report(f"chain of {n} scalar adds (fwd+bwd)", n, ours, theirs)
-    for name in ("mm", "relu", "sum"):
-        ops = 50
-        ours = best_time(engine_op(name, ops), args.repeats)
-        theirs = best_time(torch_op(name, ops), args.repeats) if torch is not None else None
-        report(f"{name} 128x128 (+sum, add; fwd+bwd)", ops, ours, theirs)
+        torch.set_num_threads(THREADS)
+    print(
+        f"numpy {np.__version__}, torch {torch_version}; {THREADS} thread(s); "
+        f"best of {args.repeats} runs"
+    )
+    workloads = [("chain of 1000 scalar adds (fwd+bwd)", 1000, engine_chain, torch_chain)]
+    workloads += [
+        (f"{name} 128x128 (+sum, add)", 50, partial(engine_op, name), partial(torch_op, name))
+        for name in ("mm", "relu", "sum")
+    ]
+    for label, ops, ours, theirs in workloads:
+        fns = [ours(ops)] + ([theirs(ops)] if torch is not None else [])
+        times = best_times(fns, args.repeats)
+        report(label, ops, times[0], times[1] if len(times) > 1 else None)
 
 
 if __name__ == "__main__":

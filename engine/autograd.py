@@ -14,7 +14,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from engine.backend import check_same_device, get_array_module, get_default_dtype
+from engine.backend import (
+    as_operand,
+    check_same_device,
+    get_array_module,
+    get_default_dtype,
+    promote_floats,
+)
 from engine.errors import EngineError, ShapeError
 
 __all__ = [
@@ -117,26 +123,6 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad
 
 
-def _constant(x: Any, like: Any, xp: Any) -> Any:
-    """Turn a scalar or array operand into an array on ``like``'s device, keeping float32."""
-    arr = xp.asarray(x)
-    kind = arr.dtype.kind
-    if kind == "f" or (kind in "iub" and isinstance(x, float)):
-        dt = like.dtype if like.dtype.kind == "f" else get_default_dtype()
-        if arr.dtype != dt:
-            arr = arr.astype(dt)
-    return arr
-
-
-def _promote(arrays: list[Any]) -> list[Any]:
-    """Cast integer operands to the float dtype of the others (never silently to float64)."""
-    floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
-    if not floats:
-        return arrays
-    target = np.result_type(*floats)
-    return [a if a.dtype == target else a.astype(target) for a in arrays]
-
-
 class Function:
     """Base class of a differentiable primitive.
 
@@ -225,14 +211,14 @@ class Function:
             raise TypeError(f"{self.op_name}: needs at least one Tensor operand")
         xp = get_array_module(like)
         arrays = [
-            _constant(x, like, xp) if a is None else a for x, a in zip(inputs, arrays, strict=True)
+            as_operand(x, like, xp) if a is None else a for x, a in zip(inputs, arrays, strict=True)
         ]
         if any(type(a) is not np.ndarray for a in arrays):
             check_same_device(self.op_name, arrays)
         if self.promote:
             dt = arrays[0].dtype
             if any(a.dtype != dt for a in arrays):
-                arrays = _promote(arrays)
+                arrays = promote_floats(arrays)
         return arrays
 
 
@@ -319,12 +305,13 @@ def _root_grad(t: Tensor, grad: Any) -> Any:
     """Return the gradient array that starts the backward pass (ones when None)."""
     if grad is None:
         return _ones_like(t.data)
-    g = grad.data if isinstance(grad, Tensor) else grad
-    if get_array_module(g) is np:
-        g = np.asarray(g, dtype=t.data.dtype if t.data.dtype.kind == "f" else None)
-    if tuple(g.shape) != tuple(t.data.shape):
+    xp = get_array_module(t.data)
+    g = xp.array(grad.data if isinstance(grad, Tensor) else grad)  # a copy, on t's device
+    if t.data.dtype.kind == "f" and g.dtype != t.data.dtype:
+        g = g.astype(t.data.dtype)
+    if g.shape != t.data.shape:
         raise ShapeError(f"backward: gradient shape {tuple(g.shape)} != tensor shape {t.shape}")
-    return g.copy()
+    return g
 
 
 def _ones_like(a: Any) -> Any:

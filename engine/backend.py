@@ -16,11 +16,14 @@ from engine.errors import DeviceError
 
 __all__ = [
     "array_module",
+    "as_operand",
     "available_devices",
+    "check_same_device",
     "device_of",
     "get_array_module",
     "get_default_dtype",
     "gpu_unavailable_reason",
+    "promote_floats",
     "scatter_add",
     "set_default_dtype",
     "to_device",
@@ -199,6 +202,43 @@ def scatter_add(target: Any, index: Any, values: Any) -> None:
         import cupyx
 
         cupyx.scatter_add(target, index, values)
+
+
+def as_operand(x: Any, like: Any, xp: ModuleType) -> Any:
+    """Turn a scalar or array operand into an array of module ``xp``, in ``like``'s float dtype.
+
+    Python scalars and float arrays never upcast a float32 tensor; a float scalar with an integer
+    tensor gives the default float dtype.
+
+    Examples
+    --------
+    >>> as_operand(2.5, np.ones(1, np.float32), np).dtype
+    dtype('float32')
+    >>> as_operand(2, np.ones(1, np.int64), np).dtype
+    dtype('int64')
+    """
+    arr = xp.asarray(x)
+    kind = arr.dtype.kind
+    if kind == "f" or (kind in "iub" and isinstance(x, float)):
+        dt = like.dtype if like.dtype.kind == "f" else _default_dtype
+        if arr.dtype != dt:
+            arr = arr.astype(dt)
+    return arr
+
+
+def promote_floats(arrays: list[Any]) -> list[Any]:
+    """Cast integer operands to the float dtype of the others (never silently to float64).
+
+    Examples
+    --------
+    >>> [a.dtype.name for a in promote_floats([np.ones(1, np.int64), np.ones(1, np.float32)])]
+    ['float32', 'float32']
+    """
+    floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
+    if not floats:
+        return arrays
+    target = np.result_type(*floats)
+    return [a if a.dtype == target else a.astype(target) for a in arrays]
 
 
 def check_same_device(op_name: str, arrays: list[Any]) -> None:

@@ -28,12 +28,21 @@ def normalize_dims(op: str, dim: Any, ndim: int) -> tuple[int, ...]:
     return tuple(d % ndim for d in dims)
 
 
-def _grad_back(grad: Any, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> Any:
-    """Broadcast a reduced gradient back to ``shape``."""
+def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` with the reduced ``axes`` kept as size 1."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _grad_back(grad: Any, shape: tuple[int, ...], axes: tuple[int, ...]) -> Any:
+    """Spread a reduced gradient back over ``shape`` (a new contiguous array).
+
+    Materialising is cheaper than ``broadcast_to`` for the sizes of typical layers, and gives the
+    consumers contiguous memory (BLAS needs it).
+    """
     xp = get_array_module(grad)
-    if not keepdims and axes:
-        grad = xp.expand_dims(grad, axes)
-    return xp.broadcast_to(grad, shape)
+    out = xp.empty(shape, dtype=grad.dtype)
+    out[...] = grad.reshape(_kept_shape(shape, axes)) if grad.ndim else grad
+    return out
 
 
 class Sum(Function):
@@ -52,7 +61,7 @@ class Sum(Function):
         return a.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        return (_grad_back(grad, self.shape, self.axes, self.keepdims),)
+        return (_grad_back(grad, self.shape, self.axes),)
 
 
 class Mean(Function):
@@ -70,7 +79,7 @@ class Mean(Function):
         return out
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        return (_grad_back(grad / self.count, self.shape, self.axes, self.keepdims),)
+        return (_grad_back(grad / self.count, self.shape, self.axes),)
 
 
 class Max(Function):
@@ -89,5 +98,5 @@ class Max(Function):
         return out if self.keepdims else out.squeeze(axis=self.axes)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        g = _grad_back(grad, self.shape, self.axes, self.keepdims)
+        g = _grad_back(grad, self.shape, self.axes)
         return ((g * self.weights).astype(grad.dtype, copy=False),)
