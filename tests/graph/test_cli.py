@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -130,3 +131,30 @@ def test_progress_bar_on_a_terminal_and_in_logs() -> None:
         quiet.epoch(EpochMetrics(epoch, 1.0, None, None, float(epoch)))
     assert log.text.count("\n") == 20
     assert log.text.splitlines()[-1].startswith("epoch 100/100")
+
+
+class FakeWindow:
+    """Stands in for MainWindow: records the path it was opened on."""
+
+    opened: ClassVar[list[object]] = []
+
+    def __init__(self, path: object = None) -> None:
+        FakeWindow.opened.append(path)
+
+    def show(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("argv", [[], [XOR]])
+def test_editor_opens_the_default_example_or_the_file(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    widgets = pytest.importorskip("PySide6.QtWidgets")
+    main_window = pytest.importorskip("app.ui.main_window")
+    monkeypatch.setattr(main_window, "MainWindow", FakeWindow)
+    widgets.QApplication.instance() or widgets.QApplication([])
+    monkeypatch.setattr(widgets.QApplication, "exec", lambda self: 0)
+    FakeWindow.opened.clear()
+    assert main(argv) == 0
+    expected = Path(XOR) if argv else EXAMPLES / "digits_mlp.nodegrad"
+    assert FakeWindow.opened == [expected]
