@@ -147,12 +147,11 @@ class FakeWindow:
 
 @pytest.mark.parametrize("argv", [[], [XOR]])
 def test_editor_opens_the_default_example_or_the_file(
-    argv: list[str], monkeypatch: pytest.MonkeyPatch
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, qapp: object
 ) -> None:
     widgets = pytest.importorskip("PySide6.QtWidgets")
     main_window = pytest.importorskip("app.ui.main_window")
     monkeypatch.setattr(main_window, "MainWindow", FakeWindow)
-    widgets.QApplication.instance() or widgets.QApplication([])
     monkeypatch.setattr(widgets.QApplication, "exec", lambda self: 0)
     FakeWindow.opened.clear()
     assert main(argv) == 0
