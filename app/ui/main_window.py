@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
@@ -45,6 +45,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, path: str | Path | None = None) -> None:
         super().__init__()
+        if not QCoreApplication.organizationName():
+            QCoreApplication.setOrganizationName("nodegrad")
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)
         self.document = GraphDocument()

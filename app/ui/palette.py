@@ -83,6 +83,10 @@ class _PaletteTree(QTreeWidget):
             data.setText(type_ids[0])
         return data
 
+    def supportedDropActions(self) -> Qt.DropAction:
+        """Entries are only ever copied out of the palette."""
+        return Qt.DropAction.CopyAction
+
     def mimeTypes(self) -> list[str]:
         """The one MIME type the palette offers."""
         return [NODE_MIME]
@@ -111,6 +115,7 @@ class Palette(QWidget):
         self.tree.setHeaderHidden(True)
         self.tree.setDragEnabled(True)
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.tree.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.tree.setIndentation(12)
         self.tree.setItemDelegate(_EntryDelegate(self.tree))
         self.tree.setIconSize(QSize(20, 20))

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import itertools
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
-from ui_driver import digits_document, drag_wire, move_node, select_only, show_document
+from ui_driver import (
+    digits_document,
+    drag_wire,
+    move_node,
+    select_only,
+    show_document,
+    view_point,
+)
 
 
 def wires(doc) -> set[tuple[str, str, str, str]]:
@@ -117,3 +124,52 @@ def test_bad_file_keeps_the_document_and_lists_every_problem(window, tmp_path) -
     text = dialog.informativeText()
     assert "nope" in text and "units" in text
     dialog.close()
+
+
+def test_rubber_band_then_dragging_moves_all_as_one_command(window) -> None:
+    show_document(window, digits_document())
+    viewport = window.view.viewport()
+    scene = window.scene
+    top_left = scene.node_item("linear_1").sceneBoundingRect().topLeft() - QPointF(20, 20)
+    bottom_right = scene.node_item("relu_1").sceneBoundingRect().bottomRight() + QPointF(20, 20)
+    start, end = view_point(window, top_left), view_point(window, bottom_right)
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    for i in range(1, 6):
+        QTest.mouseMove(viewport, start + (end - start) * (i / 5))
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
+    assert scene.selected_node_ids() == ["linear_1", "relu_1"]
+    old = {n: window.document.nodes[n].position for n in ("linear_1", "relu_1")}
+    move_node(window, "linear_1", QPointF(old["linear_1"][0], old["linear_1"][1] + 200))
+    assert window.undo_stack.count() == 1 and window.undo_stack.undoText() == "Move 2 nodes"
+    for n in ("linear_1", "relu_1"):
+        assert window.document.nodes[n].position == (old[n][0], old[n][1] + 200)
+    window.undo_stack.undo()
+    assert {n: window.document.nodes[n].position for n in old} == old
+    assert scene.node_item("relu_1").pos() == QPointF(*old["relu_1"])
+
+
+def test_click_a_wire_and_delete_it(window) -> None:
+    show_document(window, digits_document())
+    edge = next(e for e in window.document.edges if e.dst == "output_1")
+    item = window.scene.edge_item(edge)
+    point = view_point(window, item.path().pointAtPercent(0.3))
+    QTest.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert item.isSelected()
+    QTest.keyClick(window.view, Qt.Key.Key_Backspace)
+    assert edge not in window.document.edges and len(window.document.edges) == 5
+    assert window.undo_stack.undoText().startswith("Disconnect linear_2.y")
+
+
+def test_space_drag_pans_the_view(window) -> None:
+    show_document(window, digits_document())
+    view, viewport = window.view, window.view.viewport()
+    before = view.mapToScene(QPoint(0, 0))
+    view.setFocus()
+    QTest.keyPress(view, Qt.Key.Key_Space)
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, pos=QPoint(400, 300))
+    QTest.mouseMove(viewport, QPoint(300, 200))
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=QPoint(300, 200))
+    QTest.keyRelease(view, Qt.Key.Key_Space)
+    after = view.mapToScene(QPoint(0, 0))
+    assert after.x() > before.x() and after.y() > before.y()
+    assert window.undo_stack.count() == 0 and window.scene.selected_node_ids() == []

@@ -12,10 +12,22 @@ from app.graph.document import TRAINING_PARAMS
 from app.graph.mutations import Connect
 from app.graph.specs import ParamType, all_specs
 from app.ui.canvas.scene import GraphScene
+from app.ui.clipboard import copy_fragment, paste_mutation
 from app.ui.editor import Editor
 
 SPECS = all_specs()
-OPS = ("add", "remove", "connect", "disconnect", "param", "move", "setting", "label")
+OPS = (
+    "add",
+    "remove",
+    "connect",
+    "disconnect",
+    "param",
+    "move",
+    "setting",
+    "label",
+    "paste",
+    "insert",
+)
 
 
 def sample_value(pspec, pick: int):
@@ -63,9 +75,15 @@ def apply_op(editor: Editor, op: str, a: int, b: int) -> None:
         editor.set_setting(pspec.name, sample_value(pspec, b))
     elif op == "label":
         editor.set_label(ids[a % len(ids)], f"n{b % 7}")
+    elif op == "paste":
+        fragment = copy_fragment(doc, ids[a % len(ids) : a % len(ids) + 1 + b % 3])
+        editor.push(paste_mutation(doc, fragment, (float(a % 500), float(b % 500)))[0])
+    elif op == "insert" and doc.edges:
+        spec = SPECS[b % len(SPECS)]
+        editor.add_node(spec.type_id, QPointF(0, 0), on_wire=doc.edges[a % len(doc.edges)])
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(st.sampled_from(OPS), st.integers(0, 10_000), st.integers(0, 10_000)), max_size=25

@@ -141,9 +141,10 @@ class GraphView(QGraphicsView):
     def _finish_move(self) -> None:
         started, self._press_positions = self._press_positions, {}
         moves = {}
+        items = {item.node_id: item for item in self.scene().node_items()}
         for node_id, old in started.items():
-            item = self.scene().node_item(node_id)
-            if item.pos() != old:
+            item = items.get(node_id)
+            if item is not None and item.pos() != old:
                 moves[node_id] = (old, item.pos())
         if not moves:
             return
@@ -220,7 +221,8 @@ class GraphView(QGraphicsView):
     def dragEnterEvent(self, event: Any) -> None:
         """Accept node types from the palette and files."""
         if event.mimeData().hasFormat(NODE_MIME) or event.mimeData().hasUrls():
-            event.acceptProposedAction()
+            event.setDropAction(Qt.DropAction.CopyAction)  # a move would remove palette rows
+            event.accept()
         else:
             event.ignore()
 
@@ -243,7 +245,8 @@ class GraphView(QGraphicsView):
                 None,
             )
             self.editor.add_node(type_id, point, on_wire=edge)
-            event.acceptProposedAction()
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
         elif data.hasUrls() and self.files_dropped is not None:
             self.files_dropped([u.toLocalFile() for u in data.urls() if u.isLocalFile()])
             event.acceptProposedAction()
