@@ -8,6 +8,7 @@ gradients can be read after a step.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -277,7 +278,7 @@ def compile_document(
     nodes: dict[str, CompiledNode] = {}
     for node_id in result.order:
         nodes[node_id] = _compile_node(document, result, node_id)
-    settings = type(document.training)(**vars(document.training))
+    settings = dataclasses.replace(document.training)
     return Program(nodes, settings, result)
 
 

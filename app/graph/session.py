@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -98,38 +98,46 @@ class Session:
         self.program.train()
         for _ in range(total):
             epoch = self.epochs_done
-            loss_sum, seen = 0.0, 0
-            steps = len(self.loader)
-            for step, (x, y) in enumerate(self.loader):
-                if stop is not None and stop.is_set():
-                    yield TrainingFinished("stopped", message=f"stopped in epoch {epoch + 1}")
-                    return
-                tick = time.perf_counter()
-                with np.errstate(all="ignore"):  # non-finite values are reported, not warned
-                    outcome = self._step(x, y, self.norms.due(step, steps))
-                if isinstance(outcome, TrainingFinished):
-                    yield outcome
-                    return
-                loss, out_norms, param_norms = outcome
-                loss_sum += loss * len(x)
-                seen += len(x)
-                now = time.perf_counter()
-                self.norms.step_took(now - tick)
-                yield StepMetrics(
-                    epoch, step, len(self.loader), loss, out_norms, param_norms,
-                    len(x) / max(now - tick, 1e-9), now - started,
-                )  # fmt: skip
+            outcome = yield from self._epoch(epoch, stop, started)
+            if isinstance(outcome, TrainingFinished):
+                yield outcome
+                return
             self.epochs_done += 1
             metrics = self.evaluate() if self.val_set is not None else {}
             self.program.train()
             yield EpochMetrics(
                 epoch,
-                loss_sum / max(seen, 1),
+                outcome,
                 metrics.get("loss"),
                 metrics.get("accuracy"),
                 time.perf_counter() - started,
             )
         yield TrainingFinished("finished", message=f"trained {total} epoch(s)")
+
+    def _epoch(
+        self, epoch: int, stop: threading.Event | None, started: float
+    ) -> Generator[StepMetrics, None, float | TrainingFinished]:
+        """One pass over the training batches; returns the mean loss, or why it ended early."""
+        loss_sum, seen = 0.0, 0
+        steps = len(self.loader)
+        for step, (x, y) in enumerate(self.loader):
+            if stop is not None and stop.is_set():
+                return TrainingFinished("stopped", message=f"stopped in epoch {epoch + 1}")
+            tick = time.perf_counter()
+            with np.errstate(all="ignore"):  # non-finite values are reported, not warned
+                outcome = self._step(x, y, self.norms.due(step, steps))
+            if isinstance(outcome, TrainingFinished):
+                return outcome
+            loss, out_norms, param_norms = outcome
+            loss_sum += loss * len(x)
+            seen += len(x)
+            now = time.perf_counter()
+            self.norms.step_took(now - tick)
+            yield StepMetrics(
+                epoch, step, steps, loss, out_norms, param_norms,
+                len(x) / max(now - tick, 1e-9), now - started,
+            )  # fmt: skip
+        return loss_sum / max(seen, 1)
 
     def _step(
         self, x: np.ndarray, y: np.ndarray, measure: bool = True

@@ -108,16 +108,7 @@ def plan_model(document: GraphDocument, flavor: Flavor, title: str = "model") ->
     raise_if_invalid(result)
     specs = {node_id: get_spec(document.nodes[node_id].type_id) for node_id in result.order}
     roles = {node_id: spec.role for node_id, spec in specs.items()}
-    data_nodes = [n for n, r in roles.items() if r is Role.DATA]
-    loss_nodes = [n for n, r in roles.items() if r is Role.LOSS]
-    if len(data_nodes) != 1 or not loss_nodes:
-        raise GraphError("export needs exactly one Dataset node and at least one loss node")
-    for node_id, role in roles.items():
-        if role is Role.INPUT:
-            raise GraphError(
-                f"Input node '{node_id}' cannot be exported: feed the model from a Dataset node",
-                node_id,
-            )
+    data_nodes, loss_nodes = _check_roles(roles)
     plan = ModelPlan(settings=document.training, title=title)
     taken: set[str] = set()
     names: dict[tuple[str, str], str] = {(data_nodes[0], "x"): "x", (data_nodes[0], "y"): "y"}
@@ -144,6 +135,21 @@ def plan_model(document: GraphDocument, flavor: Flavor, title: str = "model") ->
         plan.binary = tuple(result.shapes.get(source, ()))[-1:] == (1,)
     plan.task = _task(document, data_nodes[0], [n for n in result.order if roles[n] is Role.OUTPUT])
     return plan
+
+
+def _check_roles(roles: dict[str, Role]) -> tuple[list[str], list[str]]:
+    """The data and loss nodes; refuses graphs a script cannot train."""
+    data_nodes = [n for n, r in roles.items() if r is Role.DATA]
+    loss_nodes = [n for n, r in roles.items() if r is Role.LOSS]
+    if len(data_nodes) != 1 or not loss_nodes:
+        raise GraphError("export needs exactly one Dataset node and at least one loss node")
+    for node_id, role in roles.items():
+        if role is Role.INPUT:
+            raise GraphError(
+                f"Input node '{node_id}' cannot be exported: feed the model from a Dataset node",
+                node_id,
+            )
+    return data_nodes, loss_nodes
 
 
 def get_spec_output(spec: NodeSpec) -> str:
