@@ -224,6 +224,33 @@ class Function:
 
 _base_init = Function.__init__
 _object_new = object.__new__
+_ndarray = np.ndarray
+
+
+def apply_binary(cls: type[Function], a: Any, b: Any) -> Tensor:
+    """``cls.apply(a, b)`` with a fast path for two tensors of one dtype on the CPU.
+
+    Arithmetic operators call this: it skips the general input handling of
+    :meth:`Function.apply`, the largest part of an op's overhead on small arrays. ``cls`` must
+    take no parameters.
+    """
+    if type(a) is Tensor and type(b) is Tensor:
+        da = a.data
+        db = b.data
+        if type(da) is _ndarray and type(db) is _ndarray and da.dtype == db.dtype:
+            fn = _object_new(cls)
+            try:
+                out = fn.forward(da, db)
+            except ValueError:
+                return cls.apply(a, b)  # raises the ShapeError with its message
+            if type(out) is not _ndarray:
+                out = np.asarray(out)
+            if (a.autograd or b.autograd) and _state.grad_enabled:
+                fn.needs = (a.autograd, b.autograd)
+                fn.parents = (a, b)
+                return _new(out, True, [a, b], cls.op_name, fn)
+            return _new(out, False, None, None, None)
+    return cls.apply(a, b)
 
 
 class BackwardStep(NamedTuple):
@@ -266,35 +293,46 @@ _SMALL = 64  # below this many elements NumPy adds out of place faster than in p
 
 
 def _accumulate(t: Tensor, g: Any) -> None:
-    """Add gradient ``g`` into ``t.grad``.
+    """Add gradient ``g`` into ``t``'s gradient.
 
-    A leaf owns a private gradient array (copied the first time, then summed in place, so an
-    optimizer may zero it in place); an op result's gradient may share its array with another
-    tensor's, so it is only ever replaced, never modified.
+    A leaf owns a private gradient tensor (its array copied the first time, then summed in place
+    so an optimizer may zero it in place). An op result keeps a bare array until someone reads
+    ``.grad``; it may share that array with another tensor, so it is replaced, never modified.
     """
     if type(g) is not np.ndarray and isinstance(g, np.generic):
         g = np.asarray(g)  # NumPy returns scalars from 0-d arithmetic
-    pgrad = t.grad
-    if pgrad is None:
-        if t._fn is None:
-            dt = t.data.dtype if t.data.dtype.kind == "f" else g.dtype
-            g = g.astype(dt, copy=True)
-        t.grad = _new(g, False, None, None, None)
-        return
-    old = pgrad.data
-    if t._fn is None and (old.size > _SMALL or old.dtype != g.dtype or old.shape != g.shape):
-        old += g
+    cur = t._grad
+    if t._fn is not None:
+        if cur is None:
+            t._grad = g
+        elif isinstance(cur, Tensor):
+            cur.data = _array(cur.data + g)
+        else:
+            t._grad = _array(cur + g)
+    elif cur is None:
+        dt = t.data.dtype if t.data.dtype.kind == "f" else g.dtype
+        t._grad = _new(g.astype(dt, copy=True), False, None, None, None)
     else:
-        new = old + g
-        pgrad.data = np.asarray(new) if isinstance(new, np.generic) else new
+        old = cur.data
+        if old.size > _SMALL or old.dtype != g.dtype or old.shape != g.shape:
+            old += g
+        else:
+            cur.data = _array(old + g)
+
+
+def _array(a: Any) -> Any:
+    """``a`` as an array (NumPy gives scalars for 0-d results)."""
+    return np.asarray(a) if isinstance(a, np.generic) else a
 
 
 def _propagate(node: Tensor, retain_graph: bool) -> None:
     """Run one op's backward and add the results into its inputs' gradients."""
     fn = node._fn
-    grad = node.grad
+    grad = node._grad
     if grad is not None:
-        for parent, g, need in zip(fn.parents, fn.backward(grad.data), fn.needs, strict=False):
+        if isinstance(grad, Tensor):
+            grad = grad.data
+        for parent, g, need in zip(fn.parents, fn.backward(grad), fn.needs, strict=False):
             if need and g is not None:
                 _accumulate(parent, g)
     if not retain_graph:
@@ -377,8 +415,8 @@ def _start(t: Tensor, grad: Any) -> list[Tensor]:
         return []
     order = _topo_order(t)
     for node in order:
-        node.grad = None
-    t.grad = _new(g, False, None, None, None)
+        node._grad = None
+    t._grad = g
     return order
 
 

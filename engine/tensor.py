@@ -82,11 +82,11 @@ class Tensor:
         "__dict__",
         "__weakref__",
         "_fn",
+        "_grad",
         "autograd",
         "creation_op",
         "creators",
         "data",
-        "grad",
         "id",
         "tag",
     )
@@ -105,7 +105,7 @@ class Tensor:
     ) -> None:
         self.data = _as_data(data, dtype, device)
         self.autograd = bool(autograd)
-        self.grad: Tensor | None = None
+        self._grad: Any = None
         self.creators = creators
         self.creation_op = creation_op
         self.id = next(_ids) if id is None else id
@@ -113,6 +113,20 @@ class Tensor:
         self._fn: Any = None
 
     # -- attributes ----------------------------------------------------------------------------
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient, a plain tensor (autograd False), or None."""
+        g = self._grad
+        if g is None or isinstance(g, Tensor):
+            return g
+        wrapped = _new(g, False, None, None, None)  # kept as a bare array during backward
+        self._grad = wrapped
+        return wrapped
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        self._grad = value
+
     @property
     def shape(self) -> tuple[int, ...]:
         """The shape of the data."""
@@ -197,28 +211,28 @@ class Tensor:
 
     # -- arithmetic ----------------------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return _Add(self, other)
+        return _binary(_Add_cls, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _Add(other, self)
+        return _binary(_Add_cls, other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _Sub(self, other)
+        return _binary(_Sub_cls, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _Sub(other, self)
+        return _binary(_Sub_cls, other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _Mul(self, other)
+        return _binary(_Mul_cls, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _Mul(other, self)
+        return _binary(_Mul_cls, other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _Div(self, other)
+        return _binary(_Div_cls, self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _Div(other, self)
+        return _binary(_Div_cls, other, self)
 
     def __neg__(self) -> Tensor:
         return _Neg(self)
@@ -227,10 +241,10 @@ class Tensor:
         return _ops.elementwise.pow_(self, exponent)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _MatMul(self, other)
+        return _binary(_MatMul_cls, self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _MatMul(other, self)
+        return _binary(_MatMul_cls, other, self)
 
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.indexing.getitem(self, index)
@@ -242,11 +256,11 @@ class Tensor:
 
     def mm(self, other: Any) -> Tensor:
         """Matrix product ``self.data.dot(other)`` (the book's ``mm``)."""
-        return _MM(self, other)
+        return _binary(_MM_cls, self, other)
 
     def matmul(self, other: Any) -> Tensor:
         """Batched matrix product with broadcasting, as ``@``."""
-        return _MatMul(self, other)
+        return _binary(_MatMul_cls, self, other)
 
     def transpose(self, *axes: int) -> Tensor:
         """Permute the axes; with no argument reverse them (the book's ``transpose()``)."""
@@ -343,7 +357,7 @@ def _new(data: Any, autograd: bool, creators: Any, creation_op: Any, fn: Any) ->
     t = object.__new__(Tensor)
     t.data = data
     t.autograd = autograd
-    t.grad = None
+    t._grad = None
     t.creators = creators
     t.creation_op = creation_op
     t.id = next(_ids)
@@ -358,30 +372,29 @@ def _bind_ops() -> None:
     A method then costs one global lookup, and the import cycle tensor <-> ops resolves in any
     import order.
     """
-    global _Abs, _Add, _Clip, _CrossEntropy, _Div, _Exp, _Expand, _IndexSelect, _LeakyRelu, _Log
-    global _MM, _MatMul, _Max, _Mean, _Mul, _Neg, _Relu, _Sigmoid, _Sqrt, _Sub, _Sum, _Tanh
+    global _Abs, _Clip, _CrossEntropy, _Exp, _Expand, _IndexSelect, _LeakyRelu, _Log
+    global _Max, _Mean, _Neg, _Relu, _Sigmoid, _Sqrt, _Sum, _Tanh
+    global _binary, _Add_cls, _Sub_cls, _Mul_cls, _Div_cls, _MatMul_cls, _MM_cls
     from engine.ops import activation, elementwise, indexing, linalg, loss_ops, reduce, shape
 
+    _binary = _ag.apply_binary
+    _Add_cls, _Sub_cls, _Mul_cls = elementwise.Add, elementwise.Sub, elementwise.Mul
+    _Div_cls, _MatMul_cls, _MM_cls = elementwise.Div, linalg.MatMul, linalg.MM
+
     _Abs = elementwise.Abs.apply
-    _Add = elementwise.Add.apply
     _Clip = elementwise.Clip.apply
     _CrossEntropy = loss_ops.CrossEntropy.apply
-    _Div = elementwise.Div.apply
     _Exp = elementwise.Exp.apply
     _Expand = shape.Expand.apply
     _IndexSelect = indexing.IndexSelect.apply
     _LeakyRelu = activation.LeakyRelu.apply
     _Log = elementwise.Log.apply
-    _MM = linalg.MM.apply
-    _MatMul = linalg.MatMul.apply
     _Max = reduce.Max.apply
     _Mean = reduce.Mean.apply
-    _Mul = elementwise.Mul.apply
     _Neg = elementwise.Neg.apply
     _Relu = activation.Relu.apply
     _Sigmoid = activation.Sigmoid.apply
     _Sqrt = elementwise.Sqrt.apply
-    _Sub = elementwise.Sub.apply
     _Sum = reduce.Sum.apply
     _Tanh = activation.Tanh.apply
 
