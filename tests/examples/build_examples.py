@@ -24,9 +24,18 @@ def chain(
     wires: list[Wire],
     settings: dict[str, Any],
 ) -> GraphDocument:
-    """Add ``(node id, type id, params)`` left to right, then the wires and settings."""
-    for column, (node_id, type_id, params) in enumerate(nodes):
-        doc.add_node(type_id, params, position=(column * 180.0, 0.0), node_id=node_id)
+    """Add ``(node id, type id, params)`` left to right, then the wires and settings.
+
+    The loss and the Output head share the last column, the loss below, the head above.
+    """
+    heads = {"output": -90.0, "mse_loss": 90.0, "cross_entropy_loss": 90.0}
+    column = 0
+    for node_id, type_id, params in nodes:
+        if type_id in heads:
+            position = ((len(nodes) - 2) * 200.0, heads[type_id])
+        else:
+            position, column = (column * 200.0, 0.0), column + 1
+        doc.add_node(type_id, params, position=position, node_id=node_id)
     for src, src_port, dst, dst_port in wires:
         doc.connect(src, src_port, dst, dst_port)
     for name, value in settings.items():
