@@ -1,8 +1,13 @@
-"""The main window's actions, menus and toolbar (object names from the testability contract)."""
+"""The main window's actions, menus and toolbar (object names from the testability contract).
+
+Menus are tables of :class:`Spec` rows, so the actions, their shortcuts and the shortcut list in
+the README come from one place (:func:`shortcut_table`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -16,78 +21,178 @@ if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
 
 Keys = QKeySequence.StandardKey
+Slot = Callable[["MainWindow"], Callable[[], object]]
 
 
-def _action(
-    window: MainWindow,
-    name: str,
-    text: str,
-    slot: Callable[..., object],
-    shortcuts: tuple = (),
-    tip: str = "",
-    canvas_only: bool = False,
-) -> QAction:
-    """An action named ``name`` with shortcuts; ``canvas_only`` keys work while the canvas (or
-    a menu) has the focus, so typing Delete or F in a field never triggers them."""
-    action = QAction(text, window)
-    action.setObjectName(name)
+@dataclass(frozen=True)
+class Spec:
+    """One menu action: object name, text, what it calls, shortcuts, and whether its keys only
+    work while the canvas has the focus (so Delete or F typed in a field never trigger it)."""
+
+    name: str
+    text: str
+    slot: Slot
+    keys: tuple[str | QKeySequence.StandardKey, ...] = ()
+    canvas_only: bool = False
+    checkable: bool = False
+
+
+FILE_TOP = (
+    Spec("actionNew", "&New", lambda w: w.files.new, (Keys.New,)),
+    Spec("actionOpen", "&Open…", lambda w: w.files.open, (Keys.Open,)),
+)
+FILE_SAVE = (
+    Spec("actionSave", "&Save", lambda w: w.files.save, (Keys.Save,)),
+    Spec("actionSaveAs", "Save &As…", lambda w: lambda: w.files.save_as(), ("Ctrl+Shift+S",)),
+)
+EXPORT = (
+    Spec(
+        "actionExportPython",
+        "&Python (engine)…",
+        lambda w: lambda: w.files.export("python"),
+        ("Ctrl+E",),
+    ),
+    Spec(
+        "actionExportTorch",
+        "Py&Torch…",
+        lambda w: lambda: w.files.export("torch"),
+        ("Ctrl+Shift+E",),
+    ),
+)
+EDIT = (
+    Spec("actionCut", "Cu&t", lambda w: w.edit_ops.cut, (Keys.Cut,), True),
+    Spec("actionCopy", "&Copy", lambda w: w.edit_ops.copy, (Keys.Copy,), True),
+    Spec("actionPaste", "&Paste", lambda w: w.edit_ops.paste, (Keys.Paste,), True),
+    Spec("actionDuplicate", "D&uplicate", lambda w: w.edit_ops.duplicate, ("Ctrl+D",), True),
+    Spec(
+        "actionDelete",
+        "&Delete",
+        lambda w: w.edit_ops.delete_selection,
+        ("Delete", "Backspace"),
+        True,
+    ),
+    Spec(
+        "actionSelectAll", "Select &All", lambda w: w.edit_ops.select_all, (Keys.SelectAll,), True
+    ),
+    None,
+    Spec(
+        "actionCopyPython", "Copy as P&ython", lambda w: w.files.copy_as_python, ("Ctrl+Shift+C",)
+    ),
+)
+VIEW = (
+    Spec(
+        "actionZoomIn",
+        "Zoom &In",
+        lambda w: lambda: w.view.zoom_by(1.25),
+        (Keys.ZoomIn, "Ctrl+=", "+"),
+        True,
+    ),
+    Spec(
+        "actionZoomOut",
+        "Zoom &Out",
+        lambda w: lambda: w.view.zoom_by(0.8),
+        (Keys.ZoomOut, "-"),
+        True,
+    ),
+    Spec(
+        "actionResetZoom",
+        "&Actual Size",
+        lambda w: lambda: w.view.zoom_by(1 / w.view.zoom()),
+        ("Ctrl+0",),
+    ),
+    Spec("actionFitView", "&Fit View", lambda w: w.view.fit_all, ("F",), True),
+    Spec(
+        "actionQuickAdd", "&Quick Add…", lambda w: w.view.open_quick_add_at_centre, ("Ctrl+Space",)
+    ),
+    None,
+    Spec(
+        "actionAutoLayout",
+        "Auto-&layout (left to right)",
+        lambda w: lambda: w.edit_ops.auto_layout(Direction.LEFT_TO_RIGHT),
+        ("Ctrl+L",),
+    ),
+    Spec(
+        "actionAutoLayoutVertical",
+        "Auto-layout (top to &bottom)",
+        lambda w: lambda: w.edit_ops.auto_layout(Direction.TOP_TO_BOTTOM),
+        ("Ctrl+Shift+L",),
+    ),
+    Spec("actionSnapToGrid", "&Snap to Grid", lambda w: w.set_snap_to_grid, (), False, True),
+    Spec(
+        "actionShowShapes",
+        "Show &Shapes on Wires",
+        lambda w: w.set_shape_labels_visible,
+        ("Ctrl+Shift+H",),
+        False,
+        True,
+    ),
+)
+# Canvas gestures without an action, for the shortcut list.
+GESTURES = (
+    ("Tab / double-click empty canvas", "Quick-add a node at the cursor"),
+    ("Drag port to port", "Connect (a new wire replaces the one on that input)"),
+    ("Drop a wire on empty canvas", "Quick-add a node that fits, wired in"),
+    ("Drop a node on a wire", "Insert it into the wire"),
+    ("Wheel", "Zoom around the cursor"),
+    ("Middle drag / Space + drag", "Pan"),
+)
+
+
+def _keys(spec: Spec) -> list[QKeySequence]:
     keys: list[QKeySequence] = []
-    for key in shortcuts:
+    for key in spec.keys:
         keys.extend(QKeySequence.keyBindings(key) if isinstance(key, Keys) else [QKeySequence(key)])
-    action.setShortcuts(keys)
-    if tip:
-        action.setStatusTip(tip)
-    if canvas_only:
+    return keys
+
+
+def make_action(window: MainWindow, spec: Spec) -> QAction:
+    """Create the action of ``spec`` on ``window`` and register it in ``actions_by_name``."""
+    action = QAction(spec.text, window)
+    action.setObjectName(spec.name)
+    action.setShortcuts(_keys(spec))
+    if spec.canvas_only:
         action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         window.view.addAction(action)
     else:
         window.addAction(action)
-    action.triggered.connect(lambda _checked=False: slot())
-    window.actions_by_name[name] = action
+    slot = spec.slot(window)
+    if spec.checkable:
+        action.setCheckable(True)
+        action.toggled.connect(slot)
+    else:
+        action.triggered.connect(lambda _checked=False: slot())
+    window.actions_by_name[spec.name] = action
     return action
+
+
+def add_actions(window: MainWindow, menu: QMenu, specs: tuple[Spec | None, ...]) -> None:
+    """Add a table of actions (None = separator) to ``menu``."""
+    for spec in specs:
+        if spec is None:
+            menu.addSeparator()
+        else:
+            menu.addAction(make_action(window, spec))
 
 
 def build_file_menu(window: MainWindow) -> None:
     """File: New, Open, recent, Examples, Save, Save As, Export, Quit."""
-    files = window.files
     menu = window.menu_file = window.menuBar().addMenu("&File")
-    menu.addAction(_action(window, "actionNew", "&New", files.new, (Keys.New,)))
-    menu.addAction(_action(window, "actionOpen", "&Open…", files.open, (Keys.Open,)))
+    add_actions(window, menu, FILE_TOP)
     window.menu_recent = menu.addMenu("Open &Recent")
     window.menu_recent.aboutToShow.connect(lambda: fill_recent_menu(window))
     fill_recent_menu(window)
-    examples = window.menu_examples = menu.addMenu("E&xamples")
+    window.menu_examples = menu.addMenu("E&xamples")
     for path in example_files():
-        act = examples.addAction(path.stem.replace("_", " "))
+        act = window.menu_examples.addAction(path.stem.replace("_", " "))
         act.setObjectName(f"example_{path.stem}")
-        act.triggered.connect(lambda _c=False, p=path: files.open_example(p))
-    examples.setEnabled(bool(example_files()))
+        act.triggered.connect(lambda _c=False, p=path: window.files.open_example(p))
+    window.menu_examples.setEnabled(bool(example_files()))
     menu.addSeparator()
-    menu.addAction(_action(window, "actionSave", "&Save", files.save, (Keys.Save,)))
-    menu.addAction(
-        _action(window, "actionSaveAs", "Save &As…", lambda: files.save_as(), ("Ctrl+Shift+S",))
-    )
-    export = window.menu_export = menu.addMenu("&Export")
-    export.addAction(
-        _action(
-            window,
-            "actionExportPython",
-            "&Python (engine)…",
-            lambda: files.export("python"),
-            ("Ctrl+E",),
-        )
-    )
-    export.addAction(
-        _action(
-            window,
-            "actionExportTorch",
-            "Py&Torch…",
-            lambda: files.export("torch"),
-            ("Ctrl+Shift+E",),
-        )
-    )
+    add_actions(window, menu, FILE_SAVE)
+    window.menu_export = menu.addMenu("&Export")
+    add_actions(window, window.menu_export, EXPORT)
     menu.addSeparator()
-    menu.addAction(_action(window, "actionQuit", "&Quit", window.close, (Keys.Quit, "Ctrl+Q")))
+    add_actions(window, menu, (Spec("actionQuit", "&Quit", lambda w: w.close, ("Ctrl+Q",)),))
 
 
 def fill_recent_menu(window: MainWindow) -> None:
@@ -102,7 +207,7 @@ def fill_recent_menu(window: MainWindow) -> None:
 
 
 def build_edit_menu(window: MainWindow) -> None:
-    """Edit: Undo/Redo (showing what they will do), clipboard, delete, select all."""
+    """Edit: Undo/Redo (their text says what they will do), clipboard, delete, select all."""
     menu = window.menu_edit = window.menuBar().addMenu("&Edit")
     undo = window.undo_stack.createUndoAction(window, "&Undo")
     undo.setObjectName("actionUndo")
@@ -115,128 +220,23 @@ def build_edit_menu(window: MainWindow) -> None:
         window.actions_by_name[act.objectName()] = act
         menu.addAction(act)
     menu.addSeparator()
-    ops = window.edit_ops
-    menu.addAction(_action(window, "actionCut", "Cu&t", ops.cut, (Keys.Cut,), canvas_only=True))
-    menu.addAction(_action(window, "actionCopy", "&Copy", ops.copy, (Keys.Copy,), canvas_only=True))
-    menu.addAction(
-        _action(window, "actionPaste", "&Paste", ops.paste, (Keys.Paste,), canvas_only=True)
-    )
-    menu.addAction(
-        _action(
-            window, "actionDuplicate", "D&uplicate", ops.duplicate, ("Ctrl+D",), canvas_only=True
-        )
-    )
-    menu.addAction(
-        _action(
-            window,
-            "actionDelete",
-            "&Delete",
-            ops.delete_selection,
-            ("Delete", "Backspace"),
-            canvas_only=True,
-        )
-    )
-    menu.addAction(
-        _action(
-            window,
-            "actionSelectAll",
-            "Select &All",
-            ops.select_all,
-            (Keys.SelectAll,),
-            canvas_only=True,
-        )
-    )
-    menu.addSeparator()
-    menu.addAction(
-        _action(
-            window,
-            "actionCopyPython",
-            "Copy as P&ython",
-            window.files.copy_as_python,
-            ("Ctrl+Shift+C",),
-        )
-    )
+    add_actions(window, menu, EDIT)
 
 
 def build_view_menu(window: MainWindow) -> None:
-    """View: zoom, Fit View, auto-layout, grid snapping, shape labels, docks."""
-    view = window.view
+    """View: zoom, Fit View, quick-add, auto-layout, grid snapping, shape labels, panels."""
     menu = window.menu_view = window.menuBar().addMenu("&View")
-    menu.addAction(
-        _action(
-            window,
-            "actionZoomIn",
-            "Zoom &In",
-            lambda: view.zoom_by(1.25),
-            (Keys.ZoomIn, "Ctrl+=", "+"),
-            canvas_only=True,
-        )
-    )
-    menu.addAction(
-        _action(
-            window,
-            "actionZoomOut",
-            "Zoom &Out",
-            lambda: view.zoom_by(0.8),
-            (Keys.ZoomOut, "-"),
-            canvas_only=True,
-        )
-    )
-    menu.addAction(
-        _action(
-            window,
-            "actionResetZoom",
-            "&Actual Size",
-            lambda: view.zoom_by(1.0 / view.zoom()),
-            ("Ctrl+0",),
-        )
-    )
-    menu.addAction(
-        _action(window, "actionFitView", "&Fit View", view.fit_all, ("F",), canvas_only=True)
-    )
-    menu.addSeparator()
-    ops = window.edit_ops
-    menu.addAction(
-        _action(
-            window,
-            "actionAutoLayout",
-            "Auto-&layout (left to right)",
-            lambda: ops.auto_layout(Direction.LEFT_TO_RIGHT),
-            ("Ctrl+L",),
-        )
-    )
-    menu.addAction(
-        _action(
-            window,
-            "actionAutoLayoutVertical",
-            "Auto-layout (top to &bottom)",
-            lambda: ops.auto_layout(Direction.TOP_TO_BOTTOM),
-            ("Ctrl+Shift+L",),
-        )
-    )
-    snap = _action(window, "actionSnapToGrid", "&Snap to Grid", lambda: None)
-    snap.setCheckable(True)
-    snap.setChecked(window.scene.snap_to_grid)
-    snap.toggled.connect(window.set_snap_to_grid)
-    shapes = _action(
-        window, "actionShowShapes", "Show &Shapes on Wires", lambda: None, ("Ctrl+Shift+H",)
-    )
-    shapes.setCheckable(True)
-    shapes.setChecked(window.scene.show_shape_labels)
-    shapes.toggled.connect(window.set_shape_labels_visible)
-    menu.addAction(snap)
-    menu.addAction(shapes)
+    add_actions(window, menu, VIEW)
+    for name, on in (
+        ("actionSnapToGrid", window.scene.snap_to_grid),
+        ("actionShowShapes", window.scene.show_shape_labels),
+    ):
+        action = window.actions_by_name[name]
+        action.blockSignals(True)  # show the state; do not write it back to the settings
+        action.setChecked(on)
+        action.blockSignals(False)
     menu.addSeparator()
     window.menu_docks = menu.addMenu("&Panels")
-    menu.addAction(
-        _action(
-            window,
-            "actionQuickAdd",
-            "&Quick Add…",
-            lambda: view.open_quick_add(view.viewport().rect().center()),
-            ("Ctrl+Space",),
-        )
-    )
 
 
 def build_toolbar(window: MainWindow) -> None:
@@ -244,7 +244,7 @@ def build_toolbar(window: MainWindow) -> None:
     bar = window.toolbar = window.addToolBar("Main")
     bar.setObjectName("toolbar")
     bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-    for name in (
+    names = (
         "actionNew",
         "actionOpen",
         "actionSave",
@@ -254,7 +254,8 @@ def build_toolbar(window: MainWindow) -> None:
         None,
         "actionFitView",
         "actionAutoLayout",
-    ):
+    )
+    for name in names:
         if name is None:
             bar.addSeparator()
         else:
@@ -268,3 +269,20 @@ def build_actions(window: MainWindow) -> None:
     build_view_menu(window)
     window.menu_run = window.menuBar().addMenu("&Run")
     build_toolbar(window)
+
+
+def shortcut_table() -> list[tuple[str, str]]:
+    """(keys, what they do) for every action with a shortcut and every canvas gesture."""
+    rows = [("Ctrl+Z", "Undo (the Edit menu names the step)"), ("Ctrl+Shift+Z / Ctrl+Y", "Redo")]
+    groups = (("", FILE_TOP), ("", FILE_SAVE), ("Export ", EXPORT), ("", EDIT), ("", VIEW))
+    for prefix, specs in groups:
+        for spec in specs:
+            if spec is None or not spec.keys:
+                continue
+            keys = [
+                QKeySequence.keyBindings(k)[0] if isinstance(k, Keys) else QKeySequence(k)
+                for k in spec.keys
+            ]
+            text = " / ".join(dict.fromkeys(k.toString() for k in keys))
+            rows.append((text, prefix + spec.text.replace("&", "").rstrip("…")))
+    return rows + list(GESTURES)

@@ -45,15 +45,18 @@ def _ordered(
     rank: dict[str, float] = {}
     result = []
     for layer in layers:
-
-        def key(n: str) -> tuple[float, int]:
-            known = [rank[p] for p in preds[n] if p in rank]
-            return (sum(known) / len(known) if known else first_seen[n], first_seen[n])
-
-        layer = sorted(layer, key=key)
-        rank.update({n: float(i) for i, n in enumerate(layer)})
-        result.append(layer)
+        ordered = sorted(
+            layer, key=lambda n: (_mean_rank(preds[n], rank, first_seen[n]), first_seen[n])
+        )
+        rank.update({n: float(i) for i, n in enumerate(ordered)})
+        result.append(ordered)
     return result
+
+
+def _mean_rank(preds: list[str], rank: dict[str, float], default: float) -> float:
+    """The mean position of the already placed predecessors (``default`` when none)."""
+    known = [rank[p] for p in preds if p in rank]
+    return sum(known) / len(known) if known else default
 
 
 def layered_positions(

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF
-from ui_driver import add_by_palette, add_by_search, drag_wire, move_node, select_only, type_into
+from ui_driver import (
+    DIGITS_WIRES,
+    add_by_palette,
+    add_by_search,
+    drag_wire,
+    move_node,
+    select_only,
+    type_into,
+)
 
 from app.graph import io
 
@@ -16,14 +24,7 @@ LAYOUT = {
     "output": QPointF(600, -200),
 }
 
-WIRES = [
-    (("dataset_1", "x"), ("linear_1", "x")),
-    (("linear_1", "y"), ("relu_1", "x")),
-    (("relu_1", "y"), ("linear_2", "x")),
-    (("linear_2", "y"), ("cross_entropy_loss_1", "logits")),
-    (("dataset_1", "y"), ("cross_entropy_loss_1", "target")),
-    (("linear_2", "y"), ("output_1", "x")),
-]
+WIRES = DIGITS_WIRES
 
 
 def build_digits_mlp(window) -> None:

@@ -6,7 +6,7 @@ import ast
 import os
 
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtGui import QAction, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 from ui_driver import add_by_palette, digits_document, drag_wire, show_document
 
@@ -110,3 +110,18 @@ def test_locked_editing_refuses_edits_with_a_message(window) -> None:
     window.actions_by_name["actionDelete"].trigger()
     QApplication.processEvents()
     assert "relu_1" not in window.document.nodes
+
+
+def test_every_shortcut_is_unambiguous_and_listed(window) -> None:
+    from app.ui.actions import shortcut_table
+
+    seen: dict[str, str] = {}
+    for action in window.findChildren(QAction):
+        for key in action.shortcuts():
+            text = key.toString()
+            assert text not in seen or seen[text] == action.objectName(), (
+                f"{text} is bound to {seen.get(text)} and {action.objectName()}"
+            )
+            seen[text] = action.objectName()
+    rows = dict(shortcut_table())
+    assert rows["F"] == "Fit View" and rows["Del / Backspace"] == "Delete"

@@ -103,6 +103,16 @@ def type_into(widget, text: str) -> None:
     QApplication.processEvents()
 
 
+DIGITS_WIRES = [
+    (("dataset_1", "x"), ("linear_1", "x")),
+    (("linear_1", "y"), ("relu_1", "x")),
+    (("relu_1", "y"), ("linear_2", "x")),
+    (("linear_2", "y"), ("cross_entropy_loss_1", "logits")),
+    (("dataset_1", "y"), ("cross_entropy_loss_1", "target")),
+    (("linear_2", "y"), ("output_1", "x")),
+]
+
+
 def digits_document():
     """The digits MLP built with the document API (for tests that start from a valid graph)."""
     from app.graph.document import GraphDocument
@@ -114,14 +124,7 @@ def digits_document():
     doc.add_node("linear", {"units": 10}, (340, -100))
     doc.add_node("cross_entropy_loss", {}, (600, 60))
     doc.add_node("output", {}, (600, -200))
-    for (src, sp), (dst, dp) in [
-        (("dataset_1", "x"), ("linear_1", "x")),
-        (("linear_1", "y"), ("relu_1", "x")),
-        (("relu_1", "y"), ("linear_2", "x")),
-        (("linear_2", "y"), ("cross_entropy_loss_1", "logits")),
-        (("dataset_1", "y"), ("cross_entropy_loss_1", "target")),
-        (("linear_2", "y"), ("output_1", "x")),
-    ]:
+    for (src, sp), (dst, dp) in DIGITS_WIRES:
         doc.connect(src, sp, dst, dp)
     return doc
 

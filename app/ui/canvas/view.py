@@ -212,6 +212,10 @@ class GraphView(QGraphicsView):
         self._quick_add_port = port
         self.quick_add.open_at(pos, self.editor.compatible_specs(port))
 
+    def open_quick_add_at_centre(self) -> None:
+        """Open quick-add in the middle of the view (View > Quick Add)."""
+        self.open_quick_add(self.viewport().rect().center())
+
     def _on_quick_add_chosen(self, type_id: str) -> None:
         port, self._quick_add_port = self._quick_add_port, None
         self.editor.add_node(type_id, self._quick_add_at, connect_to=port)
