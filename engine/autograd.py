@@ -1,8 +1,10 @@
-"""Automatic differentiation: the :class:`Function` base of every primitive and the backward pass.
+"""Automatic differentiation: the backward pass, ``no_grad`` and ``tagging``.
 
-The backward pass sorts the graph topologically with an iterative depth-first search, then visits
-each op once, consumers before producers, so a tensor used on several paths receives the sum of
-its gradients before it passes them on, and a graph of 200,000 ops needs no recursion.
+:class:`Function`, the base of every primitive, lives in ``engine/ops/function.py`` and is
+exported here too. The backward pass sorts the graph topologically with an iterative depth-first
+search, then visits each op once, consumers before producers, so a tensor used on several paths
+receives the sum of its gradients before it passes them on, and a graph of 200,000 ops needs no
+recursion.
 """
 
 from __future__ import annotations
@@ -15,11 +17,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from engine.backend import (
-    as_operand,
-    check_same_device,
     get_array_module,
     get_default_dtype,
-    promote_floats,
 )
 from engine.errors import EngineError, ShapeError
 
@@ -100,157 +99,6 @@ def tagging(tag: Any) -> Iterator[None]:
         yield
     finally:
         _state.tag = previous
-
-
-def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
-    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
-
-    Examples
-    --------
-    >>> unbroadcast(np.ones((2, 3)), (3,))
-    array([2., 2., 2.])
-    >>> unbroadcast(np.ones((2, 3)), (2, 1)).shape
-    (2, 1)
-    """
-    if grad.shape == shape:
-        return grad
-    extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    return grad
-
-
-class Function:
-    """Base class of a differentiable primitive.
-
-    A subclass sets ``op_name`` (the result's ``creation_op``), implements
-    ``forward(*arrays) -> array`` and ``backward(grad) -> tuple`` with one array (or None) per
-    input, keeps what backward needs as attributes of ``self``, and is called through
-    :meth:`apply`. ``backward`` must not modify ``grad`` in place. ``self.needs`` tells which
-    inputs want a gradient, so backward may skip the others.
-
-    Examples
-    --------
-    >>> from engine import Tensor
-    >>> class Square(Function):
-    ...     op_name = "square"
-    ...     def forward(self, x):
-    ...         self.x = x
-    ...         return x * x
-    ...     def backward(self, grad):
-    ...         return (2 * self.x * grad,)
-    >>> x = Tensor([3.0], autograd=True)
-    >>> y = Square.apply(x)
-    >>> y.backward(); x.grad
-    array([6.], dtype=float32)
-    """
-
-    __slots__ = ("__dict__", "needs", "parents")
-    op_name = "function"
-    promote = True
-
-    def __init__(self, **params: Any) -> None:
-        for name, value in params.items():
-            setattr(self, name, value)
-
-    def forward(self, *arrays: Any) -> Any:
-        """Compute the output array from the input arrays."""
-        raise NotImplementedError
-
-    def backward(self, grad: Any) -> tuple[Any, ...]:
-        """Return the gradient for each input (an array shaped like it, or None)."""
-        raise NotImplementedError
-
-    @classmethod
-    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
-        """Run the op on tensors (and scalars or arrays); record it when any input needs grad."""
-        fn = cls(**params) if params or cls.__init__ is not _base_init else _object_new(cls)
-        arrays: list[Any] = []
-        needs: list[bool] = []
-        plain = True  # every input a Tensor holding a NumPy array
-        for x in inputs:
-            if isinstance(x, Tensor):
-                data = x.data
-                arrays.append(data)
-                needs.append(x.autograd)
-                if type(data) is not np.ndarray:
-                    plain = False
-            else:
-                arrays.append(None)
-                needs.append(False)
-                plain = False
-        n = len(arrays)
-        if not plain or n > 2 or (n == 2 and arrays[0].dtype != arrays[1].dtype):
-            arrays = fn._prepare(inputs, arrays)
-        try:
-            out = fn.forward(*arrays)
-        except ShapeError:
-            raise
-        except ValueError as exc:
-            shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
-            raise ShapeError(f"{fn.op_name}: shapes {shapes} do not fit ({exc})") from exc
-        if type(out) is not np.ndarray and isinstance(out, np.generic):
-            out = np.asarray(out)
-        if True in needs and _state.grad_enabled:
-            fn.needs = needs
-            if plain:
-                fn.parents = inputs
-                return _new(out, True, list(inputs), fn.op_name, fn)
-            fn.parents = tuple(x if isinstance(x, Tensor) else None for x in inputs)
-            creators = [x for x in inputs if isinstance(x, Tensor)]
-            return _new(out, True, creators, fn.op_name, fn)
-        return _new(out, False, None, None, None)
-
-    def _prepare(self, inputs: tuple[Any, ...], arrays: list[Any]) -> list[Any]:
-        """Convert constant operands, check devices agree and promote mixed int/float dtypes."""
-        like = next((a for a in arrays if a is not None), None)
-        if like is None:
-            raise TypeError(f"{self.op_name}: needs at least one Tensor operand")
-        xp = get_array_module(like)
-        arrays = [
-            as_operand(x, like, xp) if a is None else a for x, a in zip(inputs, arrays, strict=True)
-        ]
-        if any(type(a) is not np.ndarray for a in arrays):
-            check_same_device(self.op_name, arrays)
-        if self.promote:
-            dt = arrays[0].dtype
-            if any(a.dtype != dt for a in arrays):
-                arrays = promote_floats(arrays)
-        return arrays
-
-
-_base_init = Function.__init__
-_object_new = object.__new__
-_ndarray = np.ndarray
-
-
-def apply_binary(cls: type[Function], a: Any, b: Any) -> Tensor:
-    """``cls.apply(a, b)`` with a fast path for two tensors of one dtype on the CPU.
-
-    Arithmetic operators call this: it skips the general input handling of
-    :meth:`Function.apply`, the largest part of an op's overhead on small arrays. ``cls`` must
-    take no parameters.
-    """
-    if type(a) is Tensor and type(b) is Tensor:
-        da = a.data
-        db = b.data
-        if type(da) is _ndarray and type(db) is _ndarray and da.dtype == db.dtype:
-            fn = _object_new(cls)
-            try:
-                out = fn.forward(da, db)
-            except ValueError:
-                return cls.apply(a, b)  # raises the ShapeError with its message
-            if type(out) is not _ndarray:
-                out = np.asarray(out)
-            if (a.autograd or b.autograd) and _state.grad_enabled:
-                fn.needs = (a.autograd, b.autograd)
-                fn.parents = (a, b)
-                return _new(out, True, [a, b], cls.op_name, fn)
-            return _new(out, False, None, None, None)
-    return cls.apply(a, b)
 
 
 class BackwardStep(NamedTuple):
@@ -434,5 +282,6 @@ def run_backward(t: Tensor, grad: Any = None, retain_graph: bool = False) -> Non
         _propagate(node, retain_graph)
 
 
-# Imported last so that engine.tensor and engine.autograd can be imported in either order.
+# Imported last so that engine.tensor, engine.autograd and engine.ops import in any order.
+from engine.ops.function import Function, unbroadcast  # noqa: E402
 from engine.tensor import Tensor, _new  # noqa: E402

@@ -8,6 +8,7 @@ conversions.
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -211,40 +212,40 @@ class Tensor:
 
     # -- arithmetic ----------------------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return _binary(_Add_cls, self, other)
+        return _binary(_bin.Add, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _binary(_Add_cls, other, self)
+        return _binary(_bin.Add, other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _binary(_Sub_cls, self, other)
+        return _binary(_bin.Sub, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _binary(_Sub_cls, other, self)
+        return _binary(_bin.Sub, other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _binary(_Mul_cls, self, other)
+        return _binary(_bin.Mul, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _binary(_Mul_cls, other, self)
+        return _binary(_bin.Mul, other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _binary(_Div_cls, self, other)
+        return _binary(_bin.Div, self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(_Div_cls, other, self)
+        return _binary(_bin.Div, other, self)
 
     def __neg__(self) -> Tensor:
-        return _Neg(self)
+        return _op.Neg(self)
 
     def __pow__(self, exponent: float) -> Tensor:
         return _ops.elementwise.pow_(self, exponent)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _binary(_MatMul_cls, self, other)
+        return _binary(_bin.MatMul, self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _binary(_MatMul_cls, other, self)
+        return _binary(_bin.MatMul, other, self)
 
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.indexing.getitem(self, index)
@@ -252,15 +253,15 @@ class Tensor:
     # -- named ops (see engine/ops/ for their docs) --------------------------------------------
     def neg(self) -> Tensor:
         """Return ``-self`` (the book's ``neg``)."""
-        return _Neg(self)
+        return _op.Neg(self)
 
     def mm(self, other: Any) -> Tensor:
         """Matrix product ``self.data.dot(other)`` (the book's ``mm``)."""
-        return _binary(_MM_cls, self, other)
+        return _binary(_bin.MM, self, other)
 
     def matmul(self, other: Any) -> Tensor:
         """Batched matrix product with broadcasting, as ``@``."""
-        return _binary(_MatMul_cls, self, other)
+        return _binary(_bin.MatMul, self, other)
 
     def transpose(self, *axes: int) -> Tensor:
         """Permute the axes; with no argument reverse them (the book's ``transpose()``)."""
@@ -273,19 +274,19 @@ class Tensor:
 
     def sum(self, dim: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Sum over ``dim`` (all axes when None); the book's ``sum(dim)``."""
-        return _Sum(self, dim=dim, keepdims=keepdims)
+        return _op.Sum(self, dim=dim, keepdims=keepdims)
 
     def mean(self, dim: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Mean over ``dim`` (all axes when None)."""
-        return _Mean(self, dim=dim, keepdims=keepdims)
+        return _op.Mean(self, dim=dim, keepdims=keepdims)
 
     def max(self, dim: int | None = None, keepdims: bool = False) -> Tensor:
         """Maximum over ``dim``; the gradient is shared equally between tied maxima."""
-        return _Max(self, dim=dim, keepdims=keepdims)
+        return _op.Max(self, dim=dim, keepdims=keepdims)
 
     def expand(self, dim: int, copies: int) -> Tensor:
         """Insert a new axis at ``dim`` holding ``copies`` copies of the data (the book's)."""
-        return _Expand(self, dim=dim, copies=copies)
+        return _op.Expand(self, dim=dim, copies=copies)
 
     def reshape(self, *shape: Any) -> Tensor:
         """Return the data in a new shape (ints or one tuple; -1 infers a size)."""
@@ -297,39 +298,39 @@ class Tensor:
 
     def exp(self) -> Tensor:
         """Elementwise ``e**x``."""
-        return _Exp(self)
+        return _op.Exp(self)
 
     def log(self) -> Tensor:
         """Elementwise natural logarithm."""
-        return _Log(self)
+        return _op.Log(self)
 
     def sqrt(self) -> Tensor:
         """Elementwise square root."""
-        return _Sqrt(self)
+        return _op.Sqrt(self)
 
     def abs(self) -> Tensor:
         """Elementwise absolute value (gradient 0 at 0)."""
-        return _Abs(self)
+        return _op.Abs(self)
 
     def clip(self, lo: float | None, hi: float | None) -> Tensor:
         """Clamp into ``[lo, hi]``; the gradient passes only inside the interval."""
-        return _Clip(self, lo=lo, hi=hi)
+        return _op.Clip(self, lo=lo, hi=hi)
 
     def sigmoid(self) -> Tensor:
         """Elementwise logistic function."""
-        return _Sigmoid(self)
+        return _op.Sigmoid(self)
 
     def tanh(self) -> Tensor:
         """Elementwise hyperbolic tangent."""
-        return _Tanh(self)
+        return _op.Tanh(self)
 
     def relu(self) -> Tensor:
         """Elementwise ``max(x, 0)``."""
-        return _Relu(self)
+        return _op.Relu(self)
 
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
         """Elementwise ``x if x > 0 else slope * x``."""
-        return _LeakyRelu(self, slope=slope)
+        return _op.LeakyRelu(self, slope=slope)
 
     def softmax(self, dim: int = -1) -> Tensor:
         """Softmax over ``dim`` (max-subtracted, so large logits do not overflow)."""
@@ -345,11 +346,11 @@ class Tensor:
 
     def index_select(self, indices: Any) -> Tensor:
         """Rows ``self[indices]`` along axis 0 (the book's; used by ``Embedding``)."""
-        return _IndexSelect(self, indices=indices)
+        return _op.IndexSelect(self, indices=indices)
 
     def cross_entropy(self, target_indices: Any) -> Tensor:
         """Mean cross-entropy of logits ``(..., C)`` against integer targets ``(...)``."""
-        return _CrossEntropy(self, targets=target_indices)
+        return _op.CrossEntropy(self, targets=target_indices)
 
 
 def _new(data: Any, autograd: bool, creators: Any, creation_op: Any, fn: Any) -> Tensor:
@@ -367,36 +368,20 @@ def _new(data: Any, autograd: bool, creators: Any, creation_op: Any, fn: Any) ->
 
 
 def _bind_ops() -> None:
-    """Bind each op's ``apply`` to a global; ``engine.ops`` calls this once its modules loaded.
+    """Bind the ops once ``engine.ops`` has loaded (so the import cycle resolves in any order).
 
-    A method then costs one global lookup, and the import cycle tensor <-> ops resolves in any
-    import order.
+    A method then costs a global and an attribute lookup, not a walk through the op modules.
     """
-    global _Abs, _Clip, _CrossEntropy, _Exp, _Expand, _IndexSelect, _LeakyRelu, _Log
-    global _Max, _Mean, _Neg, _Relu, _Sigmoid, _Sqrt, _Sum, _Tanh
-    global _binary, _Add_cls, _Sub_cls, _Mul_cls, _Div_cls, _MatMul_cls, _MM_cls
+    global _binary, _bin, _op
     from engine.ops import activation, elementwise, indexing, linalg, loss_ops, reduce, shape
+    from engine.ops.function import Function, apply_binary
 
-    _binary = _ag.apply_binary
-    _Add_cls, _Sub_cls, _Mul_cls = elementwise.Add, elementwise.Sub, elementwise.Mul
-    _Div_cls, _MatMul_cls, _MM_cls = elementwise.Div, linalg.MatMul, linalg.MM
-
-    _Abs = elementwise.Abs.apply
-    _Clip = elementwise.Clip.apply
-    _CrossEntropy = loss_ops.CrossEntropy.apply
-    _Exp = elementwise.Exp.apply
-    _Expand = shape.Expand.apply
-    _IndexSelect = indexing.IndexSelect.apply
-    _LeakyRelu = activation.LeakyRelu.apply
-    _Log = elementwise.Log.apply
-    _Max = reduce.Max.apply
-    _Mean = reduce.Mean.apply
-    _Neg = elementwise.Neg.apply
-    _Relu = activation.Relu.apply
-    _Sigmoid = activation.Sigmoid.apply
-    _Sqrt = elementwise.Sqrt.apply
-    _Sum = reduce.Sum.apply
-    _Tanh = activation.Tanh.apply
+    modules = (activation, elementwise, indexing, linalg, loss_ops, reduce, shape)
+    found = [getattr(m, name) for m in modules for name in m.__all__]
+    classes = [c for c in found if isinstance(c, type) and issubclass(c, Function)]
+    _binary = apply_binary
+    _bin = SimpleNamespace(**{c.__name__: c for c in classes})
+    _op = SimpleNamespace(**{c.__name__: c.apply for c in classes})
 
 
 # Imported last: both modules need Tensor defined above; engine.ops then calls _bind_ops().

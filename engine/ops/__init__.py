@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.ops import activation, elementwise, indexing, linalg, loss_ops, reduce, shape
+from engine.ops import activation, elementwise, function, indexing, linalg, loss_ops, reduce, shape
 from engine.ops.shape import concat, stack
 from engine.tensor import _bind_ops
 
@@ -12,6 +12,7 @@ __all__ = [
     "activation",
     "concat",
     "elementwise",
+    "function",
     "indexing",
     "linalg",
     "loss_ops",

@@ -9,8 +9,8 @@ from __future__ import annotations
 from numbers import Number
 from typing import Any
 
-from engine.autograd import Function, unbroadcast
 from engine.backend import get_array_module
+from engine.ops.function import Function, unbroadcast
 from engine.tensor import Tensor
 
 __all__ = ["Abs", "Add", "Clip", "Div", "Exp", "Log", "Mul", "Neg", "Pow", "Sqrt", "Sub", "pow_"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.autograd import Function, unbroadcast
 from engine.backend import get_array_module
+from engine.ops.function import Function, unbroadcast
 
 __all__ = ["MM", "MatMul"]
 

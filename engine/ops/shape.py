@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from engine.autograd import Function
 from engine.backend import get_array_module
 from engine.errors import ShapeError
+from engine.ops.function import Function
 from engine.tensor import Tensor
 
 __all__ = ["Concat", "Expand", "Reshape", "Stack", "Transpose", "concat", "flatten", "stack"]
