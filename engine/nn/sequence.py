@@ -20,14 +20,16 @@ __all__ = ["LSTM", "RNN", "LSTMSequenceFn"]
 
 def _lstm_cell(xp: Any, a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> None:
     """Turn the pre-activations ``a`` (B, 4H) into gate activations in place and write the new
-    cell state ``c``, ``tanh(c)`` and hidden state ``h`` into the given arrays."""
+    cell state ``c``, ``tanh(c)`` and hidden state ``h`` into the given arrays.
+
+    The f, i, o columns of ``a`` arrive halved, so that one ``tanh`` over the whole block serves
+    all four gates: ``sigmoid(z) = (1 + tanh(z / 2)) / 2`` (no overflow, no temporaries).
+    """
     n = a.shape[1] // 4
-    sig = a[:, : 3 * n]  # sigmoid(z) = (1 + tanh(z / 2)) / 2: no overflow, no temporaries
-    sig *= 0.5
-    xp.tanh(sig, out=sig)
+    xp.tanh(a, out=a)
+    sig = a[:, : 3 * n]
     sig *= 0.5
     sig += 0.5
-    xp.tanh(a[:, 3 * n :], out=a[:, 3 * n :])
     f, i, o, g = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
     xp.multiply(f, c_prev, out=c)
     c += i * g
@@ -35,16 +37,32 @@ def _lstm_cell(xp: Any, a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> Non
     xp.multiply(o, tanh_c, out=h)
 
 
-def _lstm_cell_backward(a: Any, c_prev: Any, tanh_c: Any, dh: Any, dc: Any, d: Any) -> None:
-    """Write the pre-activation gradient ``d`` (B, 4H) of one step; update ``dc`` in place to
-    the gradient reaching the previous cell state."""
+def _gate_derivatives(xp: Any, acts: Any) -> Any:
+    """Derivative of every gate activation w.r.t. its pre-activation, for all steps at once."""
+    n = acts.shape[-1] // 4
+    deriv = xp.empty_like(acts)
+    sig = acts[..., : 3 * n]
+    xp.subtract(1.0, sig, out=deriv[..., : 3 * n])
+    deriv[..., : 3 * n] *= sig  # s (1 - s)
+    g = acts[..., 3 * n :]
+    xp.multiply(g, g, out=deriv[..., 3 * n :])
+    xp.subtract(1.0, deriv[..., 3 * n :], out=deriv[..., 3 * n :])  # 1 - g²
+    return deriv
+
+
+def _lstm_cell_backward(xp: Any, a: Any, c_prev: Any, tanh_c: Any, dtanh_c: Any, dh: Any,
+                        dc: Any, d: Any) -> None:
+    """Write the gate gradients ``d`` (B, 4H) of one step, before the activations' derivatives;
+    update ``dc`` in place to the gradient reaching the previous cell state."""
     n = a.shape[1] // 4
     f, i, o, g = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
-    dc += dh * o * (1.0 - tanh_c * tanh_c)
-    d[:, :n] = dc * c_prev * f * (1.0 - f)
-    d[:, n : 2 * n] = dc * g * i * (1.0 - i)
-    d[:, 2 * n : 3 * n] = dh * tanh_c * o * (1.0 - o)
-    d[:, 3 * n :] = dc * i * (1.0 - g * g)
+    tmp = dh * o
+    tmp *= dtanh_c
+    dc += tmp
+    xp.multiply(dc, c_prev, out=d[:, :n])
+    xp.multiply(dc, g, out=d[:, n : 2 * n])
+    xp.multiply(dh, tanh_c, out=d[:, 2 * n : 3 * n])
+    xp.multiply(dc, i, out=d[:, 3 * n :])
     dc *= f
 
 
@@ -66,16 +84,21 @@ class LSTMSequenceFn(Function):
         xp = get_array_module(x)
         batch, steps, n_in = x.shape
         n = w_hh.shape[0]
+        half = xp.ones(4 * n, dtype=w_hh.dtype)
+        half[: 3 * n] = 0.5  # see _lstm_cell
         self.xt = x.transpose(1, 0, 2).reshape(steps * batch, n_in)  # time-major copy
-        zs = (self.xt @ w_ih).reshape(steps, batch, 4 * n)  # becomes the gate activations
-        zs += b
+        zs = (self.xt @ (w_ih * half)).reshape(steps, batch, 4 * n)  # becomes the activations
+        zs += b * half
+        w_half = w_hh * half
         hs = xp.empty((steps + 1, batch, n), dtype=zs.dtype)
         cs = xp.empty((steps + 1, batch, n), dtype=zs.dtype)
         hs[0] = 0 if self.h0 is None else self.h0
         cs[0] = 0 if self.c0 is None else self.c0
         tanh_c = xp.empty((steps, batch, n), dtype=zs.dtype)
+        buf = xp.empty((batch, 4 * n), dtype=zs.dtype)
         for t in range(steps):
-            zs[t] += hs[t] @ w_hh
+            xp.matmul(hs[t], w_half, out=buf)
+            zs[t] += buf
             _lstm_cell(xp, zs[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1])
         self.acts, self.hs, self.cs, self.tanh_c = zs, hs, cs, tanh_c
         self.w_ih, self.w_hh = w_ih, w_hh
@@ -87,14 +110,23 @@ class LSTMSequenceFn(Function):
         steps, batch, four_h = self.acts.shape
         n = four_h // 4
         d_hs = grad.transpose(1, 0, 2)
+        deriv = _gate_derivatives(xp, self.acts)
+        dtanh_c = 1.0 - self.tanh_c * self.tanh_c
         dz = xp.empty_like(self.acts)
         dh = xp.zeros((batch, n), dtype=grad.dtype)
         dc = xp.zeros((batch, n), dtype=grad.dtype)
-        w_t = self.w_hh.T
+        w_t = xp.ascontiguousarray(self.w_hh.T)  # BLAS is faster on it than on the view
         for t in range(steps - 1, -1, -1):
             dh += d_hs[t]
-            _lstm_cell_backward(self.acts[t], self.cs[t], self.tanh_c[t], dh, dc, dz[t])
+            _lstm_cell_backward(xp, self.acts[t], self.cs[t], self.tanh_c[t], dtanh_c[t], dh,
+                                dc, dz[t])
+            dz[t] *= deriv[t]
             dh = dz[t] @ w_t
+        return self._parameter_grads(dz)
+
+    def _parameter_grads(self, dz: Any) -> tuple[Any, Any, Any, Any]:
+        """Gradients of x, w_ih, b and w_hh from the pre-activation gradients (T, B, 4H)."""
+        steps, batch, four_h = dz.shape
         flat = dz.reshape(-1, four_h)
         dx = dw_ih = db = dw_hh = None
         if self.needs[0]:
@@ -104,7 +136,7 @@ class LSTMSequenceFn(Function):
         if self.needs[2]:
             db = flat.sum(axis=0)
         if self.needs[3]:
-            dw_hh = self.hs[:-1].reshape(-1, n).T @ flat
+            dw_hh = self.hs[:-1].reshape(-1, four_h // 4).T @ flat
         return dx, dw_ih, db, dw_hh
 
 
