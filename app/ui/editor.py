@@ -224,6 +224,25 @@ class Editor(QObject):
             return False
         return self.push(Connect(src.node_id, src.name, dst.node_id, dst.name)) is None
 
+    def move_wire(self, edge: Edge, src: PortItem, dst: PortItem) -> bool:
+        """Move a picked-up wire to ``src`` -> ``dst`` as one step."""
+        reason = self.connect_reason(src, dst)
+        if reason is not None:
+            self.show_message(f"Connection refused: {reason}")
+            return False
+        batch = Batch(
+            (
+                Disconnect(edge.src, edge.src_port, edge.dst, edge.dst_port),
+                Connect(src.node_id, src.name, dst.node_id, dst.name),
+            ),
+            f"Reconnect {src.node_id}.{src.name} → {dst.node_id}.{dst.name}",
+        )
+        return self.push(batch) is None
+
+    def remove_wire(self, edge: Edge) -> bool:
+        """Remove one wire (a picked-up wire dropped on empty canvas)."""
+        return self.push(Disconnect(edge.src, edge.src_port, edge.dst, edge.dst_port)) is None
+
     def compatible_specs(self, port: PortItem | None) -> list[Any]:
         """Node types that can take a wire from (or give one to) ``port``; all for None."""
         specs = all_specs()

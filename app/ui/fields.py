@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,6 +23,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from app.ui import style
 
 INT_LIMIT = 2**31 - 1
 ERROR_STYLE = "color: #d9302c;"
@@ -79,6 +82,13 @@ class FieldEditor(QObject):
         layout.setSpacing(2)
         layout.addWidget(self.input)
         layout.addWidget(self.error)
+        self.help = QLabel(help_text[:1].upper() + help_text[1:], self.widget)
+        self.help.setObjectName("fieldHelp")
+        self.help.setWordWrap(True)
+        self.help.setFont(style.small_font(-1.0))
+        self.help.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.help.setVisible(bool(help_text))
+        layout.addWidget(self.help)
         self._updating = False
         self.set_value(value)
         self._connect()

@@ -173,3 +173,21 @@ def test_space_drag_pans_the_view(window) -> None:
     after = view.mapToScene(QPoint(0, 0))
     assert after.x() > before.x() and after.y() > before.y()
     assert window.undo_stack.count() == 0 and window.scene.selected_node_ids() == []
+
+
+def test_pick_up_a_wire_by_its_input_and_move_or_drop_it(window) -> None:
+    show_document(window, digits_document())
+    before = window.document.to_dict()
+    drag_wire(window, ("relu_1", "x"), ("output_1", "x"))
+    got = wires(window.document)
+    assert ("linear_1", "y", "output_1", "x") in got
+    assert not any(w[2:] == ("relu_1", "x") for w in got)
+    assert window.undo_stack.undoText() == "Reconnect linear_1.y → output_1.x"
+    window.undo_stack.undo()
+    assert window.document.to_dict() == before
+    drag_wire(window, ("relu_1", "x"), None, end_scene=QPointF(-200, 600))
+    assert not any(w[2:] == ("relu_1", "x") for w in wires(window.document))
+    assert not window.view.quick_add.isVisible()
+    window.undo_stack.undo()
+    assert window.document.to_dict() == before
+    assert all(item.isVisible() for item in window.scene.edge_items())

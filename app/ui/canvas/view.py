@@ -100,13 +100,21 @@ class GraphView(QGraphicsView):
         if event.button() == Qt.MouseButton.LeftButton and isinstance(item, PortItem):
             if self.editor.refuse_if_locked():
                 return
-            self._wire = WireDrag(self.scene(), self.editor, item)
+            self._wire = self._start_wire(item)
             event.accept()
             return
         super().mousePressEvent(event)
         self._press_positions = {
             i.node_id: i.pos() for i in self.scene().node_items() if i.isSelected()
         }
+
+    def _start_wire(self, port: PortItem) -> WireDrag:
+        """A new wire from ``port``; pressing a wired input picks up its wire instead."""
+        edge = None if port.is_output else self.editor.document.input_edge(port.node_id, port.name)
+        if edge is None:
+            return WireDrag(self.scene(), self.editor, port)
+        source = self.scene().node_item(edge.src).port(edge.src_port, True)
+        return WireDrag(self.scene(), self.editor, source, detached=edge)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         """Pan, move the loose wire, or let Qt move the selected nodes."""

@@ -32,16 +32,30 @@ class WireDrag:
         Answers whether a connection is allowed and performs it.
     anchor : PortItem
         The port the drag started from (an output or an input).
+    detached : Edge or None
+        When the drag picked up an existing wire by its input end: that wire. It is hidden
+        while dragging; dropping it on another input moves it, on empty canvas removes it.
     """
 
-    def __init__(self, scene: QGraphicsScene, editor: Editor, anchor: PortItem) -> None:
+    def __init__(
+        self, scene: QGraphicsScene, editor: Editor, anchor: PortItem, detached: Any = None
+    ) -> None:
         self.scene = scene
         self.editor = editor
         self.anchor = anchor
+        self.detached = detached
         self.target: PortItem | None = None
         self._verdicts: dict[int, str | None] = {}
         self.wire = EdgeItem(anchor, None) if anchor.is_output else _ReverseWire(anchor)
         scene.addItem(self.wire)
+        self._hidden = scene.edge_item(detached) if detached is not None else None
+        if self._hidden is not None:
+            self._hidden.setVisible(False)
+
+    def _is_origin(self, port: PortItem) -> bool:
+        """Whether ``port`` is the input the picked-up wire came from."""
+        d = self.detached
+        return d is not None and (port.node_id, port.name) == (d.dst, d.dst_port)
 
     def reason(self, port: PortItem) -> str | None:
         """Why the anchor cannot be wired to ``port`` (None when it can); cached per drag."""
@@ -50,6 +64,8 @@ class WireDrag:
             if port.is_output == self.anchor.is_output:
                 side = "outputs" if port.is_output else "inputs"
                 self._verdicts[key] = f"Cannot connect two {side}"
+            elif self._is_origin(port):
+                self._verdicts[key] = None
             elif port.node is self.anchor.node:
                 self._verdicts[key] = "Cannot connect a node to itself"
             else:
@@ -88,27 +104,40 @@ class WireDrag:
         return None
 
     def finish(self, point: QPointF) -> tuple[str, Any]:
-        """End the drag; returns ``("connected", None)``, ``("refused", reason)`` or
-        ``("empty", anchor)`` when the wire was dropped on empty canvas."""
+        """End the drag; returns ``("connected", None)``, ``("refused", reason)``,
+        ``("unchanged", None)``, ``("removed", None)`` (a picked-up wire dropped on empty
+        canvas) or ``("empty", anchor)`` when a new wire was dropped on empty canvas."""
         self.cancel()
         if self.target is not None:
+            if self._is_origin(self.target):
+                return "unchanged", None
             src, dst = oriented(self.anchor, self.target)
-            return ("connected", None) if self.editor.connect_ports(src, dst) else ("refused", None)
+            done = (
+                self.editor.move_wire(self.detached, src, dst)
+                if self.detached is not None
+                else self.editor.connect_ports(src, dst)
+            )
+            return ("connected", None) if done else ("refused", None)
         port = self.port_under(point)
         if port is not None:
             reason = self.reason(port) or "These ports cannot be connected"
             self.editor.show_message(f"Connection refused: {reason}")
             return "refused", reason
         if any(not isinstance(i, EdgeItem) for i in self.scene.items(point)):
-            return "refused", None
+            return "unchanged", None
+        if self.detached is not None:
+            self.editor.remove_wire(self.detached)
+            return "removed", None
         return "empty", self.anchor
 
     def cancel(self) -> None:
-        """Remove the loose wire and the snap highlight."""
+        """Remove the loose wire and the snap highlight; show a picked-up wire again."""
         if self.target is not None:
             self.target.set_snap_target(False)
         if self.wire.scene() is not None:
             self.scene.removeItem(self.wire)
+        if self._hidden is not None and self._hidden.scene() is not None:
+            self._hidden.setVisible(True)
 
 
 class _ReverseWire(EdgeItem):
