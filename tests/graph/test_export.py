@@ -107,8 +107,17 @@ def test_invalid_graph_is_refused_with_its_errors() -> None:
         export_python(doc)
 
 
-def test_torch_script_trains_the_same_model() -> None:
+@pytest.fixture
+def torch() -> Any:
+    """PyTorch on one thread (its thread pool only fights the other tests for the cores)."""
     torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield torch
+    torch.set_num_threads(threads)
+
+
+def test_torch_script_trains_the_same_model(torch: Any) -> None:
     doc = load("digits_mlp")
     model, losses = run_script(export_torch(doc, "digits_mlp"), epochs=2)
     assert isinstance(model, torch.nn.Module)
@@ -119,7 +128,6 @@ def test_torch_script_trains_the_same_model() -> None:
 
 
 @pytest.mark.parametrize("name", ["xor", "digits_cnn", "sine_lstm"])
-def test_torch_script_runs(name: str) -> None:
-    pytest.importorskip("torch")
+def test_torch_script_runs(name: str, torch: Any) -> None:
     _, losses = run_script(export_torch(load(name), name), epochs=1)
     assert len(losses) > 0 and np.isfinite(losses).all()
