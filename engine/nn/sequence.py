@@ -95,10 +95,8 @@ class LSTMSequenceFn(Function):
         hs[0] = 0 if self.h0 is None else self.h0
         cs[0] = 0 if self.c0 is None else self.c0
         tanh_c = xp.empty((steps, batch, n), dtype=zs.dtype)
-        buf = xp.empty((batch, 4 * n), dtype=zs.dtype)
         for t in range(steps):
-            xp.matmul(hs[t], w_half, out=buf)
-            zs[t] += buf
+            zs[t] += hs[t] @ w_half
             _lstm_cell(xp, zs[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1])
         self.acts, self.hs, self.cs, self.tanh_c = zs, hs, cs, tanh_c
         self.w_ih, self.w_hh = w_ih, w_hh
