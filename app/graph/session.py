@@ -21,7 +21,7 @@ from app.graph.compile import Program, Values, compile_document
 from app.graph.errors import GraphError
 from app.graph.metrics import EpochMetrics, Event, StepMetrics, TrainingFinished
 from engine.backend import get_array_module, to_numpy
-from engine.data import DataLoader, Dataset, split
+from engine.data import DataLoader, Dataset, DatasetError, split
 
 if TYPE_CHECKING:
     from app.graph.document import GraphDocument
@@ -64,7 +64,10 @@ class Session:
         self.settings = program.settings
         if self.settings.device != "cpu":
             program.to(self.settings.device)
-        self.train_set, self.val_set = _split(program.dataset, self.settings)
+        try:
+            self.train_set, self.val_set = _split(program.dataset, self.settings)
+        except DatasetError as error:
+            raise GraphError(f"node '{program.data_node}': {error}", program.data_node) from None
         self.loader = DataLoader(
             self.train_set, self.settings.batch_size, shuffle=True, seed=self.settings.seed
         )
@@ -90,8 +93,8 @@ class Session:
         """Train for ``epochs`` more epochs (the settings' count when None), yielding events.
 
         The last event is always a :class:`TrainingFinished`: ``'finished'``, ``'stopped'``
-        (``stop`` was set) or ``'nan'`` (naming the first node whose output or gradient went
-        non-finite; the weights are left as they were before that step's update).
+        (``stop`` was set) or ``'nan'`` (naming the first node whose output went non-finite, or
+        whose gradient did on a step that measured the norms: then before the update).
         """
         total = self.settings.epochs if epochs is None else int(epochs)
         started = time.perf_counter()

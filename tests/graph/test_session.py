@@ -184,3 +184,11 @@ def test_steps_between_measurements_repeat_the_latest_norms() -> None:
     assert steps[1].param_grad_norms is steps[0].param_grad_norms
     assert steps[7].param_grad_norms is not steps[6].param_grad_norms
     assert steps[-1].param_grad_norms is not steps[-2].param_grad_norms  # last step measured
+
+
+def test_a_split_that_leaves_nothing_names_the_dataset_node() -> None:
+    doc = load("xor")
+    doc.set_setting("val_split", 0.1)  # 4 samples: no validation sample
+    with pytest.raises(GraphError, match=r"node 'xor': .*one part would be empty") as caught:
+        Session(doc)
+    assert caught.value.node_id == "xor"
