@@ -149,30 +149,46 @@ _object_new = object.__new__
 _ndarray = np.ndarray
 
 
+def _scalar_array(x: Any, like: Any) -> Any:
+    """A Python number as a 0-d array of ``like``'s dtype, or None when that would change it."""
+    kind = like.dtype.kind
+    if (type(x) is float and kind == "f") or (type(x) is int and kind in "fiu"):
+        try:
+            return np.asarray(x, dtype=like.dtype)
+        except OverflowError:  # an int too large for the dtype: the general path decides
+            return None
+    return None
+
+
 def apply_binary(cls: type[Function], a: Any, b: Any) -> Tensor:
-    """``cls.apply(a, b)`` with a fast path for two tensors of one dtype on the CPU.
+    """``cls.apply(a, b)`` with a fast path for NumPy tensors of one dtype, or one and a number.
 
     Arithmetic operators call this: it skips the general input handling of
     :meth:`Function.apply`, the largest part of an op's overhead on small arrays. ``cls`` must
     take no parameters.
     """
-    if type(a) is Tensor and type(b) is Tensor:
-        da = a.data
-        db = b.data
-        if type(da) is _ndarray and type(db) is _ndarray and da.dtype == db.dtype:
-            fn = _object_new(cls)
-            try:
-                out = fn.forward(da, db)
-            except ValueError:
-                return cls.apply(a, b)  # raises the ShapeError with its message
-            if type(out) is not _ndarray:
-                out = np.asarray(out)
-            if (a.autograd or b.autograd) and _state.grad_enabled:
-                fn.needs = (a.autograd, b.autograd)
-                fn.parents = (a, b)
-                return _new(out, True, [a, b], cls.op_name, fn)
-            return _new(out, False, None, None, None)
-    return cls.apply(a, b)
+    ta, tb = type(a) is Tensor, type(b) is Tensor
+    da = a.data if ta else None
+    db = b.data if tb else None
+    if ta and not tb and type(da) is _ndarray:
+        db = _scalar_array(b, da)
+    elif tb and not ta and type(db) is _ndarray:
+        da = _scalar_array(a, db)
+    if type(da) is not _ndarray or type(db) is not _ndarray or da.dtype != db.dtype:
+        return cls.apply(a, b)
+    fn = _object_new(cls)
+    try:
+        out = fn.forward(da, db)
+    except ValueError:
+        return cls.apply(a, b)  # raises the ShapeError with its message
+    if type(out) is not _ndarray:
+        out = np.asarray(out)
+    needs = (ta and a.autograd, tb and b.autograd)
+    if (needs[0] or needs[1]) and _state.grad_enabled:
+        fn.needs = needs
+        fn.parents = (a if ta else None, b if tb else None)
+        return _new(out, True, [a, b] if ta and tb else [a if ta else b], cls.op_name, fn)
+    return _new(out, False, None, None, None)
 
 
 # Imported last so that engine.tensor, engine.autograd and engine.ops import in any order.
