@@ -118,10 +118,9 @@ class MainWindow(QMainWindow):
         self._autosave_timer.start()
         self.scene.document_changed.connect(self._on_document_changed)
         self.scene.selectionChanged.connect(self._on_selection_changed)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.update_title())
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.palette.add_requested.connect(self._on_palette_add)
         self.problems.node_activated.connect(self.reveal_node)
-        self.files.recent_changed.connect(lambda: None)
 
     def _install_training(self) -> None:
         try:
@@ -218,6 +217,9 @@ class MainWindow(QMainWindow):
         QSettings().setValue("showShapes", on)
 
     # -- title, messages, dialogs ---------------------------------------------------------------
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.update_title()
+
     def update_title(self) -> None:
         """``name[*] — nodegrad``; the ``*`` shows while there are unsaved changes."""
         name = self.files.path.name if self.files.path else "Untitled"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QLineF, QPointF, QRectF, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
@@ -102,6 +103,9 @@ class GraphScene(QGraphicsScene):
         self.document_changed.emit()
 
     def _on_document_event(self, event: Any) -> None:
+        if not shiboken6.isValid(self):  # the window went away without closing
+            self.document.remove_listener(self._on_document_event)
+            return
         kind = event.kind
         if kind == EventKind.RESET:
             self.rebuild()
