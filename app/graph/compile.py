@@ -67,7 +67,7 @@ class Program:
     settings : TrainingSettings
         The document's training settings (a copy).
     dataset : engine.data.Dataset or None
-        What the data node reads.
+        What the data node reads (loaded before the modules are built).
     """
 
     def __init__(
@@ -75,6 +75,7 @@ class Program:
         nodes: dict[str, CompiledNode],
         settings: TrainingSettings,
         validation: ValidationResult,
+        dataset: Any | None = None,
     ) -> None:
         self.nodes = nodes
         self.order = list(nodes)
@@ -85,8 +86,7 @@ class Program:
         self.data_node = _single(nodes, Role.DATA)
         self.loss_nodes = [n for n, c in nodes.items() if c.role is Role.LOSS]
         self.output_node = _single(nodes, Role.OUTPUT)
-        data = nodes[self.data_node] if self.data_node else None
-        self.dataset = data.spec.load(data.params) if data and data.spec.load else None
+        self.dataset = dataset
 
     # -- parameters -------------------------------------------------------------------------
     def named_parameters(self) -> Iterator[tuple[str, Any]]:
@@ -274,12 +274,22 @@ def compile_document(
     """
     result = validation if validation is not None else validate(document)
     raise_if_invalid(result)
+    dataset = _load_dataset(document, result.order)  # before seeding, as exported scripts do
     seed_everything(document.training.seed)
     nodes: dict[str, CompiledNode] = {}
     for node_id in result.order:
         nodes[node_id] = _compile_node(document, result, node_id)
     settings = dataclasses.replace(document.training)
-    return Program(nodes, settings, result)
+    return Program(nodes, settings, result, dataset)
+
+
+def _load_dataset(document: GraphDocument, order: list[str]) -> Any | None:
+    """The dataset the (first) data node reads, or None without one."""
+    for node_id in order:
+        spec = get_spec(document.nodes[node_id].type_id)
+        if spec.role is Role.DATA and spec.load is not None:
+            return spec.load(spec.coerce_params(document.nodes[node_id].params))
+    return None
 
 
 def _compile_node(document: GraphDocument, result: ValidationResult, node_id: str) -> CompiledNode:

@@ -52,6 +52,17 @@ def test_engine_script_reproduces_in_app_losses(
     assert "epoch 1/1: loss" in capsys.readouterr().out
 
 
+def test_script_reproduces_dropout_masks() -> None:
+    doc = load("spiral")
+    doc.add_node("dropout", {"p": 0.3}, node_id="drop")
+    doc.connect("relu1", "y", "drop", "x")
+    doc.connect("drop", "y", "dense2", "x")
+    code = export_python(doc)
+    assert "self.drop = Dropout(0.3)" in code
+    _, losses = run_script(code, epochs=2)
+    np.testing.assert_allclose(losses, in_app_losses(doc, 2), rtol=1e-5)
+
+
 def test_script_without_validation_split_reproduces_several_epochs() -> None:
     doc = load("xor")
     _, losses = run_script(export_python(doc), epochs=30)
