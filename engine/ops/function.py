@@ -119,8 +119,8 @@ class Function:
         if True in needs and _state.grad_enabled:
             fn.needs = needs
             if plain:
-                fn.parents = inputs
-                return _new(out, True, list(inputs), fn.op_name, fn)
+                fn.parents = creators = list(inputs)  # one list serves both
+                return _new(out, True, creators, fn.op_name, fn)
             fn.parents = tuple(x if isinstance(x, Tensor) else None for x in inputs)
             creators = [x for x in inputs if isinstance(x, Tensor)]
             return _new(out, True, creators, fn.op_name, fn)
@@ -186,8 +186,11 @@ def apply_binary(cls: type[Function], a: Any, b: Any) -> Tensor:
     needs = (ta and a.autograd, tb and b.autograd)
     if (needs[0] or needs[1]) and _state.grad_enabled:
         fn.needs = needs
-        fn.parents = (a if ta else None, b if tb else None)
-        return _new(out, True, [a, b] if ta and tb else [a if ta else b], cls.op_name, fn)
+        if ta and tb:
+            fn.parents = creators = [a, b]  # one list serves both
+        else:
+            fn.parents, creators = (a if ta else None, b if tb else None), [a if ta else b]
+        return _new(out, True, creators, cls.op_name, fn)
     return _new(out, False, None, None, None)
 
 
