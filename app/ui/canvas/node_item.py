@@ -9,6 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from app.graph.errors import GraphError
 from app.ui import style
 from app.ui.canvas.port_item import PORT_RADIUS, PortItem
 
@@ -85,7 +86,7 @@ class NodeItem(QGraphicsItem):
         self.title = label or self.spec.title
         try:
             self.summary = self.spec.summary(params)
-        except Exception as exc:  # a half-typed parameter must not break painting
+        except (GraphError, LookupError, TypeError, ValueError) as exc:  # keep painting
             self.summary = f"? ({exc})"
         self._refresh_tooltip()
         self.update()

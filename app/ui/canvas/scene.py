@@ -11,6 +11,7 @@ from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
 
 from app.graph.document import EventKind, GraphDocument
+from app.graph.errors import GraphError
 from app.graph.specs import get_spec
 from app.graph.validate import ValidationResult, format_shape
 from app.ui import style
@@ -181,30 +182,29 @@ class GraphScene(QGraphicsScene):
     # -- validation display ---------------------------------------------------------------------
     def show_validation(self, result: ValidationResult) -> None:
         """Show badges, parameter counts and wire shape labels from a validation result."""
+        in_shapes: dict[str, dict[str, Any]] = {}
+        for src, src_port, dst, dst_port in self._edges:
+            if (src, src_port) in result.shapes:
+                in_shapes.setdefault(dst, {})[dst_port] = result.shapes[(src, src_port)]
         for node_id, item in self._nodes.items():
             diagnostics = result.for_node(node_id)
-            worst = sorted(diagnostics, key=lambda d: d.severity.name != "ERROR")
-            if worst:
+            if diagnostics:
+                errors = [d for d in diagnostics if d.severity.name == "ERROR"]
                 text = "\n".join(d.message for d in diagnostics)
-                item.set_badge(worst[0].severity, text)
+                item.set_badge((errors or diagnostics)[0].severity, text)
             else:
                 item.set_badge(None)
-            item.set_param_count(self._param_count(node_id, result))
+            item.set_param_count(self._param_count(node_id, in_shapes.get(node_id, {})))
         for key, edge_item in self._edges.items():
             shape = result.shapes.get((key[0], key[1]))
             edge_item.set_label(format_shape(shape) if shape is not None else "")
 
-    def _param_count(self, node_id: str, result: ValidationResult) -> int | None:
+    def _param_count(self, node_id: str, in_shapes: dict[str, Any]) -> int | None:
         node = self.document.nodes[node_id]
-        spec = get_spec(node.type_id)
-        in_shapes = {}
-        for edge in self.document.edges:
-            if edge.dst == node_id and (edge.src, edge.src_port) in result.shapes:
-                in_shapes[edge.dst_port] = result.shapes[(edge.src, edge.src_port)]
         try:
-            return spec.param_count(node.params, in_shapes)
-        except Exception:  # shapes unknown yet: no count rather than a wrong one
-            return None
+            return get_spec(node.type_id).param_count(node.params, in_shapes)
+        except (GraphError, LookupError, TypeError, ValueError):
+            return None  # input shapes unknown yet: no count rather than a wrong one
 
     def set_shape_labels_visible(self, visible: bool) -> None:
         """Toggle the shape labels of every wire."""
