@@ -89,14 +89,16 @@ class LSTMSequenceFn(Function):
         self.xt = x.transpose(1, 0, 2).reshape(steps * batch, n_in)  # time-major copy
         zs = (self.xt @ (w_ih * half)).reshape(steps, batch, 4 * n)  # becomes the activations
         zs += b * half
-        w_half = w_hh * half
+        w_half_t = xp.ascontiguousarray((w_hh * half).T)  # (4H, H)
+        prod_t = xp.empty((4 * n, batch), dtype=zs.dtype)
         hs = xp.empty((steps + 1, batch, n), dtype=zs.dtype)
         cs = xp.empty((steps + 1, batch, n), dtype=zs.dtype)
         hs[0] = 0 if self.h0 is None else self.h0
         cs[0] = 0 if self.c0 is None else self.c0
         tanh_c = xp.empty((steps, batch, n), dtype=zs.dtype)
         for t in range(steps):
-            zs[t] += hs[t] @ w_half
+            xp.matmul(w_half_t, hs[t].T, out=prod_t)  # BLAS is fastest this way round
+            zs[t] += prod_t.T
             _lstm_cell(xp, zs[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1])
         self.acts, self.hs, self.cs, self.tanh_c = zs, hs, cs, tanh_c
         self.w_ih, self.w_hh = w_ih, w_hh
