@@ -26,6 +26,11 @@ MAX_RECENT = 8
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
 
+def is_example(path: Path) -> bool:
+    """Whether ``path`` is one of the bundled examples."""
+    return path.resolve().parent == EXAMPLES_DIR.resolve()
+
+
 def example_files() -> list[Path]:
     """The bundled ``examples/*.nodegrad`` graphs, sorted by name."""
     return sorted(EXAMPLES_DIR.glob("*.nodegrad")) if EXAMPLES_DIR.is_dir() else []
@@ -40,6 +45,7 @@ class FileController(QObject):
         super().__init__(window)
         self.window = window
         self.path: Path | None = None
+        self.example: str | None = None
 
     # -- recent files ---------------------------------------------------------------------------
     def recent_files(self) -> list[str]:
@@ -84,18 +90,25 @@ class FileController(QObject):
         except FileFormatError as error:
             self.window.show_problems(f"Could not open {path.name}", error.problems)
             return False
-        self.window.replace_document(document, path)
-        self._remember(path)
+        if is_example(path):  # a copy: saving asks for a new name, the bundled file stays
+            self.window.replace_document(document, None)
+            self.example = path.stem
+            self.window.update_title()
+        else:
+            self.window.replace_document(document, path)
+            self._remember(path)
         self.window.show_message(f"Opened {path}")
         return True
 
     def open_example(self, path: Path) -> bool:
         """Open a bundled example as an untitled copy (saving asks for a new name)."""
-        if not self.open(path):
-            return False
-        self.path = None
-        self.window.update_title()
-        return True
+        return self.open(path)
+
+    def display_name(self) -> str:
+        """The name the title shows: the file, ``name (example)`` or ``Untitled``."""
+        if self.path is not None:
+            return self.path.name
+        return f"{self.example} (example)" if self.example else "Untitled"
 
     def open_dropped(self, paths: list[str]) -> None:
         """Open the first ``.nodegrad`` file dropped on the window."""
@@ -126,7 +139,7 @@ class FileController(QObject):
         except (OSError, GraphError) as error:
             self.window.show_problems(f"Could not save {path.name}", [str(error)])
             return False
-        self.path = path
+        self.path, self.example = path, None
         self.window.undo_stack.setClean()
         self.window.recovery.clear()
         self._remember(path)

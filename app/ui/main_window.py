@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         """Show another document (New/Open): fresh undo history, validation, inspector."""
         self.document = document
         self.files.path = path
+        self.files.example = None
         self.scene.set_document(document)
         self.undo_stack.clear()
         self.undo_stack.setClean()
@@ -222,8 +223,7 @@ class MainWindow(QMainWindow):
 
     def update_title(self) -> None:
         """``name[*] — nodegrad``; the ``*`` shows while there are unsaved changes."""
-        name = self.files.path.name if self.files.path else "Untitled"
-        self.setWindowTitle(f"{name}[*] — nodegrad")
+        self.setWindowTitle(f"{self.files.display_name()}[*] — nodegrad")
         self.setWindowModified(not self.undo_stack.isClean())
 
     def show_message(self, text: str, timeout_ms: int = 6000) -> None:

@@ -76,7 +76,8 @@ def test_examples_menu_lists_bundled_graphs(qtbot, tmp_path, monkeypatch) -> Non
     assert action.text() == "digits mlp"
     action.trigger()
     assert len(w.document.nodes) == 6
-    assert w.files.path is None and w.windowTitle().startswith("Untitled")
+    assert w.files.path is None and w.windowTitle().startswith("digits_mlp (example)")
+    assert str(tmp_path / "digits_mlp.nodegrad") not in w.files.recent_files()
 
 
 def test_autosave_and_recovery_after_a_crash(qtbot, window, tmp_path) -> None:
