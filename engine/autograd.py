@@ -40,7 +40,7 @@ class _State(threading.local):
     tag: Any = None
 
 
-_state = _State()
+_state: _State = _State()
 
 
 class _Freed:

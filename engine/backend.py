@@ -77,7 +77,7 @@ def _load_cupy() -> ModuleType | None:
         return _cupy
     _gpu_checked = True
     try:
-        import cupy
+        import cupy  # type: ignore[import-not-found]  # optional, imported on first use
     except Exception as exc:  # ImportError, or a broken CUDA install raising anything
         _gpu_reason = f"CuPy is not installed or failed to import ({exc.__class__.__name__}: {exc})"
         return None
@@ -199,7 +199,7 @@ def scatter_add(target: Any, index: Any, values: Any) -> None:
     if xp is np:
         np.add.at(target, index, values)
     else:
-        import cupyx
+        import cupyx  # type: ignore[import-not-found]
 
         cupyx.scatter_add(target, index, values)
 

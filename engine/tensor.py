@@ -19,6 +19,12 @@ __all__ = ["Tensor"]
 
 _ids = itertools.count(1)
 
+# Bound by _bind_ops() once engine.ops has loaded, and at the end of this module.
+_binary: Any  # engine.ops.function.apply_binary
+_bin: Any  # op classes by name, for _binary
+_op: Any  # each op's apply by class name
+_state: Any  # engine.autograd's per-thread switches
+
 
 def _as_data(data: Any, dtype: Any, device: str | None) -> Any:
     """Copy ``data`` into an array: float input becomes the default dtype, ints stay ints."""

@@ -5,6 +5,7 @@ Both are exported by :mod:`engine.autograd` too, where the contracts name them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -80,6 +81,8 @@ class Function:
     """
 
     __slots__ = ("__dict__", "needs", "parents")
+    needs: Sequence[bool]  # which inputs want a gradient (set when the op is recorded)
+    parents: Sequence[Tensor | None]  # the inputs, None for constants
     op_name = "function"
     promote = True
 
