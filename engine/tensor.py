@@ -8,6 +8,7 @@ conversions.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -167,6 +168,19 @@ class Tensor:
 
     def __len__(self) -> int:
         return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (self[i] for i in range(len(self.data)))
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        arr = to_numpy(self.data)
+        return arr.astype(dtype) if dtype is not None else arr
 
     def numpy(self) -> np.ndarray:
         """Return a NumPy copy of the data (copied from the GPU when it lives there)."""

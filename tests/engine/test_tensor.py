@@ -199,3 +199,14 @@ def test_flatten_and_getitem_bool_mask() -> None:
     assert y.data.tolist() == [21.0, 22.0, 23.0]
     y.sum().backward()
     assert x.grad.data.sum() == 3.0
+
+
+def test_python_protocols() -> None:
+    t = Tensor([[1.0, 2.0], [3.0, 4.0]], autograd=True)
+    rows = list(t)
+    assert len(rows) == 2 and rows[1].data.tolist() == [3.0, 4.0] and rows[1].autograd
+    assert np.asarray(t).tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert np.asarray(t, dtype=np.float64).dtype == np.float64
+    assert float(Tensor(3.5)) == 3.5 and bool(Tensor(1.0)) and not bool(Tensor(0.0))
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(t)
