@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -21,7 +21,7 @@ from app.graph.specs.base import CodeTemplate, NodeSpec, Role
 from app.graph.validate import validate
 
 if TYPE_CHECKING:
-    from app.graph.document import GraphDocument
+    from app.graph.document import GraphDocument, TrainingSettings
 
 Flavor = Literal["engine", "torch"]
 
@@ -32,7 +32,7 @@ RESERVED = {
     "named_parameters", "state_dict", "load_state_dict", "training", "zero_grad", "modules",
     "children", "buffers", "cuda", "cpu", "type", "float", "double", "half", "apply", "evaluate",
     "accuracy", "extra_repr", "register_buffer", "add_module", "get_parameters", "num_parameters",
-    "named_layers", "requires_grad_",
+    "named_layers", "requires_grad_", "concat", "stack", "split", "no_grad", "DataLoader",
 }  # fmt: skip
 
 
@@ -61,6 +61,8 @@ class ModelPlan:
         The expressions the forward method returns.
     """
 
+    settings: TrainingSettings
+    title: str = "model"
     attributes: list[tuple[str, str]] = field(default_factory=list)
     statements: list[Statement] = field(default_factory=list)
     inputs: tuple[str, ...] = ("x", "y")
@@ -69,8 +71,6 @@ class ModelPlan:
     dataset_call: str = ""
     task: str = "classification"
     binary: bool = False
-    settings: Any = None
-    title: str = "model"
 
 
 def identifier(node_id: str, taken: set[str]) -> str:
@@ -128,7 +128,7 @@ def plan_model(document: GraphDocument, flavor: Flavor, title: str = "model") ->
         if spec.role is Role.OUTPUT:
             continue
         _plan_node(plan, node_id, spec, values, flavor, names, wires, taken)
-    plan.loss = " + ".join(names[(n, get_spec_output(specs[n]))] for n in loss_nodes)
+    plan.loss = " + ".join(names[(n, _single_output(specs[n]))] for n in loss_nodes)
     source = _prediction_source(result.order, specs, wires)
     if source is not None:
         plan.prediction = names[source]
@@ -152,7 +152,7 @@ def _check_roles(roles: dict[str, Role]) -> tuple[list[str], list[str]]:
     return data_nodes, loss_nodes
 
 
-def get_spec_output(spec: NodeSpec) -> str:
+def _single_output(spec: NodeSpec) -> str:
     """The single output port of a node the exporter writes out."""
     if len(spec.outputs) != 1:
         raise GraphError(f"{spec.title} nodes have {len(spec.outputs)} outputs; cannot export")
@@ -200,7 +200,7 @@ def _plan_node(
             values[port.name] = names[source]
     if code.init:
         plan.attributes.append((name, _render(code.init, values, node_id)))
-    output = get_spec_output(spec)
+    output = _single_output(spec)
     names[(node_id, output)] = name
     plan.statements.append(Statement(name, _render(code.call, values, node_id), node_id))
 
@@ -253,7 +253,7 @@ def indent(lines: list[str], level: int = 1) -> list[str]:
     return [pad + line if line else "" for line in lines]
 
 
-def from_import(module: str, names: list[str] | set[str]) -> str:
+def from_import(module: str, names: Iterable[str]) -> str:
     """``from module import a, b`` sorted and wrapped the way ruff's isort wants it.
 
     Examples

@@ -69,7 +69,8 @@ def engine_imports(code: str) -> str:
 def free_names(code: str) -> set[str]:
     """Names ``code`` reads but never binds (what it must import)."""
     tree = ast.parse(code)
-    loaded, bound = set(), set()
+    loaded: set[str] = set()
+    bound: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
