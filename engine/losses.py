@@ -49,10 +49,10 @@ class MSELoss(Layer):
         """Return the summed (or mean) squared error between ``pred`` and ``target``."""
         _shapes_match("MSELoss", pred, target)
         diff = pred - target
-        squared = diff * diff
+        squared: Tensor = diff * diff
         if self.reduction == "mean":
             return squared.mean()
-        per_output = squared.sum(0)
+        per_output: Tensor = squared.sum(0)
         return per_output if per_output.size == 1 else per_output.sum()
 
     def extra_repr(self) -> str:
@@ -109,4 +109,5 @@ class BCEWithLogitsLoss(Layer):
         """Return the mean binary cross-entropy of ``sigmoid(input)`` against ``target``."""
         _shapes_match("BCEWithLogitsLoss", input, target)
         softplus = ((-input.abs()).exp() + 1.0).log()
-        return (input.relu() - input * target + softplus).mean()
+        elementwise: Tensor = input.relu() - input * target + softplus
+        return elementwise.mean()

@@ -16,11 +16,12 @@ __all__ = ["breast_cancer", "csv", "digits", "iris", "npz", "wine"]
 
 def _standardize(x: np.ndarray) -> np.ndarray:
     std = x.std(axis=0)
-    return ((x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)).astype(np.float32)
+    out: np.ndarray = ((x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)).astype(np.float32)
+    return out
 
 
 def _sklearn(loader_name: str, name: str, standardize: bool) -> Dataset:
-    from sklearn import datasets  # imported lazily: scikit-learn is slow to import
+    from sklearn import datasets  # type: ignore[import-untyped]  # lazily: slow to import
 
     loader: Callable[[], Any] = getattr(datasets, loader_name)
     bunch = loader()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from engine.nn.module import Layer
 from engine.tensor import Tensor
@@ -131,7 +130,7 @@ class Reshape(Layer):
         super().__init__()
         self.shape = tuple(int(s) for s in shape)
 
-    def forward(self, input: Any) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
         """Return the reshaped input."""
         return input.reshape(input.shape[0], *self.shape)
 

@@ -88,9 +88,10 @@ class MaxPool2dFn(Function):
         k, s = self.kernel, self.stride
         oh = _out_size(x.shape[2], k, s, 0, "max_pool2d")
         ow = _out_size(x.shape[3], k, s, 0, "max_pool2d")
-        out = None
-        for _, _, view in _windows(x, k, s, oh, ow):
-            out = view.copy() if out is None else xp.maximum(out, view, out=out)
+        windows = _windows(x, k, s, oh, ow)
+        out = next(windows)[2].copy()
+        for _, _, view in windows:
+            xp.maximum(out, view, out=out)
         self.x, self.out, self.out_hw = x, out, (oh, ow)
         return out
 

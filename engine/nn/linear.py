@@ -51,8 +51,9 @@ class Linear(Layer):
         if bias:
             self.bias = parameter(np.zeros(self.n_outputs))
 
-    def forward(self, input: Any) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
         """Return ``input @ weight (+ bias)``."""
+        out: Tensor
         if input.ndim == 2:
             out = input.mm(self.weight)
             return out + self.bias if self.use_bias else out

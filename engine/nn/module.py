@@ -39,6 +39,9 @@ class Layer:
     """
 
     training: bool
+    _params: dict[str, Tensor]
+    _layers: dict[str, Layer]
+    _buffers: dict[str, bool]
 
     def __init__(self) -> None:
         object.__setattr__(self, "_params", {})

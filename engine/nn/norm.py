@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from engine import backend
@@ -42,6 +44,9 @@ class BatchNorm1d(Layer):
     True
     """
 
+    running_mean: Any
+    running_var: Any
+
     def __init__(self, n: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
         super().__init__()
         self.n, self.eps, self.momentum = int(n), float(eps), float(momentum)
@@ -58,7 +63,8 @@ class BatchNorm1d(Layer):
                              f"got shape {input.shape}")
         if not self.training:
             scale = self.weight / np.sqrt(self.running_var + self.eps)
-            return (input - self.running_mean) * scale + self.bias
+            normalised: Tensor = (input - self.running_mean) * scale
+            return normalised + self.bias
         mean = input.mean(0)
         centred = input - mean
         var = (centred * centred).mean(0)
