@@ -104,7 +104,8 @@ def test_script_reads_like_hand_written_code() -> None:
     code = export_python(load("digits_mlp"), "digits_mlp")
     assert "        self.dense1 = Linear(64, 128, bias=True)\n" in code
     assert "        relu1 = self.relu1(dense1)\n" in code
-    assert "        return logits, loss_node\n" in code
+    assert "        self.loss = CrossEntropyLoss()\n" in code
+    assert "        return logits, loss\n" in code
     assert "optimizer = Adam(model.parameters(), alpha=LEARNING_RATE)" in code
     assert "LEARNING_RATE = 0.003\n" in code
     assert "dataset = data.digits(images=False)" in code

@@ -27,7 +27,7 @@ Flavor = Literal["engine", "torch"]
 
 # Names the generated code itself uses, and attributes of Layer / nn.Module.
 RESERVED = {
-    "self", "x", "y", "loss", "prediction", "model", "np", "torch", "nn", "data", "epoch",
+    "self", "x", "y", "prediction", "model", "np", "torch", "nn", "data", "epoch",
     "optimizer", "loader", "dataset", "forward", "train", "eval", "to", "parameters",
     "named_parameters", "state_dict", "load_state_dict", "training", "zero_grad", "modules",
     "children", "buffers", "cuda", "cpu", "type", "float", "double", "half", "apply", "evaluate",
@@ -80,8 +80,8 @@ def identifier(node_id: str, taken: set[str]) -> str:
     --------
     >>> identifier("dense-1", set())
     'dense_1'
-    >>> identifier("loss", set())
-    'loss_node'
+    >>> identifier("x", set())
+    'x_node'
     """
     name = re.sub(r"\W", "_", node_id).strip("_").lower() or "node"
     if name[0].isdigit():
