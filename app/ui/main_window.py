@@ -236,8 +236,12 @@ class MainWindow(QMainWindow):
             QMessageBox.Icon.Warning, title, title, QMessageBox.StandardButton.Ok, self
         )
         box.setObjectName("problemsDialog")
+        box.setStyleSheet(
+            "QLabel#qt_msgbox_label, QLabel#qt_msgbox_informativelabel { min-width: 460px; }"
+        )
         shown = problems[:30] + ([f"… and {len(problems) - 30} more"] if len(problems) > 30 else [])
         box.setInformativeText("\n".join(f"• {p}" for p in shown))
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         self.last_dialog = box

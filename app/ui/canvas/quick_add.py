@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, Q
 from app.ui import style
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
+MAX_ROWS = 12
 
 
 def match_rank(spec: Any, text: str) -> int | None:
@@ -96,6 +97,15 @@ class QuickAdd(QFrame):
             self.list.addItem(item)
         if self.list.count():
             self.list.setCurrentRow(0)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Grow or shrink to the listed entries (at most MAX_ROWS), keeping the top-left."""
+        rows = max(1, min(self.list.count(), MAX_ROWS))
+        row_height = self.list.sizeHintForRow(0) if self.list.count() else 20
+        self.list.setFixedHeight(rows * row_height + 2 * self.list.frameWidth() + 2)
+        self.adjustSize()
+        self.resize(260, self.sizeHint().height())
 
     def _accept_current(self) -> None:
         item = self.list.currentItem()
