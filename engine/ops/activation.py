@@ -15,6 +15,7 @@ __all__ = ["Dropout", "LeakyRelu", "Relu", "Sigmoid", "Tanh", "dropout", "log_so
 class Sigmoid(Function):
     """``1 / (1 + exp(-x))``, computed as ``(tanh(x/2) + 1) / 2`` so it never overflows."""
 
+    float_only = True
     __slots__ = ("out",)
     op_name = "sigmoid"
 
@@ -31,6 +32,7 @@ class Sigmoid(Function):
 class Tanh(Function):
     """Hyperbolic tangent."""
 
+    float_only = True
     __slots__ = ("out",)
     op_name = "tanh"
 
@@ -75,6 +77,7 @@ class LeakyRelu(Function):
 class Dropout(Function):
     """Multiply by a random mask of zeros (probability ``p``) and ``1/(1-p)``."""
 
+    float_only = True
     op_name = "dropout"
     p: float
 

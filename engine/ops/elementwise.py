@@ -69,6 +69,7 @@ class Mul(Function):
 class Div(Function):
     """``a / b`` elementwise."""
 
+    float_only = True
     __slots__ = ("a", "b")
     op_name = "div"
 
@@ -98,6 +99,7 @@ class Neg(Function):
 class Pow(Function):
     """``a ** exponent`` for a scalar exponent."""
 
+    float_only = True
     op_name = "pow"
     exponent: float
 
@@ -123,12 +125,14 @@ def pow_(x: Tensor, exponent: Any) -> Tensor:
         exponent = exponent.item()
     if not isinstance(exponent, Number):
         raise TypeError(f"pow: the exponent must be a number, got {type(exponent).__name__}")
-    return Pow.apply(x, exponent=exponent)
+    integral = isinstance(exponent, int) and exponent >= 0  # int ** int stays int
+    return Pow.apply(x, exponent=exponent, float_only=not integral)
 
 
 class Exp(Function):
     """``exp(a)``."""
 
+    float_only = True
     __slots__ = ("out",)
     op_name = "exp"
 
@@ -143,6 +147,7 @@ class Exp(Function):
 class Log(Function):
     """Natural logarithm."""
 
+    float_only = True
     __slots__ = ("a",)
     op_name = "log"
 
@@ -157,6 +162,7 @@ class Log(Function):
 class Sqrt(Function):
     """Square root."""
 
+    float_only = True
     __slots__ = ("out",)
     op_name = "sqrt"
 

@@ -10,7 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from engine.backend import as_operand, check_same_device, get_array_module, promote_floats
+from engine.backend import (
+    as_operand,
+    check_same_device,
+    get_array_module,
+    get_default_dtype,
+    promote_floats,
+)
 from engine.errors import ShapeError
 
 __all__ = ["Function", "apply_binary", "unbroadcast"]
@@ -84,7 +90,8 @@ class Function:
     needs: Sequence[bool]  # which inputs want a gradient (set when the op is recorded)
     parents: Sequence[Tensor | None]  # the inputs, None for constants
     op_name = "function"
-    promote = True
+    promote = True  # cast integer inputs to the float dtype of the others
+    float_only = False  # compute in the default float dtype when the inputs are integers
 
     def __init__(self, **params: Any) -> None:
         for name, value in params.items():
@@ -110,6 +117,9 @@ class Function:
             n = len(arrays)
             if not plain or n > 2 or (n == 2 and arrays[0].dtype != arrays[1].dtype):
                 arrays = fn._prepare(inputs, arrays)
+        if fn.float_only and arrays[0].dtype.kind != "f":
+            dt = get_default_dtype()
+            arrays = [a if a.dtype.kind == "f" else a.astype(dt) for a in arrays]
         try:
             out = fn.forward(*arrays)
         except ShapeError:
@@ -178,6 +188,8 @@ def apply_binary(cls: type[Function], a: Any, b: Any) -> Tensor:
     elif tb and not ta and type(db) is _ndarray:
         da = _scalar_array(a, db)
     if type(da) is not _ndarray or type(db) is not _ndarray or da.dtype != db.dtype:
+        return cls.apply(a, b)
+    if cls.float_only and da.dtype.kind != "f":
         return cls.apply(a, b)
     fn = _object_new(cls)
     try:

@@ -55,6 +55,7 @@ class CrossEntropy(Function):
            [ 0.25, -0.25]], dtype=float32)
     """
 
+    float_only = True
     op_name = "cross_entropy"
     targets: Any
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.backend import get_array_module
+from engine.backend import get_array_module, get_default_dtype
 from engine.errors import ShapeError
 from engine.ops.function import Function
 
@@ -67,6 +67,7 @@ class Sum(Function):
 class Mean(Function):
     """Mean over ``dim``."""
 
+    float_only = True
     op_name = "mean"
     dim: Any
     keepdims: bool
@@ -93,10 +94,11 @@ class Max(Function):
         self.shape = a.shape
         self.axes = normalize_dims(self.op_name, self.dim, a.ndim)
         out = a.max(axis=self.axes, keepdims=True)
-        mask = a == out
-        self.weights = mask / mask.sum(axis=self.axes, keepdims=True)
+        weights = (a == out).astype(a.dtype if a.dtype.kind == "f" else get_default_dtype())
+        weights /= weights.sum(axis=self.axes, keepdims=True)
+        self.weights = weights
         return out if self.keepdims else out.squeeze(axis=self.axes)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         g = _grad_back(grad, self.shape, self.axes)
-        return ((g * self.weights).astype(grad.dtype, copy=False),)
+        return (g * self.weights,)

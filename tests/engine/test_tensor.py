@@ -210,3 +210,14 @@ def test_python_protocols() -> None:
     assert float(Tensor(3.5)) == 3.5 and bool(Tensor(1.0)) and not bool(Tensor(0.0))
     with pytest.raises(ValueError, match="ambiguous"):
         bool(t)
+
+
+def test_float_ops_on_integer_tensors_use_the_default_float() -> None:
+    i, j = Tensor([1, 2]), Tensor([2, 2])
+    for result in (i / j, i / 2, 2 / i, i.exp(), i.log(), i.sqrt(), i.mean(), i.sigmoid()):
+        assert result.dtype == np.float32
+    assert i.tanh().dtype == np.float32 and (i**0.5).dtype == np.float32
+    assert Tensor([[1, 2]]).cross_entropy(Tensor([0])).dtype == np.float32
+    assert (i**2).dtype == np.int64 and i.sum().dtype == np.int64 and i.max().dtype == np.int64
+    engine.set_default_dtype(np.float64)
+    assert (i / j).dtype == np.float64
