@@ -63,6 +63,19 @@ def test_script_reproduces_dropout_masks() -> None:
     np.testing.assert_allclose(losses, in_app_losses(doc, 2), rtol=1e-5)
 
 
+def test_two_losses_are_summed_in_both() -> None:
+    doc = load("spiral")
+    doc.add_node("cross_entropy_loss", {}, node_id="aux")
+    doc.add_node("linear", {"units": 3}, node_id="probe")
+    doc.connect("relu1", "y", "probe", "x")
+    doc.connect("probe", "y", "aux", "logits")
+    doc.connect("data", "y", "aux", "target")
+    code = export_python(doc)
+    assert "return logits, aux + loss" in code or "return logits, loss + aux" in code
+    _, losses = run_script(code, epochs=1)
+    np.testing.assert_allclose(losses, in_app_losses(doc, 1), rtol=1e-5)
+
+
 def test_script_without_validation_split_reproduces_several_epochs() -> None:
     doc = load("xor")
     _, losses = run_script(export_python(doc), epochs=30)
