@@ -66,8 +66,7 @@ class LeakyRelu(Function):
     slope: float
 
     def forward(self, a: Any) -> Any:
-        xp = get_array_module(a)
-        self.factor = xp.where(a > 0, 1, self.slope).astype(a.dtype)
+        self.factor = ((a > 0) * (1.0 - self.slope) + self.slope).astype(a.dtype)
         return a * self.factor
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
