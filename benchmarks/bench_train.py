@@ -67,15 +67,9 @@ def mlp_data(name: str) -> tuple[np.ndarray, np.ndarray]:
     return x, rng.integers(0, sizes[-1], batch)
 
 
-def engine_mlp(name: str) -> Step:
-    """The MLP in the engine: Linear-ReLU-...-Linear, CrossEntropyLoss, SGD."""
-    _, sizes = mlp_sizes(name)
-    layers: list = []
-    for a, b in itertools.pairwise(sizes):
-        layers += [Linear(a, b), Relu()]
-    model = Sequential(layers[:-1])
+def engine_step(model: Sequential, x: np.ndarray, y: np.ndarray) -> Step:
+    """An engine training step: forward, cross-entropy, backward, SGD (which zeroes grads)."""
     crit, opt = CrossEntropyLoss(), SGD(model.get_parameters(), alpha=LR)
-    x, y = mlp_data(name)
     xt = Tensor(x)
 
     def step() -> object:
@@ -85,6 +79,15 @@ def engine_mlp(name: str) -> Step:
         return loss
 
     return step
+
+
+def engine_mlp(name: str) -> Step:
+    """The MLP in the engine: Linear-ReLU-...-Linear, CrossEntropyLoss, SGD."""
+    _, sizes = mlp_sizes(name)
+    layers: list = []
+    for a, b in itertools.pairwise(sizes):
+        layers += [Linear(a, b), Relu()]
+    return engine_step(Sequential(layers[:-1]), *mlp_data(name))
 
 
 def numpy_mlp(name: str) -> Step:
@@ -158,16 +161,7 @@ def lstm_data() -> tuple[np.ndarray, np.ndarray]:
 def engine_lstm() -> Step:
     """Embedding -> LSTM -> Linear on every step, cross-entropy over (B, T)."""
     model = Sequential([Embedding(VOCAB, EMBED), LSTM(EMBED, HIDDEN), Linear(HIDDEN, VOCAB)])
-    crit, opt = CrossEntropyLoss(), SGD(model.get_parameters(), alpha=LR)
-    x, y = lstm_data()
-
-    def step() -> object:
-        loss = crit(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return engine_step(model, *lstm_data())
 
 
 def torch_lstm() -> Step:
@@ -194,17 +188,7 @@ def engine_conv() -> Step:
     """Conv2d(1, 16, 3, padding=1) - ReLU - MaxPool2d(2) - Flatten - Linear(256, 10)."""
     model = Sequential([Conv2d(1, 16, 3, padding=1), Relu(), MaxPool2d(2), Flatten(),
                         Linear(256, 10)])
-    crit, opt = CrossEntropyLoss(), SGD(model.get_parameters(), alpha=LR)
-    x, y = conv_data()
-    xt = Tensor(x)
-
-    def step() -> object:
-        loss = crit(model(xt), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return engine_step(model, *conv_data())
 
 
 def torch_conv() -> Step:

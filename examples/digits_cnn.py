@@ -13,20 +13,19 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from digits_mlp import fit  # the same training loop as the MLP example
 
 from engine import (
     Adam,
     Conv2d,
-    CrossEntropyLoss,
     Flatten,
-    Layer,
     Linear,
     MaxPool2d,
     Relu,
     Sequential,
-    Tensor,
     data,
-    no_grad,
 )
 
 
@@ -39,36 +38,13 @@ def build_model() -> Sequential:
     ])
 
 
-def accuracy(model: Layer, ds: data.Dataset) -> float:
-    """Share of samples of ``ds`` whose highest logit is the true class."""
-    model.eval()
-    with no_grad():
-        logits = model(Tensor(ds.x)).numpy()
-    model.train()
-    return float((logits.argmax(axis=1) == ds.y).mean())
-
-
 def train(epochs: int = 15, seed: int = 0, verbose: bool = False) -> dict[str, float]:
     """Train on 80% of the digit images; return the final training loss and validation accuracy."""
     np.random.seed(seed)
     train_set, val_set = data.split(data.digits(images=True), val_fraction=0.2, seed=seed)
     model = build_model()
-    criterion = CrossEntropyLoss()
     optim = Adam(model.get_parameters(), alpha=0.003)
-    loader = data.DataLoader(train_set, batch_size=32, shuffle=True, seed=seed)
-    loss = float("nan")
-    for epoch in range(epochs):
-        optim.alpha = 0.003 * 0.5 * (1 + np.cos(np.pi * epoch / epochs))  # cosine decay
-        total = 0.0
-        for x, y in loader:
-            batch_loss = criterion(model(Tensor(x)), y)
-            batch_loss.backward()
-            optim.step()
-            total += batch_loss.item() * len(y)
-        loss = total / len(train_set)
-        if verbose:
-            print(f"epoch {epoch + 1:3d}  loss {loss:.4f}  val acc {accuracy(model, val_set):.3f}")
-    return {"train_loss": loss, "val_accuracy": accuracy(model, val_set)}
+    return fit(model, optim, train_set, val_set, epochs, seed, verbose)
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:

@@ -26,6 +26,7 @@ from engine import (
     data,
     no_grad,
 )
+from engine.optim import Optimizer
 
 
 def accuracy(model: Layer, ds: data.Dataset) -> float:
@@ -37,17 +38,16 @@ def accuracy(model: Layer, ds: data.Dataset) -> float:
     return float((logits.argmax(axis=1) == ds.y).mean())
 
 
-def train(epochs: int = 20, seed: int = 0, verbose: bool = False) -> dict[str, float]:
-    """Train on 80% of the digits; return the final training loss and validation accuracy."""
-    np.random.seed(seed)
-    train_set, val_set = data.split(data.digits(), val_fraction=0.2, seed=seed)
-    model = Sequential([Linear(64, 128), Relu(), Dropout(0.1), Linear(128, 10)])
+def fit(model: Layer, optim: Optimizer, train_set: data.Dataset, val_set: data.Dataset,
+        epochs: int, seed: int = 0, verbose: bool = False) -> dict[str, float]:
+    """Train ``model`` with cross-entropy in mini-batches of 32, the learning rate decaying
+    along a cosine from ``optim.alpha`` to zero; return the last epoch's mean training loss
+    and the validation accuracy."""
     criterion = CrossEntropyLoss()
-    optim = SGD(model.get_parameters(), alpha=0.1, momentum=0.9)
     loader = data.DataLoader(train_set, batch_size=32, shuffle=True, seed=seed)
-    loss = float("nan")
+    base_alpha, loss = optim.alpha, float("nan")
     for epoch in range(epochs):
-        optim.alpha = 0.1 * 0.5 * (1 + np.cos(np.pi * epoch / epochs))  # cosine decay
+        optim.alpha = base_alpha * 0.5 * (1 + np.cos(np.pi * epoch / epochs))
         total = 0.0
         for x, y in loader:
             batch_loss = criterion(model(Tensor(x)), y)
@@ -58,6 +58,15 @@ def train(epochs: int = 20, seed: int = 0, verbose: bool = False) -> dict[str, f
         if verbose:
             print(f"epoch {epoch + 1:3d}  loss {loss:.4f}  val acc {accuracy(model, val_set):.3f}")
     return {"train_loss": loss, "val_accuracy": accuracy(model, val_set)}
+
+
+def train(epochs: int = 20, seed: int = 0, verbose: bool = False) -> dict[str, float]:
+    """Train on 80% of the digits; return the final training loss and validation accuracy."""
+    np.random.seed(seed)
+    train_set, val_set = data.split(data.digits(), val_fraction=0.2, seed=seed)
+    model = Sequential([Linear(64, 128), Relu(), Dropout(0.1), Linear(128, 10)])
+    optim = SGD(model.get_parameters(), alpha=0.1, momentum=0.9)
+    return fit(model, optim, train_set, val_set, epochs, seed, verbose)
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:

@@ -62,3 +62,14 @@ def test_char_lstm_loss_falls_well_below_uniform():
     assert math.isclose(losses[0], uniform, rel_tol=1e-5)  # w_ho starts at zero: uniform guess
     assert np.mean(losses[-10:]) < 0.4 * uniform
     assert result["sample"].startswith("The ") and len(result["sample"]) == 204
+
+
+def test_bench_train_prints_a_row_per_workload(capsys):
+    spec = importlib.util.spec_from_file_location(
+        "bench_train", EXAMPLES.parent / "benchmarks" / "bench_train.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.main(["--steps", "1"])
+    out = capsys.readouterr().out
+    for name in ("mlp_small", "mlp_large", "lstm_char", "conv_digits"):
+        assert f"| {name} |" in out
