@@ -156,3 +156,21 @@ def test_torch_script_trains_the_same_model(torch: Any) -> None:
 def test_torch_script_runs(name: str, torch: Any) -> None:
     _, losses = run_script(export_torch(load(name), name), epochs=1)
     assert len(losses) > 0 and np.isfinite(losses).all()
+
+
+def test_gpu_settings_move_the_model_and_batches(tmp_path: Path) -> None:
+    doc = load("digits_mlp")
+    doc.set_setting("device", "gpu")
+    engine_code, torch_code = export_python(doc), export_torch(doc)
+    assert 'DEVICE = "gpu"' in engine_code and "model.to(DEVICE)" in engine_code
+    assert "model(Tensor(x, device=DEVICE), Tensor(y, device=DEVICE))" in engine_code
+    assert 'DEVICE = "cuda"' in torch_code
+    assert "torch.from_numpy(x).to(DEVICE)" in torch_code
+    if RUFF.exists():
+        path = tmp_path / "gpu.py"
+        path.write_text(engine_code, encoding="utf-8")
+        done = subprocess.run(
+            [str(RUFF), "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(path)],
+            capture_output=True, text=True, cwd=ROOT, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout

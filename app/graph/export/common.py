@@ -243,7 +243,7 @@ def settings_constants(settings: Any, gpu_name: str) -> list[str]:
         lines.append(f"MOMENTUM = {settings.momentum!r}")
     lines.append(f"VAL_SPLIT = {settings.val_split!r}")
     if settings.device == "gpu":
-        lines.append(f"DEVICE = {gpu_name!r}")
+        lines.append(f'DEVICE = "{gpu_name}"')
     return lines
 
 
