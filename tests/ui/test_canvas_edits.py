@@ -94,9 +94,9 @@ def test_auto_layout_leaves_no_overlaps(window) -> None:
         doc.move_nodes({node_id: (0, 0)})
     show_document(window, doc)
     window.actions_by_name["actionAutoLayout"].trigger()
-    rects = [item.sceneBoundingRect() for item in window.scene.node_items()]
+    rects = [item.body_rect() for item in window.scene.node_items()]
     for a, b in itertools.combinations(rects, 2):
-        assert not a.adjusted(4, 10, -10, -4).intersects(b.adjusted(4, 10, -10, -4))
+        assert not a.adjusted(-8, -8, 8, 8).intersects(b)
     xs = {n: p.position[0] for n, p in window.document.nodes.items()}
     assert xs["dataset_1"] < xs["linear_1"] < xs["relu_1"] < xs["linear_2"]
     window.undo_stack.undo()
@@ -191,3 +191,25 @@ def test_pick_up_a_wire_by_its_input_and_move_or_drop_it(window) -> None:
     window.undo_stack.undo()
     assert window.document.to_dict() == before
     assert all(item.isVisible() for item in window.scene.edge_items())
+
+
+def test_auto_layout_of_a_larger_mixed_graph_has_no_overlaps(window) -> None:
+    from app.graph.document import GraphDocument
+
+    doc = GraphDocument()
+    doc.add_node("input", {"shape": "8"}, (0, 0))
+    previous = ["input_1"]
+    for i in range(30):
+        type_id = ("linear", "add", "relu", "concat", "dropout")[i % 5]
+        doc.add_node(type_id, {}, (0, 0))
+        node_id = list(doc.nodes)[-1]
+        for n, port in enumerate(doc.nodes[node_id].spec.inputs):
+            src = previous[-1 - (n * 3 + i) % len(previous)]
+            doc.connect(src, "x" if src == "input_1" else "y", node_id, port.name)
+        previous.append(node_id)
+    show_document(window, doc)
+    for action in ("actionAutoLayout", "actionAutoLayoutVertical"):
+        window.actions_by_name[action].trigger()
+        rects = [item.body_rect() for item in window.scene.node_items()]
+        for a, b in itertools.combinations(rects, 2):
+            assert not a.adjusted(-8, -8, 8, 8).intersects(b)

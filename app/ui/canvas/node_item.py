@@ -131,7 +131,12 @@ class NodeItem(QGraphicsItem):
     # -- geometry ------------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:
         """The body plus room for the outline and the badge."""
-        return QRectF(-4, -10, NODE_WIDTH + 14, self.height + 14)
+        margin = PORT_RADIUS + 2
+        return QRectF(-margin, -10, NODE_WIDTH + 2 * margin + 4, self.height + 14)
+
+    def body_rect(self) -> QRectF:
+        """The node's body in scene coordinates (without ports, outline or badge)."""
+        return self.mapRectToScene(QRectF(0, 0, NODE_WIDTH, self.height))
 
     def shape(self) -> QPainterPath:
         """The rounded body (ports are separate items)."""
@@ -181,8 +186,8 @@ class NodeItem(QGraphicsItem):
             painter.drawRect(QRectF(0, HEADER_HEIGHT, NODE_WIDTH, 4))
         if lod >= 0.45:
             self._paint_text(painter, colours)
-        self._paint_ports(painter)
         self._paint_outline(painter, body, self.colour)
+        self._paint_ports(painter)
         if self.badge_severity is not None:
             self._paint_badge(painter)
 
