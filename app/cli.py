@@ -277,7 +277,8 @@ def cmd_export(options: argparse.Namespace) -> int:
     from app.graph.export import export_python, export_torch
 
     document = _load(options.file)
-    code = (export_python if options.target == "python" else export_torch)(document)
+    export = export_python if options.target == "python" else export_torch
+    code = export(document, title=options.file.stem)
     if options.output is None:
         sys.stdout.write(code)
         return 0

@@ -10,7 +10,7 @@ import pytest
 
 from app.cli import ProgressBar, main
 from app.graph import io
-from app.graph.metrics import EpochMetrics
+from app.graph.metrics import EpochMetrics, StepMetrics
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 XOR = str(EXAMPLES / "xor.nodegrad")
@@ -87,7 +87,9 @@ def test_train_on_a_gpu_that_is_missing(capsys: Capture) -> None:
 
 def test_export_to_stdout_and_to_a_file(tmp_path: Path, capsys: Capture) -> None:
     assert main(["export", XOR, "--to", "python"]) == 0
-    assert "class Model(Layer):" in capsys.readouterr().out
+    code = capsys.readouterr().out
+    assert code.startswith('"""xor: a nodegrad graph exported as a script')
+    assert "class Model(Layer):" in code
     out = tmp_path / "xor_torch.py"
     assert main(["export", XOR, "--to", "torch", "-o", str(out)]) == 0
     assert "class Model(nn.Module):" in out.read_text(encoding="utf-8")
@@ -122,6 +124,11 @@ class FakeTerminal:
 def test_progress_bar_on_a_terminal_and_in_logs() -> None:
     terminal = FakeTerminal()
     bar = ProgressBar(terminal, 2)  # type: ignore[arg-type]
+    bar.step(StepMetrics(0, 4, 10, 0.25, {}, {}, 1234.0, 0.5))
+    assert terminal.text == (
+        "\repoch 1/2 [" + "#" * 7 + "." * 23 + "] loss 0.2500 (1,234 samples/s)  "
+    )
+    terminal.text = ""
     bar.epoch(EpochMetrics(0, 0.5, 0.6, 0.75, 1.0))
     assert terminal.text.startswith("\r") and "val_acc 75.00%" in terminal.text
     log = FakeTerminal()
