@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 
 def _threads_from_argv() -> int:
@@ -62,11 +63,24 @@ def best_times(fns: list[Callable[[], object]], repeats: int) -> list[float]:
     return best
 
 
-def engine_chain(n: int) -> Callable[[], object]:
+Leaf = Callable[[np.ndarray], Any]  # makes a float32 leaf that requires a gradient
+
+
+def engine_leaf(a: np.ndarray) -> Any:
+    """An engine leaf tensor."""
+    return Tensor(a, autograd=True, dtype=np.float32)
+
+
+def torch_leaf(a: np.ndarray) -> Any:
+    """A PyTorch leaf tensor."""
+    return torch.tensor(a, dtype=torch.float32, requires_grad=True)
+
+
+def chain(leaf: Leaf, n: int) -> Callable[[], object]:
     """Forward and backward through ``n`` scalar additions."""
 
     def run() -> object:
-        x = Tensor(np.array(1.0, dtype=np.float32), autograd=True)
+        x = leaf(np.array(1.0))
         y = x
         for _ in range(n):
             y = y + x
@@ -76,50 +90,16 @@ def engine_chain(n: int) -> Callable[[], object]:
     return run
 
 
-def torch_chain(n: int) -> Callable[[], object]:
-    """The same chain in PyTorch."""
-
-    def run() -> object:
-        x = torch.tensor(1.0, requires_grad=True)
-        y = x
-        for _ in range(n):
-            y = y + x
-        y.backward()
-        return x.grad
-
-    return run
-
-
-def engine_op(name: str, n: int) -> Callable[[], object]:
-    """``n`` applications of one op (mm 128x128, relu, sum) on fresh leaves, then backward."""
+def op_workload(name: str, leaf: Leaf, n: int) -> Callable[[], object]:
+    """``n`` times ``op(a).sum()`` (mm 128x128, relu, sum) added up, then backward."""
     rng = np.random.default_rng(0)
-    a = Tensor(rng.standard_normal((128, 128)), autograd=True)
-    b = Tensor(rng.standard_normal((128, 128)), autograd=True)
-    op = {"mm": lambda: a.mm(b), "relu": lambda: a.relu(), "sum": lambda: a.sum()}[name]
+    a, b = leaf(rng.standard_normal((128, 128))), leaf(rng.standard_normal((128, 128)))
+    op = {"mm": lambda: a.mm(b).sum(), "relu": lambda: a.relu().sum(), "sum": lambda: a.sum()}
 
     def run() -> object:
-        total = None
-        for _ in range(n):
-            out = op().sum() if name != "sum" else op()
-            total = out if total is None else total + out
-        total.backward()
-        return a.grad
-
-    return run
-
-
-def torch_op(name: str, n: int) -> Callable[[], object]:
-    """The same op workload in PyTorch."""
-    rng = np.random.default_rng(0)
-    a = torch.tensor(rng.standard_normal((128, 128)), dtype=torch.float32, requires_grad=True)
-    b = torch.tensor(rng.standard_normal((128, 128)), dtype=torch.float32, requires_grad=True)
-    op = {"mm": lambda: a.mm(b), "relu": lambda: a.relu(), "sum": lambda: a.sum()}[name]
-
-    def run() -> object:
-        total = None
-        for _ in range(n):
-            out = op().sum() if name != "sum" else op()
-            total = out if total is None else total + out
+        total = op[name]()
+        for _ in range(n - 1):
+            total = total + op[name]()
         total.backward()
         return a.grad
 
@@ -147,13 +127,16 @@ def main() -> None:
         f"numpy {np.__version__}, torch {torch_version}; {THREADS} thread(s); "
         f"best of {args.repeats} runs"
     )
-    workloads = [("chain of 1000 scalar adds (fwd+bwd)", 1000, engine_chain, torch_chain)]
+    workloads: list[tuple[str, int, Callable[..., Callable[[], object]]]] = [
+        ("chain of 1000 scalar adds (fwd+bwd)", 1000, chain)
+    ]
     workloads += [
-        (f"{name} 128x128 (+sum, add)", 50, partial(engine_op, name), partial(torch_op, name))
+        (f"{name} 128x128 (+sum, add)", 50, partial(op_workload, name))
         for name in ("mm", "relu", "sum")
     ]
-    for label, ops, ours, theirs in workloads:
-        fns = [ours(ops)] + ([theirs(ops)] if torch is not None else [])
+    leaves = [engine_leaf] + ([torch_leaf] if torch is not None else [])
+    for label, ops, workload in workloads:
+        fns = [workload(leaf, ops) for leaf in leaves]
         times = best_times(fns, args.repeats)
         report(label, ops, times[0], times[1] if len(times) > 1 else None)
 
