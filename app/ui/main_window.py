@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
         if not QCoreApplication.organizationName():
             QCoreApplication.setOrganizationName("nodegrad")
         self.setObjectName("mainWindow")
+        self.setWindowIcon(style.app_icon())
         self.setAcceptDrops(True)
         self.document = GraphDocument()
         self.undo_stack = QUndoStack(self)

@@ -7,6 +7,7 @@ port-kind hue is read from ``QApplication.palette()`` when it is needed.
 from __future__ import annotations
 
 import zlib
+from pathlib import Path
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
@@ -32,6 +33,7 @@ PORT_COLOURS: dict[str, str] = {
 SEVERITY_COLOURS: dict[str, str] = {"ERROR": "#d9302c", "WARNING": "#e5a50a"}
 
 GRID_SIZE = 20.0
+APP_ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "nodegrad.svg"
 
 
 def _hashed_colour(key: str) -> QColor:
@@ -191,3 +193,8 @@ def category_icon(category: object, size: int = 18) -> QIcon:
         painter.end()
         _ICON_CACHE[key] = QIcon(pixmap)
     return _ICON_CACHE[key]
+
+
+def app_icon() -> QIcon:
+    """The window icon (an empty icon when the resources folder is not installed)."""
+    return QIcon(str(APP_ICON)) if APP_ICON.exists() else QIcon()
