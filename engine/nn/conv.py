@@ -10,7 +10,7 @@ import numpy as np
 from engine.autograd import Function
 from engine.backend import get_array_module
 from engine.errors import ShapeError
-from engine.nn.module import Layer, parameter
+from engine.nn.module import Layer
 from engine.tensor import Tensor
 
 __all__ = ["Conv2d", "MaxPool2d"]
@@ -142,6 +142,9 @@ class Conv2d(Layer):
     (2, 4, 8, 8)
     """
 
+    weight: Tensor
+    bias: Tensor
+
     def __init__(
         self, in_ch: int, out_ch: int, kernel: int, stride: int = 1, padding: int = 0
     ) -> None:
@@ -150,10 +153,14 @@ class Conv2d(Layer):
         self.stride, self.padding = int(stride), int(padding)
         if min(self.in_ch, self.out_ch, self.kernel, self.stride) < 1 or self.padding < 0:
             raise ValueError(f"Conv2d: invalid arguments ({self.extra_repr()})")
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """He initialisation ``randn * sqrt(2 / (in_ch * kernel**2))``, zero bias."""
         fan_in = self.in_ch * self.kernel**2
         shape = (self.out_ch, self.in_ch, self.kernel, self.kernel)
-        self.weight = parameter(np.random.randn(*shape) * math.sqrt(2.0 / fan_in))
-        self.bias = parameter(np.zeros(self.out_ch))
+        self._set_parameter("weight", np.random.randn(*shape) * math.sqrt(2.0 / fan_in))
+        self._set_parameter("bias", np.zeros(self.out_ch))
 
     def forward(self, input: Tensor) -> Tensor:
         """Return the convolution of ``input`` with ``weight`` plus ``bias``."""

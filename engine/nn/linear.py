@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.nn.module import Layer, parameter
+from engine.nn.module import Layer
 from engine.tensor import Tensor
 
 __all__ = ["Embedding", "Linear"]
@@ -43,13 +43,20 @@ class Linear(Layer):
     (2, 3)
     """
 
+    weight: Tensor
+    bias: Tensor
+
     def __init__(self, n_inputs: int, n_outputs: int, bias: bool = True) -> None:
         super().__init__()
         self.n_inputs, self.n_outputs, self.use_bias = int(n_inputs), int(n_outputs), bias
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """He initialisation as the book: ``randn(in, out) * sqrt(2 / in)``, zero bias."""
         w = np.random.randn(self.n_inputs, self.n_outputs) * math.sqrt(2.0 / self.n_inputs)
-        self.weight = parameter(w)
-        if bias:
-            self.bias = parameter(np.zeros(self.n_outputs))
+        self._set_parameter("weight", w)
+        if self.use_bias:
+            self._set_parameter("bias", np.zeros(self.n_outputs))
 
     def forward(self, input: Tensor) -> Tensor:
         """Return ``input @ weight (+ bias)``."""
@@ -91,10 +98,16 @@ class Embedding(Layer):
     (1, 3, 4)
     """
 
+    weight: Tensor
+
     def __init__(self, vocab_size: int, dim: int) -> None:
         super().__init__()
         self.vocab_size, self.dim = int(vocab_size), int(dim)
-        self.weight = parameter((np.random.rand(self.vocab_size, self.dim) - 0.5) / self.dim)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """The book's initialisation: ``(rand(vocab_size, dim) - 0.5) / dim``."""
+        self._set_parameter("weight", (np.random.rand(self.vocab_size, self.dim) - 0.5) / self.dim)
 
     def forward(self, input: Any) -> Tensor:
         """Return the rows of ``weight`` selected by the ids in ``input``."""

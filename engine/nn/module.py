@@ -72,6 +72,21 @@ class Layer:
         setattr(self, name, array)
         self._buffers[name] = True
 
+    def reset_parameters(self) -> None:
+        """Draw fresh initial values in place (each layer's documented formula), sub-layers in
+        order; the parameter tensors stay the same objects."""
+        for layer in self._layers.values():
+            layer.reset_parameters()
+
+    def _set_parameter(self, name: str, value: Any) -> None:
+        """Register parameter ``name`` holding ``value``, or overwrite the existing one in place."""
+        existing = self._params.get(name)
+        if existing is None:
+            setattr(self, name, parameter(value))
+        else:
+            value = np.asarray(value, dtype=existing.dtype)
+            existing.data[...] = backend.to_device(value, existing.device)
+
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Compute the layer's output; subclasses implement it."""
         raise NotImplementedError(f"{type(self).__name__} has no forward()")

@@ -8,7 +8,7 @@ import numpy as np
 
 from engine import backend
 from engine.errors import ShapeError
-from engine.nn.module import Layer, parameter
+from engine.nn.module import Layer
 from engine.tensor import Tensor
 
 __all__ = ["BatchNorm1d", "LayerNorm"]
@@ -44,17 +44,25 @@ class BatchNorm1d(Layer):
     True
     """
 
+    weight: Tensor
+    bias: Tensor
     running_mean: Any
     running_var: Any
 
     def __init__(self, n: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
         super().__init__()
         self.n, self.eps, self.momentum = int(n), float(eps), float(momentum)
-        self.weight = parameter(np.ones(self.n))
-        self.bias = parameter(np.zeros(self.n))
         dt = backend.get_default_dtype()
         self.register_buffer("running_mean", np.zeros(self.n, dtype=dt))
         self.register_buffer("running_var", np.ones(self.n, dtype=dt))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Scale one, shift zero; running mean zero and variance one."""
+        self._set_parameter("weight", np.ones(self.n))
+        self._set_parameter("bias", np.zeros(self.n))
+        self.running_mean[...] = 0
+        self.running_var[...] = 1
 
     def forward(self, input: Tensor) -> Tensor:
         """Return the normalised, scaled and shifted input."""
@@ -95,11 +103,18 @@ class LayerNorm(Layer):
     (..., n) -> (..., n).
     """
 
+    weight: Tensor
+    bias: Tensor
+
     def __init__(self, n: int, eps: float = 1e-5) -> None:
         super().__init__()
         self.n, self.eps = int(n), float(eps)
-        self.weight = parameter(np.ones(self.n))
-        self.bias = parameter(np.zeros(self.n))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Scale one, shift zero."""
+        self._set_parameter("weight", np.ones(self.n))
+        self._set_parameter("bias", np.zeros(self.n))
 
     def forward(self, input: Tensor) -> Tensor:
         """Return the normalised, scaled and shifted input."""

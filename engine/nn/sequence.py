@@ -10,7 +10,7 @@ import numpy as np
 from engine.autograd import Function
 from engine.backend import get_array_module
 from engine.errors import ShapeError
-from engine.nn.module import Layer, parameter
+from engine.nn.module import Layer
 from engine.nn.recurrent import activation_layer
 from engine.ops import stack
 from engine.tensor import Tensor
@@ -140,12 +140,32 @@ class LSTMSequenceFn(Function):
         return dx, dw_ih, db, dw_hh
 
 
+class _Recurrent(Layer):
+    """Shared parameters of RNN and LSTM: ``weight_ih`` (F, G·H), ``weight_hh`` (H, G·H) and
+    ``bias`` (G·H,) for G gates (1 for the RNN, 4 for the LSTM)."""
+
+    n_inputs: int
+    n_hidden: int
+    gates: int
+    weight_ih: Tensor
+    weight_hh: Tensor
+    bias: Tensor
+
+    def reset_parameters(self) -> None:
+        """Uniform in ``[-1/sqrt(H), 1/sqrt(H)]``, as PyTorch."""
+        k = 1.0 / math.sqrt(self.n_hidden)
+        width = self.gates * self.n_hidden
+        self._set_parameter("weight_ih", np.random.uniform(-k, k, (self.n_inputs, width)))
+        self._set_parameter("weight_hh", np.random.uniform(-k, k, (self.n_hidden, width)))
+        self._set_parameter("bias", np.random.uniform(-k, k, width))
+
+
 def _check_sequence(name: str, input: Tensor, n_inputs: int) -> None:
     if input.ndim != 3 or input.shape[2] != n_inputs:
         raise ShapeError(f"{name}: expected input (B, T, {n_inputs}), got shape {input.shape}")
 
 
-class LSTM(Layer):
+class LSTM(_Recurrent):
     """An LSTM run over a whole sequence, returning every hidden state.
 
     Parameters
@@ -183,11 +203,8 @@ class LSTM(Layer):
     def __init__(self, n_inputs: int, n_hidden: int) -> None:
         super().__init__()
         self.n_inputs, self.n_hidden = int(n_inputs), int(n_hidden)
-        k = 1.0 / math.sqrt(self.n_hidden)
-        g = 4 * self.n_hidden
-        self.weight_ih = parameter(np.random.uniform(-k, k, (self.n_inputs, g)))
-        self.weight_hh = parameter(np.random.uniform(-k, k, (self.n_hidden, g)))
-        self.bias = parameter(np.random.uniform(-k, k, g))
+        self.gates = 4
+        self.reset_parameters()
 
     def forward(self, input: Tensor) -> Tensor:
         """Return the hidden states (B, T, H) for the input sequence (B, T, F)."""
@@ -210,7 +227,7 @@ class LSTM(Layer):
         return f"{self.n_inputs}, {self.n_hidden}"
 
 
-class RNN(Layer):
+class RNN(_Recurrent):
     """An Elman RNN run over a whole sequence, returning every hidden state.
 
     Parameters
@@ -244,10 +261,8 @@ class RNN(Layer):
         self.activation = activation_layer(activation)
         self.activation_name = activation
         self.n_inputs, self.n_hidden = int(n_inputs), int(n_hidden)
-        k = 1.0 / math.sqrt(self.n_hidden)
-        self.weight_ih = parameter(np.random.uniform(-k, k, (self.n_inputs, self.n_hidden)))
-        self.weight_hh = parameter(np.random.uniform(-k, k, (self.n_hidden, self.n_hidden)))
-        self.bias = parameter(np.random.uniform(-k, k, self.n_hidden))
+        self.gates = 1
+        self.reset_parameters()
 
     def forward(self, input: Tensor) -> Tensor:
         """Return the hidden states (B, T, H) for the input sequence (B, T, F)."""

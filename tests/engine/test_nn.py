@@ -206,3 +206,25 @@ def test_lstm_cell_layout_as_the_book():
         np.testing.assert_allclose(got, want, rtol=1e-6)
     h, c = cell.init_hidden(batch_size=3)
     assert h.shape == c.shape == (3, 4) and not h.numpy().any() and not c.numpy().any()
+
+
+def test_reset_parameters_redraws_in_place_in_book_order():
+    np.random.seed(11)
+    cell = LSTMCell(3, 4, 2)
+    first = cell.state_dict()
+    tensors = cell.get_parameters()
+    np.random.seed(11)
+    cell.reset_parameters()
+    assert cell.get_parameters() == tensors and all(
+        a is b for a, b in zip(cell.get_parameters(), tensors, strict=True))
+    for key, value in cell.state_dict().items():
+        np.testing.assert_array_equal(value, first[key])
+    bn = BatchNorm1d(2)
+    bn(Tensor(np.random.randn(4, 2) + 3))
+    bn.reset_parameters()
+    np.testing.assert_array_equal(bn.running_mean, [0, 0])
+    lstm = LSTM(2, 3)
+    before = lstm.weight_hh.numpy()
+    lstm.reset_parameters()
+    assert not np.array_equal(before, lstm.weight_hh.numpy())
+    assert np.abs(lstm.weight_hh.numpy()).max() <= 1 / np.sqrt(3)
