@@ -184,3 +184,37 @@ def test_gpu_settings_move_the_model_and_batches(tmp_path: Path) -> None:
 def test_torch_script_of_a_language_model_runs(torch: Any) -> None:
     _, losses = run_script(export_torch(load("char_lstm"), "char_lstm"), epochs=1)
     assert np.isfinite(losses).all()
+
+
+def moons_bce() -> GraphDocument:
+    """Binary classification with one logit: y (N,) meets logits (N, 1)."""
+    doc = GraphDocument()
+    nodes = [
+        ("data", "dataset", {"name": "moons"}), ("fc", "linear", {"units": 8}),
+        ("act", "tanh", {}), ("head", "linear", {"units": 1}),
+        ("loss", "bce_with_logits_loss", {}), ("output", "output", {}),
+    ]  # fmt: skip
+    for node_id, type_id, params in nodes:
+        doc.add_node(type_id, params, node_id=node_id)
+    for wire in [
+        ("data", "x", "fc", "x"), ("fc", "y", "act", "x"), ("act", "y", "head", "x"),
+        ("head", "y", "loss", "logits"), ("data", "y", "loss", "target"),
+        ("head", "y", "output", "x"),
+    ]:  # fmt: skip
+        doc.connect(*wire)
+    return doc
+
+
+def test_binary_accuracy_thresholds_the_single_logit() -> None:
+    epochs = [e for e in Session(moons_bce()).train(epochs=30) if not isinstance(e, StepMetrics)]
+    assert epochs[-2].val_accuracy is not None and epochs[-2].val_accuracy > 0.8
+
+
+@pytest.mark.xfail(
+    reason="specs/losses.py: the loss templates do not reshape the target as the loss's forward "
+    "hook does (y of shape N against logits N×1)",
+    strict=True,
+)
+def test_script_of_a_binary_classifier_runs() -> None:
+    _, losses = run_script(export_python(moons_bce()), epochs=1)
+    np.testing.assert_allclose(losses, in_app_losses(moons_bce(), 1), rtol=1e-5)
