@@ -139,7 +139,8 @@ def test_rubber_band_then_dragging_moves_all_as_one_command(window) -> None:
     QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
     assert scene.selected_node_ids() == ["linear_1", "relu_1"]
     old = {n: window.document.nodes[n].position for n in ("linear_1", "relu_1")}
-    move_node(window, "linear_1", QPointF(old["linear_1"][0], old["linear_1"][1] + 200))
+    # dropped 3 px right and 207 px down: the grid (20 px) snaps the move to (0, 200)
+    move_node(window, "linear_1", QPointF(old["linear_1"][0] + 3, old["linear_1"][1] + 207))
     assert window.undo_stack.count() == 1 and window.undo_stack.undoText() == "Move 2 nodes"
     for n in ("linear_1", "relu_1"):
         assert window.document.nodes[n].position == (old[n][0], old[n][1] + 200)
