@@ -267,7 +267,9 @@ class RNN(_Recurrent):
     def forward(self, input: Tensor) -> Tensor:
         """Return the hidden states (B, T, H) for the input sequence (B, T, F)."""
         _check_sequence("RNN", input, self.n_inputs)
-        xproj = input.matmul(self.weight_ih) + self.bias
+        batch, steps, _ = input.shape
+        flat = input.reshape(batch * steps, self.n_inputs).mm(self.weight_ih) + self.bias
+        xproj = flat.reshape(batch, steps, self.n_hidden)
         states = []
         h = None
         for t in range(input.shape[1]):
