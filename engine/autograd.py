@@ -16,10 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from engine.backend import (
-    get_array_module,
-    get_default_dtype,
-)
+from engine.backend import device_of, get_array_module, get_default_dtype, to_device
 from engine.errors import EngineError, ShapeError
 
 __all__ = [
@@ -162,10 +159,13 @@ def _accumulate(t: Tensor, g: Any) -> None:
         t._grad = _new(g.astype(dt, copy=True), False, None, None, None)
     else:
         old = cur.data
-        if old.size > _SMALL or old.dtype != g.dtype or old.shape != g.shape:
+        if old.size > _SMALL and old.dtype == g.dtype and old.shape == g.shape:
             old += g
         else:
-            cur.data = _array(old + g)
+            new = _array(old + g)
+            if old.dtype.kind == "f" and new.dtype != old.dtype:
+                new = new.astype(old.dtype)  # a float32 parameter keeps a float32 gradient
+            cur.data = new
 
 
 def _array(a: Any) -> Any:
@@ -192,7 +192,8 @@ def _root_grad(t: Tensor, grad: Any) -> Any:
     if grad is None:
         return _ones_like(t.data)
     xp = get_array_module(t.data)
-    g = xp.array(grad.data if isinstance(grad, Tensor) else grad)  # a copy, on t's device
+    src = grad.data if isinstance(grad, Tensor) else grad
+    g = xp.array(to_device(src, device_of(t.data)))  # a copy, on t's device
     if t.data.dtype.kind == "f" and g.dtype != t.data.dtype:
         g = g.astype(t.data.dtype)
     if g.shape != t.data.shape:

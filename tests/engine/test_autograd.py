@@ -211,3 +211,18 @@ def test_unbroadcast_helper() -> None:
     assert unbroadcast(g, (2, 3)).tolist() == [[4.0] * 3] * 2
     assert unbroadcast(g, (2, 1)).shape == (2, 1)
     assert unbroadcast(g, ()).item() == 24.0
+
+
+def test_leaf_gradient_keeps_its_dtype_and_survives_mixed_backwards() -> None:
+    w = Tensor(np.ones((10, 10)), autograd=True)
+    (w * 2).sum().backward()
+    (w * Tensor(np.ones((10, 10)), dtype=np.float64)).sum().backward()  # a float64 path
+    assert w.grad.dtype == np.float32 and w.grad.data.tolist()[0][0] == 3.0
+    s = Tensor([1.0], autograd=True)
+    s.backward()
+    s.backward(np.array([2.0]))
+    assert s.grad.dtype == np.float32 and s.grad.data.tolist() == [3.0]
+    i = Tensor([1, 2], autograd=True)
+    i.backward(np.array([1, 1]))
+    i.backward(np.array([0.5, 0.5]))
+    assert i.grad.data.tolist() == [1.5, 1.5]
