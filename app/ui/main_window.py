@@ -274,13 +274,15 @@ class MainWindow(QMainWindow):
 
     # -- autosave and settings ------------------------------------------------------------------
     def autosave(self) -> None:
-        """Write the recovery file when there are unsaved changes."""
-        if not self.undo_stack.isClean():
-            original = str(self.files.path) if self.files.path else None
-            try:
-                self.recovery.write(self.document, original)
-            except OSError as error:
-                self.show_message(f"Autosave failed: {error}")
+        """Write the recovery file while there are unsaved changes (remove it when none)."""
+        if self.undo_stack.isClean():
+            self.recovery.clear()
+            return
+        original = str(self.files.path) if self.files.path else None
+        try:
+            self.recovery.write(self.document, original)
+        except OSError as error:
+            self.show_message(f"Autosave failed: {error}")
 
     def _restore_settings(self) -> None:
         settings = QSettings()

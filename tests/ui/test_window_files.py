@@ -85,6 +85,11 @@ def test_autosave_and_recovery_after_a_crash(qtbot, window, tmp_path) -> None:
     add_by_palette(window, "tanh")
     window.autosave()
     assert window.recovery.path.exists()
+    window.undo_stack.undo()
+    window.autosave()
+    assert not window.recovery.path.exists()
+    window.undo_stack.redo()
+    window.autosave()
     crashed = Recovery()
     crashed.path = crashed.folder / "recovery-999999.nodegrad"
     os.replace(window.recovery.path, crashed.path)
