@@ -132,7 +132,9 @@ class Tensor:
         return wrapped
 
     @grad.setter
-    def grad(self, value: Tensor | None) -> None:
+    def grad(self, value: Any) -> None:
+        if value is not None and not isinstance(value, Tensor):
+            value = Tensor(value, dtype=getattr(value, "dtype", None))
         self._grad = value
 
     @property

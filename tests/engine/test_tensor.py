@@ -221,3 +221,14 @@ def test_float_ops_on_integer_tensors_use_the_default_float() -> None:
     assert (i**2).dtype == np.int64 and i.sum().dtype == np.int64 and i.max().dtype == np.int64
     engine.set_default_dtype(np.float64)
     assert (i / j).dtype == np.float64
+
+
+def test_grad_can_be_assigned_an_array_or_none() -> None:
+    w = Tensor([1.0, 2.0], autograd=True)
+    w.grad = np.zeros(2, dtype=np.float32)
+    assert isinstance(w.grad, Tensor) and not w.grad.autograd
+    (w * 3).sum().backward()
+    assert w.grad.data.tolist() == [3.0, 3.0]
+    w.grad = None
+    (w * 1).sum().backward()
+    assert w.grad.data.tolist() == [1.0, 1.0]
