@@ -75,6 +75,11 @@ def gradcheck(
     TypeError
         If an input is not float64 (finite differences are meaningless in float32).
 
+    Notes
+    -----
+    The inputs' ``.grad`` are reset, and each element of an input is perturbed in place (and
+    restored) while the numeric gradient is taken.
+
     Examples
     --------
     >>> import numpy as np
@@ -98,13 +103,17 @@ def gradcheck(
     for i, x in enumerate(inputs):
         if not x.autograd:
             continue
-        numeric = _numeric_grad(fn, inputs, x, weights, eps)
         analytic = np.zeros(x.shape) if x.grad is None else to_numpy(x.grad.data).astype(float)
-        err = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
-        if err.size and err.max() > 0:
-            k = np.unravel_index(int(err.argmax()), err.shape)
-            raise AssertionError(
-                f"gradcheck: input {i} (shape {x.shape}) element {tuple(int(j) for j in k)}: "
-                f"backward gives {analytic[k]:.8g}, finite differences {numeric[k]:.8g}"
-            )
+        _compare(i, analytic, _numeric_grad(fn, inputs, x, weights, eps), atol, rtol)
     return True
+
+
+def _compare(i: int, analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> None:
+    """Raise AssertionError naming input ``i``'s worst element when the gradients differ."""
+    err = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+    if err.size and err.max() > 0:
+        k = np.unravel_index(int(err.argmax()), err.shape)
+        raise AssertionError(
+            f"gradcheck: input {i} (shape {analytic.shape}) element {tuple(int(j) for j in k)}: "
+            f"backward gives {analytic[k]:.8g}, finite differences {numeric[k]:.8g}"
+        )
