@@ -232,14 +232,14 @@ def time_blocks(steps_by_impl: dict[str, Step], steps: int, blocks: int = 7) -> 
     return best
 
 
-def run(names: list[str], steps: int) -> list[dict[str, float | str | None]]:
+def run(names: list[str], steps: int, blocks: int = 7) -> list[dict[str, float | str | None]]:
     """Time every implementation of every workload; return one row per workload."""
     rows = []
     for name in names:
         makers = {impl: make for impl, make in WORKLOADS[name].items()
                   if not (impl == "torch" and torch is None)}
         np.random.seed(0)
-        times = time_blocks({impl: make() for impl, make in makers.items()}, steps)
+        times = time_blocks({impl: make() for impl, make in makers.items()}, steps, blocks)
         row: dict[str, float | str | None] = {"workload": name}
         row.update({impl: times.get(impl) for impl in ("engine", "numpy", "torch")})
         rows.append(row)
@@ -267,12 +267,13 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20, help="steps per timed block")
+    parser.add_argument("--blocks", type=int, default=7, help="timed blocks (best is kept)")
     parser.add_argument("--workloads", nargs="*", default=list(WORKLOADS),
                         choices=list(WORKLOADS))
     args = parser.parse_args(argv)
     print(f"engine float32 ({engine.get_default_dtype()}), NumPy {np.__version__}, "
           f"PyTorch {torch.__version__ if torch else 'not installed'}, threads {THREADS}")
-    print_table(run(args.workloads, args.steps))
+    print_table(run(args.workloads, args.steps, args.blocks))
     return 0
 
 

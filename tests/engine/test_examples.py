@@ -69,7 +69,7 @@ def test_bench_train_prints_a_row_per_workload(capsys):
         "bench_train", EXAMPLES.parent / "benchmarks" / "bench_train.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    bench.main(["--steps", "1"])
+    bench.main(["--steps", "1", "--blocks", "1"])
     out = capsys.readouterr().out
     for name in ("mlp_small", "mlp_large", "lstm_char", "conv_digits"):
         assert f"| {name} |" in out
