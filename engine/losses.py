@@ -4,6 +4,7 @@ returns a scalar-like Tensor."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from engine.errors import ShapeError
@@ -65,7 +66,8 @@ class CrossEntropyLoss(Layer):
     Shape
     -----
     Logits (N, C) with targets (N,), or logits (N, T, C) with targets (N, T); the result is a
-    0-d tensor. Fused and max-subtracted, so large logits never overflow; unlike the book, the
+    0-d tensor. As in the book, targets of another shape with the right number of elements
+    (e.g. (N, 1)) are flattened. Fused and max-subtracted, so large logits never overflow; unlike the book, the
     gradient is that of the mean it reports.
 
     Examples
@@ -79,15 +81,15 @@ class CrossEntropyLoss(Layer):
     def forward(self, input: Tensor, target: Any) -> Tensor:
         """Return the mean of ``-log softmax(input)[target]``."""
         idx = target.data if isinstance(target, Tensor) else target
-        if input.ndim < 2 or tuple(idx.shape) != tuple(input.shape[:-1]):
+        count = math.prod(input.shape[:-1])
+        if input.ndim < 2 or int(idx.size) != count:
             raise ShapeError(
-                f"CrossEntropyLoss: logits {input.shape} need targets of shape "
+                f"CrossEntropyLoss: logits {input.shape} need {count} targets, shaped "
                 f"{input.shape[:-1]}, got {tuple(idx.shape)}"
             )
         if input.ndim > 2:
             input = input.reshape(-1, input.shape[-1])
-            idx = idx.reshape(-1)
-        return input.cross_entropy(idx)
+        return input.cross_entropy(idx.reshape(-1) if idx.ndim != 1 else idx)
 
 
 class BCEWithLogitsLoss(Layer):

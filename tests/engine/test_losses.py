@@ -62,8 +62,10 @@ def test_cross_entropy_accepts_tensor_targets_and_is_stable():
 
 
 def test_cross_entropy_shape_error():
-    with pytest.raises(ShapeError, match=r"targets of shape \(3,\), got \(4,\)"):
+    with pytest.raises(ShapeError, match=r"need 3 targets, shaped \(3,\), got \(4,\)"):
         CrossEntropyLoss()(Tensor(np.zeros((3, 2))), np.zeros(4, dtype=int))
+    column = CrossEntropyLoss()(Tensor(np.eye(3)), np.array([[0], [1], [2]]))  # the book's way
+    assert np.isclose(column.item(), CrossEntropyLoss()(Tensor(np.eye(3)), np.arange(3)).item())
 
 
 def test_bce_with_logits(float64):
