@@ -67,8 +67,8 @@ class CrossEntropyLoss(Layer):
     -----
     Logits (N, C) with targets (N,), or logits (N, T, C) with targets (N, T); the result is a
     0-d tensor. As in the book, targets of another shape with the right number of elements
-    (e.g. (N, 1)) are flattened. Fused and max-subtracted, so large logits never overflow; unlike the book, the
-    gradient is that of the mean it reports.
+    (e.g. (N, 1)) are flattened. Fused and max-subtracted, so large logits never overflow;
+    unlike the book, the gradient is that of the mean it reports.
 
     Examples
     --------
