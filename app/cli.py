@@ -17,8 +17,9 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__
 
@@ -293,17 +294,35 @@ def cmd_editor(path: Path | None) -> int:
         _require_file(path)
     target = path if path is not None else (DEFAULT_EXAMPLE if DEFAULT_EXAMPLE.exists() else None)
     try:
-        from PySide6.QtWidgets import QApplication
-
         from app.ui.main_window import MainWindow
     except ImportError as error:
         raise CliError(
             f"the editor is not available ({error}); the headless commands still work: "
             + ", ".join(COMMANDS)
         ) from None
+    _require_display()
+    return run_editor(MainWindow, target)
+
+
+def _require_display() -> None:
+    """On Linux, refuse to start Qt without a display (it would abort the process)."""
+    if not sys.platform.startswith("linux"):
+        return
+    if any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        return
+    raise CliError(
+        "no display to open the editor on (DISPLAY and WAYLAND_DISPLAY are unset); the headless "
+        "commands still work: " + ", ".join(COMMANDS)
+    )
+
+
+def run_editor(window_class: Callable[..., Any], path: Path | None) -> int:
+    """Start Qt, show ``window_class(path=path)`` and run the event loop to its end."""
+    from PySide6.QtWidgets import QApplication
+
     application = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "nodegrad"])
     application.setApplicationName("nodegrad")
-    window = MainWindow(path=target)
+    window = window_class(path=path)
     window.show()
     return int(application.exec())
 

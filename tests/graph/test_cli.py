@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 
+from app import cli
 from app.cli import ProgressBar, main
 from app.graph import io
 from app.graph.metrics import EpochMetrics, StepMetrics
@@ -140,27 +140,25 @@ def test_progress_bar_on_a_terminal_and_in_logs() -> None:
     assert log.text.splitlines()[-1].startswith("epoch 100/100")
 
 
-class FakeWindow:
-    """Stands in for MainWindow: records the path it was opened on."""
-
-    opened: ClassVar[list[object]] = []
-
-    def __init__(self, path: object = None) -> None:
-        FakeWindow.opened.append(path)
-
-    def show(self) -> None:
-        pass
-
-
 @pytest.mark.parametrize("argv", [[], [XOR]])
 def test_editor_opens_the_default_example_or_the_file(
-    argv: list[str], monkeypatch: pytest.MonkeyPatch, qapp: object
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    widgets = pytest.importorskip("PySide6.QtWidgets")
     main_window = pytest.importorskip("app.ui.main_window")
-    monkeypatch.setattr(main_window, "MainWindow", FakeWindow)
-    monkeypatch.setattr(widgets.QApplication, "exec", lambda self: 0)
-    FakeWindow.opened.clear()
+    opened = []
+    monkeypatch.setattr(cli, "run_editor", lambda cls, path: opened.append((cls, path)) or 0)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     assert main(argv) == 0
     expected = Path(XOR) if argv else EXAMPLES / "digits_mlp.nodegrad"
-    assert FakeWindow.opened == [expected]
+    assert opened == [(main_window.MainWindow, expected)]
+
+
+def test_editor_without_a_display_says_so(monkeypatch: pytest.MonkeyPatch, capsys: Capture) -> None:
+    pytest.importorskip("app.ui.main_window")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the display check is for Linux")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(cli, "run_editor", lambda cls, path: pytest.fail("Qt started"))
+    assert main([]) == 1
+    assert "no display to open the editor on" in capsys.readouterr().err

@@ -130,7 +130,7 @@ def train_function(plan: ModelPlan, dialect: Dialect) -> list[str]:
     if settings.val_split:
         lines.append("    train_set, val_set = split(dataset, VAL_SPLIT, seed=SEED)")
     else:
-        lines.append("    train_set = val_set = dataset")
+        lines.append("    train_set = dataset")
     lines += [f"    {dialect.seed}", "    model = Model()"]
     if settings.device == "gpu":
         lines.append(f"    {dialect.move_model}")
@@ -143,13 +143,25 @@ def train_function(plan: ModelPlan, dialect: Dialect) -> list[str]:
         f"            _, loss = model({_batch(plan, dialect)})",
         *indent(list(dialect.update), 3),
         "            losses.append(loss.item())",
-        "        val_loss, val_accuracy = evaluate(model, val_set)",
         "        steps = losses[-len(loader) :]",
         '        report = f"epoch {epoch + 1}/{epochs}: loss {sum(steps) / len(steps):.4f}"',
-        '        report += f", val loss {val_loss:.4f}"',
-        "        if val_accuracy is not None:",
-        '            report += f", val accuracy {val_accuracy:.2%}"',
+        *_validation_report(plan),
         "        print(report)",
         "    return model, losses",
     ]
     return lines
+
+
+def _validation_report(plan: ModelPlan) -> list[str]:
+    """The loop's lines adding the validation metrics to an epoch's report (if there is a split)."""
+    if not plan.settings.val_split:
+        return []
+    if plan.task == "regression":
+        return [
+            "        val_loss, _ = evaluate(model, val_set)",
+            '        report += f", val loss {val_loss:.4f}"',
+        ]
+    return [
+        "        val_loss, val_accuracy = evaluate(model, val_set)",
+        '        report += f", val loss {val_loss:.4f}, val accuracy {val_accuracy:.2%}"',
+    ]
