@@ -189,3 +189,12 @@ def test_zoom_pan_fit_and_shape_toggle(window) -> None:
     window.actions_by_name["actionShowShapes"].trigger()
     assert not edge.show_label
     QApplication.processEvents()
+
+
+def test_far_away_nodes_can_be_reached(window) -> None:
+    doc = digits_document()
+    doc.move_nodes({"output_1": (12_000, -9_000)})
+    show_document(window, doc)
+    window.reveal_node("output_1")
+    centre = window.view.mapToScene(window.view.viewport().rect().center())
+    assert window.scene.node_item("output_1").sceneBoundingRect().contains(centre)

@@ -19,6 +19,7 @@ from app.ui.canvas.edge_item import EdgeItem
 from app.ui.canvas.node_item import NodeItem
 
 EdgeKey = tuple[str, str, str, str]
+SCENE_MARGIN = 2000.0
 
 
 def edge_key(edge: Any) -> EdgeKey:
@@ -150,6 +151,7 @@ class GraphScene(QGraphicsScene):
             item.syncing = True
             item.setPos(x, y)
             item.syncing = False
+        self._grow(item)
 
     def _add_edge(self, edge: Any) -> None:
         src = self._nodes[edge.src].port(edge.src_port, True)
@@ -178,6 +180,15 @@ class GraphScene(QGraphicsScene):
         """Keep the wires of a moving node attached (called by NodeItem.itemChange)."""
         for key in self._by_node.get(item.node_id, ()):
             self._edges[key].adjust()
+        self._grow(item)
+
+    def _grow(self, item: NodeItem) -> None:
+        """Keep room to pan around every node: the scene grows past any node near its edge."""
+        rect = item.sceneBoundingRect().adjusted(
+            -SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN
+        )
+        if not self.sceneRect().contains(rect):
+            self.setSceneRect(self.sceneRect().united(rect))
 
     # -- validation display ---------------------------------------------------------------------
     def show_validation(self, result: ValidationResult) -> None:
