@@ -47,7 +47,7 @@ class DatasetError(ValueError):
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
 
 
-@dataclass
+@dataclass(eq=False)
 class Dataset:
     """Inputs and targets as NumPy arrays, with what a trainer needs to know about them.
 

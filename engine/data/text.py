@@ -29,8 +29,9 @@ def _load(source: str | Path | None) -> tuple[str, str]:
         return _read(DEFAULT_CORPUS), DEFAULT_CORPUS.stem
     if isinstance(source, Path):
         return _read(source), source.stem
+    slashed_word = " " not in source and ("/" in source or "\\" in source)
     looks_like_path = "\n" not in source and len(source) < 4096 and (
-        source.endswith(".txt") or Path(source).is_file()
+        source.endswith(".txt") or slashed_word or Path(source).is_file()
     )
     if looks_like_path:
         return _read(Path(source)), Path(source).stem
@@ -46,8 +47,9 @@ def text(path_or_str: str | Path | None = None, seq_len: int = 25) -> Dataset:
     Parameters
     ----------
     path_or_str : str, Path or None
-        A ``.txt`` file (a ``Path``, or a string naming an existing file or ending in
-        ``.txt``), the text itself, or None for the bundled corpus (``DEFAULT_CORPUS``).
+        A ``.txt`` file (a ``Path``, or a one-line string that names an existing file, ends in
+        ``.txt`` or is one word holding a ``/``), the text itself, or None for the bundled
+        corpus (``DEFAULT_CORPUS``).
     seq_len : int
         Characters per sample.
 

@@ -72,6 +72,8 @@ def test_text_file_and_errors(tmp_path):
     assert data.text(str(path), seq_len=5).vocab == ds.vocab
     with pytest.raises(DatasetError, match=r"missing\.txt.*not found"):
         data.text(str(tmp_path / "missing.txt"))
+    with pytest.raises(DatasetError, match=r"corpora/missing: file not found"):
+        data.text("corpora/missing")
     with pytest.raises(DatasetError, match="seq_len"):
         data.text("abc", seq_len=5)
     with pytest.raises(DatasetError, match="'z' is not in the vocabulary"):
