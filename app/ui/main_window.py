@@ -6,7 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QByteArray,
+    QCoreApplication,
+    QEvent,
+    QPointF,
+    QRectF,
+    QSettings,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
@@ -16,6 +26,7 @@ from app.graph.validate import ValidationResult, validate
 from app.ui import files as file_dialogs
 from app.ui import style
 from app.ui.actions import build_actions
+from app.ui.canvas.node_item import NODE_WIDTH
 from app.ui.canvas.scene import GraphScene
 from app.ui.canvas.view import GraphView
 from app.ui.edit_ops import EditOps
@@ -171,10 +182,22 @@ class MainWindow(QMainWindow):
         self.inspector.show_node(ids[0] if len(ids) == 1 else None)
 
     def _on_palette_add(self, type_id: str) -> None:
-        node_id = self.editor.add_node(type_id, self.view.centre_scene_pos())
+        node_id = self.editor.add_node(type_id, self._free_spot_near_centre())
         if node_id is not None:
             self.scene.clearSelection()
             self.scene.node_item(node_id).setSelected(True)
+
+    def _free_spot_near_centre(self) -> QPointF:
+        """Where a node added from the palette goes: the view centre, or a step down-right of
+        it for each node already there (so repeated adds do not stack)."""
+        spot = self.view.centre_scene_pos() - QPointF(NODE_WIDTH / 2, 40)
+        taken = [item.body_rect() for item in self.scene.node_items()]
+        for _ in range(50):
+            probe = QRectF(spot.x(), spot.y(), NODE_WIDTH, 60)
+            if not any(probe.intersects(rect) for rect in taken):
+                break
+            spot += QPointF(40, 40)
+        return spot
 
     def reveal_node(self, node_id: str) -> None:
         """Select node ``node_id`` alone and centre the view on it."""

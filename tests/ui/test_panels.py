@@ -40,6 +40,10 @@ def test_palette_search_filters_and_enter_adds(window) -> None:
     assert set(window.palette.visible_type_ids()) == {"relu", "leaky_relu"}
     QTest.keyClick(search, Qt.Key.Key_Return)
     assert [n.type_id for n in window.document.nodes.values()] == ["relu"]
+    QTest.keyClick(search, Qt.Key.Key_Return)
+    first, second = (item.body_rect() for item in window.scene.node_items())
+    assert not first.intersects(second)  # repeated adds do not stack
+    window.undo_stack.undo()
     search.clear()
     assert len(window.palette.visible_type_ids()) == len(window.palette.entries())
     mime = window.palette.tree.mimeData([window.palette.tree.currentItem()])
@@ -49,7 +53,7 @@ def test_palette_search_filters_and_enter_adds(window) -> None:
 def test_drop_from_palette_adds_and_on_a_wire_inserts(window) -> None:
     show_document(window, digits_document())
     drop_type(window, "sigmoid", QPointF(-300, 400))
-    assert window.document.nodes["sigmoid_1"].position == (-300.0, 400.0)
+    assert window.scene.node_item("sigmoid_1").body_rect().contains(QPointF(-300, 400))
     edge = next(e for e in window.document.edges if e.src == "relu_1")
     drop_type(window, "tanh", window.scene.edge_item(edge).path().pointAtPercent(0.5))
     wires = {(e.src, e.dst) for e in window.document.edges}

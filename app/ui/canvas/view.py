@@ -10,7 +10,7 @@ from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView
 
 from app.ui.canvas.edge_item import EdgeItem
-from app.ui.canvas.node_item import NodeItem
+from app.ui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH, NodeItem
 from app.ui.canvas.port_item import PortItem
 from app.ui.canvas.quick_add import QuickAdd
 from app.ui.canvas.scene import GraphScene
@@ -170,7 +170,7 @@ class GraphView(QGraphicsView):
 
     def _wire_under(self, node: NodeItem) -> Any:
         """A wire the node was dropped onto (only for a node with no wires of its own)."""
-        if self.scene().edge_items_from(node.node_id) or self.editor.has_wires(node.node_id):
+        if self.editor.has_wires(node.node_id):
             return None
         for item in self.scene().collidingItems(node):
             if isinstance(item, EdgeItem) and item.edge is not None:
@@ -256,7 +256,8 @@ class GraphView(QGraphicsView):
                 ),
                 None,
             )
-            self.editor.add_node(type_id, point, on_wire=edge)
+            corner = point - QPointF(NODE_WIDTH / 2, HEADER_HEIGHT / 2)  # title under the cursor
+            self.editor.add_node(type_id, corner, on_wire=edge)
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
         elif data.hasUrls() and self.files_dropped is not None:
