@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -76,17 +77,15 @@ class Inspector(QScrollArea):
         self.summary.setColumnWidth(0, 150)
         summary_layout.addWidget(self.summary)
         layout.addWidget(summary_box, 1)
+        self._build_settings(page)
         return page
 
-    def _rebuild_settings(self) -> None:
-        while self._settings_form.rowCount():
-            self._settings_form.removeRow(0)
-        self.settings_fields = {}
+    def _build_settings(self, page: QWidget) -> None:
         training = self.editor.document.training
         for pspec in TRAINING_PARAMS:
             field = editor_for_param(pspec, getattr(training, pspec.name))
             field.edited.connect(lambda v, p=pspec, fe=field: self._on_setting(p, v, fe))
-            field.setParent(self._doc_page)
+            field.setParent(page)
             self.settings_fields[pspec.name] = field
             self._settings_form.addRow(_label(pspec.name), field.widget)
 
@@ -105,11 +104,13 @@ class Inspector(QScrollArea):
         for node_id, count in counts.items():
             node = self.editor.document.nodes[node_id]
             title = node.label or get_spec(node.type_id).title
-            QTreeWidgetItem(
+            row = QTreeWidgetItem(
                 self.summary, [f"{title} ({node_id})", "?" if count is None else f"{count:,}"]
             )
+            row.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
             total += count or 0
         item = QTreeWidgetItem(self.summary, ["Total", f"{total:,}"])
+        item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
         font = item.font(0)
         font.setBold(True)
         item.setFont(0, font)
@@ -121,8 +122,8 @@ class Inspector(QScrollArea):
         self.node_id = node_id if node_id in self.editor.document.nodes else None
         if self.node_id is None:
             self.fields = {}
-            self._rebuild_settings()
             self._stack.setCurrentWidget(self._doc_page)
+            self.refresh()
             return
         old = self._node_page
         self._node_page = self._build_node_page(self.node_id)
