@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget
 
 from app.ui.training.controller import TrainingController
@@ -44,7 +44,8 @@ def _arrange(window: Any, docks: dict[str, QDockWidget]) -> None:
     loss.raise_()
     if "inspectorDock" in others:
         window.splitDockWidget(others["inspectorDock"], tensor, Qt.Orientation.Vertical)
-    _DockSizer(window, loss)
+    if not QSettings().value("windowState"):  # a saved layout, restored after install, wins
+        _DockSizer(window, loss)
 
 
 class _DockSizer(QObject):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import enum
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,15 +25,24 @@ from app.ui.training.canvas_overlay import CanvasOverlay
 from app.ui.training.grad_plot import GradPlot
 from app.ui.training.loss_plot import LossPlot
 from app.ui.training.run_actions import RunActions
-from app.ui.training.sessions import SESSION_ERRORS, SessionKeeper
+from app.ui.training.sessions import SESSION_ERRORS, Builder, SessionKeeper
 from app.ui.training.stepping import StepThrough, node_title
 from app.ui.training.summary import final_summary, progress_text
 from app.ui.training.tensor_data import TensorEntry
 from app.ui.training.tensor_view import TensorView
-from app.ui.training.worker import TrainingWorker, start_worker, stop_and_wait
+from app.ui.training.worker import EventSource, TrainingWorker, start_worker, stop_and_wait
 
+OVERLAY_INTERVAL_S = 0.2
 TRAINING_LOCK = "training is running (Stop it to edit the graph)"
 STEPPING_LOCK = "a step-through is under way (Reset Step to edit the graph)"
+
+
+@dataclass(frozen=True)
+class SessionReady:
+    """The worker's first event: the session it built (and a note on its weights)."""
+
+    session: Session
+    note: str = ""
 
 
 class Mode(enum.Enum):
@@ -68,6 +79,8 @@ class TrainingController(QObject):
         self._last_step: StepMetrics | None = None
         self._last_epoch: EpochMetrics | None = None
         self._finish: TrainingFinished | None = None
+        self._norms: dict[str, float] = {}
+        self._norms_shown = 0.0
         self._document = window.document
         self._connect()
         self._update_actions()
@@ -125,17 +138,14 @@ class TrainingController(QObject):
             return
         if self.steps.active:
             self.reset_step()
-        session = self.sessions.get(self.window, keep_weights=not fresh)
-        if session is None:
+        build = self.sessions.plan(self.window, keep_weights=not fresh)
+        if build is None:
             self._raise_dock("problemsDock")
             return
         if fresh or self._global_step == 0:
             self._clear_plots()
-        self._prepare_plots(session)
-        self._start_epoch = session.epochs_done
-        self._target_epochs = session.epochs_done + self.window.document.training.epochs
         self._finish = None
-        worker = TrainingWorker(self._events(session), batched=(StepMetrics,))
+        worker = TrainingWorker(self._events(build), batched=(StepMetrics,))
         worker.steps_ready.connect(self._on_steps)
         worker.event_ready.connect(self._on_event)
         worker.finished.connect(self._on_worker_finished)
@@ -143,11 +153,16 @@ class TrainingController(QObject):
         self._thread = start_worker(worker)
         self._set_mode(Mode.TRAINING)
         self._raise_dock("lossPlotDock")
-        self._message(f"Training on {session.settings.device.upper()}…")
+        self._message("Preparing the training data…")
 
-    def _events(self, session: Session) -> Any:
-        """The worker's source: one epoch at a time, so a new epoch count applies at once."""
+    def _events(self, build: Builder) -> EventSource:
+        """The worker's source: build the session, then train one epoch at a time, so a new
+        epoch count applies at the end of the epoch under way."""
         def source(stop: threading.Event) -> Iterator[object]:
+            session, note = build()
+            self._start_epoch = session.epochs_done
+            self._target_epochs = session.epochs_done + self.window.document.training.epochs
+            yield SessionReady(session, note)
             while session.epochs_done < self._target_epochs:
                 for event in session.train(epochs=1, stop=stop):
                     if isinstance(event, TrainingFinished):
@@ -198,12 +213,26 @@ class TrainingController(QObject):
             self.grad_plot.add_step(float(step), metrics.param_grad_norms,
                                     metrics.output_grad_norms)
         last = self._last_step = batch[-1]
-        self.overlay.show_gradients({**last.output_grad_norms, **last.param_grad_norms})
+        measured = [m for m in batch if m.output_grad_norms or m.param_grad_norms]
+        if measured:
+            self._norms = {**measured[-1].output_grad_norms, **measured[-1].param_grad_norms}
+        if time.monotonic() - self._norms_shown >= OVERLAY_INTERVAL_S:
+            self._show_norms()
         rate = float(np.mean([m.samples_per_s for m in batch]))
         self.actions.progress.setText(progress_text(last, self._target_epochs, rate))
 
+    def _show_norms(self) -> None:
+        self._norms_shown = time.monotonic()
+        if self._norms:
+            self.overlay.show_gradients(self._norms)
+
     def _on_event(self, event: object) -> None:
-        if isinstance(event, EpochMetrics):
+        if isinstance(event, SessionReady):
+            self.sessions.adopt(event.session)
+            self._prepare_plots(event.session)
+            device = event.session.settings.device.upper()
+            self._message(event.note or f"Training on {device}…")
+        elif isinstance(event, EpochMetrics):
             self._last_epoch = event
             self.loss_plot.add_epoch(self._global_step, event.val_loss, event.val_accuracy)
         elif isinstance(event, TrainingFinished):
@@ -225,6 +254,7 @@ class TrainingController(QObject):
     def _finished_cleanup(self) -> None:
         if self._thread is not None:
             self._thread.wait()
+        self._show_norms()
         self._worker, self._thread = None, None
         self.actions.pause.setChecked(False)
         self._set_mode(Mode.IDLE)
@@ -242,6 +272,7 @@ class TrainingController(QObject):
     def _clear_plots(self) -> None:
         self._global_step = 0
         self._last_step = self._last_epoch = None
+        self._norms = {}
         self.loss_plot.clear()
         self.grad_plot.clear()
         self.overlay.clear_gradients()

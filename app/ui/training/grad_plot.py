@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from app.ui.training.series import Series
 
-REFRESH_MS = 50
+REFRESH_MS = 100
 HOVER_PIXELS = 8.0
 MODES = {"parameters": "Parameter gradients", "outputs": "Output gradients"}
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from app.ui.training.series import Series
 
-REFRESH_MS = 50
+REFRESH_MS = 100
 SMOOTHING = 0.95
 
 RAW_PEN = pg.mkPen((120, 160, 220, 110), width=1)
@@ -42,7 +42,7 @@ class LossPlot(QWidget):
     """Loss per training step (raw and smoothed), validation loss and accuracy per epoch.
 
     Points are kept for the whole run in growable arrays; persistent curves are refreshed by
-    a timer (about 20 times a second) only when new data arrived, with automatic peak
+    a timer (about 10 times a second) only when new data arrived, with automatic peak
     downsampling and clip-to-view so long runs stay smooth. The object name is ``lossPlot``.
     """
 

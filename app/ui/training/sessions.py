@@ -14,6 +14,7 @@ from engine.errors import EngineError
 
 SESSION_ERRORS = (GraphError, EngineError, ValueError, OSError)
 LIVE_SETTINGS = ("learning_rate", "epochs")
+Builder = Callable[[], tuple[Session, str]]
 
 
 class SessionKeeper:
@@ -55,11 +56,18 @@ class SessionKeeper:
         elif event.name not in LIVE_SETTINGS:
             self.stale = True
 
-    def get(self, window: Any, keep_weights: bool) -> Session | None:
-        """The current session, or a new one for ``window.document`` (starting from the old or
-        loaded weights when ``keep_weights`` and they fit); None after saying why not."""
+    def plan(self, window: Any, keep_weights: bool) -> Builder | None:
+        """How to get the session for a run, without building it yet (a new session loads its
+        dataset, which may take seconds, so the worker thread calls the builder).
+
+        The builder returns the session and a note (empty, or why the kept weights were not
+        used). Reuses the current session when ``keep_weights`` and it still fits; otherwise
+        a new session for ``window.document``, starting from the old or loaded weights when
+        ``keep_weights`` and they fit. None (after saying why) when the graph has errors.
+        """
         if keep_weights and self.session is not None and not self.stale:
-            return self.session
+            current = self.session
+            return lambda: (current, "")
         validation = window.validate_now()
         if not validation.ok:
             errors = sum(d.severity.name == "ERROR" for d in validation.diagnostics)
@@ -68,15 +76,33 @@ class SessionKeeper:
         weights = None
         if keep_weights:
             weights = self.session.weights() if self.session is not None else self.loaded
+        document = window.document
+
+        def build() -> tuple[Session, str]:
+            session = Session(document)
+            if weights:
+                try:
+                    session.load_weights(weights)
+                except SESSION_ERRORS as error:
+                    return session, f"The weights no longer fit the graph ({error}); fresh start"
+            return session, ""
+        return build
+
+    def adopt(self, session: Session) -> None:
+        """Make ``session`` the current one (it matches the document now)."""
+        self.session, self.stale, self.model_changed = session, False, False
+
+    def get(self, window: Any, keep_weights: bool) -> Session | None:
+        """The session for a step-through, built now; None after saying why not."""
+        build = self.plan(window, keep_weights)
+        if build is None:
+            return None
         try:
-            session = Session(window.document)
+            session, note = build()
         except SESSION_ERRORS as error:
             self._message(f"Cannot train: {error}")
             return None
-        if weights:
-            try:
-                session.load_weights(weights)
-            except SESSION_ERRORS as error:
-                self._message(f"The weights no longer fit the graph ({error}); starting afresh")
-        self.session, self.stale, self.model_changed = session, False, False
+        if note:
+            self._message(note)
+        self.adopt(session)
         return session

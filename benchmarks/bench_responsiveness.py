@@ -1,0 +1,101 @@
+"""Training in the editor: how responsive the window stays, and how much slower it trains.
+
+Trains the default example in the editor (worker thread, live plots and node colours) while a
+10 ms timer records the gaps between its ticks on the GUI thread: the longest gap is how long
+the event loop was blocked (budget 100 ms). Then trains the same graph headless, as
+``nodegrad train`` does, and prints the editor/headless time ratio (budget 1.10).
+
+Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_responsiveness.py
+[--epochs N] [--example PATH]``. A benchmark figure, never a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+GAP_BUDGET_MS = 100.0
+RATIO_BUDGET = 1.10
+TICK_MS = 10
+
+
+def editor_run(path: Path, epochs: int) -> tuple[float, list[float], int]:
+    """Train in the editor; returns (seconds, gaps between timer ticks in ms, steps)."""
+    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow(path=path)
+    window.resize(1400, 900)
+    window.show()
+    window.document.set_setting("epochs", epochs)
+    controller = window.training
+    clock, gaps = QElapsedTimer(), []
+    timer = QTimer(interval=TICK_MS)
+
+    def tick() -> None:
+        gaps.append(clock.restart())
+
+    timer.timeout.connect(tick)
+    for _ in range(20):
+        app.processEvents()
+    clock.start()
+    timer.start()
+    started = time.perf_counter()
+    controller.run()
+    while controller.is_training():
+        app.processEvents()
+        time.sleep(0.001)
+    seconds = time.perf_counter() - started
+    timer.stop()
+    steps = controller.loss_plot.point_count()
+    window.close()
+    return seconds, gaps[1:], steps
+
+
+def headless_run(path: Path, epochs: int) -> float:
+    """Train the same graph without a window, as ``nodegrad train`` does; seconds."""
+    from app.graph.io import load
+    from app.graph.session import Session
+
+    session = Session(load(path))
+    started = time.perf_counter()
+    for _ in session.train(epochs=epochs):
+        pass
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the longest event-loop gap and the editor/headless speed ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--example", type=Path, default=ROOT / "examples" / "digits_mlp.nodegrad")
+    options = parser.parse_args(argv)
+    headless_run(options.example, 1)  # warm-up: imports, dataset cache
+    editor_s, gaps, steps = editor_run(options.example, options.epochs)
+    headless_s = headless_run(options.example, options.epochs)
+    longest = max(gaps) if gaps else float("nan")
+    gaps.sort()
+    p99 = gaps[int(0.99 * (len(gaps) - 1))] if gaps else float("nan")
+    ratio = editor_s / headless_s
+    print(f"graph: {options.example.name}, {options.epochs} epochs, {steps} steps")
+    print(f"event loop: longest gap {longest:.1f} ms, 99th percentile {p99:.1f} ms "
+          f"over {len(gaps)} ticks of {TICK_MS} ms; ratio to the {GAP_BUDGET_MS:.0f} ms budget "
+          f"{longest / GAP_BUDGET_MS:.2f}")
+    print(f"training time: editor {editor_s:.2f} s, headless {headless_s:.2f} s; "
+          f"editor/headless {ratio:.3f} (budget {RATIO_BUDGET:.2f}; ratio to budget "
+          f"{ratio / RATIO_BUDGET:.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
