@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -73,6 +73,7 @@ class FieldEditor(QObject):
         self.error = QLabel(self.widget)
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.setWordWrap(True)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.hide()
         self.input = self._make_input(kind, minimum, maximum, choices)
         self.input.setObjectName(f"edit_{name}" if name else "edit")
@@ -85,6 +86,7 @@ class FieldEditor(QObject):
         self.help = QLabel(help_text[:1].upper() + help_text[1:], self.widget)
         self.help.setObjectName("fieldHelp")
         self.help.setWordWrap(True)
+        self.help.setTextFormat(Qt.TextFormat.PlainText)
         self.help.setFont(style.small_font(-1.0))
         self.help.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.help.setVisible(bool(help_text))

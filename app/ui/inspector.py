@@ -140,6 +140,7 @@ class Inspector(QScrollArea):
         heading = QLabel(f"<b>{spec.title}</b> &nbsp;<span>({node_id})</span>")
         heading.setObjectName("inspectorTitle")
         help_label = QLabel(spec.help)
+        help_label.setTextFormat(Qt.TextFormat.PlainText)
         help_label.setWordWrap(True)
         layout.addWidget(heading)
         layout.addWidget(help_label)
