@@ -40,6 +40,7 @@ class Conv2dFn(Function):
     padding: int
 
     def forward(self, x: Any, w: Any, b: Any) -> Any:
+        """Gather the windows into columns (C·k·k, B·OH·OW) and do one matrix product."""
         xp = get_array_module(x)
         batch, chans, height, width = x.shape
         out_ch, w_chans, k, _ = w.shape
@@ -58,6 +59,7 @@ class Conv2dFn(Function):
         return out.reshape(out_ch, batch, oh, ow).transpose(1, 0, 2, 3)
 
     def backward(self, grad: Any) -> tuple[Any, Any, Any]:
+        """Weight and bias gradients from the columns; input gradient by scattering back."""
         xp = get_array_module(grad)
         out_ch, chans, k, _ = self.w.shape
         batch = self.x_shape[0]
@@ -84,6 +86,7 @@ class MaxPool2dFn(Function):
     stride: int
 
     def forward(self, x: Any) -> Any:
+        """Running element-wise maximum over the k×k shifted views."""
         xp = get_array_module(x)
         k, s = self.kernel, self.stride
         oh = _out_size(x.shape[2], k, s, 0, "max_pool2d")
@@ -96,6 +99,7 @@ class MaxPool2dFn(Function):
         return out
 
     def backward(self, grad: Any) -> tuple[Any]:
+        """Send each output's gradient to the first input element that equals its maximum."""
         xp = get_array_module(grad)
         dx = xp.zeros(self.x.shape, dtype=grad.dtype)
         oh, ow = self.out_hw

@@ -81,6 +81,7 @@ class LSTMSequenceFn(Function):
     c0: Any = None
 
     def forward(self, x: Any, w_ih: Any, b: Any, w_hh: Any) -> Any:
+        """Run the recurrence, keeping the gate activations and states for backward."""
         xp = get_array_module(x)
         batch, steps, n_in = x.shape
         n = w_hh.shape[0]
@@ -106,6 +107,7 @@ class LSTMSequenceFn(Function):
         return hs[1:].transpose(1, 0, 2)
 
     def backward(self, grad: Any) -> tuple[Any, Any, Any, Any]:
+        """Back-propagate through time, newest step first; weight gradients in one product."""
         xp = get_array_module(grad)
         steps, batch, four_h = self.acts.shape
         n = four_h // 4
