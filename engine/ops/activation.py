@@ -46,17 +46,21 @@ class Tanh(Function):
 
 
 class Relu(Function):
-    """``max(x, 0)``; the gradient at 0 is 0."""
+    """``max(x, 0)``; the gradient at 0 is 0.
 
-    __slots__ = ("mask",)
+    Backward reads the output (which the graph keeps anyway) instead of a saved mask: less memory
+    held per op, which on CPU is also faster.
+    """
+
+    __slots__ = ("out",)
     op_name = "relu"
 
     def forward(self, a: Any) -> Any:
-        self.mask = a > 0
-        return get_array_module(a).maximum(a, 0)
+        self.out = get_array_module(a).maximum(a, 0)
+        return self.out
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        return (grad * self.mask,)
+        return (grad * (self.out > 0),)
 
 
 class LeakyRelu(Function):

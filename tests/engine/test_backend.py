@@ -108,3 +108,14 @@ def test_ops_run_on_each_device(device: str, xp: Any) -> None:
     emb = x.index_select(idx)
     emb.sum().backward()
     assert backend.to_numpy(x.grad.data).shape == (2, 2)
+
+
+def test_allocator_tuning_can_be_opted_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NODEGRAD_NO_MALLOPT", "1")
+    assert backend.tune_allocator() is False
+    monkeypatch.delenv("NODEGRAD_NO_MALLOPT")
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
+    assert backend.tune_allocator() is False
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_")
+    applied = backend.tune_allocator()
+    assert applied is (sys.platform.startswith("linux") and applied)
