@@ -8,7 +8,7 @@ document is kept.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QGuiApplication
@@ -97,8 +97,31 @@ class FileController(QObject):
         else:
             self.window.replace_document(document, path)
             self._remember(path)
+        self._load_weights(path)
         self.window.show_message(f"Opened {path}")
         return True
+
+    def _training(self) -> Any:
+        """The training room's controller, when it is installed."""
+        return getattr(self.window, "training", None)
+
+    def _load_weights(self, path: Path) -> None:
+        """Hand the weights saved beside ``path`` (if any) to the training controller."""
+        weights_file = io.weights_path(path)
+        training = self._training()
+        if training is None or not weights_file.exists():
+            return
+        try:
+            training.set_weights(io.load_weights(weights_file))
+        except FileFormatError as error:
+            self.window.show_problems(f"Could not load {weights_file.name}", error.problems)
+
+    def _save_weights(self, path: Path) -> None:
+        """Write the trained weights beside the graph (nothing when there are none)."""
+        training = self._training()
+        weights = training.weights() if training is not None else None
+        if weights:
+            io.save_weights(weights, io.weights_path(path))
 
     def open_example(self, path: Path) -> bool:
         """Open a bundled example as an untitled copy (saving asks for a new name)."""
@@ -136,6 +159,7 @@ class FileController(QObject):
     def _write(self, path: Path) -> bool:
         try:
             io.save(self.window.document, path)
+            self._save_weights(path)
         except (OSError, GraphError) as error:
             self.window.show_problems(f"Could not save {path.name}", [str(error)])
             return False

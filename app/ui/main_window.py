@@ -37,6 +37,7 @@ from app.ui.palette import Palette
 from app.ui.problems import ProblemsPanel
 from app.ui.recovery import Recovery
 from app.ui.recovery_banner import RecoveryBanner
+from app.ui.training import install as install_training
 
 VALIDATION_DELAY_MS = 150
 AUTOSAVE_MS = 60_000
@@ -85,7 +86,7 @@ class MainWindow(QMainWindow):
         self.update_title()
         self.validate_now()
         self.banner.offer(self.recovery.left_behind())
-        self._install_training()
+        install_training(self)  # the training room: run controls, plots, tensor view
         self._restore_settings()  # after the training docks exist, so their layout restores too
 
     # -- construction -------------------------------------------------------------------------
@@ -133,13 +134,6 @@ class MainWindow(QMainWindow):
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.palette.add_requested.connect(self._on_palette_add)
         self.problems.node_activated.connect(self.reveal_node)
-
-    def _install_training(self) -> None:
-        try:
-            from app.ui.training import install
-        except ImportError:  # the training room has not landed yet
-            return
-        install(self)
 
     # -- document -------------------------------------------------------------------------------
     def replace_document(self, document: GraphDocument, path: Path | None) -> None:

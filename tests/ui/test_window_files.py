@@ -131,3 +131,18 @@ def test_every_shortcut_is_unambiguous_and_listed(window) -> None:
             seen[text] = action.objectName()
     rows = dict(shortcut_table())
     assert rows["F"] == "Fit View" and rows["Del / Backspace"] == "Delete"
+
+
+def test_weights_are_saved_beside_the_graph_and_handed_back(window, tmp_path, monkeypatch) -> None:
+    import numpy as np
+
+    show_document(window, digits_document())
+    trained = {"linear_1.W": np.arange(6, dtype=np.float32).reshape(2, 3)}
+    monkeypatch.setattr(window.training, "weights", lambda: trained)
+    received = []
+    monkeypatch.setattr(window.training, "set_weights", received.append)
+    path = tmp_path / "trained.nodegrad"
+    assert window.files.save_as(path)
+    assert (tmp_path / "trained.npz").exists()
+    assert window.files.open(path)
+    assert len(received) == 1 and np.array_equal(received[0]["linear_1.W"], trained["linear_1.W"])
