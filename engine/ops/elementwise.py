@@ -109,6 +109,8 @@ class Pow(Function):
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         p = self.exponent
+        if p == 0:
+            return (grad * 0,)
         return (grad * p * self.a ** (p - 1),)
 
 
