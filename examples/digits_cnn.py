@@ -6,7 +6,6 @@ accuracy at the default 15 epochs).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from digits_mlp import fit  # the same training loop as the MLP example
+from digits_mlp import fit, run_cli  # the same training loop as the MLP example
 
 from engine import (
     Adam,
@@ -49,13 +48,7 @@ def train(epochs: int = 15, seed: int = 0, verbose: bool = False) -> dict[str, f
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     """Parse the command line, train, and print the validation accuracy."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    result = train(args.epochs, args.seed, verbose=True)
-    print(f"validation accuracy: {result['val_accuracy']:.1%}")
-    return result
+    return run_cli(train, __doc__.splitlines()[0], 15, argv)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -69,15 +70,21 @@ def train(epochs: int = 20, seed: int = 0, verbose: bool = False) -> dict[str, f
     return fit(model, optim, train_set, val_set, epochs, seed, verbose)
 
 
-def main(argv: list[str] | None = None) -> dict[str, float]:
-    """Parse the command line, train, and print the validation accuracy."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=20)
+def run_cli(train_fn: Callable[..., dict[str, float]], description: str, epochs: int,
+            argv: list[str] | None) -> dict[str, float]:
+    """Parse ``--epochs``/``--seed``, call ``train_fn`` verbosely, print the accuracy."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    result = train(args.epochs, args.seed, verbose=True)
+    result = train_fn(args.epochs, args.seed, verbose=True)
     print(f"validation accuracy: {result['val_accuracy']:.1%}")
     return result
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    """Parse the command line, train, and print the validation accuracy."""
+    return run_cli(train, __doc__.splitlines()[0], 20, argv)
 
 
 if __name__ == "__main__":
