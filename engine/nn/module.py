@@ -23,7 +23,7 @@ def parameter(data: Any) -> Tensor:
 class Layer:
     """Base class of layers and losses.
 
-    Assigning an ``autograd=True`` :class:`Tensor` to an attribute registers it as a parameter,
+    Assigning a leaf ``autograd=True`` :class:`Tensor` to an attribute registers it as a parameter,
     assigning a :class:`Layer` registers it as a sub-layer; both keep their insertion order,
     which is the book's parameter order. Arrays registered with :meth:`register_buffer` (running
     statistics) are saved in the state dict but not trained.
@@ -56,8 +56,8 @@ class Layer:
             )
         for table in (self._params, self._layers, self._buffers):
             table.pop(name, None)
-        if isinstance(value, Tensor) and value.autograd:
-            self._params[name] = value
+        if isinstance(value, Tensor) and value.autograd and value.creators is None:
+            self._params[name] = value  # a trainable leaf (an op result stored here is not)
         elif isinstance(value, Layer):
             self._layers[name] = value
         object.__setattr__(self, name, value)
