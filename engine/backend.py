@@ -24,6 +24,7 @@ from engine.errors import DeviceError
 
 __all__ = [
     "array_module",
+    "as_array",
     "as_operand",
     "available_devices",
     "check_same_device",
@@ -240,6 +241,34 @@ def scatter_add(target: Any, index: Any, values: Any) -> None:
         import cupyx  # type: ignore[import-not-found]
 
         cupyx.scatter_add(target, index, values)
+
+
+def as_array(data: Any, dtype: Any = None, device: str | None = None) -> Any:
+    """Copy ``data`` into an array: float input becomes the default dtype, ints stay ints.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not numeric (NumPy would make an object array).
+
+    Examples
+    --------
+    >>> as_array([1.5, 2.0]).dtype, as_array([1, 2]).dtype
+    (dtype('float32'), dtype('int64'))
+    """
+    if get_array_module(data) is np:
+        arr = np.array(data)
+        if arr.dtype == object:
+            raise TypeError(f"Tensor data must be numeric, got an object array from {data!r:.60}")
+    else:
+        arr = data.copy()
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    elif arr.dtype.kind == "f" and arr.dtype != _default_dtype:
+        arr = arr.astype(_default_dtype)
+    if device is not None:
+        arr = to_device(arr, device)
+    return arr
 
 
 def as_operand(x: Any, like: Any, xp: ModuleType) -> Any:

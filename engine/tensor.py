@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.backend import device_of, get_array_module, get_default_dtype, to_device, to_numpy
+from engine.backend import as_array, device_of, to_device, to_numpy
 
 __all__ = ["Tensor"]
 
@@ -25,25 +25,6 @@ _binary: Any  # engine.ops.function.apply_binary
 _bin: Any  # op classes by name, for _binary
 _op: Any  # each op's apply by class name
 _state: Any  # engine.autograd's per-thread switches
-
-
-def _as_data(data: Any, dtype: Any, device: str | None) -> Any:
-    """Copy ``data`` into an array: float input becomes the default dtype, ints stay ints."""
-    if isinstance(data, Tensor):
-        data = data.data
-    if get_array_module(data) is np:
-        arr = np.array(data)
-        if arr.dtype == object:
-            raise TypeError(f"Tensor data must be numeric, got an object array from {data!r:.60}")
-    else:
-        arr = data.copy()
-    if dtype is not None:
-        arr = arr.astype(dtype, copy=False)
-    elif arr.dtype.kind == "f" and arr.dtype != get_default_dtype():
-        arr = arr.astype(get_default_dtype())
-    if device is not None:
-        arr = to_device(arr, device)
-    return arr
 
 
 class Tensor:
@@ -111,7 +92,7 @@ class Tensor:
         device: str | None = None,
         dtype: Any = None,
     ) -> None:
-        self.data = _as_data(data, dtype, device)
+        self.data = as_array(data.data if isinstance(data, Tensor) else data, dtype, device)
         self.autograd = bool(autograd)
         self._grad: Any = None
         self.creators = creators
