@@ -32,6 +32,8 @@ from app.ui import style
 from app.ui.canvas.port_item import PortItem
 from app.ui.commands import MutationCommand
 
+LIVE_SETTINGS = ("learning_rate", "epochs")
+
 
 def snap(point: QPointF) -> tuple[float, float]:
     """A scene point rounded to the grid, as a document position."""
@@ -98,8 +100,13 @@ class Editor(QObject):
 
     # -- the gateway ------------------------------------------------------------------------
     def push(self, mutation: Mutation, text: str | None = None) -> str | None:
-        """Apply ``mutation`` as one undo step; returns the reason it was refused, or None."""
-        if self.refuse_if_locked():
+        """Apply ``mutation`` as one undo step; returns the reason it was refused, or None.
+
+        While editing is locked only the live training settings (:data:`LIVE_SETTINGS`, which a
+        running session takes at its next step) may change.
+        """
+        live = isinstance(mutation, SetSetting) and mutation.name in LIVE_SETTINGS
+        if not live and self.refuse_if_locked():
             return self.locked_reason
         try:
             inverse = self.document.apply(mutation)

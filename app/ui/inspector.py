@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.graph.document import TRAINING_PARAMS
 from app.graph.errors import GraphError
 from app.graph.specs import get_spec
+from app.ui.editor import LIVE_SETTINGS
 from app.ui.fields import FieldEditor, editor_for_param
 
 if TYPE_CHECKING:
@@ -127,6 +128,7 @@ class Inspector(QScrollArea):
             return
         old = self._node_page
         self._node_page = self._build_node_page(self.node_id)
+        self._node_page.setEnabled(not self.editor.is_locked())
         self._stack.insertWidget(0, self._node_page)
         self._stack.setCurrentWidget(self._node_page)
         self._stack.removeWidget(old)
@@ -184,6 +186,12 @@ class Inspector(QScrollArea):
         active = {p.name for p in get_spec(node.type_id).active_params(node.params)}
         for name, field in self.fields.items():
             self._form.setRowVisible(field.widget, name in active)
+
+    def set_locked(self, locked: bool) -> None:
+        """Disable every editor except the live training settings while training runs."""
+        self._node_page.setEnabled(not locked)
+        for name, field in self.settings_fields.items():
+            field.widget.setEnabled(not locked or name in LIVE_SETTINGS)
 
     # -- following the document -------------------------------------------------------------
     def refresh(self) -> None:

@@ -205,10 +205,11 @@ class MainWindow(QMainWindow):
         self.view.centerOn(item)
 
     def set_editing_locked(self, locked: bool, reason: str = "") -> None:
-        """While locked (training runs) model edits are refused with a status message."""
+        """While locked (training runs) model edits are refused with a status message; the
+        learning rate and the epoch count stay editable (a running session takes them)."""
         self.editor.set_locked(locked, reason)
         self.palette.setEnabled(not locked)
-        self.inspector.setEnabled(not locked)
+        self.inspector.set_locked(locked)
         for name in (
             "actionUndo",
             "actionRedo",

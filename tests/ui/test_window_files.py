@@ -8,7 +8,7 @@ import os
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QAction, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
-from ui_driver import add_by_palette, digits_document, drag_wire, show_document
+from ui_driver import add_by_palette, digits_document, drag_wire, show_document, type_into
 
 from app.graph import io
 from app.ui import files as files_module
@@ -112,6 +112,16 @@ def test_locked_editing_refuses_edits_with_a_message(window) -> None:
     assert window.document.to_dict() == before
     assert "training is running" in window.statusBar().currentMessage()
     assert not window.actions_by_name["actionUndo"].isEnabled()
+    window.scene.clearSelection()
+    fields = window.inspector.settings_fields
+    assert not fields["batch_size"].widget.isEnabled()
+    assert fields["learning_rate"].widget.isEnabled()
+    type_into(fields["learning_rate"].input, "0.2")
+    assert window.document.training.learning_rate == 0.2  # a running session takes it live
+    window.scene.node_item("linear_1").setSelected(True)
+    assert not window.inspector.fields["units"].input.isEnabled()
+    window.scene.clearSelection()
+    window.scene.node_item("relu_1").setSelected(True)
     window.set_editing_locked(False)
     window.actions_by_name["actionDelete"].trigger()
     QApplication.processEvents()
