@@ -214,3 +214,17 @@ def test_auto_layout_of_a_larger_mixed_graph_has_no_overlaps(window) -> None:
         rects = [item.body_rect() for item in window.scene.node_items()]
         for a, b in itertools.combinations(rects, 2):
             assert not a.adjusted(-8, -8, 8, 8).intersects(b)
+
+
+def test_paste_into_another_document(window, qtbot) -> None:
+    from app.ui.main_window import MainWindow
+
+    show_document(window, digits_document())
+    for node_id in ("dataset_1", "linear_1"):
+        window.scene.node_item(node_id).setSelected(True)
+    window.actions_by_name["actionCopy"].trigger()
+    other = MainWindow()
+    qtbot.addWidget(other)
+    assert other.edit_ops.paste(QPointF(0, 0)) == ["dataset_1", "linear_1"]
+    assert wires(other.document) == {("dataset_1", "x", "linear_1", "x")}
+    assert other.document.nodes["dataset_1"].params["name"] == "digits"
