@@ -59,6 +59,9 @@ def test_run_plots_colours_and_stop(qtbot, digits) -> None:
     assert thread.isFinished()
     assert ctrl._thread is None and not digits.editor.is_locked()
     assert "Training stopped" in digits.statusBar().currentMessage()
+    digits.docks["gradPlotDock"].raise_()
+    ctrl.grad_plot.refresh()
+    shoot(digits, "gradients")
     weights = ctrl.weights()
     assert weights is not None and "dense1.weight" in weights
     assert all(np.isfinite(v).all() for v in weights.values())
@@ -128,6 +131,9 @@ def test_step_forward_then_backward_through_every_node(qtbot, digits) -> None:
         values = stepper.value(node_id)
         assert view.shown_shape() == (next(iter(values.values())).shape if values else None)
         assert digits.statusBar().currentMessage().startswith(f"forward {i + 1}/{len(order)}")
+        if node_id == "data":
+            assert "8×8 image" in view.caption.text()  # digits' 64 pixels drawn as a picture
+            shoot(digits, "forward_step_data")
     assert not ctrl.actions.step_forward.isEnabled()
     assert ctrl.actions.step_backward.isEnabled()
     for i, node_id in enumerate(reversed(order)):
@@ -152,7 +158,7 @@ def test_step_forward_then_backward_through_every_node(qtbot, digits) -> None:
     assert view.shown_shape() is None
 
 
-def test_closing_the_window_during_training_stops_it(qtbot) -> None:
+def test_closing_the_window_during_training_stops_it(qtbot, qtlog) -> None:
     w = MainWindow(path=DIGITS)
     qtbot.addWidget(w)
     w.show()
@@ -163,3 +169,6 @@ def test_closing_the_window_during_training_stops_it(qtbot) -> None:
     w.close()
     assert thread.isFinished()
     assert not w.training.is_training()
+    qtbot.wait(50)
+    warnings = [r.message for r in qtlog.records if "propagateSizeHints" not in r.message]
+    assert warnings == []

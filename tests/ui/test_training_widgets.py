@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 
-from app.ui.training.grad_plot import GradPlot
+from app.ui.training.grad_plot import GradPlot, node_colours
 from app.ui.training.loss_plot import LossPlot
 from app.ui.training.series import Series
 from app.ui.training.tensor_data import TensorEntry, colour_levels, histogram, picture, stats_text
@@ -48,11 +48,14 @@ def test_loss_plot_log_scale_and_classifier_toggles(qtbot) -> None:
     qtbot.addWidget(plot)
     plot.show()
     plot.set_classifier(True)
-    assert plot.acc_widget.isVisible()
+    assert plot.acc_curve.isVisible()
+    assert plot.loss_widget.getPlotItem().getAxis("right").isVisible()
     plot.log_scale.setChecked(True)
     assert plot.loss_widget.getPlotItem().ctrl.logYCheck.isChecked()
     plot.add_steps(np.arange(3), np.array([1.0, np.nan, 0.5]))
     assert np.isfinite(plot.smoothed.y).all()
+    plot.set_classifier(False)
+    assert not plot.acc_curve.isVisible()
     plot.clear()
     assert plot.point_count() == 0
 
@@ -70,6 +73,9 @@ def test_grad_plot_one_curve_per_node_with_hover_name(qtbot) -> None:
     plot.plot_widget.getPlotItem().autoRange()
     assert sorted(plot.node_ids()) == ["a", "b"]
     assert plot.curve("a").opts["pen"].color() == QColor("red")
+    assert plot.curve("b").opts["pen"].color() == QColor("blue")
+    same = node_colours({"x": QColor("red"), "y": QColor("red"), "z": QColor("red")})
+    assert len({c.name() for c in same.values()}) == 3 and same["x"] == QColor("red")
     view = plot.plot_widget.getPlotItem().getViewBox()
     over_b = view.mapViewToScene(QPointF(25, -4))  # log10(1e-4)
     assert plot.node_at(over_b) == "b"
@@ -119,3 +125,18 @@ def test_tensor_view_toggles_value_and_gradient(qtbot) -> None:
     assert "mean 1" in view.stats.text()
     view.clear()
     assert view.shown_shape() is None
+
+
+def test_final_summary_reads_well() -> None:
+    from app.graph.metrics import EpochMetrics, StepMetrics, TrainingFinished
+    from app.ui.training.summary import final_summary, progress_text
+
+    epoch = EpochMetrics(4, 0.1659, 0.1409, 0.969, 3.25)
+    text = final_summary(TrainingFinished("stopped", message="stopped in epoch 5"), None, epoch)
+    assert text == ("Training stopped in epoch 5: train loss 0.1659, validation loss 0.1409, "
+                    "validation accuracy 96.9%, 3.2 s")
+    step = StepMetrics(0, 3, 45, 0.5, samples_per_s=1000.0)
+    assert final_summary(TrainingFinished("finished", message="trained 1 epoch(s)"), step,
+                         None) == "Training finished (trained 1 epoch(s)): last loss 0.5"
+    assert progress_text(step, 20, 1234.5) == (
+        "epoch 1/20 · step 4/45 · 1,234 samples/s · loss 0.5")

@@ -34,7 +34,8 @@ def _dock(window: Any, name: str, title: str, widget: Any, area: Qt.DockWidgetAr
 
 
 def _arrange(window: Any, docks: dict[str, QDockWidget]) -> None:
-    """Loss and gradient plots tabbed beside Problems; the tensor view under the inspector."""
+    """Loss and gradient plots tabbed beside Problems; the tensor view tabbed with the
+    inspector (a step-through raises it)."""
     others = getattr(window, "docks", {})
     loss, grad, tensor = docks["lossPlotDock"], docks["gradPlotDock"], docks["tensorViewDock"]
     if "problemsDock" in others:
@@ -42,8 +43,9 @@ def _arrange(window: Any, docks: dict[str, QDockWidget]) -> None:
         window.resizeDocks([others["problemsDock"], loss], [1, 2], Qt.Orientation.Horizontal)
     window.tabifyDockWidget(loss, grad)
     loss.raise_()
-    if "inspectorDock" in others:
-        window.splitDockWidget(others["inspectorDock"], tensor, Qt.Orientation.Vertical)
+    if "inspectorDock" in others:  # the inspector is locked while stepping anyway
+        window.tabifyDockWidget(others["inspectorDock"], tensor)
+        others["inspectorDock"].raise_()
     if not QSettings().value("windowState"):  # a saved layout, restored after install, wins
         _DockSizer(window, loss)
 

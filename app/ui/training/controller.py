@@ -308,6 +308,7 @@ class TrainingController(QObject):
         self.steps.reset()
         if self.mode is Mode.STEPPING:
             self._set_mode(Mode.IDLE)
+            self._raise_dock("inspectorDock")
             self._message("Step-through reset")
 
     def _ensure_stepping(self) -> bool:

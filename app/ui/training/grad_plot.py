@@ -17,6 +17,20 @@ HOVER_PIXELS = 8.0
 MODES = {"parameters": "Parameter gradients", "outputs": "Output gradients"}
 
 
+def node_colours(base: Mapping[str, QColor]) -> dict[str, QColor]:
+    """Per node colours from their category colours, shaded apart where a category repeats
+    (the second Linear a little darker, the third lighter, and so on)."""
+    seen: dict[str, int] = {}
+    colours = {}
+    for node_id, colour in base.items():
+        k = seen.get(colour.name(), 0)
+        seen[colour.name()] = k + 1
+        step = 100 + 55 * ((k + 1) // 2)
+        colours[node_id] = (QColor(colour) if k == 0 else
+                            colour.darker(step) if k % 2 else colour.lighter(step))
+    return colours
+
+
 class GradPlot(QWidget):
     """One curve per node, coloured like the node, showing its gradient norm per step.
 
@@ -51,6 +65,7 @@ class GradPlot(QWidget):
         item.showGrid(x=True, y=True, alpha=0.25)
         item.setLabel("left", "gradient L2 norm")
         item.setLabel("bottom", "step")
+        item.addLegend(offset=(-10, 10))
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
         layout = QVBoxLayout(self)
@@ -73,9 +88,10 @@ class GradPlot(QWidget):
         self.mode_box.setCurrentIndex(list(MODES).index(mode))
 
     def set_nodes(self, names: Mapping[str, str], colours: Mapping[str, QColor]) -> None:
-        """Name and colour the nodes (display name and category colour, by node id)."""
+        """Name and colour the nodes (display name and category colour, by node id); nodes
+        of one category get shades of its colour."""
         self._names = dict(names)
-        self._colours = dict(colours)
+        self._colours = node_colours(colours)
         for node_id, curve in self._curves.items():
             curve.setPen(self._pen(node_id))
 
@@ -112,7 +128,8 @@ class GradPlot(QWidget):
         for node_id, series in self._series[self._mode].items():
             curve = self._curves.get(node_id)
             if curve is None:
-                curve = self.plot_widget.plot([], [], pen=self._pen(node_id))
+                curve = self.plot_widget.plot([], [], pen=self._pen(node_id),
+                                              name=self._names.get(node_id, node_id))
                 curve.setDownsampling(auto=True, method="peak")
                 curve.setClipToView(True)
                 self._curves[node_id] = curve

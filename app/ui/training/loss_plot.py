@@ -17,7 +17,7 @@ SMOOTHING = 0.95
 RAW_PEN = pg.mkPen((120, 160, 220, 110), width=1)
 SMOOTH_PEN = pg.mkPen((40, 90, 200), width=2)
 VAL_PEN = pg.mkPen((230, 120, 30), width=2)
-ACC_PEN = pg.mkPen((40, 160, 80), width=2)
+ACC_PEN = pg.mkPen((40, 160, 80), width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
 
 
 def _plot_widget(y_label: str) -> pg.PlotWidget:
@@ -39,7 +39,8 @@ def _curve(plot: pg.PlotWidget, name: str, pen: pg.QtGui.QPen, symbol: str | Non
 
 
 class LossPlot(QWidget):
-    """Loss per training step (raw and smoothed), validation loss and accuracy per epoch.
+    """Loss per training step (raw and smoothed), validation loss and accuracy per epoch
+    (accuracy on its own 0-1 axis on the right, for classifiers).
 
     Points are kept for the whole run in growable arrays; persistent curves are refreshed by
     a timer (about 10 times a second) only when new data arrived, with automatic peak
@@ -67,20 +68,15 @@ class LossPlot(QWidget):
         header.addWidget(self.log_scale)
 
         self.loss_widget = _plot_widget("loss")
-        self.acc_widget = _plot_widget("accuracy")
-        self.acc_widget.setXLink(self.loss_widget)
-        self.acc_widget.setYRange(0.0, 1.0)
-        self.acc_widget.setVisible(False)
         self.raw_curve = _curve(self.loss_widget, "train (raw)", RAW_PEN)
         self.smooth_curve = _curve(self.loss_widget, "train (smoothed)", SMOOTH_PEN)
         self.val_curve = _curve(self.loss_widget, "validation", VAL_PEN, symbol="o")
-        self.acc_curve = _curve(self.acc_widget, "validation accuracy", ACC_PEN, symbol="o")
+        self.acc_view, self.acc_curve = self._accuracy_axis()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header)
-        layout.addWidget(self.loss_widget, 3)
-        layout.addWidget(self.acc_widget, 1)
+        layout.addWidget(self.loss_widget, 1)
 
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
@@ -97,9 +93,42 @@ class LossPlot(QWidget):
         self._dirty = True
         self.refresh()
 
+    def _accuracy_axis(self) -> tuple[pg.ViewBox, pg.PlotDataItem]:
+        """A second view box sharing the x axis, with its own 0-1 axis on the right."""
+        item = self.loss_widget.getPlotItem()
+        view = pg.ViewBox(enableMouse=False)
+        item.scene().addItem(view)
+        view.setXLink(item)
+        view.setYRange(0.0, 1.0, padding=0.02)
+        axis = item.getAxis("right")
+        axis.linkToView(view)
+        axis.setLabel("validation accuracy")
+        curve = pg.PlotDataItem([], [], pen=ACC_PEN, symbol="o", symbolSize=6,
+                                symbolBrush=ACC_PEN.color(), symbolPen=None)
+        view.addItem(curve)
+        item.vb.sigResized.connect(lambda: view.setGeometry(item.vb.sceneBoundingRect()))
+        item.showAxis("right", False)
+        view.setVisible(False)
+        curve.setVisible(False)
+        return view, curve
+
+    @staticmethod
+    def _show_accuracy(item: pg.PlotItem, view: pg.ViewBox, curve: pg.PlotDataItem,
+                       on: bool) -> None:
+        if view.isVisible() == on and curve.isVisible() == on:
+            return
+        item.showAxis("right", on)
+        view.setVisible(on)
+        curve.setVisible(on)
+        if on:
+            item.legend.addItem(curve, "validation accuracy")
+        else:
+            item.legend.removeItem(curve)
+
     def set_classifier(self, classifier: bool) -> None:
-        """Show the accuracy plot (classification tasks) or hide it."""
-        self.acc_widget.setVisible(classifier)
+        """Show validation accuracy on a right-hand axis (classification tasks) or hide it."""
+        item = self.loss_widget.getPlotItem()
+        self._show_accuracy(item, self.acc_view, self.acc_curve, classifier)
 
     def add_steps(self, steps: np.ndarray, losses: np.ndarray) -> None:
         """Append training losses at the given global step numbers."""

@@ -13,21 +13,21 @@ def progress_text(step: StepMetrics, target_epochs: int, samples_per_s: float) -
 
 def final_summary(finish: TrainingFinished | None, step: StepMetrics | None,
                   epoch: EpochMetrics | None) -> str:
-    """One line on how a run ended and its last metrics."""
-    reason = finish.reason if finish is not None else "ended"
-    head = {"finished": "Training finished", "stopped": "Training stopped"}.get(
-        reason, f"Training {reason}")
-    parts = [finish.message] if finish is not None and finish.message else []
+    """``Training stopped in epoch 5: train loss 0.17, validation accuracy 96.9%``."""
+    if finish is None:
+        head = "Training ended"
+    elif finish.message.startswith(finish.reason):
+        head = f"Training {finish.message}"
+    else:
+        head = f"Training {finish.reason}" + (f" ({finish.message})" if finish.message else "")
+    parts = []
     if epoch is not None:
         parts.append(f"train loss {epoch.train_loss:.4g}")
         if epoch.val_loss is not None:
             parts.append(f"validation loss {epoch.val_loss:.4g}")
         if epoch.val_accuracy is not None:
             parts.append(f"validation accuracy {epoch.val_accuracy:.1%}")
+        parts.append(f"{epoch.elapsed:.1f} s")
     elif step is not None:
         parts.append(f"last loss {step.loss:.4g}")
-    elapsed = (epoch.elapsed if epoch is not None else step.elapsed if step is not None
-               else None)
-    if elapsed is not None and epoch is None:
-        parts.append(f"{elapsed:.1f} s")
     return f"{head}: " + ", ".join(parts) if parts else head

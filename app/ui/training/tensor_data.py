@@ -45,8 +45,8 @@ def stats_text(array: np.ndarray) -> str:
     bad = values.size - finite.size
     if finite.size == 0:
         return head + f"   all {bad} values non-finite"
-    text = (f"{head}\nmin {finite.min():.4g}   max {finite.max():.4g}   "
-            f"mean {finite.mean():.4g}   std {finite.std():.4g}")
+    text = (f"{head}\nmin {finite.min():.3g}   max {finite.max():.3g}   "
+            f"mean {finite.mean():.3g}   std {finite.std():.3g}")
     if bad:
         text += f"   {bad} NaN/Inf"
     return text

@@ -70,6 +70,7 @@ class TensorView(QWidget):
         row.addWidget(self.grad_button)
 
         self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setMinimumHeight(240)
         self.graphics.setBackground("w")
         self.image_plot = self.graphics.addPlot(row=0, col=0)
         self.image_plot.invertY(True)
