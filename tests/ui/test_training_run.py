@@ -42,7 +42,9 @@ def test_run_plots_colours_and_stop(qtbot, digits) -> None:
     digits.document.set_setting("epochs", 50)
     digits.findChild(type(ctrl.actions.run), "actionRun").trigger()
     assert ctrl.is_training()
-    assert digits.editor.is_locked()
+    assert digits.editor.set_param("dense1", "units", 64) is not None  # refused while training
+    assert digits.document.nodes["dense1"].params["units"] == 128
+    assert "Edit refused" in digits.statusBar().currentMessage()
     qtbot.waitUntil(lambda: ctrl.loss_plot.point_count() >= 3, timeout=30_000)
     first = digits.scene.node_item("dense1").gradient_level
     assert first is not None
@@ -172,3 +174,21 @@ def test_closing_the_window_during_training_stops_it(qtbot, qtlog) -> None:
     qtbot.wait(50)
     warnings = [r.message for r in qtlog.records if "propagateSizeHints" not in r.message]
     assert warnings == []
+
+
+def test_device_selector_greys_out_an_unusable_gpu(digits) -> None:
+    from engine.backend import gpu_unavailable_reason
+
+    box = digits.training.actions.device
+    assert box.objectName() == "deviceSelector"
+    assert box.currentData() == digits.document.training.device == "cpu"
+    gpu = box.model().item(1)
+    reason = gpu_unavailable_reason()
+    if reason is None:
+        assert gpu.isEnabled()
+    else:
+        assert not gpu.isEnabled() and reason in gpu.toolTip()
+    digits.document.set_setting("device", "gpu")
+    assert box.currentData() == "gpu"  # follows the document
+    digits.document.set_setting("device", "cpu")
+    assert box.currentData() == "cpu"

@@ -8,10 +8,7 @@ status text, and locks model editing while a run or a step-through is under way.
 from __future__ import annotations
 
 import enum
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,24 +22,22 @@ from app.ui.training.canvas_overlay import CanvasOverlay
 from app.ui.training.grad_plot import GradPlot
 from app.ui.training.loss_plot import LossPlot
 from app.ui.training.run_actions import RunActions
-from app.ui.training.sessions import SESSION_ERRORS, Builder, SessionKeeper
+from app.ui.training.sessions import (
+    SESSION_ERRORS,
+    EpochBudget,
+    SessionKeeper,
+    SessionReady,
+    run_events,
+)
 from app.ui.training.stepping import StepThrough, node_title
 from app.ui.training.summary import final_summary, progress_text
 from app.ui.training.tensor_data import TensorEntry
 from app.ui.training.tensor_view import TensorView
-from app.ui.training.worker import EventSource, TrainingWorker, start_worker, stop_and_wait
+from app.ui.training.worker import TrainingWorker, start_worker, stop_and_wait
 
 OVERLAY_INTERVAL_S = 0.2
 TRAINING_LOCK = "training is running (Stop it to edit the graph)"
 STEPPING_LOCK = "a step-through is under way (Reset Step to edit the graph)"
-
-
-@dataclass(frozen=True)
-class SessionReady:
-    """The worker's first event: the session it built (and a note on its weights)."""
-
-    session: Session
-    note: str = ""
 
 
 class Mode(enum.Enum):
@@ -74,8 +69,7 @@ class TrainingController(QObject):
         self._worker: TrainingWorker | None = None
         self._thread: QThread | None = None
         self._global_step = 0
-        self._start_epoch = 0
-        self._target_epochs = 0
+        self.epochs = EpochBudget(0)
         self._last_step: StepMetrics | None = None
         self._last_epoch: EpochMetrics | None = None
         self._finish: TrainingFinished | None = None
@@ -145,7 +139,8 @@ class TrainingController(QObject):
         if fresh or self._global_step == 0:
             self._clear_plots()
         self._finish = None
-        worker = TrainingWorker(self._events(build), batched=(StepMetrics,))
+        self.epochs = EpochBudget(self.window.document.training.epochs)
+        worker = TrainingWorker(run_events(build, self.epochs), batched=(StepMetrics,))
         worker.steps_ready.connect(self._on_steps)
         worker.event_ready.connect(self._on_event)
         worker.finished.connect(self._on_worker_finished)
@@ -154,26 +149,6 @@ class TrainingController(QObject):
         self._set_mode(Mode.TRAINING)
         self._raise_dock("lossPlotDock")
         self._message("Preparing the training data…")
-
-    def _events(self, build: Builder) -> EventSource:
-        """The worker's source: build the session, then train one epoch at a time, so a new
-        epoch count applies at the end of the epoch under way."""
-        def source(stop: threading.Event) -> Iterator[object]:
-            session, note = build()
-            self._start_epoch = session.epochs_done
-            self._target_epochs = session.epochs_done + self.window.document.training.epochs
-            yield SessionReady(session, note)
-            while session.epochs_done < self._target_epochs:
-                for event in session.train(epochs=1, stop=stop):
-                    if isinstance(event, TrainingFinished):
-                        if event.reason != "finished":
-                            yield event
-                            return
-                        break
-                    yield event
-            done = session.epochs_done - self._start_epoch
-            yield TrainingFinished("finished", message=f"trained {done} epoch(s)")
-        return source
 
     def set_paused(self, paused: bool) -> None:
         """Hold the run before its next step, or let it go on."""
@@ -219,7 +194,7 @@ class TrainingController(QObject):
         if time.monotonic() - self._norms_shown >= OVERLAY_INTERVAL_S:
             self._show_norms()
         rate = float(np.mean([m.samples_per_s for m in batch]))
-        self.actions.progress.setText(progress_text(last, self._target_epochs, rate))
+        self.actions.progress.setText(progress_text(last, self.epochs.target, rate))
 
     def _show_norms(self) -> None:
         self._norms_shown = time.monotonic()
@@ -362,7 +337,7 @@ class TrainingController(QObject):
             if event.name == "learning_rate" and self.session is not None:
                 self.session.set_learning_rate(settings.learning_rate)
             elif event.name == "epochs":
-                self._target_epochs = self._start_epoch + settings.epochs
+                self.epochs.set_count(settings.epochs)
             elif event.name == "device":
                 self._sync_device()
         self._update_actions()

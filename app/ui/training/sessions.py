@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from app.graph.document import EventKind
 from app.graph.errors import GraphError
+from app.graph.metrics import TrainingFinished
 from app.graph.session import Session
 from engine.errors import EngineError
 
@@ -106,3 +109,49 @@ class SessionKeeper:
             self._message(note)
         self.adopt(session)
         return session
+
+
+@dataclass(frozen=True)
+class SessionReady:
+    """The worker's first event: the session it built (and a note on its weights)."""
+
+    session: Session
+    note: str = ""
+
+
+class EpochBudget:
+    """How many epochs a run trains; the count may change while it runs (thread-safe enough:
+    one int written by the GUI thread, read by the worker between epochs)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.start = 0
+
+    @property
+    def target(self) -> int:
+        """The epoch number the run stops at."""
+        return self.start + self.count
+
+    def set_count(self, count: int) -> None:
+        """Train ``count`` epochs in all (from the run's first epoch)."""
+        self.count = count
+
+
+def run_events(build: Builder, epochs: EpochBudget) -> Callable[[threading.Event], Iterator[Any]]:
+    """A worker source: build the session (announced by :class:`SessionReady`), then train one
+    epoch at a time, so a new epoch count applies at the end of the epoch under way."""
+    def source(stop: threading.Event) -> Iterator[Any]:
+        session, note = build()
+        epochs.start = session.epochs_done
+        yield SessionReady(session, note)
+        while session.epochs_done < epochs.target:
+            for event in session.train(epochs=1, stop=stop):
+                if isinstance(event, TrainingFinished):
+                    if event.reason != "finished":
+                        yield event
+                        return
+                    break
+                yield event
+        done = session.epochs_done - epochs.start
+        yield TrainingFinished("finished", message=f"trained {done} epoch(s)")
+    return source
