@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QResizeEvent
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
 
 from app.ui import style
 
@@ -29,6 +36,26 @@ def severity_icon(severity: object) -> QIcon:
     return QIcon(pixmap)
 
 
+class _WrappingDelegate(QStyledItemDelegate):
+    """Gives a message row the height its text needs when wrapped to the column's width."""
+
+    def __init__(self, tree: QTreeWidget) -> None:
+        super().__init__(tree)
+        self.tree = tree
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        """The one-line size, made taller for messages that wrap."""
+        size = super().sizeHint(option, index)
+        width = self.tree.header().sectionSize(index.column()) - 8
+        text = str(index.data() or "")
+        if width > 20 and text:
+            box = option.fontMetrics.boundingRect(
+                QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap, text
+            )
+            size.setHeight(max(size.height(), box.height() + 4))
+        return size
+
+
 class ProblemsPanel(QTreeWidget):
     """The ``problems`` list; ``node_activated(node_id)`` fires when a row with a node is
     clicked."""
@@ -41,10 +68,16 @@ class ProblemsPanel(QTreeWidget):
         self.setColumnCount(3)
         self.setHeaderLabels(["Severity", "Node", "Problem"])
         self.setRootIsDecorated(False)
-        self.setUniformRowHeights(True)
+        self.setWordWrap(True)  # long messages wrap in a narrow dock instead of being cut
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.setIconSize(QSize(14, 14))
-        self.setColumnWidth(0, 90)
-        self.setColumnWidth(1, 140)
+        self.setColumnWidth(0, 80)
+        self.setColumnWidth(1, 110)
+        self.header().setStretchLastSection(True)
+        self.header().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setItemDelegateForColumn(2, _WrappingDelegate(self))
+        self.header().sectionResized.connect(lambda *_: self.scheduleDelayedItemsLayout())
         self.itemClicked.connect(self._on_clicked)
         self.itemActivated.connect(self._on_clicked)
 
@@ -66,6 +99,11 @@ class ProblemsPanel(QTreeWidget):
             item.setIcon(0, severity_icon(diagnostic.severity))
             item.setData(0, NODE_ROLE, node_id)
             item.setToolTip(2, diagnostic.message)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Re-wrap the messages to the new width."""
+        super().resizeEvent(event)
+        self.scheduleDelayedItemsLayout()
 
     def messages(self) -> list[str]:
         """The listed problem texts, in order."""
