@@ -206,6 +206,7 @@ class CodeTemplate:
 InferFn = Callable[[Mapping[str, Any], Shapes], dict[str, Shape]]
 BuildFn = Callable[[Mapping[str, Any], Shapes], Any]
 ForwardFn = Callable[[Any, Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
+TemplateValuesFn = Callable[[Mapping[str, Any], Shapes], dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,7 @@ class NodeSpec:
     forward: ForwardFn | None = None
     engine_code: CodeTemplate = field(default_factory=CodeTemplate)
     torch_code: CodeTemplate = field(default_factory=CodeTemplate)
-    template_values: Callable[[Mapping[str, Any], Shapes], dict[str, str]] | None = None
+    template_values: TemplateValuesFn | None = None
     summarize: Callable[[Mapping[str, Any]], str] | None = None
     count: Callable[[Mapping[str, Any], Shapes], int] | None = None
     load: Callable[[Mapping[str, Any]], Any] | None = None

@@ -17,6 +17,7 @@ from app.graph.specs.base import (
     Role,
     Shape,
     Shapes,
+    TemplateValuesFn,
 )
 from app.graph.specs.common import engine, samples
 from app.graph.specs.common import format_shape as fmt
@@ -55,15 +56,48 @@ def _reshaped_forward(first: str) -> Any:
     return forward
 
 
+def reshape_to(shape: Shape, method: str = "reshape") -> str:
+    """The call giving a batch this shape, batch dimension left to the framework.
+
+    Examples
+    --------
+    >>> reshape_to((None, 1))
+    '.reshape(-1, 1)'
+    >>> reshape_to((None,))
+    '.reshape(-1)'
+    """
+    dims = ", ".join(str(-1 if d is None else d) for d in (None, *shape[1:]))
+    return f".{method}({dims})"
+
+
+def _target_like_prediction(first: str, torch_suffix: str = "") -> TemplateValuesFn:
+    """``template_values`` hook: the target reshaped to the prediction's shape where it differs
+    (as the forward hook does), plus ``torch_suffix`` (e.g. ``.float()``) in PyTorch."""
+
+    def values(params: Mapping[str, Any], s: Shapes) -> dict[str, str]:
+        pred, target = s[first], s["target"]
+        fix = "" if tuple(target) == tuple(pred) else reshape_to(pred)
+        return {"engine_target": fix, "torch_target": fix + torch_suffix, "torch_pred": ""}
+
+    return values
+
+
 def loss(
     type_id: str, title: str, help: str, first: str, target_kind: PortKind, **kw: Any
 ) -> NodeSpec:
-    """Register a loss with inputs ``first`` (the prediction) and ``target``."""
+    """Register a loss with inputs ``first`` (the prediction) and ``target``.
+
+    The code templates read the ``template_values`` placeholders ``engine_target`` (appended to
+    the target in the engine script), ``torch_pred`` and ``torch_target`` (to the prediction and
+    the target in PyTorch).
+    """
     kw.setdefault("infer", _same_size(title, first))
     kw.setdefault("forward", _reshaped_forward(first))
-    call = f"self.{{name}}({{{first}}}, {{target}})"
-    kw["engine_code"] = CodeTemplate(kw.pop("engine_init"), call)
-    kw["torch_code"] = CodeTemplate(kw.pop("torch_init"), call)
+    kw.setdefault("template_values", _target_like_prediction(first))
+    engine_call = f"self.{{name}}({{{first}}}, {{target}}{{engine_target}})"
+    torch_call = f"self.{{name}}({{{first}}}{{torch_pred}}, {{target}}{{torch_target}})"
+    kw["engine_code"] = CodeTemplate(kw.pop("engine_init"), engine_call)
+    kw["torch_code"] = CodeTemplate(kw.pop("torch_init"), torch_call)
     return register(
         NodeSpec(
             type_id,
@@ -114,13 +148,14 @@ def _infer_ce(params: Mapping[str, Any], s: Shapes) -> dict[str, Shape]:
     return {"loss": ()}
 
 
-def _forward_ce(
-    module: Any, params: Mapping[str, Any], inputs: Mapping[str, Any]
-) -> dict[str, Any]:
-    logits, target = inputs["logits"], inputs["target"]
-    if target.ndim == logits.ndim:
-        target = target.reshape(*target.shape[:-1])
-    return {"loss": module(logits, target)}
+def _ce_template_values(params: Mapping[str, Any], s: Shapes) -> dict[str, str]:
+    """The engine flattens targets itself; PyTorch wants N×C logits with N targets."""
+    logits, target = s["logits"], s["target"]
+    return {
+        "engine_target": "",
+        "torch_pred": ".flatten(0, -2)" if len(logits) > 2 else "",
+        "torch_target": ".flatten()" if len(target) > 1 else "",
+    }
 
 
 loss(
@@ -130,7 +165,8 @@ loss(
     "logits",
     PortKind.INDICES,
     infer=_infer_ce,
-    forward=_forward_ce,
+    forward=lambda m, p, i: {"loss": m(i["logits"], i["target"])},
+    template_values=_ce_template_values,
     example={"logits": (None, 3), "target": (None,)},
     build=lambda p, s: engine().CrossEntropyLoss(),
     engine_init="CrossEntropyLoss()",
@@ -143,6 +179,7 @@ loss(
     "logits",
     PortKind.TENSOR,
     build=lambda p, s: engine().BCEWithLogitsLoss(),
+    template_values=_target_like_prediction("logits", torch_suffix=".float()"),
     engine_init="BCEWithLogitsLoss()",
     torch_init="nn.BCEWithLogitsLoss()",
 )
