@@ -7,14 +7,16 @@ Loading checks everything before building anything: a malformed file raises
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
-import tempfile
+import secrets
+import stat
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -63,7 +65,8 @@ def load(path: str | os.PathLike[str]) -> GraphDocument:
 
 def save(doc: GraphDocument, path: str | os.PathLike[str]) -> None:
     """Write ``doc`` to ``path`` atomically (a crash leaves the old file intact)."""
-    _atomic_write(Path(path), dumps(doc).encode("utf-8"))
+    text = dumps(doc).encode("utf-8")
+    _atomic_write(Path(path), lambda handle: handle.write(text))
 
 
 def weights_path(path: str | os.PathLike[str]) -> Path:
@@ -79,15 +82,7 @@ def save_weights(weights: Mapping[str, np.ndarray], path: str | os.PathLike[str]
         if array.dtype.kind not in "biuf":
             raise FileFormatError([f"{name}: weights must be numbers, got {array.dtype}"])
         arrays[name] = array
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)  # type: ignore[arg-type]
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _atomic_write(Path(path), lambda handle: np.savez(handle, **arrays))  # type: ignore[arg-type]
 
 
 def load_weights(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
@@ -102,14 +97,23 @@ def load_weights(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
         raise FileFormatError([f"not a readable weights archive: {err}"], name) from None
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write through a temporary file beside ``path``, then rename it over ``path``.
+
+    The file gets the permissions of the file it replaces, else those of any new file (0666
+    less the umask): the temporary file is created with ``os.open``, which applies the umask,
+    not with ``tempfile.mkstemp`` (always 0600).
+    """
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write(handle)
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +233,35 @@ def test_pickled_or_broken_weights_are_refused(tmp_path: Path) -> None:
         io.load_weights(broken)
     with pytest.raises(FileFormatError, match="weights must be numbers"):
         io.save_weights({"w": np.array(["a"])}, tmp_path / "s.npz")
+
+
+@pytest.fixture
+def umask() -> Any:
+    """Set the process umask for one test (restored after)."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield lambda mask: os.umask(mask)
+    os.umask(old)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("mask", [0o022, 0o027, 0o002])
+def test_saved_files_get_the_normal_permissions(tmp_path: Path, umask: Any, mask: int) -> None:
+    umask(mask)
+    graph, weights = tmp_path / "model.nodegrad", tmp_path / "model.npz"
+    io.save(sample(), graph)
+    io.save_weights({"w": np.zeros(2)}, weights)
+    for path in (graph, weights):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path.name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.nodegrad", "model.npz"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_saving_over_a_file_keeps_its_permissions(tmp_path: Path, umask: Any) -> None:
+    umask(0o022)
+    path = tmp_path / "model.nodegrad"
+    io.save(sample(), path)
+    path.chmod(0o640)
+    io.save(GraphDocument(), path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert io.load(path).nodes == {}
