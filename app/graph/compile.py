@@ -288,7 +288,7 @@ def _load_dataset(document: GraphDocument, order: list[str]) -> Any | None:
     for node_id in order:
         spec = get_spec(document.nodes[node_id].type_id)
         if spec.role is Role.DATA and spec.load is not None:
-            return spec.load(spec.coerce_params(document.nodes[node_id].params))
+            return spec.load(spec.coerce_params(document.resolved_params(node_id)))
     return None
 
 
@@ -296,7 +296,7 @@ def _compile_node(document: GraphDocument, result: ValidationResult, node_id: st
     """Check one node's parameters and build its engine object."""
     node = document.nodes[node_id]
     spec = get_spec(node.type_id)
-    params = spec.coerce_params(node.params)
+    params = spec.coerce_params(document.resolved_params(node_id))
     wired = {e.dst_port: (e.src, e.src_port) for e in document.edges if e.dst == node_id}
     inputs = {p.name: wired[p.name] for p in spec.inputs if p.name in wired}
     in_shapes = {port: result.shapes[src] for port, src in inputs.items() if src in result.shapes}

@@ -10,6 +10,7 @@ import dataclasses
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -79,6 +80,9 @@ class GraphDocument:
         self._edge_list: list[Edge] | None = None  # self.edges, kept until a wire or node changes
         self._training = TrainingSettings()
         self._listeners: list[Listener] = []
+        # The folder relative file parameters (a Dataset's path) are read from: the folder of
+        # the file the document was loaded from; None (the current directory) for a new one.
+        self.base_dir: Path | None = None
         self._handlers: dict[type, Callable[[Any], mu.Mutation]] = {
             mu.AddNode: self._add_node,
             mu.RemoveNode: self._remove_node,
@@ -121,6 +125,14 @@ class GraphDocument:
             return self._nodes[node_id]
         except KeyError:
             raise GraphError(f"there is no node {node_id!r}", node_id) from None
+
+    def resolved_params(self, node_id: str) -> Mapping[str, Any]:
+        """The node's parameters with relative file paths resolved against :attr:`base_dir`.
+
+        Loading data goes through this; the document keeps the paths as written.
+        """
+        node = self.node(node_id)
+        return node.spec.resolve_files(node.params, self.base_dir)
 
     def input_edge(self, node_id: str, port: str) -> Edge | None:
         """The wire into ``node_id.port``, or None."""
@@ -386,6 +398,7 @@ class GraphDocument:
         self._nodes, self._inputs = dict(other._nodes), dict(other._inputs)
         self._edge_list = None
         self._training = other._training
+        self.base_dir = other.base_dir
         self._emit(EventKind.RESET)
 
 

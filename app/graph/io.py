@@ -49,8 +49,14 @@ def loads(text: str, path: str | None = None) -> GraphDocument:
     return document_from_data(data, path)
 
 
-def load(path: str | os.PathLike[str]) -> GraphDocument:
-    """Read a ``.nodegrad`` file; raises :class:`FileFormatError` naming the file."""
+def load(
+    path: str | os.PathLike[str], base_dir: str | os.PathLike[str] | None = None
+) -> GraphDocument:
+    """Read a ``.nodegrad`` file; raises :class:`FileFormatError` naming the file.
+
+    Relative file parameters (a Dataset's ``path``) are read from ``base_dir``, by default the
+    file's own folder (e.g. a recovered copy passes its original's folder).
+    """
     name = os.fspath(path)
     try:
         raw = Path(name).read_bytes()
@@ -60,7 +66,9 @@ def load(path: str | os.PathLike[str]) -> GraphDocument:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise FileFormatError([f"byte {err.start}: not UTF-8 text"], name) from None
-    return loads(text, name)
+    doc = loads(text, name)
+    doc.base_dir = Path(os.path.abspath(name)).parent if base_dir is None else Path(base_dir)
+    return doc
 
 
 def save(doc: GraphDocument, path: str | os.PathLike[str]) -> None:

@@ -64,24 +64,24 @@ def infer_shapes(
                 break
         else:
             try:
-                out = spec.infer(node.params, in_shapes)
+                out = spec.infer(doc.resolved_params(node_id), in_shapes)
             except ShapeError as err:
                 found.append(Diagnostic(Severity.ERROR, err.message, node_id, err.port))
                 continue
             shapes.update(((node_id, port), tuple(shape)) for port, shape in out.items())
-            info.update(_data_info(node))
+            info.update(_data_info(doc, node))
             found.extend(_data_checks(node, wires, info, shapes))
     return shapes, found
 
 
-def _data_info(node: Node) -> dict[Key, DataInfo]:
+def _data_info(doc: GraphDocument, node: Node) -> dict[Key, DataInfo]:
     """Dtype, class count and vocabulary of the values leaving a data node's ports."""
     spec = node.spec
     if spec.role is Role.INPUT:
         return {(node.id, "x"): DataInfo(integer=node.params["dtype"] == "int")}
     if spec.role is not Role.DATA or spec.load is None:
         return {}
-    ds = spec.load(node.params)
+    ds = spec.load(doc.resolved_params(node.id))
     vocab = len(ds.vocab) if ds.vocab is not None else None
     return {
         (node.id, "x"): DataInfo(ds.x.dtype.kind in "biu", vocab_size=vocab),

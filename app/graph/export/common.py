@@ -115,7 +115,7 @@ def plan_model(document: GraphDocument, flavor: Flavor, title: str = "model") ->
     wires = {(e.dst, e.dst_port): (e.src, e.src_port) for e in document.edges}
     for node_id in result.order:
         spec = specs[node_id]
-        params = spec.coerce_params(document.nodes[node_id].params)
+        params = spec.coerce_params(document.resolved_params(node_id))
         in_shapes = {
             port.name: result.shapes[wires[(node_id, port.name)]]
             for port in spec.inputs
@@ -227,7 +227,7 @@ def _task(document: GraphDocument, data_node: str, outputs: list[str]) -> str:
         if task != "auto":
             return str(task)
     spec = get_spec(document.nodes[data_node].type_id)
-    dataset = spec.load(spec.coerce_params(document.nodes[data_node].params)) if spec.load else None
+    dataset = spec.load(document.resolved_params(data_node)) if spec.load else None
     return str(dataset.task) if dataset is not None else "regression"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,7 +104,9 @@ class ParamSpec:
 
     ``when`` = ``(other_param, values)`` means the parameter only matters while ``other_param``
     has one of ``values`` (the inspector may hide it). ``check`` is an extra rule on the value: it
-    returns the reason a value is refused, or None.
+    returns the reason a value is refused, or None. ``file`` marks a string naming a file: kept as
+    written, and a relative one is read from the folder of the graph file (see
+    :meth:`NodeSpec.resolve_files`).
     """
 
     name: str
@@ -115,6 +118,7 @@ class ParamSpec:
     help: str = ""
     when: tuple[str, tuple[Any, ...]] | None = None
     check: Callable[[Any], str | None] | None = None
+    file: bool = False
 
     def coerce(self, value: Any) -> Any:
         """Return ``value`` checked against this parameter (ints widen to floats).
@@ -289,6 +293,33 @@ class NodeSpec:
     def active_params(self, params: Mapping[str, Any]) -> tuple[ParamSpec, ...]:
         """The parameters that matter for these values (those whose ``when`` holds)."""
         return tuple(p for p in self.params if p.when is None or params.get(p.when[0]) in p.when[1])
+
+    def resolve_files(
+        self, params: Mapping[str, Any], base_dir: str | os.PathLike[str] | None
+    ) -> Mapping[str, Any]:
+        """``params`` with every relative ``file`` parameter joined to ``base_dir``.
+
+        ``params`` itself comes back when there is nothing to resolve (no ``base_dir``, no file
+        parameter set, or only absolute paths).
+
+        Examples
+        --------
+        >>> spec = NodeSpec("t", "T", Category.DATA, "", Role.DATA, infer=lambda p, s: {},
+        ...                 params=(ParamSpec("path", ParamType.STR, "", file=True),))
+        >>> spec.resolve_files({"path": "data.csv"}, "/graphs")["path"]
+        '/graphs/data.csv'
+        """
+        names = [
+            p.name
+            for p in self.params
+            if p.file and params.get(p.name) and not os.path.isabs(params[p.name])
+        ]
+        if base_dir is None or not names:
+            return params
+        resolved = dict(params)
+        for name in names:
+            resolved[name] = os.path.join(base_dir, params[name])
+        return resolved
 
     def coerce_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Defaults overlaid with ``params``, every value checked; raises :class:`ParamError`."""

@@ -149,8 +149,9 @@ register(
                 "path",
                 ParamType.STR,
                 "",
-                help="the file to read (text: empty = bundled)",
+                help="the file to read, relative to the graph's folder (text: empty = bundled)",
                 when=("name", FILE_DATASETS),
+                file=True,
             ),
             ParamSpec(
                 "target",
