@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import engine
 from app.graph import io
 from app.graph.document import GraphDocument
 from app.graph.errors import GraphError
@@ -223,3 +224,58 @@ def test_torch_script_of_a_binary_classifier_learns(torch: Any) -> None:
     _, losses = run_script(code, epochs=30)
     assert np.isfinite(losses).all()
     assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
+
+
+def sine_rnn(activation: str) -> GraphDocument:
+    """The sine-sequence regression with an RNN of ``activation`` in place of the LSTM."""
+    doc = load("sine_lstm")
+    doc.remove_node("lstm")
+    doc.add_node("rnn", {"hidden": 8, "activation": activation}, node_id="rnn")
+    doc.connect("sine", "x", "rnn", "x")
+    doc.connect("rnn", "y", "readout", "x")
+    return doc
+
+
+def test_tanh_rnn_is_exported_as_nn_rnn() -> None:
+    code = export_torch(sine_rnn("tanh"))
+    assert "self.rnn = nn.RNN(1, 8, nonlinearity='tanh', batch_first=True)" in code
+    assert "SigmoidRNN" not in code
+
+
+def test_sigmoid_rnn_is_exported_as_a_loop_that_matches_the_engine(
+    torch: Any, tmp_path: Path
+) -> None:
+    doc = sine_rnn("sigmoid")
+    code = export_torch(doc)
+    assert "self.rnn = SigmoidRNN(1, 8)" in code and "nonlinearity" not in code
+    if RUFF.exists():
+        path = tmp_path / "sigmoid_rnn.py"
+        path.write_text(code, encoding="utf-8")
+        done = subprocess.run(
+            [str(RUFF), "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(path)],
+            capture_output=True, text=True, cwd=ROOT, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout
+    model, losses = run_script(code, epochs=1)
+    assert np.isfinite(losses).all()
+    engine_rnn = Session(doc).program.modules["rnn"]
+    assert sum(p.numel() for p in model.rnn.parameters()) == sum(
+        p.size for p in engine_rnn.parameters()
+    )
+    with torch.no_grad():  # the engine's weights in the exported module: the same hidden states
+        model.rnn.input.weight.copy_(torch.from_numpy(engine_rnn.weight_ih.numpy().T))
+        model.rnn.input.bias.copy_(torch.from_numpy(engine_rnn.bias.numpy()))
+        model.rnn.hidden.weight.copy_(torch.from_numpy(engine_rnn.weight_hh.numpy().T))
+        x = np.random.default_rng(0).normal(size=(3, 7, 1)).astype(np.float32)
+        states, last = model.rnn(torch.from_numpy(x))
+    expected = engine_rnn(engine.Tensor(x)).numpy()
+    np.testing.assert_allclose(states.numpy(), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(last[0].numpy(), expected[:, -1], rtol=1e-5, atol=1e-6)
+
+
+def test_sigmoid_rnn_engine_script_reproduces_in_app_losses() -> None:
+    doc = sine_rnn("sigmoid")
+    code = export_python(doc)
+    assert "RNN(1, 8, activation='sigmoid')" in code and "SigmoidRNN" not in code
+    _, losses = run_script(code, epochs=1)
+    np.testing.assert_allclose(losses, in_app_losses(doc, 1), rtol=1e-5)

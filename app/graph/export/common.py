@@ -53,6 +53,8 @@ class ModelPlan:
     ----------
     attributes
         ``(attribute name, constructor expression)`` in build order.
+    support
+        Module-level definitions the constructors use (each once), in build order.
     statements
         The forward pass, in execution order.
     inputs
@@ -64,6 +66,7 @@ class ModelPlan:
     settings: TrainingSettings
     title: str = "model"
     attributes: list[tuple[str, str]] = field(default_factory=list)
+    support: list[str] = field(default_factory=list)
     statements: list[Statement] = field(default_factory=list)
     inputs: tuple[str, ...] = ("x", "y")
     loss: str = "loss"
@@ -200,6 +203,9 @@ def _plan_node(
             values[port.name] = names[source]
     if code.init:
         plan.attributes.append((name, _render(code.init, values, node_id)))
+    support = _render(code.support, values, node_id)
+    if support and support not in plan.support:
+        plan.support.append(support)
     output = _single_output(spec)
     names[(node_id, output)] = name
     plan.statements.append(Statement(name, _render(code.call, values, node_id), node_id))

@@ -35,6 +35,7 @@ def script(plan: ModelPlan, dialect: Dialect, imports: Callable[[str], str]) -> 
         *settings_constants(plan.settings, dialect.device),
         "",
         "",
+        *(line for block in plan.support for line in (*block.splitlines(), "", "")),
         *model_class(plan, dialect),
         "",
         "",

@@ -198,13 +198,16 @@ class CodeTemplate:
     """How a node is written out in exported code.
 
     ``init`` constructs the module (empty when the node has none), ``call`` is the expression of
-    its forward pass. Placeholders: every parameter, every inferred value of the spec's
-    ``template_values`` hook (e.g. ``in_features``), ``{name}`` (the node id) and one per input
-    port holding the input's expression (e.g. ``{x}``).
+    its forward pass, ``support`` a module-level definition the other two use (written once per
+    script, before the model; empty once rendered when none is needed). Placeholders: every
+    parameter, every inferred value of the spec's ``template_values`` hook (e.g.
+    ``in_features``), ``{name}`` (the node id) and one per input port holding the input's
+    expression (e.g. ``{x}``).
     """
 
     init: str = ""
     call: str = ""
+    support: str = ""
 
 
 InferFn = Callable[[Mapping[str, Any], Shapes], dict[str, Shape]]

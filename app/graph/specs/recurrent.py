@@ -43,9 +43,17 @@ def _sequence_infer(title: str) -> Callable[[Mapping[str, Any], Shapes], dict[st
 
 
 def recurrent(
-    type_id: str, title: str, help: str, gates: int, engine_init: str, torch_init: str, **kw: Any
+    type_id: str,
+    title: str,
+    help: str,
+    gates: int,
+    engine_init: str,
+    torch_init: str,
+    torch_support: str = "",
+    **kw: Any,
 ) -> NodeSpec:
     """Register a sequence layer with ``gates`` weight blocks (1 for RNN, 4 for LSTM)."""
+    kw.setdefault("template_values", in_features)
 
     def count(p: Mapping[str, Any], s: Shapes) -> int:
         f, h = features(s["x"]), int(p["hidden"])
@@ -63,8 +71,7 @@ def recurrent(
             outputs=(PortSpec("y", help="the hidden state at every step, N×T×H"),),
             forward=call_module(),
             engine_code=CodeTemplate(engine_init, "self.{name}({x})"),
-            torch_code=CodeTemplate(torch_init, "self.{name}({x})[0]"),
-            template_values=in_features,
+            torch_code=CodeTemplate(torch_init, "self.{name}({x})[0]", torch_support),
             summarize=lambda p: f"{p['hidden']} hidden",
             count=count,
             example={"x": (None, 5, 4)},
@@ -73,20 +80,51 @@ def recurrent(
     )
 
 
+# nn.RNN offers tanh and relu only: a sigmoid RNN is exported as this loop, laid out like the
+# engine's RNN (one input projection with the bias, one hidden projection without).
+SIGMOID_RNN = '''class SigmoidRNN(nn.Module):
+    """An Elman RNN with a sigmoid non-linearity (nn.RNN offers tanh and relu only)."""
+
+    def __init__(self, n_inputs, n_hidden):
+        super().__init__()
+        self.input = nn.Linear(n_inputs, n_hidden)
+        self.hidden = nn.Linear(n_hidden, n_hidden, bias=False)
+
+    def forward(self, x):
+        """Return every hidden state N×T×H (from h_0 = 0) and the last one, as nn.RNN."""
+        h = x.new_zeros(len(x), self.hidden.in_features)
+        states = []
+        for step in self.input(x).unbind(dim=1):
+            h = torch.sigmoid(step + self.hidden(h))
+            states.append(h)
+        return torch.stack(states, dim=1), h.unsqueeze(0)'''
+
+
+def _rnn_template_values(params: Mapping[str, Any], s: Shapes) -> dict[str, str]:
+    """``in_features``, and the PyTorch module: ``nn.RNN``, or the loop for a sigmoid."""
+    f, h, act = features(s["x"]), params["hidden"], params["activation"]
+    if act == "sigmoid":
+        return {"in_features": str(f), "torch_rnn": f"SigmoidRNN({f}, {h})", "support": SIGMOID_RNN}
+    module = f"nn.RNN({f}, {h}, nonlinearity='{act}', batch_first=True)"
+    return {"in_features": str(f), "torch_rnn": module, "support": ""}
+
+
 recurrent(
     "rnn",
     "RNN",
     "A simple recurrent layer: h_t = act(x_t·W + h_{t-1}·U + b).",
     1,
     "RNN({in_features}, {hidden}, activation='{activation}')",
-    "nn.RNN({in_features}, {hidden}, nonlinearity='{activation}', batch_first=True)",
+    "{torch_rnn}",
+    torch_support="{support}",
+    template_values=_rnn_template_values,
     params=(
         HIDDEN,
         ParamSpec(
             "activation",
             ParamType.CHOICE,
             "tanh",
-            choices=("tanh", "relu"),
+            choices=("tanh", "relu", "sigmoid"),
             help="non-linearity of the hidden state",
         ),
     ),
