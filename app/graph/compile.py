@@ -23,8 +23,9 @@ from app.graph.validate import ValidationResult, validate
 
 if TYPE_CHECKING:
     from app.graph.document import GraphDocument, TrainingSettings
+    from engine.data import Dataset
 
-Values = dict[str, dict[str, Any]]  # node id -> output port -> engine Tensor
+Values = dict[str, dict[str, engine.Tensor]]  # node id -> output port -> engine Tensor
 
 
 class CompileError(GraphError):
@@ -75,7 +76,7 @@ class Program:
         nodes: dict[str, CompiledNode],
         settings: TrainingSettings,
         validation: ValidationResult,
-        dataset: Any | None = None,
+        dataset: Dataset | None = None,
     ) -> None:
         self.nodes = nodes
         self.order = list(nodes)
@@ -152,7 +153,7 @@ class Program:
         self.device = device
 
     # -- running ----------------------------------------------------------------------------
-    def tensor(self, array: np.ndarray) -> Any:
+    def tensor(self, array: np.ndarray) -> engine.Tensor:
         """An engine Tensor (no gradient) holding ``array`` on the program's device."""
         return engine.Tensor(array, device=self.device)
 
@@ -194,7 +195,7 @@ class Program:
             values[node_id] = self.run_node(node_id, values, (x, y), feeds)
         return values
 
-    def loss(self, values: Values) -> Any:
+    def loss(self, values: Values) -> engine.Tensor:
         """The quantity training minimises: the sum of every loss node's output."""
         if not self.loss_nodes:
             raise GraphError("the graph has no loss node; add one to train it")
@@ -207,7 +208,7 @@ class Program:
                 total = total + loss
         return total
 
-    def prediction(self, values: Values) -> Any | None:
+    def prediction(self, values: Values) -> engine.Tensor | None:
         """The tensor metrics read: the Output node's input, else the first loss's first input."""
         for node_id in [self.output_node, *self.loss_nodes]:
             if node_id is not None and self.nodes[node_id].inputs:
@@ -283,7 +284,7 @@ def compile_document(
     return Program(nodes, settings, result, dataset)
 
 
-def _load_dataset(document: GraphDocument, order: list[str]) -> Any | None:
+def _load_dataset(document: GraphDocument, order: list[str]) -> Dataset | None:
     """The dataset the (first) data node reads, or None without one."""
     for node_id in order:
         spec = get_spec(document.nodes[node_id].type_id)

@@ -16,14 +16,14 @@ import stat
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 
 from app.graph.document import FORMAT, VERSION, GraphDocument
 from app.graph.errors import FileFormatError, ParamError
 from app.graph.mutations import TRAINING_PARAMS, Edge, Node, TrainingSettings
-from app.graph.specs import REGISTRY, get_spec, kinds_compatible
+from app.graph.specs import REGISTRY, PortSpec, get_spec, kinds_compatible
 
 # Upgrades of older files: MIGRATIONS[v] turns version-v data into version v + 1 data.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -84,13 +84,13 @@ def weights_path(path: str | os.PathLike[str]) -> Path:
 
 def save_weights(weights: Mapping[str, np.ndarray], path: str | os.PathLike[str]) -> None:
     """Save named arrays (``"node_id.param"`` -> array) to an ``.npz`` file, atomically."""
-    arrays = {}
+    arrays: dict[str, Any] = {}  # Any: np.savez types **kwds as if one could be allow_pickle
     for name, value in weights.items():
         array = np.asarray(value)
         if array.dtype.kind not in "biuf":
             raise FileFormatError([f"{name}: weights must be numbers, got {array.dtype}"])
         arrays[name] = array
-    _atomic_write(Path(path), lambda handle: np.savez(handle, **arrays))  # type: ignore[arg-type]
+    _atomic_write(Path(path), lambda handle: np.savez(handle, **arrays))
 
 
 def load_weights(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
@@ -291,30 +291,39 @@ def _check_ends(
     """Both ends exist with those ports and kinds that fit; a node already reported is skipped."""
     if edge.src in mentioned - nodes.keys() or edge.dst in mentioned - nodes.keys():
         return False
-    before = len(problems)
-    ports = {}
-    for key, end, port in (("src", edge.src, edge.src_port), ("dst", edge.dst, edge.dst_port)):
-        if end not in nodes:
-            problems.append(f"{where}.{key}: no node {end!r} (the wire dangles)")
-            continue
-        spec = nodes[end].spec
-        ports[key] = spec.output(port) if key == "src" else spec.input(port)
-        if ports[key] is None:
-            side = "output" if key == "src" else "input"
-            problems.append(f"{where}.{key}_port: {spec.title} has no {side} {port!r}")
-    if len(problems) > before:
+    out = _port(f"{where}.src", nodes, edge.src, edge.src_port, "output", problems)
+    into = _port(f"{where}.dst", nodes, edge.dst, edge.dst_port, "input", problems)
+    if out is None or into is None:
         return False
-    out, into = ports["src"], ports["dst"]
-    if not kinds_compatible(out.kind, into.kind):  # type: ignore[union-attr]
+    if not kinds_compatible(out.kind, into.kind):
         problems.append(
-            f"{where}: {edge.src}.{edge.src_port} carries {out.kind.value} values but "  # type: ignore[union-attr]
-            f"{edge.dst}.{edge.dst_port} takes {into.kind.value} values"  # type: ignore[union-attr]
+            f"{where}: {edge.src}.{edge.src_port} carries {out.kind.value} values but "
+            f"{edge.dst}.{edge.dst_port} takes {into.kind.value} values"
         )
         return False
     if edge.src == edge.dst:
         problems.append(f"{where}: node {edge.src!r} is wired into itself")
         return False
     return True
+
+
+def _port(
+    where: str,
+    nodes: Mapping[str, Node],
+    node_id: str,
+    port: str,
+    side: Literal["input", "output"],
+    problems: list[str],
+) -> PortSpec | None:
+    """The ``side`` port ``port`` of node ``node_id``; None (and a problem) when missing."""
+    if node_id not in nodes:
+        problems.append(f"{where}: no node {node_id!r} (the wire dangles)")
+        return None
+    spec = nodes[node_id].spec
+    found = spec.output(port) if side == "output" else spec.input(port)
+    if found is None:
+        problems.append(f"{where}_port: {spec.title} has no {side} {port!r}")
+    return found
 
 
 def _read_training(raw: Any, problems: list[str]) -> TrainingSettings:

@@ -24,7 +24,7 @@ from engine.backend import get_array_module, to_numpy
 from engine.data import DataLoader, Dataset, DatasetError, split
 
 if TYPE_CHECKING:
-    from app.graph.document import GraphDocument
+    from app.graph.document import GraphDocument, TrainingSettings
     from app.graph.stepper import Stepper
 
 __all__ = [
@@ -298,14 +298,16 @@ class NormSchedule:
             self._samples = 0
 
 
-def _split(dataset: Dataset, settings: Any) -> tuple[Dataset, Dataset | None]:
+def _split(dataset: Dataset, settings: TrainingSettings) -> tuple[Dataset, Dataset | None]:
     """Training and validation sets from the settings' ``val_split`` (None when 0)."""
     if not settings.val_split:
         return dataset, None
     return split(dataset, settings.val_split, seed=settings.seed)
 
 
-def _make_optimizer(parameters: list[Any], settings: Any) -> Any:
+def _make_optimizer(
+    parameters: list[engine.Tensor], settings: TrainingSettings
+) -> engine.optim.Optimizer:
     """The optimizer the settings name, over ``parameters``."""
     if not parameters:
         raise GraphError("the graph has no trainable parameters; add a layer with weights")

@@ -140,18 +140,18 @@ def _class_check(
     """The logits of a classification loss must have a column per class of the targets."""
     if node.spec.role is not Role.LOSS or port != "target" or not data.n_classes:
         return []
-    edge = wires.get((node.id, "logits"))
-    logits = shapes.get((edge.src, edge.src_port)) if edge else None
-    if not logits or logits[-1] is None or logits[-1] >= data.n_classes:
+    edge, target = wires.get((node.id, "logits")), node.spec.input("target")
+    if edge is None or target is None or target.kind is PortKind.TENSOR:
         return []
-    if node.spec.input("target").kind is PortKind.TENSOR:  # type: ignore[union-attr]
+    logits = shapes.get((edge.src, edge.src_port))
+    if not logits or logits[-1] is None or logits[-1] >= data.n_classes:
         return []
     return [
         _error(
             node,
             "logits",
             f"the targets have {data.n_classes} classes but the logits {format_shape(logits)} "
-            f"have {logits[-1]} columns; set the units of {edge.src} to {data.n_classes}",  # type: ignore[union-attr]
+            f"have {logits[-1]} columns; set the units of {edge.src} to {data.n_classes}",
         )
     ]
 

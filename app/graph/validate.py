@@ -7,7 +7,7 @@ model without a loss or a dataset, nodes no data reaches or whose output reaches
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -218,7 +218,9 @@ def _reach_checks(doc: GraphDocument, graph: nx.DiGraph, looped: set[str]) -> li
     return found
 
 
-def _closure(graph: nx.DiGraph, start: list[str], step) -> set[str]:  # type: ignore[no-untyped-def]
+def _closure(
+    graph: nx.DiGraph, start: list[str], step: Callable[[nx.DiGraph, str], set[str]]
+) -> set[str]:
     seen = set(start)
     for node_id in start:
         seen |= step(graph, node_id)

@@ -237,7 +237,7 @@ def _task(document: GraphDocument, data_node: str, outputs: list[str]) -> str:
     return str(dataset.task) if dataset is not None else "regression"
 
 
-def settings_constants(settings: Any, gpu_name: str) -> list[str]:
+def settings_constants(settings: TrainingSettings, gpu_name: str) -> list[str]:
     """The training settings as module constants."""
     lines = [
         f"SEED = {settings.seed}",

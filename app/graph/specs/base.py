@@ -13,9 +13,12 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.graph.errors import ParamError
+
+if TYPE_CHECKING:
+    from engine.data import Dataset
 
 Shape = tuple[int | None, ...]
 Shapes = Mapping[str, Shape]
@@ -117,7 +120,7 @@ class ParamSpec:
     choices: tuple[Any, ...] | None = None
     help: str = ""
     when: tuple[str, tuple[Any, ...]] | None = None
-    check: Callable[[Any], str | None] | None = None
+    check: CheckFn | None = None
     file: bool = False
 
     def coerce(self, value: Any) -> Any:
@@ -210,6 +213,7 @@ class CodeTemplate:
     support: str = ""
 
 
+CheckFn = Callable[[Any], str | None]
 InferFn = Callable[[Mapping[str, Any], Shapes], dict[str, Shape]]
 BuildFn = Callable[[Mapping[str, Any], Shapes], Any]
 ForwardFn = Callable[[Any, Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
@@ -256,7 +260,7 @@ class NodeSpec:
     template_values: TemplateValuesFn | None = None
     summarize: Callable[[Mapping[str, Any]], str] | None = None
     count: Callable[[Mapping[str, Any], Shapes], int] | None = None
-    load: Callable[[Mapping[str, Any]], Any] | None = None
+    load: Callable[[Mapping[str, Any]], Dataset] | None = None
     example: Mapping[str, Shape] | None = None
     legacy_ids: tuple[str, ...] = ()
 

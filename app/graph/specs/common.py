@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 
 from app.graph.errors import ShapeError
-from app.graph.specs.base import Shape, Shapes
+from app.graph.specs.base import CheckFn, ForwardFn, InferFn, Shape, Shapes
 
 
 def format_shape(shape: Shape) -> str:
@@ -49,7 +50,7 @@ def parse_dims(text: str, allow_infer: bool = False) -> tuple[int, ...]:
     return dims
 
 
-def dims_check(allow_infer: bool = False) -> Any:
+def dims_check(allow_infer: bool = False) -> CheckFn:
     """A ``ParamSpec.check`` rule accepting what :func:`parse_dims` accepts."""
 
     def check(value: str) -> str | None:
@@ -79,7 +80,7 @@ def need(title: str, in_shapes: Shapes, port: str) -> Shape:
     return tuple(in_shapes[port])
 
 
-def same(port: str = "x", out: str = "y") -> Any:
+def same(port: str = "x", out: str = "y") -> InferFn:
     """An ``infer`` hook passing the input shape through unchanged."""
 
     def infer(params: Mapping[str, Any], in_shapes: Shapes) -> dict[str, Shape]:
@@ -88,7 +89,7 @@ def same(port: str = "x", out: str = "y") -> Any:
     return infer
 
 
-def call_module(port: str = "x", out: str = "y") -> Any:
+def call_module(port: str = "x", out: str = "y") -> ForwardFn:
     """A ``forward`` hook calling the built module on one input."""
 
     def forward(
@@ -104,7 +105,7 @@ def in_features(params: Mapping[str, Any], in_shapes: Shapes) -> dict[str, str]:
     return {"in_features": str(features(in_shapes["x"]))}
 
 
-def engine() -> Any:
+def engine() -> ModuleType:
     """The engine package, imported on first use so the specs load before the engine exists."""
     import engine as eng
 

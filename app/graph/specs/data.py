@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import functools
-import importlib
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from app.graph.errors import ShapeError
 from app.graph.specs.base import (
@@ -23,6 +22,9 @@ from app.graph.specs.base import (
 )
 from app.graph.specs.common import dims_check, engine, parse_dims
 from app.graph.specs.registry import register
+
+if TYPE_CHECKING:
+    from engine.data import Dataset
 
 DATASETS = (
     "xor",
@@ -42,23 +44,33 @@ FILE_DATASETS = ("csv", "npz", "text")
 SEQUENCE_DATASETS = ("text", "sine_sequence")
 
 
-def dataset_call(params: Mapping[str, Any]) -> str:
-    """The ``engine.data`` call that loads this dataset, e.g. ``data.digits(images=True)``."""
+def loader_call(params: Mapping[str, Any]) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    """The ``engine.data`` function a Dataset node calls, its positional and keyword arguments.
+
+    Loading (:func:`load_dataset`) and export (:func:`dataset_call`) both read it.
+    """
     name, path = params["name"], params["path"]
     if name == "digits":
-        return f"data.digits(images={params['images']})"
+        return name, (), {"images": params["images"]}
     if name == "sine_sequence":
-        return f"data.sine_sequence(seq_len={params['seq_len']})"
+        return name, (), {"seq_len": params["seq_len"]}
     if name == "text":
-        return f"data.text({(path or None)!r}, seq_len={params['seq_len']})"
+        return name, (path or None,), {"seq_len": params["seq_len"]}
     if name == "csv":
-        return f"data.csv({path!r}, {params['target']!r})"
+        return name, (path, params["target"]), {}
     if name == "npz":
-        return f"data.npz({path!r})"
-    return f"data.{name}()"
+        return name, (path,), {}
+    return name, (), {}
 
 
-def load_dataset(params: Mapping[str, Any]) -> Any:
+def dataset_call(params: Mapping[str, Any]) -> str:
+    """The ``engine.data`` call that loads this dataset, e.g. ``data.digits(images=True)``."""
+    name, args, kwargs = loader_call(params)
+    words = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    return f"data.{name}({', '.join(words)})"
+
+
+def load_dataset(params: Mapping[str, Any]) -> Dataset:
     """The ``engine.data.Dataset`` a Dataset node reads (cached while its file is unchanged).
 
     Raises
@@ -81,28 +93,15 @@ def load_dataset(params: Mapping[str, Any]) -> Any:
 
 
 @functools.lru_cache(maxsize=16)
-def _load_cached(key: tuple[tuple[str, Any], ...], stamp: int | None) -> Any:
-    data = importlib.import_module("engine.data")
+def _load_cached(key: tuple[tuple[str, Any], ...], stamp: int | None) -> Dataset:
+    from engine import data
+
+    name, args, kwargs = loader_call(dict(key))
+    loader: Callable[..., Dataset] = getattr(data, name)
     try:
-        return _call_loader(data, dict(key))
+        return loader(*args, **kwargs)
     except (data.DatasetError, OSError, ValueError) as err:
         raise ShapeError(f"cannot load dataset: {err}", port="path") from err
-
-
-def _call_loader(data: Any, params: Mapping[str, Any]) -> Any:
-    """Call the ``engine.data`` constructor :func:`dataset_call` writes out."""
-    name, path = params["name"], params["path"]
-    if name == "digits":
-        return data.digits(images=params["images"])
-    if name == "sine_sequence":
-        return data.sine_sequence(seq_len=params["seq_len"])
-    if name == "text":
-        return data.text(path or None, seq_len=params["seq_len"])
-    if name == "csv":
-        return data.csv(path, params["target"])
-    if name == "npz":
-        return data.npz(path)
-    return getattr(data, name)()
 
 
 def _infer_dataset(params: Mapping[str, Any], in_shapes: Shapes) -> dict[str, Shape]:

@@ -14,6 +14,7 @@ from app.graph.errors import ShapeError
 from app.graph.specs.base import (
     Category,
     CodeTemplate,
+    InferFn,
     NodeSpec,
     ParamSpec,
     ParamType,
@@ -41,7 +42,7 @@ Y = (PortSpec("y", help="the output batch"),)
 P = Mapping[str, Any]
 
 
-def layer(type_id: str, title: str, help: str, infer: Any, **kw: Any) -> NodeSpec:
+def layer(type_id: str, title: str, help: str, infer: InferFn, **kw: Any) -> NodeSpec:
     """Register a one-input, one-output node (a layer unless ``role`` says otherwise)."""
     kw.setdefault("inputs", X)
     kw.setdefault("outputs", Y)

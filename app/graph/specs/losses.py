@@ -9,6 +9,8 @@ from app.graph.errors import ShapeError
 from app.graph.specs.base import (
     Category,
     CodeTemplate,
+    ForwardFn,
+    InferFn,
     NodeSpec,
     ParamSpec,
     ParamType,
@@ -26,7 +28,7 @@ from app.graph.specs.registry import register
 LOSS_OUT = (PortSpec("loss", PortKind.LOSS, optional=True, help="the batch loss (a scalar)"),)
 
 
-def _same_size(title: str, first: str) -> Any:
+def _same_size(title: str, first: str) -> InferFn:
     """Infer hook: prediction and target must hold the same values per sample."""
 
     def infer(params: Mapping[str, Any], s: Shapes) -> dict[str, Shape]:
@@ -42,7 +44,7 @@ def _same_size(title: str, first: str) -> Any:
     return infer
 
 
-def _reshaped_forward(first: str) -> Any:
+def _reshaped_forward(first: str) -> ForwardFn:
     """Forward hook: bring the target to the prediction's shape, then apply the loss."""
 
     def forward(

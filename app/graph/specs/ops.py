@@ -9,6 +9,7 @@ from app.graph.errors import ShapeError
 from app.graph.specs.base import (
     Category,
     CodeTemplate,
+    InferFn,
     NodeSpec,
     ParamSpec,
     ParamType,
@@ -144,7 +145,7 @@ register(
 )
 
 
-def _reduce_infer(title: str) -> Any:
+def _reduce_infer(title: str) -> InferFn:
     def infer(params: Mapping[str, Any], s: Shapes) -> dict[str, Shape]:
         x, dim, keep = s["x"], params["dim"], params["keepdims"]
         if params["all"]:

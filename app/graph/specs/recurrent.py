@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from app.graph.errors import ShapeError
 from app.graph.specs.base import (
     Category,
     CodeTemplate,
+    InferFn,
     NodeSpec,
     ParamSpec,
     ParamType,
@@ -26,7 +27,7 @@ HIDDEN = ParamSpec(
 )
 
 
-def _sequence_infer(title: str) -> Callable[[Mapping[str, Any], Shapes], dict[str, Shape]]:
+def _sequence_infer(title: str) -> InferFn:
     def infer(params: Mapping[str, Any], s: Shapes) -> dict[str, Shape]:
         x = s["x"]
         if len(x) != 3:
