@@ -147,8 +147,7 @@ def cmd_validate(options: argparse.Namespace) -> int:
     result = validate(document)
     for diagnostic in result.diagnostics:
         print(format_diagnostic(diagnostic), file=sys.stderr)
-    errors = sum(1 for d in result.diagnostics if d.severity.name == "ERROR")
-    warnings = len(result.diagnostics) - errors
+    errors, warnings = len(result.errors), len(result.warnings)
     summary = f"{len(document.nodes)} nodes, {len(document.edges)} edges"
     if errors:
         print(f"{options.file}: {errors} error(s), {warnings} warning(s) ({summary})")

@@ -19,7 +19,7 @@ import engine
 from app.graph.errors import GraphError
 from app.graph.specs import get_spec
 from app.graph.specs.base import NodeSpec, Role, Shape
-from app.graph.validate import ValidationResult, validate
+from app.graph.validate import Diagnostic, ValidationResult, validate
 
 if TYPE_CHECKING:
     from app.graph.document import GraphDocument, TrainingSettings
@@ -31,7 +31,9 @@ Values = dict[str, dict[str, engine.Tensor]]  # node id -> output port -> engine
 class CompileError(GraphError):
     """The document has errors; ``diagnostics`` lists every one (the message lists them too)."""
 
-    def __init__(self, message: str, diagnostics: list[Any], node_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, diagnostics: list[Diagnostic], node_id: str | None = None
+    ) -> None:
         super().__init__(message, node_id)
         self.diagnostics = diagnostics
 
@@ -230,7 +232,7 @@ def _single(nodes: dict[str, CompiledNode], role: Role) -> str | None:
 
 def raise_if_invalid(result: ValidationResult) -> None:
     """Raise :class:`CompileError` listing every error of a validation result (if any)."""
-    errors = [d for d in result.diagnostics if d.severity.name == "ERROR"]
+    errors = result.errors
     if not errors:
         return
     lines = [
@@ -298,8 +300,8 @@ def _compile_node(document: GraphDocument, result: ValidationResult, node_id: st
     node = document.nodes[node_id]
     spec = get_spec(node.type_id)
     params = spec.coerce_params(document.resolved_params(node_id))
-    wired = {e.dst_port: (e.src, e.src_port) for e in document.edges if e.dst == node_id}
-    inputs = {p.name: wired[p.name] for p in spec.inputs if p.name in wired}
+    edges = [document.input_edge(node_id, p.name) for p in spec.inputs]
+    inputs = {e.dst_port: (e.src, e.src_port) for e in edges if e is not None}
     in_shapes = {port: result.shapes[src] for port, src in inputs.items() if src in result.shapes}
     out_shapes = {
         p.name: result.shapes[(node_id, p.name)]
