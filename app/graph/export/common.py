@@ -7,6 +7,7 @@ order, so an exported script seeded like the editor starts from the same weights
 
 from __future__ import annotations
 
+import ast
 import builtins
 import keyword
 import re
@@ -278,3 +279,23 @@ def from_import(module: str, names: Iterable[str]) -> str:
     if len(line) <= 100:
         return line
     return f"from {module} import (\n" + "".join(f"    {n},\n" for n in ordered) + ")"
+
+
+def free_names(code: str) -> set[str]:
+    """Names ``code`` reads but never binds (what it must import)."""
+    tree = ast.parse(code)
+    loaded: set[str] = set()
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+    return loaded - bound
+
+
+def data_helpers(used: set[str]) -> list[str]:
+    """The names of ``engine.data`` (beside the ``data`` module) a script uses."""
+    return [n for n in ("DataLoader", "split") if n in used]

@@ -7,12 +7,11 @@ the document's settings. Seeded like the editor, it reproduces the editor's trai
 
 from __future__ import annotations
 
-import ast
 import builtins
 from typing import TYPE_CHECKING
 
 import engine
-from app.graph.export.common import from_import, plan_model
+from app.graph.export.common import data_helpers, free_names, from_import, plan_model
 from app.graph.export.script import Dialect, script
 
 if TYPE_CHECKING:
@@ -57,25 +56,10 @@ def export_python(document: GraphDocument, title: str = "model") -> str:
 def engine_imports(code: str) -> str:
     """The import block for the names ``code`` uses from numpy and the engine (isort order)."""
     used = free_names(code)
-    from_data = [n for n in ("DataLoader", "split") if n in used]
+    from_data = data_helpers(used)
     candidates = used - set(from_data) - set(dir(builtins))
     from_engine = {n for n in candidates if hasattr(engine, n) or n == "data"}
     lines = ["import numpy as np", "", from_import("engine", from_engine)]
     if from_data:
         lines.append(from_import("engine.data", from_data))
     return "\n".join(lines)
-
-
-def free_names(code: str) -> set[str]:
-    """Names ``code`` reads but never binds (what it must import)."""
-    tree = ast.parse(code)
-    loaded: set[str] = set()
-    bound: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-    return loaded - bound

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.graph.export.common import from_import, plan_model
-from app.graph.export.python import free_names
+from app.graph.export.common import data_helpers, free_names, from_import, plan_model
 from app.graph.export.script import Dialect, script
 
 if TYPE_CHECKING:
@@ -50,6 +49,5 @@ def torch_imports(code: str) -> str:
     lines = ["import numpy as np"] if "np" in used else []
     lines += ["import torch", "from torch import nn", ""]
     lines.append("from engine import data")
-    from_data = [n for n in ("DataLoader", "split") if n in used]
-    lines.append(from_import("engine.data", from_data))
+    lines.append(from_import("engine.data", data_helpers(used)))
     return "\n".join(lines)
