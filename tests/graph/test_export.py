@@ -37,6 +37,18 @@ def run_script(code: str, epochs: int) -> tuple[Any, list[float]]:
     return namespace["train"](epochs=epochs)
 
 
+def assert_ruff_clean(*paths: Path) -> None:
+    """``ruff check`` with the project's settings passes on ``paths`` (skipped without ruff)."""
+    if not RUFF.exists():
+        return
+    done = subprocess.run(
+        [str(RUFF), "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"),
+         *map(str, paths)],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def in_app_losses(doc: GraphDocument, epochs: int) -> list[float]:
     return [e.loss for e in Session(doc).train(epochs=epochs) if isinstance(e, StepMetrics)]
 
@@ -93,12 +105,8 @@ def test_generated_code_is_ruff_clean(name: str, tmp_path: Path) -> None:
         ast.parse(code)
         path = tmp_path / f"{name}_{flavor}.py"
         path.write_text(code, encoding="utf-8")
-        paths.append(str(path))
-    done = subprocess.run(
-        [str(RUFF), "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), *paths],
-        capture_output=True, text=True, cwd=ROOT, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
+        paths.append(path)
+    assert_ruff_clean(*paths)
 
 
 @pytest.mark.parametrize("name", ["xor", "digits_cnn"])
@@ -167,14 +175,9 @@ def test_gpu_settings_move_the_model_and_batches(tmp_path: Path) -> None:
     assert "model(Tensor(x, device=DEVICE), Tensor(y, device=DEVICE))" in engine_code
     assert 'DEVICE = "cuda"' in torch_code
     assert "torch.from_numpy(x).to(DEVICE)" in torch_code
-    if RUFF.exists():
-        path = tmp_path / "gpu.py"
-        path.write_text(engine_code, encoding="utf-8")
-        done = subprocess.run(
-            [str(RUFF), "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(path)],
-            capture_output=True, text=True, cwd=ROOT, check=False,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stdout
+    path = tmp_path / "gpu.py"
+    path.write_text(engine_code, encoding="utf-8")
+    assert_ruff_clean(path)
 
 
 def test_torch_script_of_a_language_model_runs(torch: Any) -> None:
@@ -248,14 +251,9 @@ def test_sigmoid_rnn_is_exported_as_a_loop_that_matches_the_engine(
     doc = sine_rnn("sigmoid")
     code = export_torch(doc)
     assert "self.rnn = SigmoidRNN(1, 8)" in code and "nonlinearity" not in code
-    if RUFF.exists():
-        path = tmp_path / "sigmoid_rnn.py"
-        path.write_text(code, encoding="utf-8")
-        done = subprocess.run(
-            [str(RUFF), "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(path)],
-            capture_output=True, text=True, cwd=ROOT, check=False,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stdout
+    path = tmp_path / "sigmoid_rnn.py"
+    path.write_text(code, encoding="utf-8")
+    assert_ruff_clean(path)
     model, losses = run_script(code, epochs=1)
     assert np.isfinite(losses).all()
     engine_rnn = Session(doc).program.modules["rnn"]
