@@ -127,10 +127,7 @@ class GraphDocument:
             raise GraphError(f"there is no node {node_id!r}", node_id) from None
 
     def resolved_params(self, node_id: str) -> Mapping[str, Any]:
-        """The node's parameters with relative file paths resolved against :attr:`base_dir`.
-
-        Loading data goes through this; the document keeps the paths as written.
-        """
+        """The node's parameters, relative file paths joined to :attr:`base_dir` (for loading)."""
         node = self.node(node_id)
         return node.spec.resolve_files(node.params, self.base_dir)
 
