@@ -198,9 +198,11 @@ def _same_float(text: str, value: Any) -> bool:
         return False
 
 
-def editor_for_param(spec: Any, value: Any) -> FieldEditor:
-    """A FieldEditor for a node parameter from its ``ParamSpec``."""
-    kind = spec.type.value
-    return FieldEditor(
-        kind, value, spec.minimum, spec.maximum, spec.choices, spec.help, name=spec.name
+def editor_for_param(spec: Any, value: Any, show_help: bool = True) -> FieldEditor:
+    """A FieldEditor for a parameter from its ``ParamSpec`` (help under it, or only as a
+    tooltip when ``show_help`` is False)."""
+    field = FieldEditor(
+        spec.type.value, value, spec.minimum, spec.maximum, spec.choices, spec.help, name=spec.name
     )
+    field.help.setVisible(show_help and bool(spec.help))
+    return field

@@ -84,7 +84,7 @@ class Inspector(QScrollArea):
     def _build_settings(self, page: QWidget) -> None:
         training = self.editor.document.training
         for pspec in TRAINING_PARAMS:
-            field = editor_for_param(pspec, getattr(training, pspec.name))
+            field = editor_for_param(pspec, getattr(training, pspec.name), show_help=False)
             field.edited.connect(lambda v, p=pspec, fe=field: self._on_setting(p, v, fe))
             field.setParent(page)
             self.settings_fields[pspec.name] = field
