@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.cli import main
 from app.graph import io
 from app.graph.compile import compile_document
 from app.graph.document import GraphDocument
@@ -88,3 +89,12 @@ def test_assign_takes_over_the_folder(project: Path) -> None:
 def test_export_reads_the_file_the_editor_reads(project: Path) -> None:
     code = export_python(io.load(project / "graph.nodegrad"))
     assert f"data.csv({str(project / 'data' / 'points.csv')!r}, 'y')" in code
+
+
+def test_cli_trains_a_graph_whose_csv_lies_beside_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    graph = str(project / "graph.nodegrad")
+    assert main(["validate", graph]) == 0
+    assert main(["train", graph, "--epochs", "1"]) == 0
+    assert "training loss:" in capsys.readouterr().out
