@@ -19,50 +19,52 @@ __all__ = ["LSTM", "RNN", "LSTMSequenceFn"]
 
 
 def _lstm_cell(xp: Any, a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> None:
-    """Turn the pre-activations ``a`` (B, 4H) into gate activations in place and write the new
-    cell state ``c``, ``tanh(c)`` and hidden state ``h`` into the given arrays.
+    """Turn the pre-activations ``a`` (4H, B) into gate activations in place and write the new
+    cell state ``c``, ``tanh(c)`` and hidden state ``h`` (each (H, B)) into the given arrays.
 
-    The f, i, o columns of ``a`` arrive halved, so that one ``tanh`` over the whole block serves
-    all four gates: ``sigmoid(z) = (1 + tanh(z / 2)) / 2`` (no overflow, no temporaries).
+    The f, i, o rows of ``a`` arrive halved, so that one ``tanh`` over the whole block serves
+    all four gates: ``sigmoid(z) = (1 + tanh(z / 2)) / 2`` (no overflow, no temporaries). The
+    layout is gate-major (features by batch), so every gate is one contiguous block.
     """
-    n = a.shape[1] // 4
+    n = a.shape[0] // 4
     xp.tanh(a, out=a)
-    sig = a[:, : 3 * n]
+    sig = a[: 3 * n]
     sig *= 0.5
     sig += 0.5
-    f, i, o, g = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
+    f, i, o, g = a[:n], a[n : 2 * n], a[2 * n : 3 * n], a[3 * n :]
     xp.multiply(f, c_prev, out=c)
-    c += i * g
+    xp.multiply(i, g, out=h)  # h serves as scratch until its final value
+    c += h
     xp.tanh(c, out=tanh_c)
     xp.multiply(o, tanh_c, out=h)
 
 
-def _gate_derivatives(xp: Any, acts: Any) -> Any:
-    """Derivative of every gate activation w.r.t. its pre-activation, for all steps at once."""
-    n = acts.shape[-1] // 4
-    deriv = xp.empty_like(acts)
-    sig = acts[..., : 3 * n]
-    xp.subtract(1.0, sig, out=deriv[..., : 3 * n])
-    deriv[..., : 3 * n] *= sig  # s (1 - s)
-    g = acts[..., 3 * n :]
-    xp.multiply(g, g, out=deriv[..., 3 * n :])
-    xp.subtract(1.0, deriv[..., 3 * n :], out=deriv[..., 3 * n :])  # 1 - g²
-    return deriv
+def _lstm_cell_backward(xp: Any, a: Any, c_prev: Any, tanh_c: Any, dh: Any, dc: Any, d: Any,
+                        scratch: tuple[Any, Any]) -> None:
+    """Write the pre-activation gradients ``d`` (4H, B) of one step; update ``dc`` (H, B) in
+    place to the gradient reaching the previous cell state.
 
-
-def _lstm_cell_backward(xp: Any, a: Any, c_prev: Any, tanh_c: Any, dtanh_c: Any, dh: Any,
-                        dc: Any, d: Any) -> None:
-    """Write the gate gradients ``d`` (B, 4H) of one step, before the activations' derivatives;
-    update ``dc`` in place to the gradient reaching the previous cell state."""
-    n = a.shape[1] // 4
-    f, i, o, g = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
-    tmp = dh * o
-    tmp *= dtanh_c
+    ``a`` holds the step's gate activations (f, i, o sigmoids, g tanh); ``scratch`` is an
+    (H, B) and a (3H, B) buffer, reused across steps so the loop allocates nothing.
+    """
+    n = a.shape[0] // 4
+    tmp, sig_deriv = scratch
+    f, i, o, g, sig = a[:n], a[n : 2 * n], a[2 * n : 3 * n], a[3 * n :], a[: 3 * n]
+    xp.multiply(tanh_c, tanh_c, out=tmp)
+    xp.subtract(1.0, tmp, out=tmp)  # 1 - tanh(c)^2
+    tmp *= o
+    tmp *= dh
     dc += tmp
-    xp.multiply(dc, c_prev, out=d[:, :n])
-    xp.multiply(dc, g, out=d[:, n : 2 * n])
-    xp.multiply(dh, tanh_c, out=d[:, 2 * n : 3 * n])
-    xp.multiply(dc, i, out=d[:, 3 * n :])
+    xp.multiply(dc, c_prev, out=d[:n])
+    xp.multiply(dc, g, out=d[n : 2 * n])
+    xp.multiply(dh, tanh_c, out=d[2 * n : 3 * n])
+    xp.multiply(dc, i, out=d[3 * n :])
+    xp.subtract(1.0, sig, out=sig_deriv)
+    sig_deriv *= sig  # s (1 - s)
+    d[: 3 * n] *= sig_deriv
+    xp.multiply(g, g, out=tmp)
+    xp.subtract(1.0, tmp, out=tmp)  # 1 - g^2
+    d[3 * n :] *= tmp
     dc *= f
 
 
@@ -70,10 +72,17 @@ class LSTMSequenceFn(Function):
     """The LSTM layer over all time steps as one primitive (back-propagation through time).
 
     Inputs: ``x`` (B, T, F), ``w_ih`` (F, 4H), ``b`` (4H,), ``w_hh`` (H, 4H); gate blocks in
-    the order f, i, o, g. Output: the hidden states (B, T, H). The input projection of all
-    steps is one matrix product; each step adds one (B, H) x (H, 4H) product. Optional
-    parameters ``h0``/``c0`` (arrays, not differentiated) give the initial state; the final
-    state is kept in ``h_last``/``c_last``.
+    the order f, i, o, g. Output: the hidden states (B, T, H). Optional parameters
+    ``h0``/``c0`` ((B, H) arrays, not differentiated) give the initial state; the final state
+    is kept in ``h_last``/``c_last``.
+
+    Notes
+    -----
+    Inside, everything is gate-major and time-major: the pre-activations of step t are a
+    (4H, B) block, so each gate is one contiguous (H, B) array for the element-wise work, and
+    the recurrent product ``w_hh.T @ h`` is BLAS's fastest orientation for a small batch. The
+    input projection of all steps is one matrix product. With a zero initial state, the first
+    step's recurrent product and its gradient are skipped (they are zero).
     """
 
     op_name = "lstm"
@@ -85,60 +94,68 @@ class LSTMSequenceFn(Function):
         xp = get_array_module(x)
         batch, steps, n_in = x.shape
         n = w_hh.shape[0]
-        half = xp.ones(4 * n, dtype=w_hh.dtype)
+        half = xp.ones((4 * n, 1), dtype=w_hh.dtype)
         half[: 3 * n] = 0.5  # see _lstm_cell
-        self.xt = x.transpose(1, 0, 2).reshape(steps * batch, n_in)  # time-major copy
-        zs = (self.xt @ (w_ih * half)).reshape(steps, batch, 4 * n)  # becomes the activations
-        zs += b * half
-        w_half_t = xp.ascontiguousarray((w_hh * half).T)  # (4H, H)
-        prod_t = xp.empty((4 * n, batch), dtype=zs.dtype)
-        hs = xp.empty((steps + 1, batch, n), dtype=zs.dtype)
-        cs = xp.empty((steps + 1, batch, n), dtype=zs.dtype)
-        hs[0] = 0 if self.h0 is None else self.h0
-        cs[0] = 0 if self.c0 is None else self.c0
-        tanh_c = xp.empty((steps, batch, n), dtype=zs.dtype)
+        # [x; 1] (F+1, T*B) against [w_ih.T, b] (4H, F+1): the bias rides in the product
+        self.x_fm = xp.empty((n_in + 1, steps * batch), dtype=x.dtype)
+        self.x_fm[:n_in].reshape(n_in, steps, batch)[...] = x.transpose(2, 1, 0)
+        self.x_fm[n_in] = 1
+        w_aug = xp.concatenate((w_ih.T, b[:, None]), axis=1)
+        w_aug *= half
+        proj = (w_aug @ self.x_fm).reshape(4 * n, steps, batch)
+        w_half_t = w_hh.T * half  # (4H, H), contiguous
+        acts = xp.empty((steps, 4 * n, batch), dtype=proj.dtype)  # becomes the activations
+        hs = xp.empty((steps + 1, n, batch), dtype=proj.dtype)
+        cs = xp.empty((steps + 1, n, batch), dtype=proj.dtype)
+        tanh_c = xp.empty((steps, n, batch), dtype=proj.dtype)
+        hs[0] = 0 if self.h0 is None else self.h0.T
+        cs[0] = 0 if self.c0 is None else self.c0.T
         for t in range(steps):
-            xp.matmul(w_half_t, hs[t].T, out=prod_t)  # BLAS is fastest this way round
-            zs[t] += prod_t.T
-            _lstm_cell(xp, zs[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1])
-        self.acts, self.hs, self.cs, self.tanh_c = zs, hs, cs, tanh_c
+            if t == 0 and self.h0 is None:
+                acts[0] = proj[:, 0]
+            else:
+                xp.matmul(w_half_t, hs[t], out=acts[t])
+                acts[t] += proj[:, t]
+            _lstm_cell(xp, acts[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1])
+        self.acts, self.hs, self.cs, self.tanh_c = acts, hs, cs, tanh_c
         self.w_ih, self.w_hh = w_ih, w_hh
-        self.h_last, self.c_last = hs[steps], cs[steps]
-        return hs[1:].transpose(1, 0, 2)
+        self.h_last, self.c_last = hs[steps].T, cs[steps].T
+        return xp.ascontiguousarray(hs[1:].transpose(2, 0, 1))
 
     def backward(self, grad: Any) -> tuple[Any, Any, Any, Any]:
         """Back-propagate through time, newest step first; weight gradients in one product."""
         xp = get_array_module(grad)
-        steps, batch, four_h = self.acts.shape
+        steps, four_h, batch = self.acts.shape
         n = four_h // 4
-        d_hs = grad.transpose(1, 0, 2)
-        deriv = _gate_derivatives(xp, self.acts)
-        dtanh_c = 1.0 - self.tanh_c * self.tanh_c
-        dz = xp.empty_like(self.acts)
-        dh = xp.zeros((batch, n), dtype=grad.dtype)
-        dc = xp.zeros((batch, n), dtype=grad.dtype)
-        w_t = xp.ascontiguousarray(self.w_hh.T)  # BLAS is faster on it than on the view
+        d_hs = xp.ascontiguousarray(grad.transpose(1, 2, 0))  # (T, H, B)
+        dz = xp.empty((four_h, steps, batch), dtype=grad.dtype)
+        dh = xp.zeros((n, batch), dtype=grad.dtype)
+        dc = xp.zeros((n, batch), dtype=grad.dtype)
+        scratch = (xp.empty_like(dh), xp.empty((3 * n, batch), dtype=grad.dtype))
+        d = xp.empty((four_h, batch), dtype=grad.dtype)  # contiguous: faster than dz[:, t]
         for t in range(steps - 1, -1, -1):
             dh += d_hs[t]
-            _lstm_cell_backward(xp, self.acts[t], self.cs[t], self.tanh_c[t], dtanh_c[t], dh,
-                                dc, dz[t])
-            dz[t] *= deriv[t]
-            dh = dz[t] @ w_t
-        return self._parameter_grads(dz)
+            _lstm_cell_backward(xp, self.acts[t], self.cs[t], self.tanh_c[t], dh, dc, d,
+                                scratch)
+            dz[:, t] = d
+            if t or self.h0 is not None:
+                xp.matmul(self.w_hh, d, out=dh)
+        return self._parameter_grads(dz.reshape(four_h, steps * batch))
 
     def _parameter_grads(self, dz: Any) -> tuple[Any, Any, Any, Any]:
-        """Gradients of x, w_ih, b and w_hh from the pre-activation gradients (T, B, 4H)."""
-        steps, batch, four_h = dz.shape
-        flat = dz.reshape(-1, four_h)
+        """Gradients of x, w_ih, b and w_hh from the pre-activation gradients (4H, T·B)."""
+        steps, n, batch = self.hs.shape[0] - 1, self.hs.shape[1], self.hs.shape[2]
         dx = dw_ih = db = dw_hh = None
         if self.needs[0]:
-            dx = (flat @ self.w_ih.T).reshape(steps, batch, -1).transpose(1, 0, 2)
-        if self.needs[1]:
-            dw_ih = self.xt.T @ flat
-        if self.needs[2]:
-            db = flat.sum(axis=0)
+            dx = (self.w_ih @ dz).reshape(-1, steps, batch).transpose(2, 1, 0)
+        if self.needs[1] or self.needs[2]:
+            dw_aug = self.x_fm @ dz.T  # (F+1, 4H): the last row is the bias gradient
+            dw_ih = dw_aug[:-1] if self.needs[1] else None
+            db = dw_aug[-1] if self.needs[2] else None
         if self.needs[3]:
-            dw_hh = self.hs[:-1].reshape(-1, four_h // 4).T @ flat
+            first = 0 if self.h0 is not None else 1  # h_0 = 0 adds nothing
+            h_fm = self.hs[first:-1].transpose(1, 0, 2).reshape(n, -1)
+            dw_hh = h_fm @ dz[:, first * batch :].T
         return dx, dw_ih, db, dw_hh
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.backend import get_array_module, scatter_add
+from engine.backend import get_array_module, scatter_add, scatter_add_rows
 from engine.errors import ShapeError
 from engine.ops.function import Function
 from engine.tensor import Tensor
@@ -34,7 +34,10 @@ class GetItem(Function):
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         out = get_array_module(grad).zeros(self.shape, dtype=grad.dtype)
-        if _is_advanced(self.index):
+        first = self.index[0] if len(self.index) == 1 else None
+        if getattr(first, "dtype", None) is not None and first.dtype.kind in "iu":
+            scatter_add_rows(out, first, grad)  # x[int_array]: rows, the fast path
+        elif _is_advanced(self.index):
             scatter_add(out, self.index, grad)
         else:
             out[self.index] = grad
@@ -91,5 +94,5 @@ class IndexSelect(Function):
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         out = get_array_module(grad).zeros(self.shape, dtype=grad.dtype)
-        scatter_add(out, self.idx, grad)
+        scatter_add_rows(out, self.idx, grad)
         return (out,)

@@ -23,6 +23,8 @@ class MatMul(Function):
     def backward(self, grad: Any) -> tuple[Any, ...]:
         xp = get_array_module(grad)
         a, b = self.a, self.b
+        if a.ndim > 2 and b.ndim == 2:
+            return self._folded_backward(grad)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g = grad if grad.flags.c_contiguous else xp.ascontiguousarray(grad)  # BLAS needs strides
@@ -35,6 +37,15 @@ class MatMul(Function):
             ga = unbroadcast(g @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
         if self.needs[1]:
             gb = unbroadcast(xp.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
+        return ga, gb
+
+    def _folded_backward(self, grad: Any) -> tuple[Any, ...]:
+        """(..., K) @ (K, N): fold the leading axes into rows, so each gradient is one 2-d
+        product (no batched product followed by a sum over the batch)."""
+        a, b = self.a, self.b
+        g = grad.reshape(-1, grad.shape[-1])
+        ga = (g @ b.T).reshape(a.shape) if self.needs[0] else None
+        gb = a.reshape(-1, a.shape[-1]).T @ g if self.needs[1] else None
         return ga, gb
 
 

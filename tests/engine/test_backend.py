@@ -120,3 +120,15 @@ def test_allocator_tuning_can_be_opted_out(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_")
     glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
     assert backend.tune_allocator() is glibc
+
+
+@pytest.mark.parametrize("row_shape", [(), (3,), (2, 2)])
+def test_scatter_add_rows_equals_add_at(row_shape: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(3)
+    index = rng.integers(-5, 5, (4, 6))
+    values = rng.normal(size=(4, 6, *row_shape))
+    expected = np.zeros((5, *row_shape))
+    np.add.at(expected, index, values)
+    target = np.zeros((5, *row_shape))
+    backend.scatter_add_rows(target, index, values)
+    np.testing.assert_allclose(target, expected, atol=1e-12)

@@ -29,6 +29,7 @@ from engine import (
     Tensor,
     gradcheck,
 )
+from engine.nn.sequence import LSTMSequenceFn
 
 
 @pytest.fixture(autouse=True)
@@ -172,3 +173,22 @@ def test_lstm_run_carries_state_like_one_long_sequence():
     first, state = lstm.run(x[:, :5])
     second, _ = lstm.run(x[:, 5:], state)
     np.testing.assert_allclose(np.concatenate([first, second], 1), whole, atol=1e-12)
+
+
+@pytest.mark.parametrize("steps", [1, 3])
+def test_fused_lstm_gradients_with_a_given_initial_state(steps):
+    x, w_ih, b, w_hh = randn(2, steps, 3), randn(3, 8), randn(8), randn(2, 8)
+    h0, c0 = np.random.randn(2, 2), np.random.randn(2, 2)
+
+    def run(*ts):
+        return LSTMSequenceFn.apply(*ts, h0=h0, c0=c0)
+
+    assert gradcheck(run, [x, w_ih, b, w_hh], atol=1e-6, rtol=1e-5)
+    assert gradcheck(lambda *ts: LSTMSequenceFn.apply(*ts), [x, w_ih, b, w_hh], atol=1e-6,
+                     rtol=1e-5)
+
+
+def test_index_by_an_integer_array_accumulates_repeated_rows():
+    x = randn(4, 3)
+    idx = np.array([[3, -1], [0, 3]])
+    assert gradcheck(lambda t: t[idx], [x], atol=1e-6)
