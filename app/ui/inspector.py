@@ -3,6 +3,7 @@ a model summary when nothing (or several nodes) is selected."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
@@ -37,6 +38,19 @@ SETTING_LABELS = {
 
 def _label(name: str) -> str:
     return SETTING_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def _apply_checked(
+    pspec: Any, value: Any, field: FieldEditor, apply: Callable[[Any], str | None]
+) -> None:
+    """Check a typed value against its spec, then apply it; show the reason in red if either
+    refuses it."""
+    try:
+        value = pspec.coerce(value)
+    except GraphError as error:
+        field.set_error(str(error))
+        return
+    field.set_error(apply(value))
 
 
 class Inspector(QScrollArea):
@@ -91,12 +105,7 @@ class Inspector(QScrollArea):
             self._settings_form.addRow(_label(pspec.name), field.widget)
 
     def _on_setting(self, pspec: Any, value: Any, field: FieldEditor) -> None:
-        try:
-            value = pspec.coerce(value)
-        except GraphError as error:
-            field.set_error(str(error))
-            return
-        field.set_error(self.editor.set_setting(pspec.name, value))
+        _apply_checked(pspec, value, field, lambda v: self.editor.set_setting(pspec.name, v))
 
     def update_summary(self, counts: dict[str, int | None]) -> None:
         """Fill the model summary with parameter counts per node and their total."""
@@ -166,12 +175,8 @@ class Inspector(QScrollArea):
         return page
 
     def _on_param(self, pspec: Any, value: Any, field: FieldEditor) -> None:
-        try:
-            value = pspec.coerce(value)
-        except GraphError as error:
-            field.set_error(str(error))
-            return
-        field.set_error(self.editor.set_param(self.node_id, pspec.name, value))
+        node_id = self.node_id
+        _apply_checked(pspec, value, field, lambda v: self.editor.set_param(node_id, pspec.name, v))
 
     def _on_label(self) -> None:
         node = self.editor.document.nodes.get(self.node_id or "")
