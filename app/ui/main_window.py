@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.editor.message.connect(self.show_message)
         self.scene = GraphScene(self.document, self)
         self.view = GraphView(self.scene, self.editor, self)
+        self.view.actions_by_name = self.actions_by_name  # for its right-click menu
         self.view.files_dropped = lambda paths: self.files.open_dropped(paths)
         self.banner = RecoveryBanner(self)
         self.setCentralWidget(self.banner.wrap(self.view))

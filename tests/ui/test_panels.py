@@ -202,3 +202,18 @@ def test_far_away_nodes_can_be_reached(window) -> None:
     window.reveal_node("output_1")
     centre = window.view.mapToScene(window.view.viewport().rect().center())
     assert window.scene.node_item("output_1").sceneBoundingRect().contains(centre)
+
+
+def test_right_click_menus(window) -> None:
+    show_document(window, digits_document())
+    node_point = view_point(window, window.scene.node_item("relu_1").pos() + QPointF(60, 12))
+    menu = window.view.context_menu(node_point)
+    names = [a.objectName() for a in menu.actions() if not a.isSeparator()]
+    assert names == ["actionCut", "actionCopy", "actionDuplicate", "actionDelete"]
+    assert window.scene.selected_node_ids() == ["relu_1"]
+    empty = view_point(window, QPointF(-300, 600))
+    menu = window.view.context_menu(empty)
+    add = next(a for a in menu.actions() if a.objectName() == "contextAddNode")
+    assert "actionPaste" in [a.objectName() for a in menu.actions()]
+    add.trigger()
+    assert window.view.quick_add.isVisible()

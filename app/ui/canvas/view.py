@@ -6,8 +6,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtGui import (
+    QAction,
+    QContextMenuEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGraphicsView, QMenu
 
 from app.ui.canvas.edge_item import EdgeItem
 from app.ui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH, NodeItem
@@ -48,6 +55,7 @@ class GraphView(QGraphicsView):
         self._press_positions: dict[str, QPointF] = {}
         self._quick_add_at = QPointF()
         self._quick_add_port: PortItem | None = None
+        self.actions_by_name: dict[str, QAction] = {}
 
     # -- zoom and view ------------------------------------------------------------------------
     def zoom(self) -> float:
@@ -183,6 +191,43 @@ class GraphView(QGraphicsView):
             self.open_quick_add(event.position().toPoint())
             return
         super().mouseDoubleClickEvent(event)
+
+    def context_menu(self, pos: QPoint) -> QMenu:
+        """The right-click menu for viewport point ``pos``: node edits over a selection, adding
+        and arranging over empty canvas (built from the window's actions)."""
+        menu = QMenu(self)
+        item = self.itemAt(pos)
+        while item is not None and not isinstance(item, (NodeItem, EdgeItem)):
+            item = item.parentItem()
+        if item is not None and not item.isSelected():
+            self.scene().clearSelection()
+            item.setSelected(True)
+        names = (
+            ("actionCut", "actionCopy", "actionDuplicate", "actionDelete")
+            if item is not None
+            else (
+                "actionPaste",
+                "actionSelectAll",
+                None,
+                "actionFitView",
+                "actionAutoLayout",
+                "actionAutoLayoutVertical",
+            )
+        )
+        if item is None:
+            add = menu.addAction("Add Node…")
+            add.setObjectName("contextAddNode")
+            add.triggered.connect(lambda _checked=False: self.open_quick_add(pos))
+        for name in names:
+            if name is None:
+                menu.addSeparator()
+            elif name in self.actions_by_name:
+                menu.addAction(self.actions_by_name[name])
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """Show the right-click menu (non-blocking)."""
+        self.context_menu(event.pos()).popup(event.globalPos())
 
     # -- keys -----------------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
