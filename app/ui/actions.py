@@ -135,6 +135,7 @@ GESTURES = (
     ("Drop a node on a wire", "Insert it into the wire"),
     ("Wheel", "Zoom around the cursor"),
     ("Middle drag / Space + drag", "Pan"),
+    ("Double-click a node", "Edit its first parameter in the inspector"),
     ("Right-click", "Menu for the node, wire or empty canvas under the cursor"),
 )
 

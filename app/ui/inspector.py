@@ -192,6 +192,13 @@ class Inspector(QScrollArea):
         for name, field in self.fields.items():
             self._form.setRowVisible(field.widget, name in active)
 
+    def focus_first_field(self) -> None:
+        """Put the keyboard focus in the shown node's first visible parameter (or its label)."""
+        visible = [f for f in self.fields.values() if not f.widget.isHidden()]
+        target = visible[0].input if visible else getattr(self, "label_edit", None)
+        if target is not None and self.node_id is not None:
+            target.setFocus()
+
     def set_locked(self, locked: bool) -> None:
         """Disable every editor except the live training settings while training runs."""
         self._node_page.setEnabled(not locked)

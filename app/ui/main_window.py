@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.palette.add_requested.connect(self._on_palette_add)
         self.problems.node_activated.connect(self.reveal_node)
+        self.view.node_double_clicked.connect(self._on_node_double_clicked)
 
     # -- document -------------------------------------------------------------------------------
     def replace_document(self, document: GraphDocument, path: Path | None) -> None:
@@ -193,6 +194,14 @@ class MainWindow(QMainWindow):
                 break
             spot += QPointF(40, 40)
         return spot
+
+    def _on_node_double_clicked(self, node_id: str) -> None:
+        """Show the node in the inspector and put the cursor in its first field."""
+        self.scene.clearSelection()
+        self.scene.node_item(node_id).setSelected(True)
+        self.docks["inspectorDock"].show()
+        self.docks["inspectorDock"].raise_()
+        self.inspector.focus_first_field()
 
     def reveal_node(self, node_id: str) -> None:
         """Select node ``node_id`` alone and centre the view on it."""

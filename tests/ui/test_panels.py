@@ -217,3 +217,12 @@ def test_right_click_menus(window) -> None:
     assert "actionPaste" in [a.objectName() for a in menu.actions()]
     add.trigger()
     assert window.view.quick_add.isVisible()
+
+
+def test_double_click_a_node_edits_its_first_parameter(window) -> None:
+    show_document(window, digits_document())
+    point = view_point(window, window.scene.node_item("linear_2").pos() + QPointF(60, 12))
+    QTest.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert window.scene.selected_node_ids() == ["linear_2"]
+    units = window.inspector.fields["units"].input
+    assert units.hasFocus() or QApplication.focusWidget() in (units, units.lineEdit())

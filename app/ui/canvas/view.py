@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QContextMenuEvent,
@@ -32,6 +32,8 @@ MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
 
 class GraphView(QGraphicsView):
     """The QGraphicsView named ``canvas``; it turns gestures into editor calls."""
+
+    node_double_clicked = Signal(str)
 
     def __init__(self, scene: GraphScene, editor: Editor, parent: Any = None) -> None:
         super().__init__(scene, parent)
@@ -186,9 +188,13 @@ class GraphView(QGraphicsView):
         return None
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
-        """Double-click on empty canvas opens quick-add there."""
-        if self.itemAt(event.position().toPoint()) is None:
+        """Double-click on empty canvas opens quick-add there; on a node, its first field."""
+        item = self.itemAt(event.position().toPoint())
+        if item is None:
             self.open_quick_add(event.position().toPoint())
+            return
+        if isinstance(item, NodeItem):
+            self.node_double_clicked.emit(item.node_id)
             return
         super().mouseDoubleClickEvent(event)
 
