@@ -16,7 +16,7 @@ import ctypes
 import os
 import sys
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -117,7 +117,7 @@ def _load_cupy() -> ModuleType | None:
         return _cupy
     _gpu_checked = True
     try:
-        import cupy  # type: ignore[import-not-found]  # optional, imported on first use
+        import cupy  # optional, imported on first use
     except Exception as exc:  # ImportError, or a broken CUDA install raising anything
         _gpu_reason = f"CuPy is not installed or failed to import ({exc.__class__.__name__}: {exc})"
         return None
@@ -130,8 +130,8 @@ def _load_cupy() -> ModuleType | None:
     except Exception as exc:
         _gpu_reason = f"CuPy is installed but no GPU is usable ({exc.__class__.__name__}: {exc})"
         return None
-    _cupy = cupy
-    return cupy
+    _cupy = cast(ModuleType, cupy)  # CuPy ships no type information
+    return _cupy
 
 
 def gpu_unavailable_reason() -> str | None:
@@ -215,7 +215,7 @@ def to_numpy(a: Any) -> np.ndarray:
         return a
     xp = get_array_module(a)
     if xp is not np:
-        return xp.asnumpy(a)
+        return cast(np.ndarray, xp.asnumpy(a))
     return np.asarray(a)
 
 
@@ -239,7 +239,7 @@ def scatter_add(target: Any, index: Any, values: Any) -> None:
     if xp is np:
         np.add.at(target, index, values)
     else:
-        import cupyx  # type: ignore[import-not-found]
+        import cupyx
 
         cupyx.scatter_add(target, index, values)
 

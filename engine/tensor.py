@@ -8,22 +8,32 @@ conversions.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
 from engine.backend import as_array, device_of, to_device, to_numpy
 
+if TYPE_CHECKING:
+    from engine.ops.function import Function
+
 __all__ = ["Tensor"]
 
 _ids = itertools.count(1)
 
+
+class _OpTable(Protocol):
+    """Each op's ``apply`` by class name (``_op.Sum(x, dim=0)``): every one returns a Tensor."""
+
+    def __getattr__(self, name: str) -> Callable[..., Tensor]: ...
+
+
 # Bound by _bind_ops() once engine.ops has loaded, and at the end of this module.
-_binary: Any  # engine.ops.function.apply_binary
+_binary: Callable[[type[Function], Any, Any], Tensor]  # engine.ops.function.apply_binary
 _bin: Any  # op classes by name, for _binary
-_op: Any  # each op's apply by class name
+_op: _OpTable
 _state: Any  # engine.autograd's per-thread switches
 
 
@@ -80,6 +90,14 @@ class Tensor:
         "tag",
     )
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray + Tensor -> Tensor
+    data: Any  # a NumPy or CuPy array (CuPy is untyped)
+    autograd: bool
+    creators: list[Tensor] | None
+    creation_op: str | None
+    id: int
+    tag: Any
+    _grad: Any  # a bare array during backward, a Tensor once read (see ``grad``)
+    _fn: Any
 
     def __init__(
         self,
@@ -94,12 +112,12 @@ class Tensor:
     ) -> None:
         self.data = as_array(data.data if isinstance(data, Tensor) else data, dtype, device)
         self.autograd = bool(autograd)
-        self._grad: Any = None
+        self._grad = None
         self.creators = creators
         self.creation_op = creation_op
         self.id = next(_ids) if id is None else id
         self.tag = _ag._state.tag
-        self._fn: Any = None
+        self._fn = None
 
     # -- attributes ----------------------------------------------------------------------------
     @property
@@ -131,7 +149,7 @@ class Tensor:
     @property
     def dtype(self) -> np.dtype:
         """The data's dtype."""
-        return self.data.dtype
+        return cast(np.dtype, self.data.dtype)  # NumPy and CuPy arrays both have one
 
     @property
     def size(self) -> int:
@@ -384,7 +402,7 @@ def _bind_ops() -> None:
     classes = [c for c in found if isinstance(c, type) and issubclass(c, Function)]
     _binary = apply_binary
     _bin = SimpleNamespace(**{c.__name__: c for c in classes})
-    _op = SimpleNamespace(**{c.__name__: c.apply for c in classes})
+    _op = cast(_OpTable, SimpleNamespace(**{c.__name__: c.apply for c in classes}))
 
 
 # Imported last: both modules need Tensor defined above; engine.ops then calls _bind_ops().

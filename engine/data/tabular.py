@@ -21,7 +21,7 @@ def _standardize(x: np.ndarray) -> np.ndarray:
 
 
 def _sklearn(loader_name: str, name: str, standardize: bool) -> Dataset:
-    from sklearn import datasets  # type: ignore[import-untyped]  # lazily: slow to import
+    from sklearn import datasets  # lazily: slow to import
 
     loader: Callable[[], Any] = getattr(datasets, loader_name)
     bunch = loader()

@@ -121,7 +121,8 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
     array([[0.5, 0.5],
            [0. , 1. ]], dtype=float32)
     """
-    e = (x - x.data.max(axis=dim, keepdims=True)).exp()
+    shifted: Tensor = x - x.data.max(axis=dim, keepdims=True)  # x.data is untyped (CuPy)
+    e = shifted.exp()
     return e / e.sum(dim, keepdims=True)
 
 
@@ -134,5 +135,5 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     >>> Tensor([0.0, 0.0]).log_softmax().exp()
     array([0.5, 0.5], dtype=float32)
     """
-    shifted = x - x.data.max(axis=dim, keepdims=True)
+    shifted: Tensor = x - x.data.max(axis=dim, keepdims=True)  # x.data is untyped (CuPy)
     return shifted - shifted.exp().sum(dim, keepdims=True).log()
