@@ -4,7 +4,7 @@ Run ``.venv/bin/python benchmarks/bench_train.py`` (``--steps`` and ``--workload
 ``BENCH_THREADS=1`` for single-threaded BLAS, steadier on a busy machine).
 Four workloads, each a full training step (forward, loss, backward, optimizer step) in float32
 on 2 threads, are timed in the same process for every implementation available. The table gives
-ms per step (the median of several blocks of steps) and the ratios engine/NumPy and
+ms per step (the best of several interleaved blocks of steps) and the ratios engine/NumPy and
 engine/PyTorch; the budget is engine <= PyTorch everywhere and <= 1.3x NumPy on ``mlp_large``.
 """
 
