@@ -10,30 +10,24 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from engine.backend import as_array, device_of, to_device, to_numpy
 
 if TYPE_CHECKING:
-    from engine.ops.function import Function
+    from engine.ops.function import Function, OpTable
 
 __all__ = ["Tensor"]
 
 _ids = itertools.count(1)
 
 
-class _OpTable(Protocol):
-    """Each op's ``apply`` by class name (``_op.Sum(x, dim=0)``): every one returns a Tensor."""
-
-    def __getattr__(self, name: str) -> Callable[..., Tensor]: ...
-
-
 # Bound by _bind_ops() once engine.ops has loaded, and at the end of this module.
 _binary: Callable[[type[Function], Any, Any], Tensor]  # engine.ops.function.apply_binary
 _bin: Any  # op classes by name, for _binary
-_op: _OpTable
+_op: OpTable  # each op's apply by class name
 _state: Any  # engine.autograd's per-thread switches
 
 
@@ -402,7 +396,7 @@ def _bind_ops() -> None:
     classes = [c for c in found if isinstance(c, type) and issubclass(c, Function)]
     _binary = apply_binary
     _bin = SimpleNamespace(**{c.__name__: c for c in classes})
-    _op = cast(_OpTable, SimpleNamespace(**{c.__name__: c.apply for c in classes}))
+    _op = cast("OpTable", SimpleNamespace(**{c.__name__: c.apply for c in classes}))
 
 
 # Imported last: both modules need Tensor defined above; engine.ops then calls _bind_ops().

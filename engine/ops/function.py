@@ -5,8 +5,8 @@ Both are exported by :mod:`engine.autograd` too, where the contracts name them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from engine.backend import (
 )
 from engine.errors import ShapeError
 
-__all__ = ["Function", "apply_binary", "unbroadcast"]
+__all__ = ["Function", "OpTable", "apply_binary", "unbroadcast"]
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -59,6 +59,12 @@ def _gather(inputs: tuple[Any, ...]) -> tuple[list[Any], list[bool], bool]:
             needs.append(False)
             plain = False
     return arrays, needs, plain
+
+
+class OpTable(Protocol):
+    """Every op's ``apply`` by class name (``engine.tensor`` binds one: ``_op.Sum(x, dim=0)``)."""
+
+    def __getattr__(self, name: str) -> Callable[..., Tensor]: ...
 
 
 class Function:
