@@ -79,10 +79,11 @@ class LSTMSequenceFn(Function):
     Notes
     -----
     Inside, everything is gate-major and time-major: the pre-activations of step t are a
-    (4H, B) block, so each gate is one contiguous (H, B) array for the element-wise work, and
-    the recurrent product ``w_hh.T @ h`` is BLAS's fastest orientation for a small batch. The
-    input projection of all steps is one matrix product. With a zero initial state, the first
-    step's recurrent product and its gradient are skipped (they are zero).
+    (4H, B) block, so each gate is one contiguous (H, B) array for the element-wise work. Each
+    step is one matrix product, ``[w_hh.T, w_ih.T, b] @ [h_{t-1}; x_t; 1]`` (BLAS's fastest
+    orientation for a small batch), written straight into the step's block; the cell writes
+    ``h_t`` into the next step's product input. The three weight gradients are then one
+    product too. With a zero initial state, the first step's recurrent part is skipped.
     """
 
     op_name = "lstm"
@@ -93,34 +94,30 @@ class LSTMSequenceFn(Function):
         """Run the recurrence, keeping the gate activations and states for backward."""
         xp = get_array_module(x)
         batch, steps, n_in = x.shape
-        n = w_hh.shape[0]
-        half = xp.ones((4 * n, 1), dtype=w_hh.dtype)
+        n, dtype = w_hh.shape[0], w_hh.dtype
+        half = xp.ones((4 * n, 1), dtype=dtype)
         half[: 3 * n] = 0.5  # see _lstm_cell
-        # [x; 1] (F+1, T*B) against [w_ih.T, b] (4H, F+1): the bias rides in the product
-        self.x_fm = xp.empty((n_in + 1, steps * batch), dtype=x.dtype)
-        self.x_fm[:n_in].reshape(n_in, steps, batch)[...] = x.transpose(2, 1, 0)
-        self.x_fm[n_in] = 1
-        w_aug = xp.concatenate((w_ih.T, b[:, None]), axis=1)
-        w_aug *= half
-        proj = (w_aug @ self.x_fm).reshape(4 * n, steps, batch)
-        w_half_t = w_hh.T * half  # (4H, H), contiguous
-        acts = xp.empty((steps, 4 * n, batch), dtype=proj.dtype)  # becomes the activations
-        hs = xp.empty((steps + 1, n, batch), dtype=proj.dtype)
-        cs = xp.empty((steps + 1, n, batch), dtype=proj.dtype)
-        tanh_c = xp.empty((steps, n, batch), dtype=proj.dtype)
-        hs[0] = 0 if self.h0 is None else self.h0.T
+        w_cat = xp.concatenate((w_hh.T, w_ih.T, b[:, None]), axis=1)  # (4H, H+F+1)
+        w_cat *= half
+        inp = xp.empty((steps + 1, n + n_in + 1, batch), dtype=dtype)  # [h_{t-1}; x_t; 1]
+        inp[0, :n] = 0 if self.h0 is None else self.h0.T
+        inp[:steps, n : n + n_in] = x.transpose(1, 2, 0)
+        inp[steps, n:] = 0  # no x after the last step; only h_T is read from this slab
+        inp[:steps, n + n_in] = 1
+        acts = xp.empty((steps, 4 * n, batch), dtype=dtype)  # becomes the activations
+        cs = xp.empty((steps + 1, n, batch), dtype=dtype)
+        tanh_c = xp.empty((steps, n, batch), dtype=dtype)
         cs[0] = 0 if self.c0 is None else self.c0.T
         for t in range(steps):
             if t == 0 and self.h0 is None:
-                acts[0] = proj[:, 0]
+                xp.matmul(w_cat[:, n:], inp[0, n:], out=acts[0])
             else:
-                xp.matmul(w_half_t, hs[t], out=acts[t])
-                acts[t] += proj[:, t]
-            _lstm_cell(xp, acts[t], cs[t], cs[t + 1], tanh_c[t], hs[t + 1])
-        self.acts, self.hs, self.cs, self.tanh_c = acts, hs, cs, tanh_c
+                xp.matmul(w_cat, inp[t], out=acts[t])
+            _lstm_cell(xp, acts[t], cs[t], cs[t + 1], tanh_c[t], inp[t + 1, :n])
+        self.acts, self.inp, self.cs, self.tanh_c = acts, inp, cs, tanh_c
         self.w_ih, self.w_hh = w_ih, w_hh
-        self.h_last, self.c_last = hs[steps].T, cs[steps].T
-        return xp.ascontiguousarray(hs[1:].transpose(2, 0, 1))
+        self.h_last, self.c_last = inp[steps, :n].T, cs[steps].T
+        return xp.ascontiguousarray(inp[1:, :n].transpose(2, 0, 1))
 
     def backward(self, grad: Any) -> tuple[Any, Any, Any, Any]:
         """Back-propagate through time, newest step first; weight gradients in one product."""
@@ -143,18 +140,15 @@ class LSTMSequenceFn(Function):
 
     def _parameter_grads(self, dz: Any) -> tuple[Any, Any, Any, Any]:
         """Gradients of x, w_ih, b and w_hh from the pre-activation gradients (4H, T·B)."""
-        steps, n, batch = self.hs.shape[0] - 1, self.hs.shape[1], self.hs.shape[2]
+        steps, k, batch = self.inp.shape[0] - 1, self.inp.shape[1], self.inp.shape[2]
+        n = self.w_hh.shape[0]
         dx = dw_ih = db = dw_hh = None
         if self.needs[0]:
             dx = (self.w_ih @ dz).reshape(-1, steps, batch).transpose(2, 1, 0)
-        if self.needs[1] or self.needs[2]:
-            dw_aug = self.x_fm @ dz.T  # (F+1, 4H): the last row is the bias gradient
-            dw_ih = dw_aug[:-1] if self.needs[1] else None
-            db = dw_aug[-1] if self.needs[2] else None
-        if self.needs[3]:
-            first = 0 if self.h0 is not None else 1  # h_0 = 0 adds nothing
-            h_fm = self.hs[first:-1].transpose(1, 0, 2).reshape(n, -1)
-            dw_hh = h_fm @ dz[:, first * batch :].T
+        if any(self.needs[1:]):
+            inputs = self.inp[:steps].transpose(1, 0, 2).reshape(k, steps * batch)
+            dw_cat = inputs @ dz.T  # (H+F+1, 4H): rows w_hh, then w_ih, then the bias
+            dw_hh, dw_ih, db = dw_cat[:n], dw_cat[n:-1], dw_cat[-1]
         return dx, dw_ih, db, dw_hh
 
 
