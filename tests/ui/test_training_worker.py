@@ -32,6 +32,9 @@ def counting(n: int, delay: float = 0.0):
 
 
 def collect(worker: TrainingWorker):
+    """Record what the worker emits. The lambdas run in the worker thread (no receiver object):
+    tests poll ``got`` with waitUntil rather than waitSignal, whose loop can miss a signal
+    emitted from another thread just before it starts waiting."""
     got: dict[str, list] = {"steps": [], "batches": [], "events": [], "errors": []}
     worker.steps_ready.connect(lambda batch: (got["steps"].extend(batch),
                                               got["batches"].append(len(batch))))
@@ -43,10 +46,10 @@ def collect(worker: TrainingWorker):
 def test_every_step_arrives_in_few_batches(qtbot) -> None:
     worker = TrainingWorker(counting(5000), batched=(Step,))
     got = collect(worker)
-    with qtbot.waitSignal(worker.finished, timeout=20_000):
-        thread = start_worker(worker)
+    thread = start_worker(worker)
+    qtbot.waitUntil(lambda: bool(got["errors"]), timeout=20_000)
     assert thread.wait(5000)
-    qtbot.waitUntil(lambda: got["events"] == [Done("finished")])
+    assert got["events"] == [Done("finished")]
     assert [s.i for s in got["steps"]] == list(range(5000))
     assert len(got["batches"]) < 5000 / 10  # throttled, not one signal per step
     assert got["errors"] == [""]
@@ -65,10 +68,10 @@ def test_pause_holds_and_stop_ends(qtbot) -> None:
     time.sleep(0.2)
     qtbot.wait(100)
     assert len(got["steps"]) <= held + 1
-    with qtbot.waitSignal(worker.finished, timeout=10_000):
-        worker.stop()  # also wakes the paused worker
+    worker.stop()  # also wakes the paused worker
+    qtbot.waitUntil(lambda: bool(got["errors"]), timeout=10_000)
     assert thread.wait(5000)
-    qtbot.waitUntil(lambda: got["events"] == [Done("stopped")])
+    assert got["events"] == [Done("stopped")]
     assert len(got["steps"]) < 100_000
 
 
@@ -78,10 +81,9 @@ def test_a_failing_source_reports_its_error(qtbot) -> None:
         raise ValueError("node 'x' broke")
     worker = TrainingWorker(source, batched=(Step,))
     got = collect(worker)
-    with qtbot.waitSignal(worker.finished, timeout=10_000):
-        thread = start_worker(worker)
+    thread = start_worker(worker)
+    qtbot.waitUntil(lambda: bool(got["errors"]), timeout=10_000)
     assert thread.wait(5000)
-    qtbot.waitUntil(lambda: bool(got["errors"]))
     assert got["errors"] == ["ValueError: node 'x' broke"]
     assert got["steps"] == [Step(0)]
 
