@@ -192,3 +192,21 @@ def test_device_selector_greys_out_an_unusable_gpu(digits) -> None:
     assert box.currentData() == "gpu"  # follows the document
     digits.document.set_setting("device", "cpu")
     assert box.currentData() == "cpu"
+
+
+def test_pause_holds_the_run_and_resume_goes_on(qtbot, digits) -> None:
+    ctrl = digits.training
+    digits.document.set_setting("epochs", 100)
+    ctrl.run()
+    qtbot.waitUntil(lambda: ctrl.loss_plot.point_count() >= 1, timeout=30_000)
+    ctrl.actions.pause.setChecked(True)
+    assert "paused" in ctrl.actions.progress.text()
+    qtbot.wait(300)  # a batch emitted before the pause may still arrive
+    held = ctrl.loss_plot.point_count()
+    qtbot.wait(300)
+    assert ctrl.loss_plot.point_count() == held and ctrl.is_training()
+    ctrl.actions.pause.setChecked(False)
+    qtbot.waitUntil(lambda: ctrl.loss_plot.point_count() > held, timeout=30_000)
+    ctrl.actions.stop.trigger()
+    wait_idle(qtbot, digits)
+    assert not ctrl.actions.pause.isChecked() and not ctrl.actions.pause.isEnabled()

@@ -73,7 +73,9 @@ class TrainingWorker(QObject):
                 else:
                     self._flush(pending)
                     self.event_ready.emit(event)
-                self._running.wait()
+                if not self._running.is_set():
+                    self._flush(pending)  # show every step done before the pause
+                    self._running.wait()
         except Exception as exc:  # the UI shows any failure of the run; nothing is lost
             error = f"{type(exc).__name__}: {exc}"
         finally:
