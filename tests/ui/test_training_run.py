@@ -210,3 +210,22 @@ def test_pause_holds_the_run_and_resume_goes_on(qtbot, digits) -> None:
     ctrl.actions.stop.trigger()
     wait_idle(qtbot, digits)
     assert not ctrl.actions.pause.isChecked() and not ctrl.actions.pause.isEnabled()
+
+
+def test_vanishing_and_exploding_gradients_get_badges(digits) -> None:
+    from app.ui.training.canvas_overlay import gradient_warning
+
+    assert gradient_warning(0.5) is None
+    assert "Vanishing" in gradient_warning(1e-9) and "Exploding" in gradient_warning(1e4)
+    overlay = digits.training.overlay
+    overlay.show_gradients({"dense1": 1e-9, "logits": 1e4, "relu1": 0.5})
+    item = digits.scene.node_item
+    assert "Vanishing" in item("dense1").badge_message
+    assert "Exploding" in item("logits").badge_message
+    assert item("relu1").badge_severity is None and item("relu1").gradient_level == 0.5
+    assert overlay.legend.isVisible()
+    overlay.show_gradients({"dense1": 0.1})
+    assert item("dense1").badge_severity is None  # recovered: the warning goes
+    overlay.clear_gradients()
+    assert item("logits").badge_severity is None and item("relu1").gradient_level is None
+    assert not overlay.legend.isVisible()
