@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _HOME = tempfile.mkdtemp(prefix="nodegrad-ui-tests-")
@@ -15,6 +18,8 @@ os.environ["XDG_CONFIG_HOME"] = os.path.join(_HOME, "config")
 os.environ["XDG_DATA_HOME"] = os.path.join(_HOME, "data")
 
 import pytest  # noqa: E402
+
+DIGITS = Path(__file__).resolve().parents[2] / "examples" / "digits_mlp.nodegrad"
 
 
 @pytest.fixture(autouse=True)
@@ -30,13 +35,30 @@ def _never_block(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def window(qtbot):
-    """An empty editor window, shown offscreen at a fixed size."""
+def make_window(qtbot) -> Callable[..., Any]:
+    """Build editor windows: ``make_window(path=None, size=(1400, 900))`` opens ``path`` (None:
+    an empty document), shows the window offscreen at ``size`` and waits until it is exposed.
+    The view fits the graph by itself (see ``GraphView.auto_fit``)."""
     from app.ui.main_window import MainWindow
 
-    w = MainWindow(path=None)
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    def make(path: str | os.PathLike[str] | None = None, size: tuple[int, int] = (1400, 900)):
+        w = MainWindow(path=path)
+        qtbot.addWidget(w)
+        w.resize(*size)
+        w.show()
+        qtbot.waitExposed(w)
+        return w
+
+    return make
+
+
+@pytest.fixture
+def window(make_window):
+    """An empty editor window, shown offscreen at a fixed size."""
+    return make_window()
+
+
+@pytest.fixture
+def digits(make_window):
+    """The editor on the default example (``examples/digits_mlp.nodegrad``), 1500×950."""
+    return make_window(DIGITS, (1500, 950))
