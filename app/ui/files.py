@@ -7,6 +7,7 @@ document is kept.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -164,12 +165,21 @@ class FileController(QObject):
             self.window.show_problems(f"Could not save {path.name}", [str(error)])
             return False
         self.path, self.example = path, None
+        self._move_base_dir(path)
         self.window.undo_stack.setClean()
         self.window.recovery.clear()
         self._remember(path)
         self.window.update_title()
         self.window.show_message(f"Saved {path}")
         return True
+
+    def _move_base_dir(self, path: Path) -> None:
+        """Read relative Dataset paths from the folder the graph now lives in (``io.save``
+        leaves ``base_dir`` alone, because autosave writes elsewhere)."""
+        folder = Path(os.path.abspath(path)).parent
+        if self.window.document.base_dir != folder:
+            self.window.document.base_dir = folder
+            self.window.validate_now()
 
     # -- export ---------------------------------------------------------------------------------
     def export_code(self, target: str) -> str | None:

@@ -42,6 +42,14 @@ class Recovered:
     path: Path
     original: str | None
     pid: int
+    base_dir: str | None = None
+
+    def folder(self) -> Path | None:
+        """Where the recovered graph's relative Dataset paths are read from: the folder it had
+        before the crash (its original file's, or an example's), None for a new graph."""
+        if self.base_dir:
+            return Path(self.base_dir)
+        return Path(self.original).parent if self.original else None
 
 
 class Recovery:
@@ -53,10 +61,13 @@ class Recovery:
         self.meta = self.path.with_suffix(".json")
 
     def write(self, document: GraphDocument, original: str | None) -> None:
-        """Save the document to the recovery file (atomically, via ``io.save``)."""
+        """Save the document to the recovery file (atomically, via ``io.save``), with its
+        original file and the folder its relative Dataset paths are read from beside it."""
         self.folder.mkdir(parents=True, exist_ok=True)
         io.save(document, self.path)
-        self.meta.write_text(json.dumps({"original": original}), encoding="utf-8")
+        base_dir = str(document.base_dir) if document.base_dir is not None else None
+        meta = {"original": original, "base_dir": base_dir}
+        self.meta.write_text(json.dumps(meta), encoding="utf-8")
 
     def clear(self) -> None:
         """Remove this process's recovery file (saved, or exiting cleanly)."""
@@ -75,14 +86,8 @@ class Recovery:
                 continue
             if pid == os.getpid() or _alive(pid):
                 continue
-            original = None
-            meta = path.with_suffix(".json")
-            if meta.exists():
-                try:
-                    original = json.loads(meta.read_text(encoding="utf-8")).get("original")
-                except (OSError, ValueError, AttributeError):
-                    original = None
-            found.append(Recovered(path, original, pid))
+            original, base_dir = _read_meta(path.with_suffix(".json"))
+            found.append(Recovered(path, original, pid, base_dir))
         return sorted(found, key=lambda r: r.path.stat().st_mtime, reverse=True)
 
     @staticmethod
@@ -90,3 +95,17 @@ class Recovery:
         """Delete a left-behind recovery file."""
         recovered.path.unlink(missing_ok=True)
         recovered.path.with_suffix(".json").unlink(missing_ok=True)
+
+
+def _read_meta(meta: Path) -> tuple[str | None, str | None]:
+    """The original file and base folder a recovery file's ``.json`` names (None when the
+    file is missing or unreadable)."""
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        original, base_dir = data.get("original"), data.get("base_dir")
+    except (OSError, ValueError, AttributeError):
+        return None, None
+    return (
+        original if isinstance(original, str) else None,
+        base_dir if isinstance(base_dir, str) else None,
+    )

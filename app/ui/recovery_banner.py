@@ -71,11 +71,13 @@ class RecoveryBanner(QFrame):
         if not self.found or not self.window.files.maybe_save():
             return
         recovered = self.found[0]
-        try:
-            document = io.load(recovered.path)
+        folder = recovered.folder()
+        try:  # relative Dataset paths are read from the graph's own folder, not the recovery one
+            document = io.load(recovered.path, base_dir=folder)
         except FileFormatError as error:
             self.window.show_problems("Could not restore the recovered graph", error.problems)
             return
+        document.base_dir = folder
         original = Path(recovered.original) if recovered.original else None
         self.window.replace_document(document, original)
         self.window.undo_stack.resetClean()
