@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
         item = self.scene.node_item(node_id)
         self.scene.clearSelection()
         item.setSelected(True)
+        self.view.stop_auto_fit()
         if self.view.zoom() < 0.6:  # zoomed far out: come close enough to read the node
             self.view.zoom_by(0.8 / self.view.zoom())
         self.view.centerOn(item)

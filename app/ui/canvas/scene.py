@@ -60,6 +60,10 @@ class GraphScene(QGraphicsScene):
         """Every node item, in document order."""
         return list(self._nodes.values())
 
+    def is_empty(self) -> bool:
+        """Whether the document has no node (the canvas then shows how to start)."""
+        return not self._nodes
+
     def edge_item(self, edge: Any) -> EdgeItem:
         """The item showing a document edge."""
         return self._edges[edge_key(edge)]

@@ -12,11 +12,14 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QResizeEvent,
+    QShowEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
 from app.ui.canvas.edge_item import EdgeItem
+from app.ui.canvas.hint import EMPTY_HINT, paint_empty_hint
 from app.ui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH, NodeItem
 from app.ui.canvas.port_item import PortItem
 from app.ui.canvas.quick_add import QuickAdd
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
 
 NODE_MIME = "application/x-nodegrad-node-type"
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
+FIT_MAX_ZOOM = 1.2  # Fit View never enlarges a small graph past this
+FIT_MARGIN = 60.0
 
 
 class GraphView(QGraphicsView):
@@ -58,6 +63,9 @@ class GraphView(QGraphicsView):
         self._quick_add_at = QPointF()
         self._quick_add_port: PortItem | None = None
         self.actions_by_name: dict[str, QAction] = {}
+        self.auto_fit = True  # refit on show and resize until the user zooms, pans or edits
+        self._was_empty = True
+        scene.document_changed.connect(self._on_document_changed)
 
     # -- zoom and view ------------------------------------------------------------------------
     def zoom(self) -> float:
@@ -65,12 +73,19 @@ class GraphView(QGraphicsView):
         return self.transform().m11()
 
     def zoom_by(self, factor: float) -> None:
-        """Zoom by ``factor`` around the mouse, clamped to a sensible range."""
+        """Zoom by ``factor`` around the mouse, clamped to a sensible range (the user chose a
+        zoom: the view stops fitting itself)."""
+        self.auto_fit = False
         target = max(MIN_ZOOM, min(MAX_ZOOM, self.zoom() * factor))
         self.scale(target / self.zoom(), target / self.zoom())
 
     def fit_all(self) -> None:
-        """Fit every node into the view (Fit View, F)."""
+        """Fit every node into the view (Fit View, F; also after opening a file), at most at
+        ``FIT_MAX_ZOOM``; the view then keeps fitting on resizes until the user zooms or pans."""
+        self.auto_fit = True
+        self._fit()
+
+    def _fit(self) -> None:
         rect = QRectF()
         for item in self.scene().node_items():
             rect = rect.united(item.sceneBoundingRect())
@@ -78,14 +93,34 @@ class GraphView(QGraphicsView):
             self.resetTransform()
             self.centerOn(0, 0)
             return
-        self.fitInView(rect.adjusted(-60, -60, 60, 60), Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > 1.2:
-            self.scale(1.2 / self.zoom(), 1.2 / self.zoom())
+        margin = FIT_MARGIN
+        self.fitInView(rect.adjusted(-margin, -margin, margin, margin),
+                       Qt.AspectRatioMode.KeepAspectRatio)  # fmt: skip
+        if self.zoom() > FIT_MAX_ZOOM:
+            self.scale(FIT_MAX_ZOOM / self.zoom(), FIT_MAX_ZOOM / self.zoom())
         self.centerOn(rect.center())
+
+    def stop_auto_fit(self) -> None:
+        """Keep the current zoom and position on resizes (the user placed the view)."""
+        self.auto_fit = False
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Fit the graph the first time the view has its real size."""
+        super().showEvent(event)
+        if self.auto_fit:
+            self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Keep the graph fitted while the window settles its size (until the user zooms or
+        pans), so a window built small and enlarged later does not show a tiny graph."""
+        super().resizeEvent(event)
+        if self.auto_fit:
+            self._fit()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         """Wheel zooms around the cursor."""
         steps = event.angleDelta().y() / 120.0
+        self.auto_fit = False
         if steps:
             self.zoom_by(1.15**steps)
         event.accept()
@@ -98,6 +133,7 @@ class GraphView(QGraphicsView):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         """Start a pan, a wire drag, or a node move (remembering where nodes started)."""
         self.quick_add.close_popup()
+        self.auto_fit = False  # the user works on the canvas: never move it under the mouse
         pan = event.button() == Qt.MouseButton.MiddleButton or (
             event.button() == Qt.MouseButton.LeftButton and self._space_held
         )
@@ -234,6 +270,31 @@ class GraphView(QGraphicsView):
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         """Show the right-click menu (non-blocking)."""
         self.context_menu(event.pos()).popup(event.globalPos())
+
+    # -- the hint on an empty canvas -------------------------------------------------------------
+    def empty_hint(self) -> str:
+        """The hint the canvas shows while the document has no node ("" once it has one)."""
+        scene = self.scene()
+        return EMPTY_HINT if scene is not None and scene.is_empty() else ""
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        """On an empty canvas, say how to start (in the middle of the view, whatever the zoom)."""
+        if self.empty_hint():
+            paint_empty_hint(painter, QRectF(self.viewport().rect()))
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        """Scroll; on an empty canvas repaint whole so the hint stays put."""
+        super().scrollContentsBy(dx, dy)
+        if self.empty_hint():
+            self.viewport().update()
+
+    def _on_document_changed(self) -> None:
+        """An edit: stop fitting (opening a file fits again); show or hide the hint."""
+        self.auto_fit = False
+        empty = bool(self.empty_hint())
+        if empty != self._was_empty:  # the hint appears or goes
+            self._was_empty = empty
+            self.viewport().update()
 
     # -- keys -----------------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
