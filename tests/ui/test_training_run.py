@@ -229,3 +229,22 @@ def test_vanishing_and_exploding_gradients_get_badges(digits) -> None:
     overlay.clear_gradients()
     assert item("logits").badge_severity is None and item("relu1").gradient_level is None
     assert not overlay.legend.isVisible()
+
+
+def test_weights_saved_with_the_graph_come_back_for_continue(qtbot, digits, tmp_path) -> None:
+    ctrl = digits.training
+    digits.document.set_setting("epochs", 1)
+    ctrl.run()
+    wait_idle(qtbot, digits, timeout=60_000)
+    trained = ctrl.weights()
+    path = tmp_path / "digits.nodegrad"
+    assert digits.files.save_as(path)
+    assert path.with_suffix(".npz").exists()
+    assert digits.files.open(path, ask=False)
+    assert ctrl.session is None and ctrl.actions.continue_.isEnabled()
+    loaded = ctrl.weights()
+    assert sorted(loaded) == sorted(trained)
+    assert all(np.array_equal(loaded[k], trained[k]) for k in trained)
+    ctrl.actions.step_forward.trigger()  # the step-through starts from the saved weights
+    assert np.array_equal(ctrl.steps.stepper.params("dense1")["weight"], trained["dense1.weight"])
+    ctrl.reset_step()
