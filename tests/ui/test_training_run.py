@@ -91,11 +91,12 @@ def test_learning_rate_change_reaches_the_running_session(qtbot, digits) -> None
     digits.document.set_setting("epochs", 50)
     ctrl.run()
     qtbot.waitUntil(lambda: ctrl.loss_plot.point_count() >= 1, timeout=30_000)
-    digits.document.set_setting("learning_rate", 0.0005)
+    assert digits.editor.set_setting("learning_rate", 0.0005) is None  # live while training
     qtbot.waitUntil(lambda: ctrl.session.optimizer.alpha == pytest.approx(0.0005),
                     timeout=30_000)
     assert ctrl.is_training()
-    digits.document.set_setting("epochs", 1)
+    assert digits.editor.set_setting("epochs", 1) is None
+    assert digits.editor.set_setting("batch_size", 8) is not None  # the rest stays locked
     wait_idle(qtbot, digits, timeout=60_000)
     assert ctrl._finish.reason == "finished"
     assert ctrl.session.epochs_done < 50  # ends with the epoch under way, not after 50
