@@ -249,3 +249,25 @@ def test_weights_saved_with_the_graph_come_back_for_continue(qtbot, digits, tmp_
     ctrl.actions.step_forward.trigger()  # the step-through starts from the saved weights
     assert np.array_equal(ctrl.steps.stepper.params("dense1")["weight"], trained["dense1.weight"])
     ctrl.reset_step()
+
+
+def test_a_graph_without_a_loss_says_why_it_cannot_train(qtbot, window) -> None:
+    window.document.add_node("dataset", {"name": "xor"}, (0, 0), node_id="data")
+    ctrl = window.training
+    ctrl.run()
+    assert not ctrl.is_training() and not window.editor.is_locked()
+    assert window.statusBar().currentMessage().startswith("Cannot train: fix the 1 error")
+    assert window.docks["problemsDock"].isVisible()
+
+
+def test_a_session_that_fails_to_build_ends_the_run_with_the_reason() -> None:
+    import threading
+
+    from app.graph.errors import GraphError
+    from app.ui.training.sessions import EpochBudget, SessionFailed, run_events
+
+    def build():
+        raise GraphError("the graph has no loss node; add one to train it")
+
+    events = list(run_events(build, EpochBudget(3))(threading.Event()))
+    assert events == [SessionFailed("the graph has no loss node; add one to train it")]

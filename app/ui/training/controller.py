@@ -25,6 +25,7 @@ from app.ui.training.run_actions import RunActions
 from app.ui.training.sessions import (
     SESSION_ERRORS,
     EpochBudget,
+    SessionFailed,
     SessionKeeper,
     SessionReady,
     run_events,
@@ -72,7 +73,7 @@ class TrainingController(QObject):
         self.epochs = EpochBudget(0)
         self._last_step: StepMetrics | None = None
         self._last_epoch: EpochMetrics | None = None
-        self._finish: TrainingFinished | None = None
+        self._finish: TrainingFinished | SessionFailed | None = None
         self._norms: dict[str, float] = {}
         self._norms_shown = 0.0
         self._document = window.document
@@ -210,7 +211,7 @@ class TrainingController(QObject):
         elif isinstance(event, EpochMetrics):
             self._last_epoch = event
             self.loss_plot.add_epoch(self._global_step, event.val_loss, event.val_accuracy)
-        elif isinstance(event, TrainingFinished):
+        elif isinstance(event, (TrainingFinished, SessionFailed)):
             self._finish = event
 
     def _on_worker_finished(self, error: str) -> None:
@@ -219,6 +220,9 @@ class TrainingController(QObject):
         if error:
             self._message(f"Training failed: {error}", 0)
             self.window.show_problems("Training failed", [error])
+        elif isinstance(finish, SessionFailed):
+            self._message(f"Cannot train: {finish.message}", 0)
+            self._raise_dock("problemsDock")
         elif finish is not None and finish.reason == "nan":
             self._on_nan(finish)
         else:

@@ -119,6 +119,13 @@ class SessionReady:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class SessionFailed:
+    """The worker's only event when the graph could not be made into a session."""
+
+    message: str
+
+
 class EpochBudget:
     """How many epochs a run trains; the count may change while it runs (thread-safe enough:
     one int written by the GUI thread, read by the worker between epochs)."""
@@ -138,10 +145,15 @@ class EpochBudget:
 
 
 def run_events(build: Builder, epochs: EpochBudget) -> Callable[[threading.Event], Iterator[Any]]:
-    """A worker source: build the session (announced by :class:`SessionReady`), then train one
-    epoch at a time, so a new epoch count applies at the end of the epoch under way."""
+    """A worker source: build the session (announced by :class:`SessionReady`, or
+    :class:`SessionFailed` saying why not), then train one epoch at a time, so a new epoch
+    count applies at the end of the epoch under way."""
     def source(stop: threading.Event) -> Iterator[Any]:
-        session, note = build()
+        try:
+            session, note = build()
+        except SESSION_ERRORS as error:
+            yield SessionFailed(str(error))
+            return
         epochs.start = session.epochs_done
         yield SessionReady(session, note)
         while session.epochs_done < epochs.target:
