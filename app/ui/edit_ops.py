@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
 
 PASTE_OFFSET = 40.0
+LABEL_MARGIN = 24.0  # auto-layout: free space around a wire's shape label, both sides
 
 
 class EditOps:
@@ -94,10 +95,16 @@ class EditOps:
         doc = self.window.document
         if not doc.nodes:
             return
+        self.window.validate_now()  # current shape labels: the layers leave room for them
         sizes = {n: (NODE_WIDTH, self.scene.node_item(n).height) for n in doc.nodes}
+        room = {
+            n: max((e.label_room() for e in self.scene.edge_items_from(n)), default=0.0)
+            + LABEL_MARGIN
+            for n in doc.nodes
+        }
         edges = [(e.src, e.dst) for e in doc.edges]
         first = next(iter(doc.nodes.values())).position
-        positions = layered_positions(list(doc.nodes), edges, sizes, direction, first)
+        positions = layered_positions(list(doc.nodes), edges, sizes, direction, first, room)
         changed = {n: p for n, p in positions.items() if tuple(doc.nodes[n].position) != p}
         self.window.editor.set_positions(changed, f"Auto-layout ({direction.value.lower()})")
         self.window.view.fit_all()

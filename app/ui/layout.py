@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable, Mapping
 
 import networkx as nx
@@ -65,6 +66,7 @@ def layered_positions(
     sizes: Mapping[str, tuple[float, float]],
     direction: Direction = Direction.LEFT_TO_RIGHT,
     origin: tuple[float, float] = (0.0, 0.0),
+    room: Mapping[str, float] | None = None,
 ) -> dict[str, tuple[float, float]]:
     """Top-left positions for every node, layer by layer, with no two nodes overlapping.
 
@@ -80,12 +82,20 @@ def layered_positions(
         Whether layers advance to the right or downwards.
     origin : (float, float)
         Where the first layer starts.
+    room : mapping, optional
+        Space a node needs after it, along the layers (e.g. for the shape labels of its
+        wires); the gap after a layer is the largest of its nodes' rooms, at least
+        ``LAYER_GAP``.
 
     Examples
     --------
     >>> pos = layered_positions(["a", "b"], [("a", "b")], {"a": (10, 10), "b": (10, 10)})
     >>> pos["b"][0] > pos["a"][0]
     True
+    >>> wide = layered_positions(["a", "b"], [("a", "b")], {"a": (10, 10), "b": (10, 10)},
+    ...                          room={"a": 150.0})
+    >>> wide["b"][0] - wide["a"][0]
+    160
     """
     lr = direction is Direction.LEFT_TO_RIGHT
     along, across = (0, 1) if lr else (1, 0)
@@ -101,5 +111,6 @@ def layered_positions(
             point[across] = offset
             positions[n] = (round(point[0]), round(point[1]))
             offset += sizes[n][across] + NODE_GAP
-        cursor += depth + LAYER_GAP
+        gap = max([LAYER_GAP, *((room or {}).get(n, 0.0) for n in layer)])
+        cursor += depth + math.ceil(gap)  # whole pixels: rounding never eats into the room
     return positions

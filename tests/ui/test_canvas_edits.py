@@ -216,6 +216,27 @@ def test_auto_layout_of_a_larger_mixed_graph_has_no_overlaps(window) -> None:
             assert not a.adjusted(-8, -8, 8, 8).intersects(b)
 
 
+def test_auto_layout_leaves_room_for_every_shape_label(window) -> None:
+    from app.graph.document import GraphDocument
+
+    doc = GraphDocument()  # long labels: N×3×32×32, N×16×32×32, N×16×16×16, N×4096
+    doc.add_node("input", {"shape": "3,32,32"}, (0, 0), node_id="images")
+    chain = [("conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}),
+             ("relu", {}), ("max_pool2d", {"kernel_size": 2, "stride": 2}), ("flatten", {}),
+             ("linear", {"units": 10})]  # fmt: skip
+    last = "images"
+    for k, (type_id, params) in enumerate(chain):
+        doc.add_node(type_id, params, (0, 0), node_id=f"n{k}")
+        doc.connect(last, "x" if last == "images" else "y", f"n{k}", "x")
+        last = f"n{k}"
+    show_document(window, doc)
+    for action in ("actionAutoLayout", "actionAutoLayoutVertical"):
+        window.actions_by_name[action].trigger()
+        labels = [e for e in window.scene.edge_items() if e.label]
+        assert len(labels) == 5
+        assert all(e.label_shown() for e in labels), (action, [e.label for e in labels])
+
+
 def test_paste_into_another_document(window, qtbot) -> None:
     from app.ui.main_window import MainWindow
 

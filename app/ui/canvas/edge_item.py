@@ -9,6 +9,8 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from app.ui import style
 from app.ui.canvas.port_item import PortItem
 
+LABEL_CLEARANCE = 16.0  # room beside a shape label for the port circles at both ends
+
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     """A cubic curve leaving ``start`` to the right and entering ``end`` from the left."""
@@ -80,17 +82,26 @@ class EdgeItem(QGraphicsItem):
             self.active = on
             self.update()
 
+    def label_room(self) -> float:
+        """How far apart the two ports must be for the shape label to show (0 without one)."""
+        if not self.label:
+            return 0.0
+        return QFontMetricsF(_label_font()).horizontalAdvance(self.label) + 10 + LABEL_CLEARANCE
+
+    def label_shown(self) -> bool:
+        """Whether the shape label is drawn (it is left out where the ports are too close)."""
+        return not self._label_rect.isNull()
+
     def adjust(self) -> None:
         """Recompute the curve after a port moved."""
         self.prepareGeometryChange()
         self._path = wire_path(self.src.centre(), self.end_point())
         self._label_rect = QRectF()
         if self.label and self.show_label:
-            metrics = QFontMetricsF(_label_font())
-            w = metrics.horizontalAdvance(self.label) + 10
-            h = metrics.height() + 4
+            w = self.label_room() - LABEL_CLEARANCE
+            h = QFontMetricsF(_label_font()).height() + 4
             start, end = self.src.centre(), self.end_point()
-            if max(abs(end.x() - start.x()), abs(end.y() - start.y())) >= w + 16:
+            if max(abs(end.x() - start.x()), abs(end.y() - start.y())) >= w + LABEL_CLEARANCE:
                 mid = self._path.pointAtPercent(0.5)
                 self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
         self._bounds = self._path.controlPointRect().adjusted(-6, -6, 6, 6).united(self._label_rect)
