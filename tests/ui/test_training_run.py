@@ -104,8 +104,8 @@ def test_learning_rate_change_reaches_the_running_session(qtbot, digits) -> None
 
 def test_nan_stops_with_the_node_selected(qtbot, digits) -> None:
     doc = digits.document
-    doc.add_node("constant", {"value": 3e38, "shape": "1"}, (270, 120), node_id="huge")
-    doc.add_node("multiply", {}, (270, 0), node_id="blowup")
+    doc.add_node("constant", {"value": 3e38, "shape": "1"}, (180, 160), node_id="huge")
+    doc.add_node("multiply", {}, (360, 120), node_id="blowup")
     doc.connect("dense1", "y", "blowup", "a")
     doc.connect("huge", "y", "blowup", "b")
     doc.connect("blowup", "y", "relu1", "x")
@@ -117,6 +117,7 @@ def test_nan_stops_with_the_node_selected(qtbot, digits) -> None:
     message = digits.statusBar().currentMessage()
     assert "NaN/Inf began at" in message and "blowup" in message
     assert digits.scene.node_item("blowup").badge_severity is not None
+    shoot(digits, "nan")
 
 
 def test_step_forward_then_backward_through_every_node(qtbot, digits) -> None:

@@ -244,7 +244,9 @@ class TrainingController(QObject):
         if finish.node_id is not None and finish.node_id in self.window.document.nodes:
             self.window.reveal_node(finish.node_id)
             self.overlay.flag_error(finish.node_id, finish.message)
-        self.loss_plot.summary.setText(f"<span style='color:#c0302c'>{text}</span>")
+        self.loss_plot.summary.setText(
+            f"<span style='color:#c0302c'>Training stopped: NaN/Inf began at {where}</span>")
+        self.loss_plot.summary.setToolTip(text)
         self._message(text, 0)
 
     # -- plots ----------------------------------------------------------------------------------

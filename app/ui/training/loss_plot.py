@@ -63,6 +63,7 @@ class LossPlot(QWidget):
         self.log_scale.toggled.connect(self._on_log_toggled)
         self.summary = QLabel("")
         self.summary.setObjectName("lossSummary")
+        self.summary.setWordWrap(True)
         header = QHBoxLayout()
         header.addWidget(self.summary, 1)
         header.addWidget(self.log_scale)
