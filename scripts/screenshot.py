@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WIDTH, HEIGHT = 1440, 900
+WIDTH, HEIGHT = 1600, 1000
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from app.graph.document import GraphDocument
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
 Wire = tuple[str, str, str, str]
+COLUMN = 260.0  # node width 160 + 100 for the widest shape label (e.g. N×16×8×8) and its ports
 
 
 def chain(
@@ -27,14 +28,15 @@ def chain(
     """Add ``(node id, type id, params)`` left to right, then the wires and settings.
 
     The loss and the Output head share the last column, the loss below, the head above.
+    Columns are ``COLUMN`` apart, so the shape label of every wire fits between the nodes.
     """
     heads = {"output": -90.0, "mse_loss": 90.0, "cross_entropy_loss": 90.0}
     column = 0
     for node_id, type_id, params in nodes:
         if type_id in heads:
-            position = ((len(nodes) - 2) * 200.0, heads[type_id])
+            position = ((len(nodes) - 2) * COLUMN, heads[type_id])
         else:
-            position, column = (column * 200.0, 0.0), column + 1
+            position, column = (column * COLUMN, 0.0), column + 1
         doc.add_node(type_id, params, position=position, node_id=node_id)
     for src, src_port, dst, dst_port in wires:
         doc.connect(src, src_port, dst, dst_port)

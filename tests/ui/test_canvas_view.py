@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from app.ui import style
+from app.ui.canvas.edge_item import LABEL_MIN_ZOOM
 from app.ui.canvas.hint import EMPTY_HINT
 from app.ui.canvas.view import FIT_MAX_ZOOM
 from app.ui.main_window import MainWindow
@@ -110,3 +112,12 @@ def test_an_empty_canvas_says_how_to_start_until_there_is_a_node(qtbot, window) 
     assert hint_pixels(window) > 100
     SHOTS.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(SHOTS / "empty_canvas.png"))  # looked at by hand, never compared
+
+
+@pytest.mark.parametrize("example", sorted(p.stem for p in (ROOT / "examples").glob("*.nodegrad")))
+def test_every_wire_of_an_example_shows_its_shape(make_window, example: str) -> None:
+    w = make_window(ROOT / "examples" / f"{example}.nodegrad", (1600, 950))  # ~ the default
+    labelled = [e for e in w.scene.edge_items() if e.label]
+    assert len(labelled) == len(w.document.edges)
+    assert all(e.label_shown() for e in labelled), [e.label for e in labelled]
+    assert w.view.zoom() >= LABEL_MIN_ZOOM  # fitted, and close enough that labels are drawn

@@ -10,6 +10,7 @@ from app.ui import style
 from app.ui.canvas.port_item import PortItem
 
 LABEL_CLEARANCE = 16.0  # room beside a shape label for the port circles at both ends
+LABEL_MIN_ZOOM = 0.45  # zoomed out further, shape labels are not drawn (too small to read)
 
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
@@ -144,7 +145,7 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
-        if lod >= 0.45 and not self._label_rect.isNull():
+        if lod >= LABEL_MIN_ZOOM and not self._label_rect.isNull():
             colours = style.theme()
             painter.setPen(QPen(pen.color(), 1.0))
             painter.setBrush(colours["body"])
