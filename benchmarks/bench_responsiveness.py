@@ -28,7 +28,7 @@ TICK_MS = 10
 
 def editor_run(path: Path, epochs: int) -> tuple[float, list[float], int]:
     """Train in the editor; returns (seconds, gaps between timer ticks in ms, steps)."""
-    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.ui.main_window import MainWindow
@@ -51,10 +51,15 @@ def editor_run(path: Path, epochs: int) -> tuple[float, list[float], int]:
     clock.start()
     timer.start()
     started = time.perf_counter()
+    # Wait the way the application does: in a Qt event loop that sleeps until something happens
+    # (a busy processEvents() loop would fight the training thread for the GIL).
+    loop = QEventLoop()
+    watch = QTimer(interval=20)
+    watch.timeout.connect(lambda: None if controller.is_training() else loop.quit())
     controller.run()
-    while controller.is_training():
-        app.processEvents()
-        time.sleep(0.001)
+    watch.start()
+    loop.exec()
+    watch.stop()
     seconds = time.perf_counter() - started
     timer.stop()
     steps = controller.loss_plot.point_count()
