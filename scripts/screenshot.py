@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         app.processEvents()
     window.view.fit_all()
     window.validate_now()
+    window.statusBar().clearMessage()  # "Opened /path/on/this/machine" is no part of the picture
     app.processEvents()
     output = Path(options.output)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -81,7 +81,8 @@ class GraphView(QGraphicsView):
 
     def fit_all(self) -> None:
         """Fit every node into the view (Fit View, F; also after opening a file), at most at
-        ``FIT_MAX_ZOOM``; the view then keeps fitting on resizes until the user zooms or pans."""
+        ``FIT_MAX_ZOOM``; the view then keeps fitting on resizes until the user zooms, pans or
+        edits."""
         self.auto_fit = True
         self._fit()
 
@@ -93,9 +94,8 @@ class GraphView(QGraphicsView):
             self.resetTransform()
             self.centerOn(0, 0)
             return
-        margin = FIT_MARGIN
-        self.fitInView(rect.adjusted(-margin, -margin, margin, margin),
-                       Qt.AspectRatioMode.KeepAspectRatio)  # fmt: skip
+        padded = rect.adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN)
+        self.fitInView(padded, Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > FIT_MAX_ZOOM:
             self.scale(FIT_MAX_ZOOM / self.zoom(), FIT_MAX_ZOOM / self.zoom())
         self.centerOn(rect.center())
@@ -111,8 +111,8 @@ class GraphView(QGraphicsView):
             self._fit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Keep the graph fitted while the window settles its size (until the user zooms or
-        pans), so a window built small and enlarged later does not show a tiny graph."""
+        """Keep the graph fitted while the window settles its size (until the user zooms, pans
+        or edits), so a window built small and enlarged later does not show a tiny graph."""
         super().resizeEvent(event)
         if self.auto_fit:
             self._fit()
