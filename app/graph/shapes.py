@@ -150,7 +150,7 @@ def _class_check(
         _error(
             node,
             "logits",
-            f"the targets have {data.n_classes} classes but the logits {format_shape(logits)} "
+            f"The targets have {data.n_classes} classes but the logits {format_shape(logits)} "
             f"have {logits[-1]} columns; set the units of {edge.src} to {data.n_classes}",
         )
     ]

@@ -78,7 +78,7 @@ def validate(doc: GraphDocument) -> ValidationResult:
     >>> from app.graph.document import GraphDocument
     >>> result = validate(GraphDocument())
     >>> result.ok, [d.message for d in result.errors][0][:25]
-    (False, 'the model has no Dataset:')
+    (False, 'The model has no Dataset:')
     """
     graph = build_graph(doc)
     result = ValidationResult()
@@ -106,11 +106,11 @@ def _role_checks(doc: GraphDocument) -> list[Diagnostic]:
         by_role.setdefault(node.spec.role, []).append(node.id)
     found = []
     if not by_role.get(Role.DATA):
-        found.append(_graph_error("the model has no Dataset: add one from the Data section"))
+        found.append(_graph_error("The model has no Dataset: add one from the Data section"))
     if not by_role.get(Role.LOSS):
         found.append(
             _graph_error(
-                "the model has no loss: add one from the Losses section and wire the prediction "
+                "The model has no loss: add one from the Losses section and wire the prediction "
                 "and the dataset's y into it"
             )
         )
@@ -120,7 +120,7 @@ def _role_checks(doc: GraphDocument) -> list[Diagnostic]:
             found.append(
                 Diagnostic(
                     Severity.ERROR,
-                    f"the model has more than one {title} ({', '.join(by_role[role])}); keep one",
+                    f"The model has more than one {title} ({', '.join(by_role[role])}); keep one",
                     node_id,
                 )
             )
@@ -145,8 +145,8 @@ def _cycle_checks(graph: nx.DiGraph, report: list[Diagnostic]) -> set[str]:
             report.append(
                 Diagnostic(
                     Severity.ERROR,
-                    f"part of a loop: {names}; a graph runs front to back (use an RNN or LSTM "
-                    "node for recurrence)",
+                    f"This node is part of a loop: {names}; a graph runs front to back (use an "
+                    "RNN or LSTM node for recurrence)",
                     node_id,
                 )
             )
@@ -162,10 +162,11 @@ def _port_checks(doc: GraphDocument, wires: Mapping[Key, Edge]) -> list[Diagnost
             edge = wires.get((node.id, port.name))
             if edge is None:
                 if not port.optional:
+                    takes = f"; it takes {port.help}" if port.help else ""
                     found.append(
                         Diagnostic(
                             Severity.ERROR,
-                            f"{node.title}: input {port.name!r} is not connected ({port.help})",
+                            f"{node.title}: input {port.name!r} is not connected{takes}",
                             node.id,
                             port.name,
                         )

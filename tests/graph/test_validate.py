@@ -148,7 +148,7 @@ def test_float_targets_into_cross_entropy_get_the_fix() -> None:
 def test_too_few_logits_for_the_classes() -> None:
     result = validate(classifier({"name": "spiral"}, ("linear", {"units": 2})))
     assert messages(result, "cross_entropy_loss_1") == [
-        "the targets have 3 classes but the logits N×2 have 2 columns; set the units of "
+        "The targets have 3 classes but the logits N×2 have 2 columns; set the units of "
         "linear_1 to 3"
     ]
 
@@ -214,3 +214,50 @@ def test_token_ids_into_a_linear_suggest_an_embedding() -> None:
     assert (
         warning.message == "Linear receives token ids from dataset_1.x; add an Embedding before it"
     )
+
+
+def _with_wires(doc: GraphDocument, *wires: tuple[str, str, str, str]) -> GraphDocument:
+    """``doc`` plus wires the document API would refuse (as a hand-edited file holds them)."""
+    data = doc.to_dict()
+    keys = ("src", "src_port", "dst", "dst_port")
+    data["edges"] += [dict(zip(keys, w, strict=True)) for w in wires]
+    return GraphDocument.from_dict(data)
+
+
+def _broken_documents(tmp_path: Any) -> dict[str, GraphDocument]:
+    """One document per kind of problem the validator reports."""
+    loop = classifier({"name": "spiral"}, ("linear", {"units": 8}), ("relu", {}))
+    loop.disconnect("dataset_1", "x", "linear_1", "x")
+    two = classifier({"name": "spiral"}, ("linear", {"units": 3}))
+    for type_id in ("dataset", "output", "output", "relu"):
+        two.add_node(type_id)
+    missing = GraphDocument()
+    missing.add_node("dataset", {"name": "csv", "path": str(tmp_path / "absent.csv")})
+    return {
+        "empty": GraphDocument(),
+        "loop": _with_wires(loop, ("relu_1", "y", "linear_1", "x")),
+        "two datasets and outputs": two,
+        "missing file": missing,
+        "no file": classifier({"name": "csv"}, ("linear", {"units": 3})),
+        "flatten": classifier({"name": "digits", "images": True}, ("linear", {"units": 10})),
+        "classes": classifier({"name": "spiral"}, ("linear", {"units": 2})),
+        "float targets": classifier({"name": "sine_sequence"}, ("linear", {"units": 1})),
+    }
+
+
+def test_every_diagnostic_is_a_sentence_starting_with_a_capital(tmp_path: Any) -> None:
+    seen = 0
+    for name, doc in _broken_documents(tmp_path).items():
+        for message in messages(validate(doc)):
+            seen += 1
+            assert message[:1].isupper(), f"{name}: {message!r} starts in lowercase"
+    assert seen >= 15
+
+
+def test_an_unconnected_input_says_what_it_takes_without_nested_brackets() -> None:
+    doc = GraphDocument()
+    doc.add_node("output")
+    doc.add_node("add")
+    found = messages(validate(doc))
+    assert "Output: input 'x' is not connected; it takes the prediction (logits, " in found[2]
+    assert "Add: input 'a' is not connected; it takes the left operand" in found

@@ -80,13 +80,13 @@ def load_dataset(params: Mapping[str, Any]) -> Dataset:
     """
     name, path = params["name"], params["path"]
     if name in ("csv", "npz") and not path:
-        raise ShapeError(f"the {name} dataset needs a file: set 'path'", port="path")
+        raise ShapeError(f"The {name} dataset needs a file: set 'path'", port="path")
     stamp = None
     if name in FILE_DATASETS and path:
         try:
             stamp = os.stat(path).st_mtime_ns
         except OSError as err:
-            reason = f"cannot read dataset file {path!r}: {err.strerror}"
+            reason = f"Cannot read dataset file {path!r}: {err.strerror}"
             raise ShapeError(reason, port="path") from err
     key = tuple(sorted(params.items()))
     return _load_cached(key, stamp)
@@ -101,7 +101,7 @@ def _load_cached(key: tuple[tuple[str, Any], ...], stamp: int | None) -> Dataset
     try:
         return loader(*args, **kwargs)
     except (data.DatasetError, OSError, ValueError) as err:
-        raise ShapeError(f"cannot load dataset: {err}", port="path") from err
+        raise ShapeError(f"Cannot load dataset: {err}", port="path") from err
 
 
 def _infer_dataset(params: Mapping[str, Any], in_shapes: Shapes) -> dict[str, Shape]:

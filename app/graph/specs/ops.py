@@ -22,7 +22,7 @@ from app.graph.specs.common import engine
 from app.graph.specs.common import format_shape as fmt
 from app.graph.specs.registry import register
 
-AB = (PortSpec("a", help="left operand"), PortSpec("b", help="right operand"))
+AB = (PortSpec("a", help="the left operand"), PortSpec("b", help="the right operand"))
 Y = (PortSpec("y", help="the result"),)
 
 
