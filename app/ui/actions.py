@@ -18,6 +18,8 @@ from app.ui.files import example_files
 from app.ui.layout import Direction
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import SignalInstance
+
     from app.ui.main_window import MainWindow
 
 Keys = QKeySequence.StandardKey
@@ -217,12 +219,26 @@ def build_edit_menu(window: MainWindow) -> None:
     redo = window.undo_stack.createRedoAction(window, "&Redo")
     redo.setObjectName("actionRedo")
     redo.setShortcuts([*QKeySequence.keyBindings(Keys.Redo), QKeySequence("Ctrl+Y")])
+    _keep_toolbar_text(undo, "Undo", window.undo_stack.undoTextChanged)
+    _keep_toolbar_text(redo, "Redo", window.undo_stack.redoTextChanged)
     for act in (undo, redo):
         window.addAction(act)
         window.actions_by_name[act.objectName()] = act
         menu.addAction(act)
     menu.addSeparator()
     add_actions(window, menu, EDIT)
+
+
+def _keep_toolbar_text(action: QAction, word: str, text_changed: SignalInstance) -> None:
+    """The toolbar button keeps the one word (its width stays, the buttons after it do not
+    jump on every edit); the menu item and the tooltip name the step, e.g. "Undo Add Linear"."""
+    action.setIconText(word)
+
+    def name_step(step: str) -> None:
+        action.setToolTip(f"{word} {step}" if step else f"Nothing to {word.lower()}")
+
+    text_changed.connect(name_step)
+    name_step("")
 
 
 def build_view_menu(window: MainWindow) -> None:

@@ -1,0 +1,22 @@
+"""What a first-time user meets: a steady toolbar, readable problems, plain-word settings."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QToolButton
+from ui_driver import add_by_palette
+
+
+def _button(window, name: str) -> QToolButton:
+    return window.toolbar.widgetForAction(window.actions_by_name[name])
+
+
+def test_toolbar_buttons_stay_put_while_undo_names_the_step(digits) -> None:
+    undo, fit = _button(digits, "actionUndo"), _button(digits, "actionFitView")
+    left = fit.geometry().left()
+    assert undo.toolTip() == "Nothing to undo"
+    add_by_palette(digits, "linear")
+    assert undo.text() == "Undo" and fit.geometry().left() == left
+    assert undo.toolTip() == "Undo Add Linear"
+    assert digits.actions_by_name["actionUndo"].text().replace("&", "") == "Undo Add Linear"
+    digits.actions_by_name["actionUndo"].trigger()
+    assert _button(digits, "actionRedo").toolTip() == "Redo Add Linear"
