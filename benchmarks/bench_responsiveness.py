@@ -93,12 +93,16 @@ def main(argv: list[str] | None = None) -> int:
     p99 = gaps[int(0.99 * (len(gaps) - 1))] if gaps else float("nan")
     ratio = editor_s / headless_s
     print(f"graph: {options.example.name}, {options.epochs} epochs, {steps} steps")
-    print(f"event loop: longest gap {longest:.1f} ms, 99th percentile {p99:.1f} ms "
-          f"over {len(gaps)} ticks of {TICK_MS} ms; ratio to the {GAP_BUDGET_MS:.0f} ms budget "
-          f"{longest / GAP_BUDGET_MS:.2f}")
-    print(f"training time: editor {editor_s:.2f} s, headless {headless_s:.2f} s; "
-          f"editor/headless {ratio:.3f} (budget {RATIO_BUDGET:.2f}; ratio to budget "
-          f"{ratio / RATIO_BUDGET:.2f})")
+    print(
+        f"event loop: longest gap {longest:.1f} ms, 99th percentile {p99:.1f} ms "
+        f"over {len(gaps)} ticks of {TICK_MS} ms; ratio to the {GAP_BUDGET_MS:.0f} ms budget "
+        f"{longest / GAP_BUDGET_MS:.2f}"
+    )
+    print(
+        f"training time: editor {editor_s:.2f} s, headless {headless_s:.2f} s; "
+        f"editor/headless {ratio:.3f} (budget {RATIO_BUDGET:.2f}; ratio to budget "
+        f"{ratio / RATIO_BUDGET:.2f})"
+    )
     return 0
 
 

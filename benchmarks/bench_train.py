@@ -94,8 +94,10 @@ def numpy_mlp(name: str) -> Step:
     """The same MLP written by hand in NumPy (what a careful programmer would write)."""
     _, sizes = mlp_sizes(name)
     rng = np.random.default_rng(1)
-    ws = [(rng.normal(size=(a, b)) * np.sqrt(2 / a)).astype(np.float32)
-          for a, b in itertools.pairwise(sizes)]
+    ws = [
+        (rng.normal(size=(a, b)) * np.sqrt(2 / a)).astype(np.float32)
+        for a, b in itertools.pairwise(sizes)
+    ]
     bs = [np.zeros(b, dtype=np.float32) for b in sizes[1:]]
     x, y = mlp_data(name)
     n = len(y)
@@ -132,8 +134,9 @@ def torch_step(model: object, x: object, y: object, reshape: bool = False) -> St
     def step() -> object:
         opt.zero_grad(set_to_none=True)
         out = model(x)
-        loss = loss_fn(out.reshape(-1, out.shape[-1]), y.reshape(-1)) if reshape else loss_fn(
-            out, y)
+        loss = (
+            loss_fn(out.reshape(-1, out.shape[-1]), y.reshape(-1)) if reshape else loss_fn(out, y)
+        )
         loss.backward()
         opt.step()
         return loss
@@ -186,26 +189,32 @@ def conv_data() -> tuple[np.ndarray, np.ndarray]:
 
 def engine_conv() -> Step:
     """Conv2d(1, 16, 3, padding=1) - ReLU - MaxPool2d(2) - Flatten - Linear(256, 10)."""
-    model = Sequential([Conv2d(1, 16, 3, padding=1), Relu(), MaxPool2d(2), Flatten(),
-                        Linear(256, 10)])
+    model = Sequential(
+        [Conv2d(1, 16, 3, padding=1), Relu(), MaxPool2d(2), Flatten(), Linear(256, 10)]
+    )
     return engine_step(model, *conv_data())
 
 
 def torch_conv() -> Step:
     nn = torch.nn
-    model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Flatten(), nn.Linear(256, 10))
+    model = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(256, 10)
+    )
     x, y = conv_data()
     return torch_step(model, torch.from_numpy(x), torch.from_numpy(y))
 
 
 WORKLOADS: dict[str, dict[str, Callable[[], Step]]] = {
-    "mlp_small": {"engine": lambda: engine_mlp("mlp_small"),
-                  "numpy": lambda: numpy_mlp("mlp_small"),
-                  "torch": lambda: torch_mlp("mlp_small")},
-    "mlp_large": {"engine": lambda: engine_mlp("mlp_large"),
-                  "numpy": lambda: numpy_mlp("mlp_large"),
-                  "torch": lambda: torch_mlp("mlp_large")},
+    "mlp_small": {
+        "engine": lambda: engine_mlp("mlp_small"),
+        "numpy": lambda: numpy_mlp("mlp_small"),
+        "torch": lambda: torch_mlp("mlp_small"),
+    },
+    "mlp_large": {
+        "engine": lambda: engine_mlp("mlp_large"),
+        "numpy": lambda: numpy_mlp("mlp_large"),
+        "torch": lambda: torch_mlp("mlp_large"),
+    },
     "lstm_char": {"engine": engine_lstm, "torch": torch_lstm},
     "conv_digits": {"engine": engine_conv, "torch": torch_conv},
 }
@@ -236,8 +245,11 @@ def run(names: list[str], steps: int, blocks: int = 7) -> list[dict[str, float |
     """Time every implementation of every workload; return one row per workload."""
     rows = []
     for name in names:
-        makers = {impl: make for impl, make in WORKLOADS[name].items()
-                  if not (impl == "torch" and torch is None)}
+        makers = {
+            impl: make
+            for impl, make in WORKLOADS[name].items()
+            if not (impl == "torch" and torch is None)
+        }
         np.random.seed(0)
         times = time_blocks({impl: make() for impl, make in makers.items()}, steps, blocks)
         row: dict[str, float | str | None] = {"workload": name}
@@ -259,8 +271,10 @@ def print_table(rows: list[dict[str, float | str | None]]) -> None:
     print("| workload | engine ms | numpy ms | torch ms | engine/numpy | engine/torch |")
     print("|---|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['workload']} | {ms(r['engine'])} | {ms(r['numpy'])} | {ms(r['torch'])} | "
-              f"{ratio(r['engine'], r['numpy'])} | {ratio(r['engine'], r['torch'])} |")
+        print(
+            f"| {r['workload']} | {ms(r['engine'])} | {ms(r['numpy'])} | {ms(r['torch'])} | "
+            f"{ratio(r['engine'], r['numpy'])} | {ratio(r['engine'], r['torch'])} |"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -268,11 +282,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20, help="steps per timed block")
     parser.add_argument("--blocks", type=int, default=7, help="timed blocks (best is kept)")
-    parser.add_argument("--workloads", nargs="*", default=list(WORKLOADS),
-                        choices=list(WORKLOADS))
+    parser.add_argument("--workloads", nargs="*", default=list(WORKLOADS), choices=list(WORKLOADS))
     args = parser.parse_args(argv)
-    print(f"engine float32 ({engine.get_default_dtype()}), NumPy {np.__version__}, "
-          f"PyTorch {torch.__version__ if torch else 'not installed'}, threads {THREADS}")
+    print(
+        f"engine float32 ({engine.get_default_dtype()}), NumPy {np.__version__}, "
+        f"PyTorch {torch.__version__ if torch else 'not installed'}, threads {THREADS}"
+    )
     print_table(run(args.workloads, args.steps, args.blocks))
     return 0
 

@@ -36,8 +36,9 @@ class Optimizer:
         self.parameters = list(parameters)
         for k, p in enumerate(self.parameters):
             if not isinstance(p, Tensor):
-                raise TypeError(f"{type(self).__name__}: parameter {k} is a "
-                                f"{type(p).__name__}, not a Tensor")
+                raise TypeError(
+                    f"{type(self).__name__}: parameter {k} is a {type(p).__name__}, not a Tensor"
+                )
         self.alpha = float(alpha)
         self.state: dict[int, dict[str, Any]] = {}
         self.t = 0
@@ -109,8 +110,10 @@ class Optimizer:
             p = self.parameters[k]
             arr = np.asarray(value)
             if arr.shape != tuple(p.shape):
-                raise ValueError(f"{type(self).__name__}.load_state_dict: {key!r} has shape "
-                                 f"{arr.shape}, parameter {k} has {tuple(p.shape)}")
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: {key!r} has shape "
+                    f"{arr.shape}, parameter {k} has {tuple(p.shape)}"
+                )
             arr = backend.to_device(arr.astype(p.dtype), p.device)
             self.state.setdefault(k, {})[name] = arr
 

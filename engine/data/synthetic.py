@@ -53,8 +53,9 @@ def spiral(n_classes: int = 3, n_per_class: int = 100, seed: int = 0) -> Dataset
     labels = np.repeat(np.arange(n_classes), n)
     angle = labels * (2 * np.pi / n_classes) + radius * 4.0 + rng.normal(0, 0.2, n * n_classes)
     x = np.stack([radius * np.sin(angle), radius * np.cos(angle)], axis=1)
-    return Dataset(x.astype(np.float32), labels.astype(np.int64), "spiral", "classification",
-                   n_classes)
+    return Dataset(
+        x.astype(np.float32), labels.astype(np.int64), "spiral", "classification", n_classes
+    )
 
 
 def moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:

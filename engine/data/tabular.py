@@ -86,8 +86,9 @@ def _is_number(text: str) -> bool:
 def _target_index(header: list[str], target: str | int, path: str) -> int:
     if isinstance(target, int):
         if not -len(header) <= target < len(header):
-            raise DatasetError(f"target column index {target} out of range "
-                               f"({len(header)} columns)", path=path)
+            raise DatasetError(
+                f"target column index {target} out of range ({len(header)} columns)", path=path
+            )
         return target % len(header)
     if target not in header:
         raise DatasetError(f"no target column {target!r}; columns are {header}", path=path)
@@ -107,8 +108,9 @@ def _parse_table(rows: list[list[str]], path: str) -> tuple[list[str], list[list
         raise DatasetError("the file has a header but no data rows", path=path)
     for line, row in body:
         if len(row) != len(header):
-            raise DatasetError(f"expected {len(header)} fields, found {len(row)}",
-                               path=path, line=line)
+            raise DatasetError(
+                f"expected {len(header)} fields, found {len(row)}", path=path, line=line
+            )
     return header, [r for _, r in body], [line for line, _ in body]
 
 
@@ -118,8 +120,9 @@ def _float_column(values: list[str], name: str, path: str, lines: list[int]) -> 
         try:
             out[k] = float(text)
         except ValueError:
-            raise DatasetError(f"non-numeric value {text!r}", path=path,
-                               line=lines[k], column=name) from None
+            raise DatasetError(
+                f"non-numeric value {text!r}", path=path, line=lines[k], column=name
+            ) from None
     return out
 
 
@@ -148,8 +151,7 @@ def csv(path: str | Path, target: str | int = -1, task: Task | None = None) -> D
     t = _target_index(header, target, where)
     columns = list(zip(*rows, strict=True))
     features = [
-        _float_column(list(col), header[j], where, lines)
-        for j, col in enumerate(columns) if j != t
+        _float_column(list(col), header[j], where, lines) for j, col in enumerate(columns) if j != t
     ]
     if not features:
         raise DatasetError("the file has no feature columns besides the target", path=where)
@@ -162,8 +164,9 @@ def csv(path: str | Path, target: str | int = -1, task: Task | None = None) -> D
         task = task or guess
         if task == "classification":
             if not integral:
-                raise DatasetError("class labels must be non-negative integers",
-                                   path=where, column=header[t])
+                raise DatasetError(
+                    "class labels must be non-negative integers", path=where, column=header[t]
+                )
             y = values.astype(np.int64)
             return Dataset(x, y, path.stem, task, int(y.max()) + 1)
         return Dataset(x, values.astype(np.float32)[:, None], path.stem, "regression")

@@ -30,8 +30,10 @@ def _load(source: str | Path | None) -> tuple[str, str]:
     if isinstance(source, Path):
         return _read(source), source.stem
     slashed_word = " " not in source and ("/" in source or "\\" in source)
-    looks_like_path = "\n" not in source and len(source) < 4096 and (
-        source.endswith(".txt") or slashed_word or Path(source).is_file()
+    looks_like_path = (
+        "\n" not in source
+        and len(source) < 4096
+        and (source.endswith(".txt") or slashed_word or Path(source).is_file())
     )
     if looks_like_path:
         return _read(Path(source)), Path(source).stem

@@ -104,8 +104,11 @@ class MaxPool2dFn(Function):
         dx = xp.zeros(self.x.shape, dtype=grad.dtype)
         oh, ow = self.out_hw
         taken = xp.zeros(self.out.shape, dtype=bool)
-        windows = zip(_windows(self.x, self.kernel, self.stride, oh, ow),
-                      _windows(dx, self.kernel, self.stride, oh, ow), strict=True)
+        windows = zip(
+            _windows(self.x, self.kernel, self.stride, oh, ow),
+            _windows(dx, self.kernel, self.stride, oh, ow),
+            strict=True,
+        )
         for (_, _, x_view), (_, _, dx_view) in windows:
             first = (x_view == self.out) & ~taken  # the first maximum of each window wins
             taken |= first
@@ -175,8 +178,10 @@ class Conv2d(Layer):
         )
 
     def extra_repr(self) -> str:
-        return (f"{self.in_ch}, {self.out_ch}, kernel={self.kernel}, stride={self.stride}, "
-                f"padding={self.padding}")
+        return (
+            f"{self.in_ch}, {self.out_ch}, kernel={self.kernel}, stride={self.stride}, "
+            f"padding={self.padding}"
+        )
 
 
 class MaxPool2d(Layer):

@@ -67,8 +67,9 @@ class BatchNorm1d(Layer):
     def forward(self, input: Tensor) -> Tensor:
         """Return the normalised, scaled and shifted input."""
         if input.ndim != 2 or input.shape[1] != self.n:
-            raise ShapeError(f"BatchNorm1d({self.n}): expected input (N, {self.n}), "
-                             f"got shape {input.shape}")
+            raise ShapeError(
+                f"BatchNorm1d({self.n}): expected input (N, {self.n}), got shape {input.shape}"
+            )
         if not self.training:
             scale = self.weight / np.sqrt(self.running_var + self.eps)
             normalised: Tensor = (input - self.running_mean) * scale
@@ -119,8 +120,9 @@ class LayerNorm(Layer):
     def forward(self, input: Tensor) -> Tensor:
         """Return the normalised, scaled and shifted input."""
         if input.shape[-1] != self.n:
-            raise ShapeError(f"LayerNorm({self.n}): last axis of input shape {input.shape} "
-                             f"is not {self.n}")
+            raise ShapeError(
+                f"LayerNorm({self.n}): last axis of input shape {input.shape} is not {self.n}"
+            )
         centred = input - input.mean(-1, keepdims=True)
         var = (centred * centred).mean(-1, keepdims=True)
         return centred / (var + self.eps).sqrt() * self.weight + self.bias

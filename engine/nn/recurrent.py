@@ -16,16 +16,19 @@ __all__ = ["LSTMCell", "RNNCell"]
 
 _ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": Relu}
 
+
 def activation_layer(name: str) -> Layer:
     """Return a fresh activation layer for ``'sigmoid'``, ``'tanh'`` or ``'relu'``."""
     if name not in _ACTIVATIONS:
         raise ValueError(f"Non-linearity not found: {name!r} (choose from {sorted(_ACTIVATIONS)})")
     return _ACTIVATIONS[name]()
 
+
 def zeros_state(like: Tensor, batch_size: int, n_hidden: int) -> Tensor:
     """Return a zero (batch_size, n_hidden) tensor on ``like``'s device with autograd on."""
     xp = backend.array_module(like.device)
     return Tensor(xp.zeros((batch_size, n_hidden), dtype=like.dtype), autograd=True)
+
 
 class RNNCell(Layer):
     """One step of an Elman RNN, as in the book.
@@ -81,8 +84,11 @@ class RNNCell(Layer):
         return zeros_state(self.w_ih.weight, batch_size, self.n_hidden)
 
     def extra_repr(self) -> str:
-        return (f"{self.n_inputs}, {self.n_hidden}, {self.n_output}, "
-                f"activation={self.activation_name!r}")
+        return (
+            f"{self.n_inputs}, {self.n_hidden}, {self.n_output}, "
+            f"activation={self.activation_name!r}"
+        )
+
 
 class LSTMCell(Layer):
     """One step of an LSTM, as in the book (nine Linear sub-layers).
@@ -148,8 +154,10 @@ class LSTMCell(Layer):
     def init_hidden(self, batch_size: int = 1) -> tuple[Tensor, Tensor]:
         """Return zero ``(h, c)``, each (batch_size, n_hidden) (the book sets column 0 to 1)."""
         like = self.xf.weight
-        return (zeros_state(like, batch_size, self.n_hidden),
-                zeros_state(like, batch_size, self.n_hidden))
+        return (
+            zeros_state(like, batch_size, self.n_hidden),
+            zeros_state(like, batch_size, self.n_hidden),
+        )
 
     def extra_repr(self) -> str:
         return f"{self.n_inputs}, {self.n_hidden}, {self.n_output}"

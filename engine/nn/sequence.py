@@ -39,8 +39,9 @@ def _lstm_cell(xp: Any, a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> Non
     xp.multiply(o, tanh_c, out=h)
 
 
-def _lstm_cell_backward(xp: Any, a: Any, c_prev: Any, tanh_c: Any, dh: Any, dc: Any, d: Any,
-                        scratch: tuple[Any, Any]) -> None:
+def _lstm_cell_backward(
+    xp: Any, a: Any, c_prev: Any, tanh_c: Any, dh: Any, dc: Any, d: Any, scratch: tuple[Any, Any]
+) -> None:
     """Write the pre-activation gradients ``d`` (4H, B) of one step; update ``dc`` (H, B) in
     place to the gradient reaching the previous cell state.
 
@@ -131,8 +132,9 @@ class LSTMSequenceFn(Function):
         scratch = (xp.empty_like(dh), xp.empty((3 * n, batch), dtype=grad.dtype))
         for t in range(steps - 1, -1, -1):
             dh += d_hs[t]
-            _lstm_cell_backward(xp, self.acts[t], self.cs[t], self.tanh_c[t], dh, dc, dz[t],
-                                scratch)
+            _lstm_cell_backward(
+                xp, self.acts[t], self.cs[t], self.tanh_c[t], dh, dc, dz[t], scratch
+            )
             if t or self.h0 is not None:
                 xp.matmul(self.w_hh, dz[t], out=dh)
         # one transposing copy to (4H, T·B), the layout of the weight-gradient products
@@ -230,8 +232,9 @@ class LSTM(_Recurrent):
         Used to generate sequences one step at a time.
         """
         x = input.data if isinstance(input, Tensor) else input
-        fn = LSTMSequenceFn(h0=None if state is None else state[0],
-                            c0=None if state is None else state[1])
+        fn = LSTMSequenceFn(
+            h0=None if state is None else state[0], c0=None if state is None else state[1]
+        )
         out = fn.forward(x, self.weight_ih.data, self.bias.data, self.weight_hh.data)
         return out, (fn.h_last.copy(), fn.c_last.copy())
 

@@ -35,8 +35,10 @@ class GetItem(Function):
     def backward(self, grad: Any) -> tuple[Any, ...]:
         out = get_array_module(grad).zeros(self.shape, dtype=grad.dtype)
         first = self.index[0]
-        if len(self.index) == 1 and getattr(first, "dtype", None) is not None and (
-            first.dtype.kind in "iu"
+        if (
+            len(self.index) == 1
+            and getattr(first, "dtype", None) is not None
+            and (first.dtype.kind in "iu")
         ):
             scatter_add_rows(out, first, grad)  # x[int_array]: rows, the fast path
         elif _is_advanced(self.index):

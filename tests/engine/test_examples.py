@@ -66,7 +66,8 @@ def test_char_lstm_loss_falls_well_below_uniform():
 
 def test_bench_train_prints_a_row_per_workload(capsys):
     spec = importlib.util.spec_from_file_location(
-        "bench_train", EXAMPLES.parent / "benchmarks" / "bench_train.py")
+        "bench_train", EXAMPLES.parent / "benchmarks" / "bench_train.py"
+    )
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     bench.main(["--steps", "1", "--blocks", "1"])

@@ -70,8 +70,17 @@ def test_state_dict_round_trip_through_npz(tmp_path):
     np.random.seed(1)
     model = Sequential([Conv2d(1, 2, 3), Relu(), BatchNorm1d(2), LSTM(2, 3)])
     state = model.state_dict()
-    assert list(state) == ["0.weight", "0.bias", "2.weight", "2.bias", "3.weight_ih",
-                           "3.weight_hh", "3.bias", "2.running_mean", "2.running_var"]
+    assert list(state) == [
+        "0.weight",
+        "0.bias",
+        "2.weight",
+        "2.bias",
+        "3.weight_ih",
+        "3.weight_hh",
+        "3.bias",
+        "2.running_mean",
+        "2.running_var",
+    ]
     np.savez(tmp_path / "w.npz", **state)
     other = Sequential([Conv2d(1, 2, 3), Relu(), BatchNorm1d(2), LSTM(2, 3)])
     before = other[0].weight
@@ -186,8 +195,11 @@ def test_rnn_cell_layout_as_the_book():
     cell = RNNCell(n_inputs=5, n_hidden=4, n_output=3)
     shapes = [p.shape for p in cell.get_parameters()]
     assert shapes == [(5, 4), (4,), (4, 4), (4,), (4, 3), (3,)]
-    assert [n for n, _ in cell.named_parameters()][::2] == ["w_ih.weight", "w_hh.weight",
-                                                             "w_ho.weight"]
+    assert [n for n, _ in cell.named_parameters()][::2] == [
+        "w_ih.weight",
+        "w_hh.weight",
+        "w_ho.weight",
+    ]
     hidden = cell.init_hidden(batch_size=2)
     assert hidden.shape == (2, 4) and not hidden.numpy().any() and hidden.autograd
 
@@ -196,9 +208,21 @@ def test_lstm_cell_layout_as_the_book():
     np.random.seed(7)
     cell = LSTMCell(n_inputs=5, n_hidden=4, n_output=3)
     names = [n for n, _ in cell.named_parameters()]
-    assert names == ["xf.weight", "xf.bias", "xi.weight", "xi.bias", "xo.weight", "xo.bias",
-                     "xc.weight", "xc.bias", "hf.weight", "hi.weight", "ho.weight", "hc.weight",
-                     "w_ho.weight"]
+    assert names == [
+        "xf.weight",
+        "xf.bias",
+        "xi.weight",
+        "xi.bias",
+        "xo.weight",
+        "xo.bias",
+        "xc.weight",
+        "xc.bias",
+        "hf.weight",
+        "hi.weight",
+        "ho.weight",
+        "hc.weight",
+        "w_ho.weight",
+    ]
     np.random.seed(7)
     expected = [np.random.randn(5, 4) * np.sqrt(2 / 5) for _ in range(4)]
     expected += [np.random.randn(4, 4) * np.sqrt(2 / 4) for _ in range(4)]
@@ -217,7 +241,8 @@ def test_reset_parameters_redraws_in_place_in_book_order():
     np.random.seed(11)
     cell.reset_parameters()
     assert cell.get_parameters() == tensors and all(
-        a is b for a, b in zip(cell.get_parameters(), tensors, strict=True))
+        a is b for a, b in zip(cell.get_parameters(), tensors, strict=True)
+    )
     for key, value in cell.state_dict().items():
         np.testing.assert_array_equal(value, first[key])
     bn = BatchNorm1d(2)

@@ -24,8 +24,9 @@ def test_ch13_sequential_mse_listing_matches_numpy():
     model = Sequential([Linear(2, 3), Tanh(), Linear(3, 1), Sigmoid()])  # noqa: F405
     rng = np.random.default_rng(5)
     w1, w2 = rng.normal(size=(2, 3)), rng.normal(size=(3, 1))
-    model.load_state_dict({"0.weight": w1, "0.bias": np.zeros(3), "2.weight": w2,
-                           "2.bias": np.zeros(1)})
+    model.load_state_dict(
+        {"0.weight": w1, "0.bias": np.zeros(3), "2.weight": w2, "2.bias": np.zeros(1)}
+    )
     criterion = MSELoss()
     optim = SGD(parameters=model.get_parameters(), alpha=1)
     losses = []

@@ -133,19 +133,23 @@ def unroll_cell(cell, x_seq):
 def test_lstm_cell_over_several_steps():
     cell = LSTMCell(3, 4, 2)
     x = randn(2, 4, 3)
-    assert gradcheck(lambda *ts: unroll_cell(cell, ts[0])[1], [x, *cell.get_parameters()],
-                     atol=1e-6, rtol=1e-5)
+    assert gradcheck(
+        lambda *ts: unroll_cell(cell, ts[0])[1], [x, *cell.get_parameters()], atol=1e-6, rtol=1e-5
+    )
 
 
 def lstm_from_cell(cell):
     """An LSTM sequence layer holding the same weights as a book LSTMCell."""
     lstm = LSTM(cell.n_inputs, cell.n_hidden)
     lstm.weight_ih.data[...] = np.concatenate(
-        [cell.xf.weight.data, cell.xi.weight.data, cell.xo.weight.data, cell.xc.weight.data], 1)
+        [cell.xf.weight.data, cell.xi.weight.data, cell.xo.weight.data, cell.xc.weight.data], 1
+    )
     lstm.weight_hh.data[...] = np.concatenate(
-        [cell.hf.weight.data, cell.hi.weight.data, cell.ho.weight.data, cell.hc.weight.data], 1)
+        [cell.hf.weight.data, cell.hi.weight.data, cell.ho.weight.data, cell.hc.weight.data], 1
+    )
     lstm.bias.data[...] = np.concatenate(
-        [cell.xf.bias.data, cell.xi.bias.data, cell.xo.bias.data, cell.xc.bias.data])
+        [cell.xf.bias.data, cell.xi.bias.data, cell.xo.bias.data, cell.xc.bias.data]
+    )
     return lstm
 
 
@@ -161,8 +165,9 @@ def test_fused_lstm_equals_book_cell_values_and_gradients():
     (hs_cell * weights).sum().backward()
     (hs_fused * weights).sum().backward()
     np.testing.assert_allclose(x2.grad.numpy(), x1.grad.numpy(), atol=1e-12)
-    dw_hh = np.concatenate([getattr(cell, n).weight.grad.numpy() for n in ("hf", "hi", "ho", "hc")],
-                           1)
+    dw_hh = np.concatenate(
+        [getattr(cell, n).weight.grad.numpy() for n in ("hf", "hi", "ho", "hc")], 1
+    )
     np.testing.assert_allclose(lstm.weight_hh.grad.numpy(), dw_hh, atol=1e-12)
 
 
@@ -184,8 +189,9 @@ def test_fused_lstm_gradients_with_a_given_initial_state(steps):
         return LSTMSequenceFn.apply(*ts, h0=h0, c0=c0)
 
     assert gradcheck(run, [x, w_ih, b, w_hh], atol=1e-6, rtol=1e-5)
-    assert gradcheck(lambda *ts: LSTMSequenceFn.apply(*ts), [x, w_ih, b, w_hh], atol=1e-6,
-                     rtol=1e-5)
+    assert gradcheck(
+        lambda *ts: LSTMSequenceFn.apply(*ts), [x, w_ih, b, w_hh], atol=1e-6, rtol=1e-5
+    )
 
 
 def test_index_by_an_integer_array_accumulates_repeated_rows():

@@ -10,8 +10,10 @@ from engine import SGD, Adam, Linear, Tensor
 
 def make_params():
     rng = np.random.default_rng(0)
-    return [Tensor(rng.normal(size=(3, 2)), autograd=True),
-            Tensor(rng.normal(size=4), autograd=True)]
+    return [
+        Tensor(rng.normal(size=(3, 2)), autograd=True),
+        Tensor(rng.normal(size=4), autograd=True),
+    ]
 
 
 def grads_for(step):
