@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
@@ -235,6 +236,8 @@ def _keep_toolbar_text(action: QAction, word: str, text_changed: SignalInstance)
     action.setIconText(word)
 
     def name_step(step: str) -> None:
+        if not shiboken6.isValid(action):  # the stack outlives the action when the window closes
+            return
         action.setToolTip(f"{word} {step}" if step else f"Nothing to {word.lower()}")
 
     text_changed.connect(name_step)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtWidgets import QToolButton
 from ui_driver import add_by_palette
 
@@ -20,3 +21,10 @@ def test_toolbar_buttons_stay_put_while_undo_names_the_step(digits) -> None:
     assert digits.actions_by_name["actionUndo"].text().replace("&", "") == "Undo Add Linear"
     digits.actions_by_name["actionUndo"].trigger()
     assert _button(digits, "actionRedo").toolTip() == "Redo Add Linear"
+
+
+def test_the_undo_stack_outliving_its_toolbar_action_is_harmless(digits) -> None:
+    add_by_palette(digits, "relu")
+    shiboken6.delete(digits.actions_by_name.pop("actionUndo"))
+    digits.undo_stack.clear()  # emits undoTextChanged, as closing the window does
+    assert digits.undo_stack.undoText() == ""
