@@ -10,8 +10,6 @@ import pytest
 
 from app.ui.main_window import MainWindow
 
-ROOT = Path(__file__).resolve().parents[2]
-DIGITS = ROOT / "examples" / "digits_mlp.nodegrad"
 SHOTS = Path(os.environ.get("NODEGRAD_SHOTS", "/tmp/shots"))
 
 
@@ -19,18 +17,6 @@ def shoot(widget, name: str) -> None:
     """Save a screenshot outside the repository (looked at by hand, never compared)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     widget.grab().save(str(SHOTS / f"{name}.png"))
-
-
-@pytest.fixture
-def digits(qtbot):
-    """The editor on the default example, shown offscreen."""
-    w = MainWindow(path=DIGITS)
-    qtbot.addWidget(w)
-    w.resize(1500, 950)
-    w.show()
-    qtbot.waitExposed(w)
-    w.view.fit_all()
-    return w
 
 
 def wait_idle(qtbot, window, timeout: int = 30_000) -> None:
@@ -96,6 +82,9 @@ def test_learning_rate_change_reaches_the_running_session(qtbot, digits) -> None
                     timeout=30_000)
     assert ctrl.is_training()
     assert digits.editor.set_setting("epochs", 1) is None
+    message = digits.statusBar().currentMessage()
+    assert message.startswith("Epochs set to 1: the run ends when epoch ") and "ends" in message
+    assert "epoch" in ctrl.actions.progress.toolTip()
     assert digits.editor.set_setting("batch_size", 8) is not None  # the rest stays locked
     wait_idle(qtbot, digits, timeout=60_000)
     assert ctrl._finish.reason == "finished"
@@ -162,20 +151,46 @@ def test_step_forward_then_backward_through_every_node(qtbot, digits) -> None:
     assert view.shown_shape() is None
 
 
-def test_closing_the_window_during_training_stops_it(qtbot, qtlog) -> None:
-    w = MainWindow(path=DIGITS)
-    qtbot.addWidget(w)
-    w.show()
-    w.document.set_setting("epochs", 100)
-    w.training.run()
-    qtbot.waitUntil(lambda: w.training.loss_plot.point_count() >= 1, timeout=30_000)
-    thread = w.training._thread
-    w.close()
+def test_closing_the_window_during_training_stops_it(qtbot, qtlog, digits) -> None:
+    digits.document.set_setting("epochs", 100)
+    digits.training.run()
+    qtbot.waitUntil(lambda: digits.training.loss_plot.point_count() >= 1, timeout=30_000)
+    thread = digits.training._thread
+    assert digits.close()
     assert thread.isFinished()
-    assert not w.training.is_training()
+    assert not digits.training.is_training()
     qtbot.wait(50)
     warnings = [r.message for r in qtlog.records if "propagateSizeHints" not in r.message]
     assert warnings == []
+
+
+def test_cancelling_the_close_question_keeps_the_run_going(qtbot, digits, monkeypatch,
+                                                          tmp_path) -> None:
+    ctrl = digits.training
+    assert digits.editor.set_setting("epochs", 100) is None  # an edit: closing asks to save
+    asked = []
+
+    def answer(reply):
+        def ask(window):
+            asked.append((ctrl.is_training(), ctrl.worker.held, ctrl.weights() is not None))
+            return reply
+        return ask
+
+    ctrl.run()
+    qtbot.waitUntil(lambda: ctrl.loss_plot.point_count() >= 1, timeout=30_000)
+    monkeypatch.setattr(MainWindow, "ask_save_changes", answer("cancel"))
+    assert not digits.close() and digits.isVisible()
+    assert asked == [(True, True, True)]  # asked while the run was held between steps
+    held = ctrl.loss_plot.point_count()
+    qtbot.waitUntil(lambda: ctrl.loss_plot.point_count() > held, timeout=30_000)
+    assert ctrl.is_training() and not ctrl.worker.paused
+    monkeypatch.setattr(MainWindow, "ask_open_path", lambda window: "")
+    monkeypatch.setattr(MainWindow, "ask_save_path", lambda window, *a: str(tmp_path / "g"))
+    monkeypatch.setattr(MainWindow, "ask_save_changes", answer("save"))
+    thread = ctrl._thread
+    assert digits.close()
+    assert len(asked) == 2 and thread.isFinished() and not ctrl.is_training()
+    assert (tmp_path / "g.npz").exists()  # the weights of the held run were saved
 
 
 def test_device_selector_greys_out_an_unusable_gpu(digits) -> None:

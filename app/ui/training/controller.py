@@ -12,13 +12,14 @@ import time
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread
+from PySide6.QtCore import QCoreApplication, QObject, QThread
 
 from app.graph.document import EventKind
 from app.graph.metrics import EpochMetrics, StepMetrics, TrainingFinished
 from app.graph.session import Session
 from app.ui.style import category_colour
 from app.ui.training.canvas_overlay import CanvasOverlay
+from app.ui.training.closing import CloseGuard
 from app.ui.training.grad_plot import GradPlot
 from app.ui.training.loss_plot import LossPlot
 from app.ui.training.run_actions import RunActions
@@ -31,7 +32,7 @@ from app.ui.training.sessions import (
     run_events,
 )
 from app.ui.training.stepping import StepThrough, node_title
-from app.ui.training.summary import final_summary, progress_text
+from app.ui.training.summary import epochs_change_text, final_summary, progress_text
 from app.ui.training.tensor_data import TensorEntry
 from app.ui.training.tensor_view import TensorView
 from app.ui.training.worker import TrainingWorker, start_worker, stop_and_wait
@@ -93,7 +94,7 @@ class TrainingController(QObject):
         self._document.add_listener(self._on_document_event)
         self.window.document_replaced.connect(self._on_document_replaced)
         self.window.scene.selectionChanged.connect(self._on_selection_changed)
-        self.window.installEventFilter(self)
+        self._close_guard = CloseGuard(self.window, self)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -102,8 +103,11 @@ class TrainingController(QObject):
     # -- weights with the document ------------------------------------------------------------
     def weights(self) -> dict[str, np.ndarray] | None:
         """The weights to save beside the graph: trained (or loaded) ones; None when there are
-        none, training runs, or the model was edited since they were trained."""
-        return None if self.mode is Mode.TRAINING else self.sessions.weights()
+        none, training runs (unless held between steps, as while closing), or the model was
+        edited since they were trained."""
+        if self.mode is Mode.TRAINING and (self._worker is None or not self._worker.held):
+            return None
+        return self.sessions.weights()
 
     def set_weights(self, weights: dict[str, np.ndarray] | None) -> None:
         """Weights loaded with the graph: Continue Training and Step start from them."""
@@ -118,6 +122,11 @@ class TrainingController(QObject):
     def is_training(self) -> bool:
         """Whether a run is under way (paused included)."""
         return self.mode is Mode.TRAINING
+
+    @property
+    def worker(self) -> TrainingWorker | None:
+        """The worker of the run under way."""
+        return self._worker
 
     # -- run, continue, pause, stop -----------------------------------------------------------
     def run(self) -> None:
@@ -167,20 +176,17 @@ class TrainingController(QObject):
             self._worker.stop()
 
     def shutdown(self) -> None:
-        """Stop a run and wait for its thread (window closing, application quitting)."""
+        """Stop a run and wait for its thread (window closed, application quitting; see
+        :class:`CloseGuard`); signals it sent and not yet delivered are then dropped."""
         if self._worker is not None and self._thread is not None:
             stop_and_wait(self._worker, self._thread)
             self._worker.finished.disconnect(self._on_worker_finished)
             self._finished_cleanup()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Stop training when the window closes, before anything is torn down."""
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            self.shutdown()
-        return False
-
     # -- worker signals -----------------------------------------------------------------------
     def _on_steps(self, batch: list[StepMetrics]) -> None:
+        if self._worker is None:  # sent before a shutdown, delivered after it
+            return
         first = self._global_step + 1
         self._global_step += len(batch)
         steps = np.arange(first, self._global_step + 1)
@@ -203,6 +209,8 @@ class TrainingController(QObject):
             self.overlay.show_gradients(self._norms)
 
     def _on_event(self, event: object) -> None:
+        if self._worker is None:
+            return
         if isinstance(event, SessionReady):
             self.sessions.adopt(event.session)
             self._prepare_plots(event.session)
@@ -344,6 +352,8 @@ class TrainingController(QObject):
                 self.session.set_learning_rate(settings.learning_rate)
             elif event.name == "epochs":
                 self.epochs.set_count(settings.epochs)
+                if self.mode is Mode.TRAINING:
+                    self._message(epochs_change_text(self.epochs, self._last_step), 0)
             elif event.name == "device":
                 self._sync_device()
         self._update_actions()

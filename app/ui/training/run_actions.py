@@ -84,6 +84,9 @@ def build_run_actions(window: Any, gpu_reason: str | None) -> RunActions:
     )
     actions.pause.setCheckable(True)
     actions.progress.setObjectName("trainingProgress")
+    actions.progress.setToolTip("Training progress. The run trains one epoch at a time: a new "
+                                "epoch count applies when the epoch under way ends; a new "
+                                "learning rate at the next step.")
     menu = window.menu_run
     for group in ((actions.run, actions.continue_, actions.pause, actions.stop),
                   (actions.step_forward, actions.step_backward, actions.reset_step)):

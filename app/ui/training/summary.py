@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.graph.metrics import EpochMetrics, StepMetrics, TrainingFinished
+from app.ui.training.sessions import EpochBudget
 
 
 def progress_text(step: StepMetrics, target_epochs: int, samples_per_s: float) -> str:
@@ -31,3 +32,17 @@ def final_summary(finish: TrainingFinished | None, step: StepMetrics | None,
     elif step is not None:
         parts.append(f"last loss {step.loss:.4g}")
     return f"{head}: " + ", ".join(parts) if parts else head
+
+
+def epochs_change_text(budget: EpochBudget, step: StepMetrics | None) -> str:
+    """What a new epoch count does to the run under way: the run trains one epoch at a time,
+    so the count is read when the epoch under way ends.
+
+    ``Epochs set to 5: the run now ends after epoch 5 (the count is read at each epoch's end)``
+    """
+    current = step.epoch + 1 if step is not None else budget.start + 1
+    if budget.target <= current:
+        end = f"the run ends when epoch {current} (under way) ends"
+    else:
+        end = f"the run now ends after epoch {budget.target}"
+    return f"Epochs set to {budget.count}: {end} (the count is read at each epoch's end)"

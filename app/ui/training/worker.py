@@ -36,6 +36,7 @@ class TrainingWorker(QObject):
         self.stop_event = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._held = threading.Event()  # set while waiting paused between events, or ended
 
     def pause(self) -> None:
         """Hold the worker before its next step (thread-safe)."""
@@ -44,6 +45,7 @@ class TrainingWorker(QObject):
     def resume(self) -> None:
         """Let a paused worker go on (thread-safe)."""
         self._running.set()
+        self._held.clear()
 
     def stop(self) -> None:
         """Ask the run to end after the current step (thread-safe; wakes a paused worker)."""
@@ -54,6 +56,17 @@ class TrainingWorker(QObject):
     def paused(self) -> bool:
         """True while pause() holds the worker."""
         return not self._running.is_set()
+
+    @property
+    def held(self) -> bool:
+        """True while the worker waits, paused, between two events, or after it ended: the
+        session does not change until ``resume()``."""
+        return self._held.is_set()
+
+    def hold(self, timeout_s: float) -> bool:
+        """Pause and wait (at most ``timeout_s``) until the worker is held; True if it is."""
+        self.pause()
+        return self._held.wait(timeout_s)
 
     @Slot()
     def run(self) -> None:
@@ -75,7 +88,9 @@ class TrainingWorker(QObject):
                     self.event_ready.emit(event)
                 if not self._running.is_set():
                     self._flush(pending)  # show every step done before the pause
+                    self._held.set()
                     self._running.wait()
+                    self._held.clear()
         except Exception as exc:  # the UI shows any failure of the run; nothing is lost
             error = f"{type(exc).__name__}: {exc}"
         finally:
@@ -83,6 +98,7 @@ class TrainingWorker(QObject):
             if close is not None:
                 close()
             self._flush(pending)
+            self._held.set()
             self.finished.emit(error)
             thread = QThread.currentThread()
             if thread is not None:
