@@ -190,7 +190,13 @@ class FileController(QObject):
         try:
             return exporter(self.window.document)
         except GraphError as error:
-            self.window.show_problems("Cannot export this graph", str(error).splitlines())
+            found = getattr(error, "diagnostics", None)  # a CompileError lists the validator's
+            if not found:
+                self.window.show_problems("Cannot export this graph", [error.message])
+                return None
+            count = f"{len(found)} problem{'s' if len(found) != 1 else ''}"
+            lines = [f"{d.node_id} — {d.message}" if d.node_id else d.message for d in found]
+            self.window.show_problems(f"Cannot export this graph: fix {count} first", lines)
             return None
 
     def export(self, target: str, path: str | Path | None = None) -> bool:

@@ -28,3 +28,18 @@ def test_the_undo_stack_outliving_its_toolbar_action_is_harmless(digits) -> None
     shiboken6.delete(digits.actions_by_name.pop("actionUndo"))
     digits.undo_stack.clear()  # emits undoTextChanged, as closing the window does
     assert digits.undo_stack.undoText() == ""
+
+
+def test_exporting_a_broken_graph_lists_each_problem_once_as_a_sentence(window, tmp_path) -> None:
+    add_by_palette(window, "linear")
+    assert not window.files.export("python", tmp_path / "out.py")
+    box = window.last_dialog
+    assert box.text() == "Cannot export this graph: fix 3 problems first"
+    lines = box.informativeText().splitlines()
+    assert lines == [
+        "• The model has no Dataset: add one from the Data section",
+        "• The model has no loss: add one from the Losses section and wire the prediction and "
+        "the dataset's y into it",
+        "• linear_1 — Linear: input 'x' is not connected; it takes the input batch",
+    ]
+    assert not (tmp_path / "out.py").exists()
