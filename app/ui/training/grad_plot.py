@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -10,6 +12,7 @@ from PySide6.QtCore import QPointF, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from app.ui.training.cadence import Cadence, TimedPlotWidget
 from app.ui.training.series import Series
 
 REFRESH_MS = 100
@@ -48,6 +51,8 @@ class GradPlot(QWidget):
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._mode = "parameters"
         self._dirty = False
+        self._cadence = Cadence()
+        self._push_s = 0.0
 
         self.mode_box = QComboBox()
         for key, text in MODES.items():
@@ -59,7 +64,7 @@ class GradPlot(QWidget):
         header.addWidget(self.mode_box)
         header.addWidget(self.hover_label, 1)
 
-        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot_widget = TimedPlotWidget(background="w")
         item = self.plot_widget.getPlotItem()
         item.setLogMode(y=True)
         item.showGrid(x=True, y=True, alpha=0.25)
@@ -75,7 +80,7 @@ class GradPlot(QWidget):
 
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self._on_tick)
         self._timer.start()
 
     @property
@@ -120,10 +125,23 @@ class GradPlot(QWidget):
         """The curve drawn for a node in the current mode, if any."""
         return self._curves.get(node_id)
 
+    def showEvent(self, event: Any) -> None:
+        """Shown (its tab raised): catch up at once."""
+        super().showEvent(event)
+        self.refresh()
+
+    def _on_tick(self) -> None:
+        """The timer: at most 10 times a second, less often when an update costs more
+        (:class:`Cadence`); nothing while the plot is hidden (it catches up when shown)."""
+        self._timer.setInterval(self._cadence.update(self._push_s, self.plot_widget.paint_s))
+        if self.isVisible():
+            self.refresh()
+
     def refresh(self) -> None:
         """Push new data to the curves, creating a curve for each new node."""
         if not self._dirty:
             return
+        started = time.perf_counter()
         self._dirty = False
         for node_id, series in self._series[self._mode].items():
             curve = self._curves.get(node_id)
@@ -134,6 +152,7 @@ class GradPlot(QWidget):
                 curve.setClipToView(True)
                 self._curves[node_id] = curve
             curve.setData(series.x, np.maximum(series.y, 1e-30))
+        self._push_s = time.perf_counter() - started
 
     def node_at(self, scene_pos: QPointF) -> str | None:
         """The node whose curve passes within a few pixels of a scene position."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from app.ui.training.cadence import Cadence, TimedPlotWidget
 from app.ui.training.series import Series
 
 REFRESH_MS = 100
@@ -21,7 +23,7 @@ ACC_PEN = pg.mkPen((40, 160, 80), width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
 
 
 def _plot_widget(y_label: str) -> pg.PlotWidget:
-    widget = pg.PlotWidget(background="w")
+    widget = TimedPlotWidget(background="w")
     item = widget.getPlotItem()
     item.showGrid(x=True, y=True, alpha=0.25)
     item.setLabel("left", y_label)
@@ -43,8 +45,10 @@ class LossPlot(QWidget):
     (accuracy on its own 0-1 axis on the right, for classifiers).
 
     Points are kept for the whole run in growable arrays; persistent curves are refreshed by
-    a timer (about 10 times a second) only when new data arrived, with automatic peak
-    downsampling and clip-to-view so long runs stay smooth. The object name is ``lossPlot``.
+    a timer only when new data arrived, at most 10 times a second and less often when an
+    update costs more (:class:`Cadence`), with automatic peak downsampling and clip-to-view so
+    long runs stay smooth; validation curves are pushed only when an epoch added to them.
+    The object name is ``lossPlot``.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -57,6 +61,9 @@ class LossPlot(QWidget):
         self._ema: float | None = None
         self._ema_weight = 0.0
         self._dirty = False
+        self._val_dirty = False
+        self._cadence = Cadence()
+        self._push_s = 0.0
 
         self.log_scale = QCheckBox("Log scale")
         self.log_scale.setObjectName("lossLogScale")
@@ -91,7 +98,7 @@ class LossPlot(QWidget):
         self._ema = None
         self._ema_weight = 0.0
         self.summary.setText("")
-        self._dirty = True
+        self._dirty = self._val_dirty = True
         self.refresh()
 
     def _accuracy_axis(self) -> tuple[pg.ViewBox, pg.PlotDataItem]:
@@ -148,7 +155,7 @@ class LossPlot(QWidget):
             self.val_loss.append(step, val_loss)
         if accuracy is not None:
             self.val_accuracy.append(step, accuracy)
-        self._dirty = True
+        self._dirty = self._val_dirty = True
 
     def point_count(self) -> int:
         """How many training-loss points the plot holds."""
@@ -156,13 +163,18 @@ class LossPlot(QWidget):
 
     def refresh(self) -> None:
         """Push new data to the curves (called by the timer; cheap when nothing changed)."""
+        self._timer.setInterval(self._cadence.update(self._push_s, self.loss_widget.paint_s))
         if not self._dirty:
             return
+        started = time.perf_counter()
         self._dirty = False
         self.raw_curve.setData(self.raw.x, self.raw.y)
         self.smooth_curve.setData(self.smoothed.x, self.smoothed.y)
-        self.val_curve.setData(self.val_loss.x, self.val_loss.y)
-        self.acc_curve.setData(self.val_accuracy.x, self.val_accuracy.y)
+        if self._val_dirty:
+            self._val_dirty = False
+            self.val_curve.setData(self.val_loss.x, self.val_loss.y)
+            self.acc_curve.setData(self.val_accuracy.x, self.val_accuracy.y)
+        self._push_s = time.perf_counter() - started
 
     def _smooth(self, loss: float) -> float:
         """Debiased exponential moving average; non-finite losses leave it unchanged."""

@@ -1,0 +1,49 @@
+"""Refresh cadence of the live plots, bounded by what their updates cost the GUI thread.
+
+While training runs, every moment the GUI thread spends in Python (setData, pyqtgraph's paint
+code) holds the GIL that the training thread needs. A plot therefore measures what an update
+costs it (pushing the data plus the next paint) and waits long enough between updates that the
+cost stays a small share of the wall time (:data:`GUI_SHARE`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pyqtgraph as pg
+
+GUI_SHARE = 0.05
+MIN_INTERVAL_MS = 100
+MAX_INTERVAL_MS = 1000
+
+
+class TimedPlotWidget(pg.PlotWidget):
+    """A PlotWidget that remembers how long its last paint took (``paint_s``); its axes show
+    plain numbers (no automatic SI prefix, which relabels the axis as values change)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.paint_s = 0.0
+        for name in ("left", "bottom", "right"):
+            self.getPlotItem().getAxis(name).enableAutoSIPrefix(False)
+
+    def paintEvent(self, event: Any) -> None:
+        """Paint, timing it."""
+        started = time.perf_counter()
+        super().paintEvent(event)
+        self.paint_s = time.perf_counter() - started
+
+
+class Cadence:
+    """The interval between plot updates: the last update's cost (data push plus paint)
+    divided by :data:`GUI_SHARE`, within [MIN_INTERVAL_MS, MAX_INTERVAL_MS]."""
+
+    def __init__(self) -> None:
+        self.interval_ms = MIN_INTERVAL_MS
+
+    def update(self, push_s: float, paint_s: float) -> int:
+        """Take the measured costs of the last update; return the next interval in ms."""
+        wanted = 1000.0 * (push_s + paint_s) / GUI_SHARE
+        self.interval_ms = int(min(MAX_INTERVAL_MS, max(MIN_INTERVAL_MS, wanted)))
+        return self.interval_ms
