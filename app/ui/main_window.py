@@ -41,6 +41,7 @@ from app.ui.training import install as install_training
 
 VALIDATION_DELAY_MS = 150
 AUTOSAVE_MS = 60_000
+CHAIN_GAP = 100.0  # between a node added from the palette and the selected one it follows
 
 
 class MainWindow(QMainWindow):
@@ -181,18 +182,27 @@ class MainWindow(QMainWindow):
         node_id = self.editor.add_node(type_id, self._free_spot_near_centre())
         if node_id is not None:
             self.scene.clearSelection()
-            self.scene.node_item(node_id).setSelected(True)
+            item = self.scene.node_item(node_id)
+            item.setSelected(True)
+            self.view.ensureVisible(item.body_rect(), 40, 40)
 
     def _free_spot_near_centre(self) -> QPointF:
-        """Where a node added from the palette goes: the view centre, or a step down-right of
-        it for each node already there (so repeated adds do not stack)."""
-        spot = self.view.centre_scene_pos() - QPointF(NODE_WIDTH / 2, 40)
+        """Where a node added from the palette goes: right of the one selected node (so adding
+        one node after another builds a chain left to right, as the examples read), else the
+        view centre; moved down (or down-right) past the nodes already there."""
+        selected = self.scene.selected_node_ids()
+        if len(selected) == 1:
+            beside = self.scene.node_item(selected[0]).body_rect()
+            spot, step = QPointF(beside.right() + CHAIN_GAP, beside.top()), QPointF(0, 40)
+        else:
+            spot = self.view.centre_scene_pos() - QPointF(NODE_WIDTH / 2, 40)
+            step = QPointF(40, 40)
         taken = [item.body_rect() for item in self.scene.node_items()]
         for _ in range(50):
             probe = QRectF(spot.x(), spot.y(), NODE_WIDTH, 60)
             if not any(probe.intersects(rect) for rect in taken):
                 break
-            spot += QPointF(40, 40)
+            spot += step
         return spot
 
     def _on_node_double_clicked(self, node_id: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import shiboken6
 from PySide6.QtWidgets import QToolButton
 from ui_driver import add_by_palette
@@ -43,3 +45,17 @@ def test_exporting_a_broken_graph_lists_each_problem_once_as_a_sentence(window, 
         "• linear_1 — Linear: input 'x' is not connected; it takes the input batch",
     ]
     assert not (tmp_path / "out.py").exists()
+
+
+def test_palette_adds_build_a_visible_chain_left_to_right(window) -> None:
+    ids = [add_by_palette(window, t) for t in ("dataset", "linear", "relu", "linear", "softmax")]
+    rects = [window.scene.node_item(n).body_rect() for n in ids]
+    for before, after in itertools.pairwise(rects):
+        assert after.left() - before.right() >= 100 and after.top() == before.top()
+    viewport = window.view.viewport().rect()
+    last = window.view.mapFromScene(rects[-1]).boundingRect()
+    assert viewport.contains(last), (viewport, last)
+    window.scene.clearSelection()
+    free = add_by_palette(window, "tanh")  # nothing selected: the view centre, clear of others
+    rect = window.scene.node_item(free).body_rect()
+    assert not any(rect.intersects(r) for r in rects)
