@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QResizeEvent
+from PySide6.QtGui import QColor, QIcon, QPainter, QPaintEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QHeaderView,
     QStyledItemDelegate,
@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 from app.ui import style
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
+NODE_COLUMN_MAX = 240  # the Node column grows to fit ids like cross_entropy_loss_1.logits
+EMPTY_TEXT = "No problems: the graph is ready to train."
 
 
 def severity_icon(severity: object) -> QIcon:
@@ -98,7 +100,32 @@ class ProblemsPanel(QTreeWidget):
             )
             item.setIcon(0, severity_icon(diagnostic.severity))
             item.setData(0, NODE_ROLE, node_id)
+            item.setToolTip(1, where)
             item.setToolTip(2, diagnostic.message)
+        self._fit_node_column()
+
+    def _fit_node_column(self) -> None:
+        """Widen the Node column to its longest entry (never narrower than at start)."""
+        metrics = self.fontMetrics()
+        widths = [
+            metrics.horizontalAdvance(self.topLevelItem(i).text(1)) + 16
+            for i in range(self.topLevelItemCount())
+        ]
+        self.setColumnWidth(1, min(NODE_COLUMN_MAX, max([110, *widths])))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """The rows, or a quiet line saying there is nothing wrong."""
+        super().paintEvent(event)
+        if self.topLevelItemCount():
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().placeholderText().color())
+        painter.drawText(
+            self.viewport().rect().adjusted(8, 8, -8, -8),
+            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+            EMPTY_TEXT,
+        )
+        painter.end()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Re-wrap the messages to the new width."""

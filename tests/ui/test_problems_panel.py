@@ -1,0 +1,39 @@
+"""The problems dock as a first-time user reads it: a word when all is well, whole node ids."""
+
+from __future__ import annotations
+
+from ui_driver import add_by_palette
+
+
+def _ink_rows(widget) -> int:
+    """How many pixel rows of ``widget`` hold something besides the background colour."""
+    image = widget.grab().toImage()
+    background = image.pixelColor(image.width() - 3, image.height() - 3)
+    return sum(
+        any(image.pixelColor(x, y) != background for x in range(0, image.width(), 2))
+        for y in range(image.height())
+    )
+
+
+def test_an_empty_problems_panel_says_the_graph_is_ready(digits) -> None:
+    digits.validate_now()
+    panel = digits.problems
+    assert panel.messages() == []
+    assert _ink_rows(panel.viewport()) > 5  # the "No problems" line is painted
+    digits.actions_by_name["actionSelectAll"].trigger()
+    digits.actions_by_name["actionDelete"].trigger()
+    digits.validate_now()
+    assert panel.messages() and _ink_rows(panel.viewport()) > 20
+
+
+def test_the_node_column_fits_long_node_ids(window) -> None:
+    add_by_palette(window, "cross_entropy_loss")
+    window.validate_now()
+    panel = window.problems
+    row = next(
+        panel.topLevelItem(i)
+        for i in range(panel.topLevelItemCount())
+        if panel.topLevelItem(i).text(1) == "cross_entropy_loss_1.target"
+    )
+    needed = panel.fontMetrics().horizontalAdvance(row.text(1))
+    assert panel.columnWidth(1) >= needed and row.toolTip(1) == row.text(1)
