@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import pyqtgraph as pg
+from PySide6.QtWidgets import QGraphicsItem
 
 GUI_SHARE = 0.05
 MIN_INTERVAL_MS = 100
@@ -19,14 +20,21 @@ MAX_INTERVAL_MS = 1000
 
 
 class TimedPlotWidget(pg.PlotWidget):
-    """A PlotWidget that remembers how long its last paint took (``paint_s``); its axes show
-    plain numbers (no automatic SI prefix, which relabels the axis as values change)."""
+    """A PlotWidget that remembers how long its last paint took (``paint_s``).
+
+    Its axes show plain numbers (no automatic SI prefix, which relabels the axis as values
+    change) and are cached as pixmaps: a curve update repaints the axes (and the grid they
+    draw) by copying pixels, without pyqtgraph's Python paint code; only a range change
+    redraws them.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.paint_s = 0.0
         for name in ("left", "bottom", "right"):
-            self.getPlotItem().getAxis(name).enableAutoSIPrefix(False)
+            axis = self.getPlotItem().getAxis(name)
+            axis.enableAutoSIPrefix(False)
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def paintEvent(self, event: Any) -> None:
         """Paint, timing it."""

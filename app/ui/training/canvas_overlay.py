@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
@@ -30,6 +30,13 @@ def gradient_warning(norm: float) -> str | None:
     return None
 
 
+def _same_colour(shown: float | None, norm: float) -> bool:
+    """Whether a band showing ``shown`` already has the colour of ``norm``."""
+    if shown is None or not math.isfinite(norm):
+        return False
+    return gradient_colour(shown).rgb() == gradient_colour(norm).rgb()
+
+
 class GradientLegend(QWidget):
     """A small colour ramp in the view's corner: the meaning of the nodes' gradient bands."""
 
@@ -39,12 +46,19 @@ class GradientLegend(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setFixedSize(250, 46)
         self.hide()
+        parent.installEventFilter(self)
 
     def place(self) -> None:
         """Keep to the bottom-left corner of the parent."""
         parent = self.parentWidget()
         if parent is not None:
             self.move(10, parent.height() - self.height() - 10)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Follow the parent's resizes."""
+        if watched is self.parentWidget() and event.type() == QEvent.Type.Resize:
+            self.place()
+        return False
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Title, ramp from 1e-6 to 1e2 (log scale) and decade ticks."""
@@ -91,21 +105,24 @@ class CanvasOverlay:
             return None
 
     def show_gradients(self, norms: Mapping[str, float]) -> None:
-        """Colour each node's band by its norm; badge vanishing or exploding gradients."""
+        """Colour each node's band by its norm; badge vanishing or exploding gradients.
+        A node whose band colour stays the same is left alone (no repaint)."""
         for node_id, norm in norms.items():
             item = self._item(node_id)
             if item is None:
                 continue
-            item.set_gradient_level(norm)
+            if not _same_colour(item.gradient_level, norm):
+                item.set_gradient_level(norm)
             warning = gradient_warning(norm)
             if warning is not None:
                 item.set_badge(Severity.WARNING, warning)
                 self._badged.add(node_id)
             elif node_id in self._badged:
                 self._restore_badge(node_id)
-        self.legend.place()
-        self.legend.show()
-        self.legend.raise_()
+        if not self.legend.isVisible():
+            self.legend.place()
+            self.legend.show()
+            self.legend.raise_()
 
     def flag_error(self, node_id: str, message: str) -> None:
         """Badge a node with an error (where NaN began)."""

@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.ui.training.cadence import Cadence, TimedPlotWidget
+from app.ui.training.follow_range import FollowRange, log10_or_nan
 from app.ui.training.series import Series
 
 REFRESH_MS = 100
@@ -72,6 +73,7 @@ class GradPlot(QWidget):
         item.setLabel("bottom", "step")
         item.addLegend(offset=(-10, 10))
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.follow = FollowRange(item)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -106,6 +108,7 @@ class GradPlot(QWidget):
             self.plot_widget.removeItem(curve)
         self._curves.clear()
         self._series = {mode: {} for mode in MODES}
+        self.follow.reset()
         self.hover_label.setText("")
 
     def add_step(self, step: float, params: Mapping[str, float],
@@ -152,6 +155,9 @@ class GradPlot(QWidget):
                 curve.setClipToView(True)
                 self._curves[node_id] = curve
             curve.setData(series.x, np.maximum(series.y, 1e-30))
+        table = self._series[self._mode].values()
+        self.follow.fit(max((s.x[-1] for s in table if len(s)), default=0.0),
+                        [log10_or_nan(np.maximum(s.y, 1e-30)) for s in table])
         self._push_s = time.perf_counter() - started
 
     def node_at(self, scene_pos: QPointF) -> str | None:
@@ -188,6 +194,7 @@ class GradPlot(QWidget):
         for curve in self._curves.values():
             self.plot_widget.removeItem(curve)
         self._curves.clear()
+        self.follow.reset()
         self._dirty = True
         self.refresh()
 

@@ -11,6 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.ui.training.cadence import Cadence, TimedPlotWidget
+from app.ui.training.follow_range import FollowRange, log10_or_nan
 from app.ui.training.series import Series
 
 REFRESH_MS = 100
@@ -80,6 +81,7 @@ class LossPlot(QWidget):
         self.smooth_curve = _curve(self.loss_widget, "train (smoothed)", SMOOTH_PEN)
         self.val_curve = _curve(self.loss_widget, "validation", VAL_PEN, symbol="o")
         self.acc_view, self.acc_curve = self._accuracy_axis()
+        self.follow = FollowRange(self.loss_widget.getPlotItem())
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -98,6 +100,7 @@ class LossPlot(QWidget):
         self._ema = None
         self._ema_weight = 0.0
         self.summary.setText("")
+        self.follow.reset()
         self._dirty = self._val_dirty = True
         self.refresh()
 
@@ -174,6 +177,10 @@ class LossPlot(QWidget):
             self._val_dirty = False
             self.val_curve.setData(self.val_loss.x, self.val_loss.y)
             self.acc_curve.setData(self.val_accuracy.x, self.val_accuracy.y)
+        ys = [self.raw.y, self.smoothed.y, self.val_loss.y]
+        if self.log_scale.isChecked():
+            ys = [log10_or_nan(y) for y in ys]
+        self.follow.fit(self.raw.x[-1] if len(self.raw) else 0.0, ys)
         self._push_s = time.perf_counter() - started
 
     def _smooth(self, loss: float) -> float:
@@ -186,3 +193,6 @@ class LossPlot(QWidget):
 
     def _on_log_toggled(self, checked: bool) -> None:
         self.loss_widget.getPlotItem().setLogMode(y=checked)
+        self.follow.reset()
+        self._dirty = True
+        self.refresh()
