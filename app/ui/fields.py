@@ -30,6 +30,9 @@ INT_LIMIT = 2**31 - 1
 ERROR_STYLE = "color: #d9302c;"
 ERROR_FIELD_STYLE = "QLineEdit, QSpinBox { border: 1px solid #d9302c; background: #fbe3e2; }"
 
+# How choices that are acronyms or names read in a combo box (the stored value stays as is).
+CHOICE_LABELS = {"sgd": "SGD", "adam": "Adam", "cpu": "CPU", "gpu": "GPU"}
+
 
 def format_float(value: float) -> str:
     """A float as the shortest text that reads back to it (``0.001``, ``1e-05``)."""
@@ -112,7 +115,7 @@ class FieldEditor(QObject):
         if kind == "choice":
             combo = QComboBox()
             self._choices = list(choices or ())
-            combo.addItems([str(c) for c in self._choices])
+            combo.addItems([CHOICE_LABELS.get(c, str(c)) for c in self._choices])
             return combo
         return QLineEdit()
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import itertools
 
 import shiboken6
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QToolButton
 from ui_driver import add_by_palette
+
+from app.ui.actions import _keep_toolbar_text
 
 
 def _button(window, name: str) -> QToolButton:
@@ -25,11 +29,16 @@ def test_toolbar_buttons_stay_put_while_undo_names_the_step(digits) -> None:
     assert _button(digits, "actionRedo").toolTip() == "Redo Add Linear"
 
 
-def test_the_undo_stack_outliving_its_toolbar_action_is_harmless(digits) -> None:
-    add_by_palette(digits, "relu")
-    shiboken6.delete(digits.actions_by_name.pop("actionUndo"))
-    digits.undo_stack.clear()  # emits undoTextChanged, as closing the window does
-    assert digits.undo_stack.undoText() == ""
+def test_the_undo_stack_outliving_its_toolbar_action_is_harmless(qtbot) -> None:
+    stack, owner = QUndoStack(), QObject()
+    action = stack.createUndoAction(owner, "&Undo")
+    _keep_toolbar_text(action, "Undo", stack.undoTextChanged)
+    first, second = QUndoCommand("Add Linear"), QUndoCommand("Add ReLU")
+    stack.push(first)
+    assert action.toolTip() == "Undo Add Linear" and action.iconText() == "Undo"
+    shiboken6.delete(owner)  # the window (and its actions) goes before its stack
+    stack.push(second)  # emits undoTextChanged to the guarded slot
+    assert stack.undoText() == "Add ReLU"
 
 
 def test_exporting_a_broken_graph_lists_each_problem_once_as_a_sentence(window, tmp_path) -> None:
@@ -59,3 +68,15 @@ def test_palette_adds_build_a_visible_chain_left_to_right(window) -> None:
     free = add_by_palette(window, "tanh")  # nothing selected: the view centre, clear of others
     rect = window.scene.node_item(free).body_rect()
     assert not any(rect.intersects(r) for r in rects)
+
+
+def test_settings_combos_read_as_words_and_store_the_values(digits, qtbot) -> None:
+    optimizer = digits.inspector.settings_fields["optimizer"].input
+    device = digits.inspector.settings_fields["device"].input
+    assert optimizer.currentText() == "Adam" and device.currentText() == "CPU"
+    assert [optimizer.itemText(i) for i in range(optimizer.count())] == ["SGD", "Adam"]
+    optimizer.setCurrentText("SGD")
+    assert digits.document.training.optimizer == "sgd"
+    digits.actions_by_name["actionUndo"].trigger()
+    assert digits.document.training.optimizer == "adam"
+    qtbot.waitUntil(lambda: optimizer.currentText() == "Adam")  # the inspector follows

@@ -142,7 +142,7 @@ register(
                 ParamType.CHOICE,
                 "spiral",
                 choices=DATASETS,
-                help="which dataset of engine.data",
+                help="a built-in dataset, or csv/npz/text to read your own file",
             ),
             ParamSpec(
                 "path",
