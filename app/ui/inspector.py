@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QScrollArea,
@@ -89,7 +90,10 @@ class Inspector(QScrollArea):
         self.summary.setObjectName("modelSummary")
         self.summary.setHeaderLabels(["Node", "Parameters"])
         self.summary.setRootIsDecorated(False)
-        self.summary.setColumnWidth(0, 150)
+        header = self.summary.header()  # names take the room, counts as wide as they need
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         summary_layout.addWidget(self.summary)
         layout.addWidget(summary_box, 1)
         self._build_settings(page)

@@ -1,4 +1,5 @@
-"""The problems dock as a first-time user reads it: a word when all is well, whole node ids."""
+"""Problems dock and model summary as a first-time user reads them: a word when all is well,
+whole node ids and names."""
 
 from __future__ import annotations
 
@@ -37,3 +38,14 @@ def test_the_node_column_fits_long_node_ids(window) -> None:
     )
     needed = panel.fontMetrics().horizontalAdvance(row.text(1))
     assert panel.columnWidth(1) >= needed and row.toolTip(1) == row.text(1)
+
+
+def test_the_model_summary_shows_whole_node_names(digits) -> None:
+    digits.validate_now()
+    summary = digits.inspector.summary
+    rows = [summary.topLevelItem(i) for i in range(summary.topLevelItemCount())]
+    names = [row.text(0) for row in rows]
+    assert "Cross-entropy loss (loss)" in names
+    widest = max(summary.fontMetrics().horizontalAdvance(n) for n in names)
+    assert summary.columnWidth(0) >= widest + 8
+    assert summary.columnWidth(0) + summary.columnWidth(1) <= summary.viewport().width()
