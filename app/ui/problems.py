@@ -19,7 +19,7 @@ from app.ui import style
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 NODE_COLUMN_MAX = 240  # the Node column grows to fit ids like cross_entropy_loss_1.logits
-EMPTY_TEXT = "No problems: the graph is ready to train."
+EMPTY_TEXT = "No problems: the graph is ready. Press Run to train it."
 
 
 def severity_icon(severity: object) -> QIcon:
