@@ -74,3 +74,17 @@ def test_sine_lstm_fits_the_waves() -> None:
     assert epochs[0].val_loss is not None and epochs[-1].val_loss is not None
     assert epochs[-1].val_loss < 0.02 and epochs[-1].val_loss < 0.25 * epochs[0].val_loss
     assert epochs[-1].val_accuracy is None
+
+
+@pytest.mark.parametrize("name", sorted(set(EXAMPLES) - {"digits_mlp"}))
+def test_nodegrad_train_runs_each_example_at_its_saved_settings(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`nodegrad train FILE` as a user runs it: epoch losses on stderr, the summary on stdout."""
+    assert main(["train", str(path_of(name))]) == 0
+    captured = capsys.readouterr()
+    epoch_losses = [float(x) for x in re.findall(r"^epoch \S+\s+loss ([\d.]+)", captured.err, re.M)]
+    final = float(re.search(r"training loss: ([\d.]+)", captured.out).group(1))  # type: ignore[union-attr]
+    assert epoch_losses, captured.err
+    assert math.isfinite(final)
+    assert final < epoch_losses[0]
