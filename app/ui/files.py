@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 FILE_FILTER = "nodegrad graphs (*.nodegrad);;All files (*)"
 MAX_RECENT = 8
+KEPT = "Nothing was changed: the graph you had stays open."
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
 
@@ -89,7 +90,7 @@ class FileController(QObject):
         try:
             document = io.load(path)
         except FileFormatError as error:
-            self.window.show_problems(f"Could not open {path.name}", error.problems)
+            self.window.show_problems(f"Could not open {path.name}", error.problems, KEPT)
             return False
         if is_example(path):  # a copy: saving asks for a new name, the bundled file stays
             self.window.replace_document(document, None)

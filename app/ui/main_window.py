@@ -272,8 +272,8 @@ class MainWindow(QMainWindow):
         """A status-bar message."""
         self.statusBar().showMessage(text, timeout_ms)
 
-    def show_problems(self, title: str, problems: list[str]) -> QMessageBox:
-        """One non-blocking dialog listing every problem."""
+    def show_problems(self, title: str, problems: list[str], after: str = "") -> QMessageBox:
+        """One non-blocking dialog listing every problem (then ``after``, a closing line)."""
         box = QMessageBox(
             QMessageBox.Icon.Warning, title, title, QMessageBox.StandardButton.Ok, self
         )
@@ -282,7 +282,7 @@ class MainWindow(QMainWindow):
             "QLabel#qt_msgbox_label, QLabel#qt_msgbox_informativelabel { min-width: 460px; }"
         )
         shown = problems[:30] + ([f"… and {len(problems) - 30} more"] if len(problems) > 30 else [])
-        box.setInformativeText("\n".join(f"• {p}" for p in shown))
+        box.setInformativeText("\n".join([*(f"• {p}" for p in shown), *([after] if after else [])]))
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()

@@ -123,6 +123,7 @@ def test_bad_file_keeps_the_document_and_lists_every_problem(window, tmp_path) -
     assert dialog is not None and dialog.isVisible()
     text = dialog.informativeText()
     assert "nope" in text and "units" in text
+    assert text.splitlines()[-1] == "Nothing was changed: the graph you had stays open."
     dialog.close()
 
 
