@@ -184,14 +184,18 @@ def _read_nodes(raw: Any, problems: list[str]) -> dict[str, Node]:
     if not isinstance(raw, list):
         problems.append(f"nodes: expected a list, got {_kind(raw)}")
         return nodes
+    seen: set[str] = set()
     for i, item in enumerate(raw):
         node = _read_node(f"nodes[{i}]", item, problems)
-        if node is None:
-            continue
-        if node.id in nodes:
-            problems.append(f"nodes[{i}].id: duplicate id {node.id!r}")
-            continue
-        nodes[node.id] = node
+        node_id = item.get("id") if isinstance(item, dict) else None
+        if isinstance(node_id, str):
+            # Checked on the raw id, so a copy that has other problems is reported as one too.
+            if node_id in seen:
+                problems.append(f"nodes[{i}].id: duplicate id {node_id!r}")
+                continue
+            seen.add(node_id)
+        if node is not None:
+            nodes[node.id] = node
     return nodes
 
 

@@ -97,6 +97,15 @@ def test_missing_optional_fields_take_defaults() -> None:
             ],
         ),
         (
+            lambda d: d["nodes"][1].update(id="dataset_1", type="Dense"),
+            [
+                "nodes[1].type: unknown node type 'Dense'",
+                "nodes[1].id: duplicate id 'dataset_1'",
+                "edges[0].dst: no node 'linear_1' (the wire dangles)",
+                "edges[1].src: no node 'linear_1' (the wire dangles)",
+            ],
+        ),
+        (
             lambda d: d["nodes"][0].update(id="1 bad"),
             [
                 "nodes[0].id: expected an identifier like 'linear_1', got '1 bad'",
