@@ -123,6 +123,8 @@ class FieldEditor(QObject):
         widget = self.input
         if isinstance(widget, QSpinBox):
             widget.valueChanged.connect(self._emit)
+            widget.lineEdit().textEdited.connect(self._on_spin_text)
+            widget.editingFinished.connect(lambda: self.set_error(None))  # Qt restored a value
         elif isinstance(widget, QCheckBox):
             widget.toggled.connect(self._emit)
         elif isinstance(widget, QComboBox):
@@ -140,6 +142,21 @@ class FieldEditor(QObject):
             self.set_error(f"{text!r} is not a number")
             return
         self._emit(value)
+
+    def _on_spin_text(self, text: str) -> None:
+        """Say why typed text that the spin box will not take is refused (it keeps its value)."""
+        spin = self.input
+        lo, hi = spin.minimum(), spin.maximum()
+        try:
+            fits = lo <= int(text) <= hi
+        except ValueError:
+            fits = False
+        if fits:
+            self.set_error(None)
+        elif hi >= INT_LIMIT:
+            self.set_error(f"Enter a whole number of at least {lo}")
+        else:
+            self.set_error(f"Enter a whole number from {lo} to {hi}")
 
     def _emit(self, value: Any) -> None:
         if not self._updating:

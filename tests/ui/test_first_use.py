@@ -8,7 +8,7 @@ import shiboken6
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QToolButton
-from ui_driver import add_by_palette
+from ui_driver import add_by_palette, select_only, type_into
 
 from app.ui.actions import _keep_toolbar_text
 
@@ -80,3 +80,13 @@ def test_settings_combos_read_as_words_and_store_the_values(digits, qtbot) -> No
     digits.actions_by_name["actionUndo"].trigger()
     assert digits.document.training.optimizer == "adam"
     qtbot.waitUntil(lambda: optimizer.currentText() == "Adam")  # the inspector follows
+
+
+def test_a_number_out_of_range_is_shown_in_red_with_the_reason(digits) -> None:
+    select_only(digits, "logits")
+    field = digits.inspector.fields["units"]
+    type_into(field.input, "0")
+    assert field.has_error() and field.error.text() == "Enter a whole number from 1 to 100000"
+    assert digits.document.nodes["logits"].params["units"] == 10
+    type_into(field.input, "32")
+    assert not field.has_error() and digits.document.nodes["logits"].params["units"] == 32
