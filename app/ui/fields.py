@@ -28,7 +28,9 @@ from app.ui import style
 
 INT_LIMIT = 2**31 - 1
 ERROR_STYLE = "color: #d9302c;"
-ERROR_FIELD_STYLE = "QLineEdit, QSpinBox { border: 1px solid #d9302c; background: #fbe3e2; }"
+# On the text box itself (a spin box's inner one, so its arrows keep the native look); a see-
+# through red reads on light and dark palettes alike.
+ERROR_FIELD_STYLE = "QLineEdit { border: 1px solid #d9302c; background: rgba(217, 48, 44, 48); }"
 
 # How choices that are acronyms or names read in a combo box (the stored value stays as is).
 CHOICE_LABELS = {"sgd": "SGD", "adam": "Adam", "cpu": "CPU", "gpu": "GPU"}
@@ -202,7 +204,8 @@ class FieldEditor(QObject):
 
     def set_error(self, reason: str | None) -> None:
         """Show the reason a typed value is refused in red (None clears it)."""
-        self.input.setStyleSheet(ERROR_FIELD_STYLE if reason else "")
+        box = self.input.lineEdit() if isinstance(self.input, QSpinBox) else self.input
+        box.setStyleSheet(ERROR_FIELD_STYLE if reason else "")
         self.error.setText(reason or "")
         self.error.setVisible(bool(reason))
 

@@ -88,5 +88,7 @@ def test_a_number_out_of_range_is_shown_in_red_with_the_reason(digits) -> None:
     type_into(field.input, "0")
     assert field.has_error() and field.error.text() == "Enter a whole number from 1 to 100000"
     assert digits.document.nodes["logits"].params["units"] == 10
+    # the red goes on the text box inside, so the spin box keeps its native arrows
+    assert field.input.styleSheet() == "" and "border" in field.input.lineEdit().styleSheet()
     type_into(field.input, "32")
     assert not field.has_error() and digits.document.nodes["logits"].params["units"] == 32
