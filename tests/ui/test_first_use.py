@@ -92,3 +92,9 @@ def test_a_number_out_of_range_is_shown_in_red_with_the_reason(digits) -> None:
     assert field.input.styleSheet() == "" and "border" in field.input.lineEdit().styleSheet()
     type_into(field.input, "32")
     assert not field.has_error() and digits.document.nodes["logits"].params["units"] == 32
+
+
+def test_port_tooltips_read_as_sentences(digits) -> None:
+    item = digits.scene.node_item("loss")
+    assert item.port("target", False).toolTip() == "target (indices input)\nThe batch's targets"
+    assert item.port("logits", False).toolTip().endswith("\nThe model's prediction")

@@ -65,7 +65,8 @@ class PortItem(QGraphicsItem):
         kind_name = str(getattr(kind, "name", kind)).lower()
         side = "output" if is_output else "input"
         tip = f"{name} ({kind_name} {side})"
-        self.setToolTip(f"{tip}\n{help_text}" if help_text else tip)
+        said = help_text[:1].upper() + help_text[1:]  # the spec's phrase, read as a sentence
+        self.setToolTip(f"{tip}\n{said}" if help_text else tip)
 
     @property
     def node_id(self) -> str:
