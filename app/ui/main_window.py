@@ -199,7 +199,7 @@ class MainWindow(QMainWindow):
             step = QPointF(40, 40)
         taken = [item.body_rect() for item in self.scene.node_items()]
         for _ in range(50):
-            probe = QRectF(spot.x(), spot.y(), NODE_WIDTH, 60)
+            probe = QRectF(spot.x(), spot.y(), NODE_WIDTH, 80).adjusted(-20, -20, 20, 20)
             if not any(probe.intersects(rect) for rect in taken):
                 break
             spot += step

@@ -66,8 +66,8 @@ def test_palette_adds_build_a_visible_chain_left_to_right(window) -> None:
     assert viewport.contains(last), (viewport, last)
     window.scene.clearSelection()
     free = add_by_palette(window, "tanh")  # nothing selected: the view centre, clear of others
-    rect = window.scene.node_item(free).body_rect()
-    assert not any(rect.intersects(r) for r in rects)
+    rect = window.scene.node_item(free).body_rect().adjusted(-15, -15, 15, 15)
+    assert not any(rect.intersects(r) for r in rects)  # with room between them
 
 
 def test_settings_combos_read_as_words_and_store_the_values(digits, qtbot) -> None:
