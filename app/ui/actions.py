@@ -289,12 +289,16 @@ def build_actions(window: MainWindow) -> None:
     build_edit_menu(window)
     build_view_menu(window)
     window.menu_run = window.menuBar().addMenu("&Run")
+    from app.ui.help_menu import build_help_menu  # it lists shortcut_table(), defined here
+
+    build_help_menu(window)
     build_toolbar(window)
 
 
 def shortcut_table() -> list[tuple[str, str]]:
     """(keys, what they do) for every action with a shortcut and every canvas gesture."""
     rows = [("Ctrl+Z", "Undo (the Edit menu names the step)"), ("Ctrl+Shift+Z / Ctrl+Y", "Redo")]
+    rows.append(("F1", "Keyboard shortcuts (this list)"))
     groups = (("", FILE_TOP), ("", FILE_SAVE), ("Export ", EXPORT), ("", EDIT), ("", VIEW))
     for prefix, specs in groups:
         for spec in specs:
