@@ -41,9 +41,9 @@ class EditOps:
         return True
 
     def cut(self) -> None:
-        """Copy, then delete the selection."""
+        """Copy, then delete the selection (one undo step named Cut)."""
         if self.copy():
-            self.delete_selection()
+            self.delete_selection("Cut")
 
     def paste(self, at: QPointF | None = None) -> list[str]:
         """Paste the clipboard's nodes near the view centre (or ``at``); returns the new ids."""
@@ -81,9 +81,10 @@ class EditOps:
             self.scene.node_item(node_id).setSelected(True)
         return ids
 
-    def delete_selection(self) -> None:
+    def delete_selection(self, verb: str = "Delete") -> None:
         """Delete the selected nodes (with their wires) and the selected wires."""
-        self.window.editor.delete(self.scene.selected_node_ids(), self.scene.selected_edges())
+        selected = self.scene.selected_node_ids(), self.scene.selected_edges()
+        self.window.editor.delete(*selected, verb)
 
     def select_all(self) -> None:
         """Select every node."""

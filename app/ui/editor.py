@@ -201,8 +201,8 @@ class Editor(QObject):
         if positions:
             self.push(MoveNodes(positions), text)
 
-    def delete(self, node_ids: list[str], edges: list[Edge]) -> None:
-        """Delete nodes (with their wires) and wires as one command."""
+    def delete(self, node_ids: list[str], edges: list[Edge], verb: str = "Delete") -> None:
+        """Delete nodes (with their wires) and wires as one command, named ``verb`` (Cut)."""
         gone = set(node_ids)
         mutations: list[Mutation] = [
             Disconnect(e.src, e.src_port, e.dst, e.dst_port)
@@ -213,9 +213,9 @@ class Editor(QObject):
         if not mutations:
             return
         if len(mutations) == 1:
-            self.push(mutations[0])
+            self.push(mutations[0], None if verb == "Delete" else f"{verb} 1 item")
         else:
-            self.push(Batch(tuple(mutations), f"Delete {len(mutations)} items"))
+            self.push(Batch(tuple(mutations), f"{verb} {len(mutations)} items"))
 
     # -- wires --------------------------------------------------------------------------------
     def connect_reason(self, src: PortItem, dst: PortItem) -> str | None:

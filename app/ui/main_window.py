@@ -373,7 +373,8 @@ class MainWindow(QMainWindow):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             style.refresh_theme()
             self.scene.invalidate()
-            self.scene.update()
+            for item in self.scene.items():
+                item.update()  # also drops the nodes' cached pixmaps, painted in the old colours
         super().changeEvent(event)
 
     def dragEnterEvent(self, event: Any) -> None:

@@ -98,10 +98,10 @@ class GraphScene(QGraphicsScene):
 
     def rebuild(self) -> None:
         """Drop every item and build them again from the document."""
-        self.clear()
-        self._nodes.clear()
+        self._nodes.clear()  # first: clear() below emits selectionChanged for selected items
         self._edges.clear()
         self._by_node.clear()
+        self.clear()
         for node_id in self.document.nodes:
             self._add_node(node_id)
         for edge in self.document.edges:
