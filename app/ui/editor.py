@@ -222,12 +222,16 @@ class Editor(QObject):
         """Why ``src`` cannot be wired into ``dst`` (None when it can)."""
         return self.document.check_connect(src.node_id, src.name, dst.node_id, dst.name)
 
+    def refuse_wire(self, reason: str) -> None:
+        """Say in the status bar why a wire was refused, the reason read as a sentence."""
+        self.show_message(f"Connection refused: {reason[:1].upper()}{reason[1:]}")
+
     def connect_ports(self, src: PortItem, dst: PortItem) -> bool:
         """Wire an output into an input (replacing that input's wire); status message if
         refused."""
         reason = self.connect_reason(src, dst)
         if reason is not None:
-            self.show_message(f"Connection refused: {reason}")
+            self.refuse_wire(reason)
             return False
         return self.push(Connect(src.node_id, src.name, dst.node_id, dst.name)) is None
 
@@ -235,7 +239,7 @@ class Editor(QObject):
         """Move a picked-up wire to ``src`` -> ``dst`` as one step."""
         reason = self.connect_reason(src, dst)
         if reason is not None:
-            self.show_message(f"Connection refused: {reason}")
+            self.refuse_wire(reason)
             return False
         batch = Batch(
             (

@@ -121,7 +121,7 @@ class WireDrag:
         port = self.port_under(point)
         if port is not None:
             reason = self.reason(port) or "These ports cannot be connected"
-            self.editor.show_message(f"Connection refused: {reason}")
+            self.editor.refuse_wire(reason)
             return "refused", reason
         if any(not isinstance(i, EdgeItem) for i in self.scene.items(point)):
             return "unchanged", None
