@@ -4,11 +4,12 @@ palette adds at the view centre, remembered layout and recent files, Cut, light/
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import _HOME, DIGITS
+from conftest import DIGITS
 from PySide6.QtCore import QPointF, QRectF, QSettings, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPalette
 from PySide6.QtTest import QTest
@@ -36,7 +37,7 @@ def test_quick_edits_validate_once_after_the_delay(window, qtbot, monkeypatch) -
     loss = add_by_palette(window, "cross_entropy_loss")  # alone: its inputs are unconnected
     add_by_palette(window, "relu")
     add_by_palette(window, "tanh")
-    assert calls == []  # nothing validated while the edits come quickly
+    assert calls == []  # nothing validated while the edits come quickly (no loop ran yet)
     assert window.problems.messages() == shown
     assert window.scene.node_item(loss).badge_severity is None
     qtbot.waitUntil(lambda: bool(calls), timeout=5 * VALIDATION_DELAY_MS + 2000)
@@ -120,7 +121,8 @@ def clean_settings():
     before and after (the rest of the session starts from the default layout)."""
     keys = ("geometry", "windowState", "recentFiles")
     settings = QSettings()
-    assert Path(settings.fileName()).is_relative_to(_HOME)  # never the user's settings
+    config = Path(os.environ["XDG_CONFIG_HOME"])  # conftest: the session's temporary home
+    assert Path(settings.fileName()).is_relative_to(config)  # never the user's settings
     for key in keys:
         settings.remove(key)
     yield settings
