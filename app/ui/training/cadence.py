@@ -14,8 +14,8 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsItem
 
-GUI_SHARE = 0.05
-MIN_INTERVAL_MS = 100
+GUI_SHARE = 0.04
+MIN_INTERVAL_MS = 200
 MAX_INTERVAL_MS = 1000
 
 
@@ -45,7 +45,8 @@ class TimedPlotWidget(pg.PlotWidget):
 
 class Cadence:
     """The interval between plot updates: the last update's cost (data push plus paint)
-    divided by :data:`GUI_SHARE`, within [MIN_INTERVAL_MS, MAX_INTERVAL_MS]."""
+    divided by :data:`GUI_SHARE`, within [MIN_INTERVAL_MS, MAX_INTERVAL_MS]: about 5
+    updates a second at most, fewer when they cost more."""
 
     def __init__(self) -> None:
         self.interval_ms = MIN_INTERVAL_MS

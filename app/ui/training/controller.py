@@ -77,6 +77,7 @@ class TrainingController(QObject):
         self._finish: TrainingFinished | SessionFailed | None = None
         self._norms: dict[str, float] = {}
         self._norms_shown = 0.0
+        self._rate = 0.0
         self._document = window.document
         self._connect()
         self._update_actions()
@@ -191,22 +192,24 @@ class TrainingController(QObject):
         self._global_step += len(batch)
         steps = np.arange(first, self._global_step + 1)
         self.loss_plot.add_steps(steps, np.array([m.loss for m in batch]))
-        for step, metrics in zip(steps, batch, strict=True):
-            self.grad_plot.add_step(float(step), metrics.param_grad_norms,
-                                    metrics.output_grad_norms)
-        last = self._last_step = batch[-1]
+        self.grad_plot.add_steps(steps, batch)
+        self._last_step = batch[-1]
         measured = [m for m in batch if m.output_grad_norms or m.param_grad_norms]
         if measured:
             self._norms = {**measured[-1].output_grad_norms, **measured[-1].param_grad_norms}
+        self._rate = float(np.mean([m.samples_per_s for m in batch]))
         if time.monotonic() - self._norms_shown >= OVERLAY_INTERVAL_S:
-            self._show_norms()
-        rate = float(np.mean([m.samples_per_s for m in batch]))
-        self.actions.progress.setText(progress_text(last, self.epochs.target, rate))
+            self._show_progress()
 
-    def _show_norms(self) -> None:
+    def _show_progress(self) -> None:
+        """Node colours and the progress text, about 5 times a second (each costs the GUI
+        thread repaints, and the training thread the GIL)."""
         self._norms_shown = time.monotonic()
         if self._norms:
             self.overlay.show_gradients(self._norms)
+        if self._last_step is not None:
+            self.actions.progress.setText(
+                progress_text(self._last_step, self.epochs.target, self._rate))
 
     def _on_event(self, event: object) -> None:
         if self._worker is None:
@@ -241,7 +244,7 @@ class TrainingController(QObject):
     def _finished_cleanup(self) -> None:
         if self._thread is not None:
             self._thread.wait()
-        self._show_norms()
+        self._show_progress()
         self._worker, self._thread = None, None
         self.actions.pause.setChecked(False)
         self._set_mode(Mode.IDLE)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,11 +12,10 @@ from PySide6.QtCore import QPointF, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.ui.training.cadence import Cadence, TimedPlotWidget
+from app.ui.training.cadence import MIN_INTERVAL_MS, Cadence, TimedPlotWidget
 from app.ui.training.follow_range import FollowRange, log10_or_nan
 from app.ui.training.series import Series
 
-REFRESH_MS = 100
 HOVER_PIXELS = 8.0
 MODES = {"parameters": "Parameter gradients", "outputs": "Output gradients"}
 
@@ -81,7 +80,7 @@ class GradPlot(QWidget):
         layout.addWidget(self.plot_widget, 1)
 
         self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
+        self._timer.setInterval(MIN_INTERVAL_MS)
         self._timer.timeout.connect(self._on_tick)
         self._timer.start()
 
@@ -120,6 +119,18 @@ class GradPlot(QWidget):
                 table.setdefault(node_id, Series()).append(step, norm)
         self._dirty = True
 
+    def add_steps(self, steps: np.ndarray, batch: Sequence[Any]) -> None:
+        """Append a batch of step metrics (``param_grad_norms``/``output_grad_norms`` dicts)
+        at the given step numbers, one block per node."""
+        for mode, field in (("parameters", "param_grad_norms"), ("outputs", "output_grad_norms")):
+            table = self._series[mode]
+            for node_id in {k for m in batch for k in getattr(m, field)}:
+                rows = [(x, getattr(m, field)[node_id]) for x, m in zip(steps, batch, strict=True)
+                        if node_id in getattr(m, field)]
+                xs, ys = np.array(rows, dtype=np.float64).reshape(-1, 2).T
+                table.setdefault(node_id, Series()).extend(xs, ys)
+        self._dirty = True
+
     def node_ids(self) -> list[str]:
         """The nodes that have a curve in the current mode."""
         return list(self._series[self._mode])
@@ -134,7 +145,7 @@ class GradPlot(QWidget):
         self.refresh()
 
     def _on_tick(self) -> None:
-        """The timer: at most 10 times a second, less often when an update costs more
+        """The timer: at most 5 times a second, less often when an update costs more
         (:class:`Cadence`); nothing while the plot is hidden (it catches up when shown)."""
         self._timer.setInterval(self._cadence.update(self._push_s, self.plot_widget.paint_s))
         if self.isVisible():

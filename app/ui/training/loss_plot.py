@@ -10,11 +10,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.ui.training.cadence import Cadence, TimedPlotWidget
+from app.ui.training.cadence import MIN_INTERVAL_MS, Cadence, TimedPlotWidget
 from app.ui.training.follow_range import FollowRange, log10_or_nan
 from app.ui.training.series import Series
 
-REFRESH_MS = 100
 SMOOTHING = 0.95
 
 RAW_PEN = pg.mkPen((120, 160, 220, 110), width=1)
@@ -46,7 +45,7 @@ class LossPlot(QWidget):
     (accuracy on its own 0-1 axis on the right, for classifiers).
 
     Points are kept for the whole run in growable arrays; persistent curves are refreshed by
-    a timer only when new data arrived, at most 10 times a second and less often when an
+    a timer only when new data arrived, at most 5 times a second and less often when an
     update costs more (:class:`Cadence`), with automatic peak downsampling and clip-to-view so
     long runs stay smooth; validation curves are pushed only when an epoch added to them.
     The object name is ``lossPlot``.
@@ -89,7 +88,7 @@ class LossPlot(QWidget):
         layout.addWidget(self.loss_widget, 1)
 
         self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
+        self._timer.setInterval(MIN_INTERVAL_MS)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
 
