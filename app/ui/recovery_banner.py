@@ -25,7 +25,10 @@ class RecoveryBanner(QFrame):
         self.window = window
         self.found: list[Recovered] = []
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet("#recoveryBanner { background: #fff4ce; color: #3d3200; }")
+        # the label's text colour too: a dark palette's light text is unreadable on the yellow
+        self.setStyleSheet(
+            "#recoveryBanner { background: #fff4ce; } #recoveryBanner QLabel { color: #3d3200; }"
+        )
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.restore_button = QPushButton("Restore")

@@ -6,11 +6,12 @@ import itertools
 
 import shiboken6
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QUndoCommand, QUndoStack
-from PySide6.QtWidgets import QToolButton
+from PySide6.QtGui import QColor, QPalette, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import QApplication, QToolButton
 from ui_driver import add_by_palette, select_only, type_into
 
 from app.ui.actions import _keep_toolbar_text
+from app.ui.recovery_banner import RecoveryBanner
 
 
 def _button(window, name: str) -> QToolButton:
@@ -98,3 +99,27 @@ def test_port_tooltips_read_as_sentences(digits) -> None:
     item = digits.scene.node_item("loss")
     assert item.port("target", False).toolTip() == "target (indices input)\nThe batch's targets"
     assert item.port("logits", False).toolTip().endswith("\nThe model's prediction")
+
+
+def test_the_recovery_banner_text_reads_on_a_dark_palette(window) -> None:
+    light = QApplication.palette()
+    dark = QPalette(light)
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text):
+        dark.setColor(role, QColor("#e0e0e0"))
+    dark.setColor(QPalette.ColorRole.Window, QColor("#2b2b2b"))
+    QApplication.setPalette(dark)  # as a system in dark mode
+    try:
+        banner = RecoveryBanner(window)  # made while the system is dark
+        banner.text.setText("nodegrad did not exit cleanly.")
+        banner.resize(600, 40)
+        banner.show()
+        image = banner.grab().toImage()
+    finally:
+        QApplication.setPalette(light)
+    label = banner.text.geometry()
+    darkest = min(
+        image.pixelColor(x, y).lightness()
+        for x in range(label.left(), label.left() + 200)
+        for y in range(label.top() + 2, label.bottom() - 2)
+    )
+    assert darkest < 100  # dark letters on the light yellow, not light grey ones
