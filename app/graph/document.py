@@ -124,7 +124,7 @@ class GraphDocument:
         try:
             return self._nodes[node_id]
         except KeyError:
-            raise GraphError(f"there is no node {node_id!r}", node_id) from None
+            raise GraphError(f"There is no node {node_id!r}", node_id) from None
 
     def resolved_params(self, node_id: str) -> Mapping[str, Any]:
         """The node's parameters, relative file paths joined to :attr:`base_dir` (for loading)."""
@@ -171,7 +171,7 @@ class GraphDocument:
         """
         handler = self._handlers.get(type(mutation))
         if handler is None:
-            raise GraphError(f"not a document mutation: {mutation!r}")
+            raise GraphError(f"Not a document mutation: {mutation!r}")
         return handler(mutation)
 
     def add_node(
@@ -242,9 +242,9 @@ class GraphDocument:
     def _add_node(self, m: mu.AddNode) -> mu.Mutation:
         node = m.node
         if node.id in self._nodes:
-            raise GraphError(f"there is already a node {node.id!r}", node.id)
+            raise GraphError(f"There is already a node {node.id!r}", node.id)
         if not node.id.isidentifier():
-            raise GraphError(f"node id {node.id!r} must be a Python identifier", node.id)
+            raise GraphError(f"The node id {node.id!r} must be a Python identifier", node.id)
         spec = get_spec(node.type_id)
         try:
             params = spec.coerce_params(node.params)
@@ -302,7 +302,7 @@ class GraphDocument:
         edge = m.edge
         if self._inputs.get((edge.dst, edge.dst_port)) != edge:
             raise GraphError(
-                f"there is no wire {m.src}.{m.src_port} → {m.dst}.{m.dst_port}", m.dst, m.dst_port
+                f"There is no wire {m.src}.{m.src_port} → {m.dst}.{m.dst_port}", m.dst, m.dst_port
             )
         self._unwire(edge)
         return mu.Connect(m.src, m.src_port, m.dst, m.dst_port)

@@ -11,7 +11,7 @@ these pairs; ``describe()`` is the text of the undo menu entry.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,16 @@ class Node:
         """The label when set, else the node type's title."""
         return self.label or self.spec.title
 
+    @property
+    def ref(self) -> str:
+        """The node as people name it in short texts: its label or id, quoted (``'dense1'``)."""
+        return f"'{self.label or self.id}'"
+
+    @property
+    def display_name(self) -> str:
+        """The node type's title and :attr:`ref`, e.g. ``Linear 'dense1'``."""
+        return f"{self.spec.title} {self.ref}"
+
 
 @dataclass(frozen=True, order=True)
 class Edge:
@@ -53,7 +63,15 @@ class Edge:
 TRAINING_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("optimizer", ParamType.CHOICE, "adam", choices=("sgd", "adam"), help="update rule"),
     ParamSpec("learning_rate", ParamType.FLOAT, 0.01, minimum=1e-7, maximum=10.0, help="step size"),
-    ParamSpec("momentum", ParamType.FLOAT, 0.0, minimum=0.0, maximum=0.999, help="SGD momentum"),
+    ParamSpec(
+        "momentum",
+        ParamType.FLOAT,
+        0.0,
+        minimum=0.0,
+        maximum=0.999,
+        help="SGD momentum",
+        when=("optimizer", ("sgd",)),
+    ),
     ParamSpec("batch_size", ParamType.INT, 32, minimum=1, maximum=100_000, help="samples per step"),
     ParamSpec("epochs", ParamType.INT, 20, minimum=1, maximum=100_000, help="passes over the data"),
     ParamSpec(
@@ -74,6 +92,7 @@ TRAINING_PARAMS: tuple[ParamSpec, ...] = (
         minimum=0.0,
         maximum=0.9,
         help="fraction of the data held out for validation",
+        label="Validation split",
     ),
 )
 
@@ -101,37 +120,38 @@ def setting_spec(name: str) -> ParamSpec:
     for p in TRAINING_PARAMS:
         if p.name == name:
             return p
-    raise ParamError(f"there is no training setting {name!r}", port=name)
+    raise ParamError(f"There is no training setting {name!r}", port=name)
 
 
 def connect_problem(nodes: Mapping[str, Node], edges: Iterable[Edge], e: Edge) -> GraphError | None:
     """Why the wire ``e`` may not join a document of ``nodes`` and ``edges`` (None: it may).
 
     Refused: unknown nodes or ports, a node feeding itself, incompatible kinds, and a wire that
-    would close a loop (the error lists the loop's nodes).
+    would close a loop (the error lists the loop's nodes). The message is a sentence for people,
+    naming nodes as :attr:`Node.display_name` does.
     """
     for node_id in (e.src, e.dst):
         if node_id not in nodes:
-            return GraphError(f"there is no node {node_id!r}", node_id)
+            return GraphError(f"There is no node {node_id!r}", node_id)
     if e.src == e.dst:
-        return CycleError("a node cannot feed its own input", (e.src,))
+        return CycleError("Cannot connect a node to itself", (e.src,))
     src, dst = nodes[e.src], nodes[e.dst]
     out, into = src.spec.output(e.src_port), dst.spec.input(e.dst_port)
     if out is None:
-        return PortKindError(f"{src.title} has no output {e.src_port!r}", e.src, e.src_port)
+        return PortKindError(f"{src.display_name} has no output {e.src_port!r}", e.src, e.src_port)
     if into is None:
-        return PortKindError(f"{dst.title} has no input {e.dst_port!r}", e.dst, e.dst_port)
+        return PortKindError(f"{dst.display_name} has no input {e.dst_port!r}", e.dst, e.dst_port)
     if not kinds_compatible(out.kind, into.kind):
         return PortKindError(
-            f"{src.title}.{e.src_port} carries {out.kind.value} values but "
-            f"{dst.title}.{e.dst_port} takes {into.kind.value} values",
+            f"{src.display_name}.{e.src_port} carries {out.kind.value} values but "
+            f"{dst.display_name}.{e.dst_port} takes {into.kind.value} values",
             e.dst,
             e.dst_port,
         )
     loop = _path(edges, e.dst, e.src)
     if loop:
         names = " → ".join([*loop, e.dst])
-        return CycleError(f"the wire would close a loop: {names}", loop)
+        return CycleError(f"The wire would close a loop: {names}", loop)
     return None
 
 
@@ -157,12 +177,20 @@ def _path(edges: Iterable[Edge], start: str, goal: str) -> list[str] | None:
     return None
 
 
+Nodes = Mapping[str, Node] | None
+"""What ``describe`` may be given to name nodes: the document's nodes before the edit."""
+
+
 @dataclass(frozen=True)
 class Mutation:
     """Base of every mutation."""
 
-    def describe(self) -> str:
-        """A short text for the undo menu, e.g. ``Add Linear``."""
+    def describe(self, nodes: Nodes = None) -> str:
+        """A short text for the undo menu, e.g. ``Set Units of 'dense1' to 32``.
+
+        ``nodes`` (the document's nodes before the edit) lets the text use labels and titles;
+        without it nodes are named by id.
+        """
         return type(self).__name__
 
 
@@ -171,6 +199,39 @@ def _title(type_id: str) -> str:
         return get_spec(type_id).title
     except GraphError:
         return type_id
+
+
+def _ref(nodes: Nodes, node_id: str) -> str:
+    """``'dense1'``: the node's label, else its id, quoted."""
+    node = (nodes or {}).get(node_id)
+    return node.ref if node is not None else f"'{node_id}'"
+
+
+def _named(nodes: Nodes, node_id: str) -> str:
+    """``Linear 'dense1'`` when the node is known, else its quoted id."""
+    node = (nodes or {}).get(node_id)
+    return node.display_name if node is not None else f"'{node_id}'"
+
+
+def _caption(name: str, find: Callable[[str], ParamSpec] | None) -> str:
+    """The caption of the parameter ``find(name)`` gives, or ``name`` in sentence case."""
+    try:
+        if find is not None:
+            return find(name).caption
+    except GraphError:
+        pass
+    return name.replace("_", " ").capitalize()
+
+
+def value_text(value: Any, limit: int = 24) -> str:
+    """A value as short undo text: ``32``, ``0.001``, ``on``, ``'adam'``, ``'…/digits.csv'``."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return f"'{value}'" if len(value) <= limit else f"'…{value[1 - limit :]}'"
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -185,8 +246,8 @@ class AddNode(Mutation):
     edges: tuple[Edge, ...] = ()
     index: int | None = None
 
-    def describe(self) -> str:
-        """``Add <title>``."""
+    def describe(self, nodes: Nodes = None) -> str:
+        """``Add Linear``."""
         return f"Add {_title(self.node.type_id)}"
 
 
@@ -196,9 +257,9 @@ class RemoveNode(Mutation):
 
     node_id: str
 
-    def describe(self) -> str:
-        """``Delete <id>``."""
-        return f"Delete {self.node_id}"
+    def describe(self, nodes: Nodes = None) -> str:
+        """``Delete Linear 'dense1'``."""
+        return f"Delete {_named(nodes, self.node_id)}"
 
 
 @dataclass(frozen=True)
@@ -207,10 +268,11 @@ class MoveNodes(Mutation):
 
     positions: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
-    def describe(self) -> str:
-        """``Move node`` or ``Move 3 nodes``."""
-        n = len(self.positions)
-        return "Move node" if n == 1 else f"Move {n} nodes"
+    def describe(self, nodes: Nodes = None) -> str:
+        """``Move 'dense1'`` or ``Move 3 nodes``."""
+        if len(self.positions) == 1:
+            return f"Move {_ref(nodes, next(iter(self.positions)))}"
+        return f"Move {len(self.positions)} nodes"
 
 
 @dataclass(frozen=True)
@@ -227,9 +289,14 @@ class _WireMutation(Mutation):
         """The wire as an :class:`Edge`."""
         return Edge(self.src, self.src_port, self.dst, self.dst_port)
 
-    def describe(self) -> str:
-        """``Connect a.y → b.x`` / ``Disconnect a.y → b.x``."""
-        return f"{type(self).__name__} {self.src}.{self.src_port} → {self.dst}.{self.dst_port}"
+    def wire_text(self, nodes: Nodes = None) -> str:
+        """``Dataset 'data'.x → Linear 'dense1'.x``."""
+        src, dst = _named(nodes, self.src), _named(nodes, self.dst)
+        return f"{src}.{self.src_port} → {dst}.{self.dst_port}"
+
+    def describe(self, nodes: Nodes = None) -> str:
+        """``Connect Dataset 'data'.x → Linear 'dense1'.x`` (``Disconnect …``)."""
+        return f"{type(self).__name__} {self.wire_text(nodes)}"
 
 
 @dataclass(frozen=True)
@@ -250,9 +317,11 @@ class SetParam(Mutation):
     name: str
     value: Any
 
-    def describe(self) -> str:
-        """``Set linear_1.units``."""
-        return f"Set {self.node_id}.{self.name}"
+    def describe(self, nodes: Nodes = None) -> str:
+        """``Set Units of 'dense1' to 32``."""
+        node = (nodes or {}).get(self.node_id)
+        caption = _caption(self.name, node.spec.param if node is not None else None)
+        return f"Set {caption} of {_ref(nodes, self.node_id)} to {value_text(self.value)}"
 
 
 @dataclass(frozen=True)
@@ -262,9 +331,10 @@ class SetLabel(Mutation):
     node_id: str
     label: str
 
-    def describe(self) -> str:
-        """``Rename <id>``."""
-        return f"Rename {self.node_id}"
+    def describe(self, nodes: Nodes = None) -> str:
+        """``Rename 'linear_1' to 'encoder'`` / ``Clear the label of 'encoder'``."""
+        ref = _ref(nodes, self.node_id)
+        return f"Rename {ref} to '{self.label}'" if self.label else f"Clear the label of {ref}"
 
 
 @dataclass(frozen=True)
@@ -274,9 +344,9 @@ class SetSetting(Mutation):
     name: str
     value: Any
 
-    def describe(self) -> str:
-        """``Set <setting>``, with underscores as spaces."""
-        return f"Set {self.name.replace('_', ' ')}"
+    def describe(self, nodes: Nodes = None) -> str:
+        """``Set Batch size to 64``."""
+        return f"Set {_caption(self.name, setting_spec)} to {value_text(self.value)}"
 
 
 @dataclass(frozen=True)
@@ -286,6 +356,6 @@ class Batch(Mutation):
     mutations: tuple[Mutation, ...]
     text: str = "Edit"
 
-    def describe(self) -> str:
+    def describe(self, nodes: Nodes = None) -> str:
         """The batch's ``text``."""
         return self.text

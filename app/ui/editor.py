@@ -108,6 +108,7 @@ class Editor(QObject):
         live = isinstance(mutation, SetSetting) and mutation.name in LIVE_SETTINGS
         if not live and self.refuse_if_locked():
             return self.locked_reason
+        text = text or mutation.describe(self.document.nodes)  # names the nodes before the edit
         try:
             inverse = self.document.apply(mutation)
         except GraphError as error:
@@ -223,8 +224,8 @@ class Editor(QObject):
         return self.document.check_connect(src.node_id, src.name, dst.node_id, dst.name)
 
     def refuse_wire(self, reason: str) -> None:
-        """Say in the status bar why a wire was refused, the reason read as a sentence."""
-        self.show_message(f"Connection refused: {reason[:1].upper()}{reason[1:]}")
+        """Say in the status bar why a wire was refused (``reason`` is a sentence)."""
+        self.show_message(f"Connection refused: {reason}")
 
     def connect_ports(self, src: PortItem, dst: PortItem) -> bool:
         """Wire an output into an input (replacing that input's wire); status message if
@@ -241,12 +242,10 @@ class Editor(QObject):
         if reason is not None:
             self.refuse_wire(reason)
             return False
+        connect = Connect(src.node_id, src.name, dst.node_id, dst.name)
         batch = Batch(
-            (
-                Disconnect(edge.src, edge.src_port, edge.dst, edge.dst_port),
-                Connect(src.node_id, src.name, dst.node_id, dst.name),
-            ),
-            f"Reconnect {src.node_id}.{src.name} → {dst.node_id}.{dst.name}",
+            (Disconnect(edge.src, edge.src_port, edge.dst, edge.dst_port), connect),
+            f"Reconnect {connect.wire_text(self.document.nodes)}",
         )
         return self.push(batch) is None
 

@@ -30,16 +30,6 @@ from app.ui.fields import FieldEditor, editor_for_param
 if TYPE_CHECKING:
     from app.ui.editor import Editor
 
-SETTING_LABELS = {
-    "learning_rate": "Learning rate",
-    "batch_size": "Batch size",
-    "val_split": "Validation split",
-}
-
-
-def _label(name: str) -> str:
-    return SETTING_LABELS.get(name, name.replace("_", " ").capitalize())
-
 
 def _apply_checked(
     pspec: Any, value: Any, field: FieldEditor, apply: Callable[[Any], str | None]
@@ -106,7 +96,8 @@ class Inspector(QScrollArea):
             field.edited.connect(lambda v, p=pspec, fe=field: self._on_setting(p, v, fe))
             field.setParent(page)
             self.settings_fields[pspec.name] = field
-            self._settings_form.addRow(_label(pspec.name), field.widget)
+            self._settings_form.addRow(pspec.caption, field.widget)
+        self._update_settings_visibility()
 
     def _on_setting(self, pspec: Any, value: Any, field: FieldEditor) -> None:
         _apply_checked(pspec, value, field, lambda v: self.editor.set_setting(pspec.name, v))
@@ -172,7 +163,7 @@ class Inspector(QScrollArea):
             field.setParent(page)
             field.edited.connect(lambda v, p=pspec, fe=field: self._on_param(p, v, fe))
             self.fields[pspec.name] = field
-            form.addRow(pspec.name.replace("_", " ").capitalize(), field.widget)
+            form.addRow(pspec.caption, field.widget)
         layout.addLayout(form)
         layout.addStretch(1)
         self._update_visibility()
@@ -195,6 +186,14 @@ class Inspector(QScrollArea):
         active = {p.name for p in get_spec(node.type_id).active_params(node.params)}
         for name, field in self.fields.items():
             self._form.setRowVisible(field.widget, name in active)
+
+    def _update_settings_visibility(self) -> None:
+        """Hide the training settings that do not matter for the current values (``when``),
+        as the node page does: momentum only shows while the optimizer is SGD."""
+        values = self.editor.document.training.to_dict()
+        for pspec in TRAINING_PARAMS:
+            field = self.settings_fields[pspec.name]
+            self._settings_form.setRowVisible(field.widget, pspec.is_active(values))
 
     def focus_first_field(self) -> None:
         """Put the keyboard focus in the shown node's first visible parameter (or its label)."""
@@ -228,3 +227,4 @@ class Inspector(QScrollArea):
         for name, field in self.settings_fields.items():
             if not (field.has_error() and field.input.hasFocus()):
                 field.set_value(getattr(doc.training, name))
+        self._update_settings_visibility()

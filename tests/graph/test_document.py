@@ -48,7 +48,7 @@ def test_add_node_fills_defaults_and_names_it() -> None:
         (lambda d: d.remove_node("ghost"), GraphError, "no node 'ghost'"),
         (lambda d: d.move_nodes({"ghost": (0, 0)}), GraphError, "no node 'ghost'"),
         (lambda d: d.disconnect("relu_1", "y", "linear_1", "x"), GraphError, "no wire"),
-        (lambda d: d.apply(object()), GraphError, "not a document mutation"),
+        (lambda d: d.apply(object()), GraphError, "Not a document mutation"),
     ],
 )
 def test_refused_mutations_leave_the_document_unchanged(call, error, message) -> None:
@@ -69,12 +69,16 @@ def test_param_error_names_the_node_and_param() -> None:
 
 def test_check_connect_gives_reasons() -> None:
     doc = mlp()
-    assert doc.check_connect("relu_1", "y", "relu_1", "x") == "a node cannot feed its own input"
-    assert "carries loss values" in doc.check_connect("cross_entropy_loss_1", "loss", "relu_1", "x")
-    assert "no output 'z'" in doc.check_connect("relu_1", "z", "linear_2", "x")
-    assert "no input 'q'" in doc.check_connect("relu_1", "y", "linear_2", "q")
+    assert doc.check_connect("relu_1", "y", "relu_1", "x") == "Cannot connect a node to itself"
+    assert doc.check_connect("cross_entropy_loss_1", "loss", "relu_1", "x").startswith(
+        "Cross-entropy loss 'cross_entropy_loss_1'.loss carries loss values but ReLU 'relu_1'.x"
+    )
+    assert doc.check_connect("relu_1", "z", "linear_2", "x") == "ReLU 'relu_1' has no output 'z'"
+    doc.set_label("linear_2", "head")
+    assert doc.check_connect("relu_1", "y", "linear_2", "q") == "Linear 'head' has no input 'q'"
+    assert doc.check_connect("ghost", "y", "linear_2", "x") == "There is no node 'ghost'"
     loop = doc.check_connect("linear_2", "y", "linear_1", "x")
-    assert loop == "the wire would close a loop: linear_1 → relu_1 → linear_2 → linear_1"
+    assert loop == "The wire would close a loop: linear_1 → relu_1 → linear_2 → linear_1"
     assert doc.check_connect("dataset_1", "x", "linear_2", "x") is None
     with pytest.raises(CycleError) as info:
         doc.connect("linear_2", "y", "linear_1", "x")
@@ -154,13 +158,32 @@ def test_settings_and_labels() -> None:
     assert doc.nodes["relu_1"].title == "hidden act"
 
 
-def test_describe_texts() -> None:
+def test_describe_texts_name_nodes_params_and_values_as_people_read_them() -> None:
     doc = GraphDocument()
-    assert doc.add_node("linear").describe() == "Delete linear_1"
-    assert mu.AddNode(doc.nodes["linear_1"]).describe() == "Add Linear"
-    assert mu.MoveNodes({"a": (0, 0), "b": (1, 1)}).describe() == "Move 2 nodes"
-    assert mu.Connect("a", "y", "b", "x").describe() == "Connect a.y → b.x"
-    assert mu.SetSetting("batch_size", 3).describe() == "Set batch size"
+    doc.add_node("dataset", node_id="data")
+    doc.add_node("linear", node_id="linear_1")
+    doc.set_label("linear_1", "logits")
+    nodes = doc.nodes
+    assert mu.AddNode(nodes["linear_1"]).describe(nodes) == "Add Linear"
+    assert mu.RemoveNode("linear_1").describe(nodes) == "Delete Linear 'logits'"
+    assert mu.MoveNodes({"data": (0, 0)}).describe(nodes) == "Move 'data'"
+    assert mu.MoveNodes({"a": (0, 0), "b": (1, 1)}).describe(nodes) == "Move 2 nodes"
+    wire = ("data", "x", "linear_1", "x")
+    assert mu.Connect(*wire).describe(nodes) == "Connect Dataset 'data'.x → Linear 'logits'.x"
+    assert mu.Disconnect(*wire).describe(nodes) == "Disconnect Dataset 'data'.x → Linear 'logits'.x"
+    assert mu.SetParam("linear_1", "units", 32).describe(nodes) == "Set Units of 'logits' to 32"
+    assert mu.SetParam("data", "images", True).describe(nodes) == "Set Images of 'data' to on"
+    assert mu.SetLabel("linear_1", "head").describe(nodes) == "Rename 'logits' to 'head'"
+    assert mu.SetLabel("linear_1", "").describe(nodes) == "Clear the label of 'logits'"
+    assert mu.SetSetting("batch_size", 64).describe() == "Set Batch size to 64"
+    assert mu.SetSetting("val_split", 0.25).describe() == "Set Validation split to 0.25"
+    assert mu.SetSetting("optimizer", "sgd").describe() == "Set Optimizer to 'sgd'"
+    long_path = mu.SetParam("data", "path", "/home/someone/datasets/digits.csv").describe(nodes)
+    assert long_path == "Set Path of 'data' to '…one/datasets/digits.csv'"
+    # Without the nodes (e.g. a node already gone) the ids stand in.
+    assert mu.RemoveNode("linear_1").describe() == "Delete 'linear_1'"
+    assert mu.Connect(*wire).describe() == "Connect 'data'.x → 'linear_1'.x"
+    assert mu.SetParam("linear_1", "units", 8).describe() == "Set Units of 'linear_1' to 8"
 
 
 def test_to_dict_has_format_version_and_stable_order() -> None:

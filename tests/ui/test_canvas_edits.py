@@ -58,7 +58,7 @@ def test_delete_node_with_wires_and_undo(window) -> None:
     assert "relu_1" not in window.document.nodes
     assert not any("relu_1" in (e.src, e.dst) for e in window.document.edges)
     assert len(window.scene.edge_items()) == len(window.document.edges) == 4
-    assert window.menu_edit.actions()[0].text() == "&Undo Delete relu_1"
+    assert window.menu_edit.actions()[0].text() == "&Undo Delete ReLU 'relu_1'"
     window.undo_stack.undo()
     assert window.document.to_dict() == before
 
@@ -167,7 +167,7 @@ def test_click_a_wire_and_delete_it(window) -> None:
     assert item.isSelected()
     QTest.keyClick(window.view, Qt.Key.Key_Backspace)
     assert edge not in window.document.edges and len(window.document.edges) == 5
-    assert window.undo_stack.undoText().startswith("Disconnect linear_2.y")
+    assert window.undo_stack.undoText() == "Disconnect Linear 'linear_2'.y → Output 'output_1'.x"
 
 
 def test_space_drag_pans_the_view(window) -> None:
@@ -192,7 +192,7 @@ def test_pick_up_a_wire_by_its_input_and_move_or_drop_it(window) -> None:
     got = wires(window.document)
     assert ("linear_1", "y", "output_1", "x") in got
     assert not any(w[2:] == ("relu_1", "x") for w in got)
-    assert window.undo_stack.undoText() == "Reconnect linear_1.y → output_1.x"
+    assert window.undo_stack.undoText() == "Reconnect Linear 'linear_1'.y → Output 'output_1'.x"
     window.undo_stack.undo()
     assert window.document.to_dict() == before
     drag_wire(window, ("relu_1", "x"), None, end_scene=QPointF(-200, 600))

@@ -73,7 +73,7 @@ def test_inspector_refuses_bad_values_in_red_and_merges_typing(window) -> None:
     type_into(field.input, "0.25")
     assert not field.has_error()
     assert window.document.nodes[dropout].params["p"] == 0.25
-    assert window.undo_stack.undoText() == f"Set {dropout}.p"
+    assert window.undo_stack.undoText() == f"Set P of '{dropout}' to 0.25"
     count = window.undo_stack.count()
     window.undo_stack.undo()
     assert window.document.nodes[dropout].params["p"] == 0.5
@@ -226,3 +226,26 @@ def test_double_click_a_node_edits_its_first_parameter(window) -> None:
     assert window.scene.selected_node_ids() == ["linear_2"]
     units = window.inspector.fields["units"].input
     assert units.hasFocus() or QApplication.focusWidget() in (units, units.lineEdit())
+
+
+def test_momentum_shows_only_while_the_optimizer_is_sgd(window) -> None:
+    show_document(window, digits_document())
+    window.scene.clearSelection()
+    inspector = window.inspector
+    optimizer = inspector.settings_fields["optimizer"].input
+    momentum = inspector.settings_fields["momentum"]
+    assert window.document.training.optimizer == "adam"
+    assert not momentum.widget.isVisibleTo(inspector)
+    assert inspector.settings_fields["batch_size"].widget.isVisibleTo(inspector)
+    optimizer.setCurrentIndex(optimizer.findText("SGD"))
+    QApplication.processEvents()
+    assert window.document.training.optimizer == "sgd"
+    assert momentum.widget.isVisibleTo(inspector)
+    type_into(momentum.input, "0.9")
+    assert window.document.training.momentum == 0.9
+    assert window.undo_stack.undoText() == "Set Momentum to 0.9"
+    window.undo_stack.undo()
+    window.undo_stack.undo()  # back to Adam: the field goes again
+    QApplication.processEvents()
+    assert window.document.training.optimizer == "adam"
+    assert not momentum.widget.isVisibleTo(inspector)

@@ -109,7 +109,8 @@ class ParamSpec:
     has one of ``values`` (the inspector may hide it). ``check`` is an extra rule on the value: it
     returns the reason a value is refused, or None. ``file`` marks a string naming a file: kept as
     written, and a relative one is read from the folder of the graph file (see
-    :meth:`NodeSpec.resolve_files`).
+    :meth:`NodeSpec.resolve_files`). ``label`` is the name people read (default: the name,
+    sentence case, e.g. ``Learning rate``); :attr:`caption` gives it.
     """
 
     name: str
@@ -122,6 +123,16 @@ class ParamSpec:
     when: tuple[str, tuple[Any, ...]] | None = None
     check: CheckFn | None = None
     file: bool = False
+    label: str = ""
+
+    @property
+    def caption(self) -> str:
+        """The name people read: ``label``, else ``units_out`` -> ``Units out``."""
+        return self.label or self.name.replace("_", " ").capitalize()
+
+    def is_active(self, params: Mapping[str, Any]) -> bool:
+        """Whether this parameter matters for the values ``params`` (its ``when`` holds)."""
+        return self.when is None or params.get(self.when[0]) in self.when[1]
 
     def coerce(self, value: Any) -> Any:
         """Return ``value`` checked against this parameter (ints widen to floats).
@@ -299,7 +310,7 @@ class NodeSpec:
 
     def active_params(self, params: Mapping[str, Any]) -> tuple[ParamSpec, ...]:
         """The parameters that matter for these values (those whose ``when`` holds)."""
-        return tuple(p for p in self.params if p.when is None or params.get(p.when[0]) in p.when[1])
+        return tuple(p for p in self.params if p.is_active(params))
 
     def resolve_files(
         self, params: Mapping[str, Any], base_dir: str | os.PathLike[str] | None
