@@ -196,7 +196,7 @@ class FileController(QObject):
                 self.window.show_problems("Cannot export this graph", [error.message])
                 return None
             count = f"{len(found)} problem{'s' if len(found) != 1 else ''}"
-            lines = [f"{d.node_id} — {d.message}" if d.node_id else d.message for d in found]
+            lines = [_problem_line(self.window.document, d) for d in found]
             self.window.show_problems(f"Cannot export this graph: fix {count} first", lines)
             return None
 
@@ -226,6 +226,12 @@ class FileController(QObject):
         QGuiApplication.clipboard().setText(code)
         self.window.show_message("Copied the graph as Python")
         return True
+
+
+def _problem_line(document: Any, diagnostic: Any) -> str:
+    """A diagnostic for the export dialog, led by its node named as the problems panel names it."""
+    node = document.nodes.get(diagnostic.node_id or "")
+    return f"{node.ref} — {diagnostic.message}" if node else diagnostic.message
 
 
 def ask_open_path(parent: QObject) -> str:

@@ -107,11 +107,8 @@ class Inspector(QScrollArea):
         self.summary.clear()
         total = 0
         for node_id, count in counts.items():
-            node = self.editor.document.nodes[node_id]
-            title = node.label or get_spec(node.type_id).title
-            row = QTreeWidgetItem(
-                self.summary, [f"{title} ({node_id})", "?" if count is None else f"{count:,}"]
-            )
+            name = self.editor.document.nodes[node_id].display_name
+            row = QTreeWidgetItem(self.summary, [name, "?" if count is None else f"{count:,}"])
             row.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
             total += count or 0
         item = QTreeWidgetItem(self.summary, ["Total", f"{total:,}"])

@@ -89,10 +89,8 @@ class ProblemsPanel(QTreeWidget):
         ordered = sorted(result.diagnostics, key=lambda d: d.severity.name != "ERROR")
         for diagnostic in ordered:
             node_id = diagnostic.node_id or ""
-            where = node_id
             node = document.nodes.get(node_id) if node_id else None
-            if node is not None and node.label:
-                where = f"{node.label} ({node_id})"
+            where = node.ref if node is not None else node_id  # as the undo texts name it
             if diagnostic.port:
                 where += f".{diagnostic.port}"
             item = QTreeWidgetItem(

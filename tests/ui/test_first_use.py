@@ -52,7 +52,7 @@ def test_exporting_a_broken_graph_lists_each_problem_once_as_a_sentence(window, 
         "• The model has no Dataset: add one from the Data section",
         "• The model has no loss: add one from the Losses section and wire the prediction and "
         "the dataset's y into it",
-        "• linear_1 — Linear: input 'x' is not connected; it takes the input batch",
+        "• 'linear_1' — Linear: input 'x' is not connected; it takes the input batch",
     ]
     assert not (tmp_path / "out.py").exists()
 

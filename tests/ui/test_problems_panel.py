@@ -34,7 +34,7 @@ def test_the_node_column_fits_long_node_ids(window) -> None:
     row = next(
         panel.topLevelItem(i)
         for i in range(panel.topLevelItemCount())
-        if panel.topLevelItem(i).text(1) == "cross_entropy_loss_1.target"
+        if panel.topLevelItem(i).text(1) == "'cross_entropy_loss_1'.target"
     )
     needed = panel.fontMetrics().horizontalAdvance(row.text(1))
     assert panel.columnWidth(1) >= needed and row.toolTip(1) == row.text(1)
@@ -45,7 +45,16 @@ def test_the_model_summary_shows_whole_node_names(digits) -> None:
     summary = digits.inspector.summary
     rows = [summary.topLevelItem(i) for i in range(summary.topLevelItemCount())]
     names = [row.text(0) for row in rows]
-    assert "Cross-entropy loss (loss)" in names
+    assert "Cross-entropy loss 'loss'" in names
     widest = max(summary.fontMetrics().horizontalAdvance(n) for n in names)
     assert summary.columnWidth(0) >= widest + 8
     assert summary.columnWidth(0) + summary.columnWidth(1) <= summary.viewport().width()
+
+
+def test_the_node_column_names_a_labelled_node_by_its_label(window) -> None:
+    linear = add_by_palette(window, "linear")
+    window.editor.set_label(linear, "head")
+    window.validate_now()
+    panel = window.problems
+    wheres = [panel.topLevelItem(i).text(1) for i in range(panel.topLevelItemCount())]
+    assert "'head'.x" in wheres
