@@ -296,7 +296,10 @@ def build_actions(window: MainWindow) -> None:
 
 
 def shortcut_table() -> list[tuple[str, str]]:
-    """(keys, what they do) for every action with a shortcut and every canvas gesture."""
+    """(keys, what they do) for every action with a shortcut (the training room's run controls
+    from its own table) and every canvas gesture."""
+    from app.ui.training.run_actions import shortcut_rows  # that room builds on this module
+
     rows = [("Ctrl+Z", "Undo (the Edit menu names the step)"), ("Ctrl+Shift+Z / Ctrl+Y", "Redo")]
     rows.append(("F1", "Keyboard shortcuts (this list)"))
     groups = (("", FILE_TOP), ("", FILE_SAVE), ("Export ", EXPORT), ("", EDIT), ("", VIEW))
@@ -310,4 +313,4 @@ def shortcut_table() -> list[tuple[str, str]]:
             ]
             text = " / ".join(dict.fromkeys(k.toString() for k in keys))
             rows.append((text, prefix + spec.text.replace("&", "").rstrip("…")))
-    return rows + list(GESTURES)
+    return rows + shortcut_rows() + list(GESTURES)

@@ -65,23 +65,32 @@ def device_selector(gpu_reason: str | None) -> QComboBox:
     return box
 
 
+# The run controls: RunActions field, object name, text, keys, tooltip. The actions and their
+# rows in Help > Keyboard Shortcuts (:func:`shortcut_rows`) both come from this table.
+RUN_SPECS: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
+    ("run", "actionRun", "&Run", ("F5",), "Train the graph from scratch"),
+    ("continue_", "actionContinue", "&Continue Training", ("Ctrl+F5",),
+     "Train more epochs from the current weights"),
+    ("pause", "actionPause", "&Pause", ("F6",), "Pause or resume training"),
+    ("stop", "actionStop", "&Stop", ("Shift+F5",), "Stop training"),
+    ("step_forward", "actionStepForward", "Step &Forward", ("F10",),
+     "Run the next node on one batch"),
+    ("step_backward", "actionStepBackward", "Step &Backward", ("Shift+F10",),
+     "Propagate the gradient through the next node"),
+    ("reset_step", "actionResetStep", "Reset S&tep", ("Ctrl+F10",), "Leave the step-through"),
+)
+
+
+def shortcut_rows() -> list[tuple[str, str]]:
+    """(keys, menu text) of the run controls, for the shortcut list."""
+    return [(" / ".join(keys), text.replace("&", "")) for _f, _n, text, keys, _t in RUN_SPECS]
+
+
 def build_run_actions(window: Any, gpu_reason: str | None) -> RunActions:
     """Create the run controls and add them to ``window.menu_run`` and ``window.toolbar``."""
-    actions = RunActions(
-        run=_action(window, "actionRun", "&Run", ("F5",), "Train the graph from scratch"),
-        continue_=_action(window, "actionContinue", "&Continue Training", ("Ctrl+F5",),
-                          "Train more epochs from the current weights"),
-        pause=_action(window, "actionPause", "&Pause", ("F6",), "Pause or resume training"),
-        stop=_action(window, "actionStop", "&Stop", ("Shift+F5",), "Stop training"),
-        step_forward=_action(window, "actionStepForward", "Step &Forward", ("F10",),
-                             "Run the next node on one batch"),
-        step_backward=_action(window, "actionStepBackward", "Step &Backward", ("Shift+F10",),
-                              "Propagate the gradient through the next node"),
-        reset_step=_action(window, "actionResetStep", "Reset S&tep", ("Ctrl+F10",),
-                           "Leave the step-through"),
-        device=device_selector(gpu_reason),
-        progress=QLabel(""),
-    )
+    made = {field: _action(window, name, text, keys, tip)
+            for field, name, text, keys, tip in RUN_SPECS}
+    actions = RunActions(**made, device=device_selector(gpu_reason), progress=QLabel(""))
     actions.pause.setCheckable(True)
     actions.progress.setObjectName("trainingProgress")
     actions.progress.setToolTip("Training progress. The run trains one epoch at a time: a new "
