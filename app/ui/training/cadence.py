@@ -12,7 +12,10 @@ import time
 from typing import Any
 
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QGraphicsItem
+
+from app.ui.training.plot_theme import apply_palette
 
 GUI_SHARE = 0.04
 MIN_INTERVAL_MS = 200
@@ -25,7 +28,8 @@ class TimedPlotWidget(pg.PlotWidget):
     Its axes show plain numbers (no automatic SI prefix, which relabels the axis as values
     change) and are cached as pixmaps: a curve update repaints the axes (and the grid they
     draw) by copying pixels, without pyqtgraph's Python paint code; only a range change
-    redraws them.
+    redraws them. Its colours follow the palette (:func:`follow_palette`, again on every
+    palette change).
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -35,6 +39,17 @@ class TimedPlotWidget(pg.PlotWidget):
             axis = self.getPlotItem().getAxis(name)
             axis.enableAutoSIPrefix(False)
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def follow_palette(self) -> None:
+        """Colour the background, axes, grid and legend from the widget's palette."""
+        apply_palette(self, self.palette())
+
+    def changeEvent(self, event: QEvent) -> None:
+        """The palette changed (light/dark switch): recolour."""
+        super().changeEvent(event)
+        changed = event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
+        if changed and getattr(self, "plotItem", None) is not None:  # None while being built
+            self.follow_palette()
 
     def paintEvent(self, event: Any) -> None:
         """Paint, timing it."""

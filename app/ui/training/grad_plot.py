@@ -64,13 +64,14 @@ class GradPlot(QWidget):
         header.addWidget(self.mode_box)
         header.addWidget(self.hover_label, 1)
 
-        self.plot_widget = TimedPlotWidget(background="w")
+        self.plot_widget = TimedPlotWidget()
         item = self.plot_widget.getPlotItem()
         item.setLogMode(y=True)
         item.showGrid(x=True, y=True, alpha=0.25)
         item.setLabel("left", "gradient L2 norm")
         item.setLabel("bottom", "step")
         item.addLegend(offset=(-10, 10))
+        self.plot_widget.follow_palette()
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.follow = FollowRange(item)
 

@@ -23,12 +23,13 @@ ACC_PEN = pg.mkPen((40, 160, 80), width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
 
 
 def _plot_widget(y_label: str) -> pg.PlotWidget:
-    widget = TimedPlotWidget(background="w")
+    widget = TimedPlotWidget()
     item = widget.getPlotItem()
     item.showGrid(x=True, y=True, alpha=0.25)
     item.setLabel("left", y_label)
     item.setLabel("bottom", "step")
     item.addLegend(offset=(-10, 10))
+    widget.follow_palette()
     return widget
 
 
