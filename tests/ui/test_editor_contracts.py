@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -19,8 +21,9 @@ from ui_driver import add_by_palette, add_by_search
 import app.ui.main_window as main_window_module
 from app.ui import style
 from app.ui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH, SUMMARY_HEIGHT
-from app.ui.clipboard import CLIPBOARD_MIME
 from app.ui.main_window import VALIDATION_DELAY_MS, MainWindow
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- 1. debounced validation ------------------------------------------------------------------
@@ -162,9 +165,8 @@ def test_cut_is_named_cut_and_paste_restores_the_json(digits) -> None:
     assert digits.undo_stack.undoText() == f"Cut {count} items"
     assert digits.actions_by_name["actionUndo"].text().endswith(f"Cut {count} items")
 
-    mime = QGuiApplication.clipboard().mimeData()
-    fragment = json.loads(bytes(mime.data(CLIPBOARD_MIME)).decode())
-    assert json.loads(mime.text()) == fragment
+    fragment = json.loads(QGuiApplication.clipboard().text())
+    assert fragment["format"] == "nodegrad-fragment"
     assert Counter(n["type"] for n in fragment["nodes"]) == Counter(
         n["type"] for n in before["nodes"]
     )
@@ -261,3 +263,18 @@ def test_dark_palette_recolours_canvas_and_node_text(window) -> None:
         QApplication.setPalette(light)
     canvas, body, text = _canvas_and_text(window, node)
     assert canvas > 170 and body > 170 and text < body - 100  # and back
+
+
+def test_the_process_exits_cleanly_after_a_copy(tmp_path) -> None:
+    """Copying nodes must not leave the clipboard in a state that crashes Qt at exit."""
+    script = tmp_path / "copy_then_exit.py"
+    script.write_text(
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from app.ui.clipboard import put_on_clipboard, read_clipboard\n"
+        "put_on_clipboard({'format': 'nodegrad-fragment', 'nodes': [], 'edges': []})\n"
+        "assert read_clipboard() is not None\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr.decode()
