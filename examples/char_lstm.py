@@ -38,8 +38,9 @@ class CharModel(Layer):
         """Return the logits of the next character at every position."""
         return self.head(self.lstm(self.embed(ids)))
 
-    def generate(self, ds: data.Dataset, prefix: str, length: int, seed: int = 0,
-                 temperature: float = 0.7) -> str:
+    def generate(
+        self, ds: data.Dataset, prefix: str, length: int, seed: int = 0, temperature: float = 0.7
+    ) -> str:
         """Continue ``prefix`` by ``length`` characters sampled one at a time."""
         rng = np.random.default_rng(seed)
         table, w, b = self.embed.weight.data, self.head.weight.data, self.head.bias.data
@@ -54,8 +55,9 @@ class CharModel(Layer):
         return prefix + ds.decode(out)
 
 
-def train(epochs: int = 30, seed: int = 0, text: str | None = None,
-          verbose: bool = False) -> dict[str, object]:
+def train(
+    epochs: int = 30, seed: int = 0, text: str | None = None, verbose: bool = False
+) -> dict[str, object]:
     """Train on the corpus; return the losses, ln(vocab) and a generated sample."""
     np.random.seed(seed)
     ds = data.text(text, seq_len=32)

@@ -30,11 +30,18 @@ from engine import (
 
 def build_model() -> Sequential:
     """Conv(1→16) - ReLU - pool - Conv(16→32) - ReLU - pool - Linear(128→10)."""
-    return Sequential([
-        Conv2d(1, 16, 3, padding=1), Relu(), MaxPool2d(2),   # 16×4×4
-        Conv2d(16, 32, 3, padding=1), Relu(), MaxPool2d(2),  # 32×2×2
-        Flatten(), Linear(128, 10),
-    ])
+    return Sequential(
+        [
+            Conv2d(1, 16, 3, padding=1),
+            Relu(),
+            MaxPool2d(2),  # 16×4×4
+            Conv2d(16, 32, 3, padding=1),
+            Relu(),
+            MaxPool2d(2),  # 32×2×2
+            Flatten(),
+            Linear(128, 10),
+        ]
+    )
 
 
 def train(epochs: int = 15, seed: int = 0, verbose: bool = False) -> dict[str, float]:

@@ -39,8 +39,15 @@ def accuracy(model: Layer, ds: data.Dataset) -> float:
     return float((logits.argmax(axis=1) == ds.y).mean())
 
 
-def fit(model: Layer, optim: Optimizer, train_set: data.Dataset, val_set: data.Dataset,
-        epochs: int, seed: int = 0, verbose: bool = False) -> dict[str, float]:
+def fit(
+    model: Layer,
+    optim: Optimizer,
+    train_set: data.Dataset,
+    val_set: data.Dataset,
+    epochs: int,
+    seed: int = 0,
+    verbose: bool = False,
+) -> dict[str, float]:
     """Train ``model`` with cross-entropy in mini-batches of 32, the learning rate decaying
     along a cosine from ``optim.alpha`` to zero; return the last epoch's mean training loss
     and the validation accuracy."""
@@ -70,8 +77,9 @@ def train(epochs: int = 20, seed: int = 0, verbose: bool = False) -> dict[str, f
     return fit(model, optim, train_set, val_set, epochs, seed, verbose)
 
 
-def run_cli(train_fn: Callable[..., dict[str, float]], description: str, epochs: int,
-            argv: list[str] | None) -> dict[str, float]:
+def run_cli(
+    train_fn: Callable[..., dict[str, float]], description: str, epochs: int, argv: list[str] | None
+) -> dict[str, float]:
     """Parse ``--epochs``/``--seed``, call ``train_fn`` verbosely, print the accuracy."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--epochs", type=int, default=epochs)

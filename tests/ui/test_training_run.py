@@ -34,8 +34,9 @@ def test_run_plots_colours_and_stop(qtbot, digits) -> None:
     qtbot.waitUntil(lambda: ctrl.loss_plot.point_count() >= 3, timeout=30_000)
     first = digits.scene.node_item("dense1").gradient_level
     assert first is not None
-    qtbot.waitUntil(lambda: digits.scene.node_item("dense1").gradient_level != first,
-                    timeout=30_000)
+    qtbot.waitUntil(
+        lambda: digits.scene.node_item("dense1").gradient_level != first, timeout=30_000
+    )
     ctrl.grad_plot.refresh()
     assert sorted(ctrl.grad_plot.node_ids()) == ["dense1", "logits"]
     assert ctrl.grad_plot.curve("dense1") is not None
@@ -78,8 +79,7 @@ def test_learning_rate_change_reaches_the_running_session(qtbot, digits) -> None
     ctrl.run()
     qtbot.waitUntil(lambda: ctrl.loss_plot.point_count() >= 1, timeout=30_000)
     assert digits.editor.set_setting("learning_rate", 0.0005) is None  # live while training
-    qtbot.waitUntil(lambda: ctrl.session.optimizer.alpha == pytest.approx(0.0005),
-                    timeout=30_000)
+    qtbot.waitUntil(lambda: ctrl.session.optimizer.alpha == pytest.approx(0.0005), timeout=30_000)
     assert ctrl.is_training()
     assert digits.editor.set_setting("epochs", 1) is None
     message = digits.statusBar().currentMessage()
@@ -164,8 +164,9 @@ def test_closing_the_window_during_training_stops_it(qtbot, qtlog, digits) -> No
     assert warnings == []
 
 
-def test_cancelling_the_close_question_keeps_the_run_going(qtbot, digits, monkeypatch,
-                                                          tmp_path) -> None:
+def test_cancelling_the_close_question_keeps_the_run_going(
+    qtbot, digits, monkeypatch, tmp_path
+) -> None:
     ctrl = digits.training
     assert digits.editor.set_setting("epochs", 100) is None  # an edit: closing asks to save
     asked = []
@@ -174,6 +175,7 @@ def test_cancelling_the_close_question_keeps_the_run_going(qtbot, digits, monkey
         def ask(window):
             asked.append((ctrl.is_training(), ctrl.worker.held, ctrl.weights() is not None))
             return reply
+
         return ask
 
     ctrl.run()

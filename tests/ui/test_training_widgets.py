@@ -65,8 +65,9 @@ def test_grad_plot_one_curve_per_node_with_hover_name(qtbot) -> None:
     qtbot.addWidget(plot)
     plot.resize(500, 300)
     plot.show()
-    plot.set_nodes({"a": "Linear 'a'", "b": "Linear 'b'"},
-                   {"a": QColor("red"), "b": QColor("blue")})
+    plot.set_nodes(
+        {"a": "Linear 'a'", "b": "Linear 'b'"}, {"a": QColor("red"), "b": QColor("blue")}
+    )
     for step in range(50):
         plot.add_step(step, {"a": 1.0, "b": 1e-4}, {"a": 0.5, "b": 2e-4, "relu": 0.1})
     plot.refresh()
@@ -109,10 +110,13 @@ def test_tensor_view_toggles_value_and_gradient(qtbot) -> None:
     qtbot.addWidget(view)
     assert view.shown_shape() is None
     weight = np.ones((64, 16))
-    view.show_tensors("Linear 'hidden'", [
-        TensorEntry("out", value=np.zeros((32, 16)), grad=np.ones((32, 16))),
-        TensorEntry("weight", value=weight, grad=None, is_param=True),
-    ])
+    view.show_tensors(
+        "Linear 'hidden'",
+        [
+            TensorEntry("out", value=np.zeros((32, 16)), grad=np.ones((32, 16))),
+            TensorEntry("weight", value=weight, grad=None, is_param=True),
+        ],
+    )
     assert view.entry_names() == ["out", "weight"]
     assert view.shown_shape() == (32, 16)
     view.select("weight")
@@ -133,10 +137,15 @@ def test_final_summary_reads_well() -> None:
 
     epoch = EpochMetrics(4, 0.1659, 0.1409, 0.969, 3.25)
     text = final_summary(TrainingFinished("stopped", message="stopped in epoch 5"), None, epoch)
-    assert text == ("Training stopped in epoch 5: train loss 0.1659, validation loss 0.1409, "
-                    "validation accuracy 96.9%, 3.2 s")
+    assert text == (
+        "Training stopped in epoch 5: train loss 0.1659, validation loss 0.1409, "
+        "validation accuracy 96.9%, 3.2 s"
+    )
     step = StepMetrics(0, 3, 45, 0.5, samples_per_s=1000.0)
-    assert final_summary(TrainingFinished("finished", message="trained 1 epoch(s)"), step,
-                         None) == "Training finished (trained 1 epoch(s)): last loss 0.5"
+    assert (
+        final_summary(TrainingFinished("finished", message="trained 1 epoch(s)"), step, None)
+        == "Training finished (trained 1 epoch(s)): last loss 0.5"
+    )
     assert progress_text(step, 20, 1234.5) == (
-        "epoch 1/20 · step 4/45 · 1,234 samples/s · loss 0.5")
+        "epoch 1/20 · step 4/45 · 1,234 samples/s · loss 0.5"
+    )

@@ -28,6 +28,7 @@ def counting(n: int, delay: float = 0.0):
             time.sleep(delay)
             yield Step(i)
         yield Done("finished")
+
     return source
 
 
@@ -36,8 +37,9 @@ def collect(worker: TrainingWorker):
     tests poll ``got`` with waitUntil rather than waitSignal, whose loop can miss a signal
     emitted from another thread just before it starts waiting."""
     got: dict[str, list] = {"steps": [], "batches": [], "events": [], "errors": []}
-    worker.steps_ready.connect(lambda batch: (got["steps"].extend(batch),
-                                              got["batches"].append(len(batch))))
+    worker.steps_ready.connect(
+        lambda batch: (got["steps"].extend(batch), got["batches"].append(len(batch)))
+    )
     worker.event_ready.connect(got["events"].append)
     worker.finished.connect(got["errors"].append)
     return got
@@ -79,6 +81,7 @@ def test_a_failing_source_reports_its_error(qtbot) -> None:
     def source(stop):
         yield Step(0)
         raise ValueError("node 'x' broke")
+
     worker = TrainingWorker(source, batched=(Step,))
     got = collect(worker)
     thread = start_worker(worker)

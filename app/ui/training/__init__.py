@@ -64,8 +64,9 @@ class _DockSizer(QObject):
         if watched is self._window and event.type() == QEvent.Type.Show:
             self._window.removeEventFilter(self)
             height = max(220, self._window.height() // 3)
-            QTimer.singleShot(0, lambda: self._window.resizeDocks(
-                [self._loss], [height], Qt.Orientation.Vertical))
+            QTimer.singleShot(
+                0, lambda: self._window.resizeDocks([self._loss], [height], Qt.Orientation.Vertical)
+            )
         return False
 
 

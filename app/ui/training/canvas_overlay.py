@@ -76,12 +76,16 @@ class GradientLegend(QWidget):
         font = painter.font()
         font.setPointSizeF(7.5)
         painter.setFont(font)
-        painter.drawText(QRectF(8, 3, self.width() - 16, 14), Qt.AlignmentFlag.AlignLeft,
-                         "gradient norm (vanishing → exploding)")
+        painter.drawText(
+            QRectF(8, 3, self.width() - 16, 14),
+            Qt.AlignmentFlag.AlignLeft,
+            "gradient norm (vanishing → exploding)",
+        )
         for decade in LEGEND_DECADES:
             x = ramp.left() + (decade + 6) / 8 * ramp.width()
-            painter.drawText(QRectF(x - 16, 28, 32, 14), Qt.AlignmentFlag.AlignCenter,
-                             f"1e{decade}")
+            painter.drawText(
+                QRectF(x - 16, 28, 32, 14), Qt.AlignmentFlag.AlignCenter, f"1e{decade}"
+            )
         painter.end()
 
 

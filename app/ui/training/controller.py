@@ -58,8 +58,15 @@ class TrainingController(QObject):
     ``shutdown()`` (stop a run and join its thread; also done when the window closes).
     """
 
-    def __init__(self, window: Any, actions: RunActions, loss_plot: LossPlot,
-                 grad_plot: GradPlot, tensor_view: TensorView, docks: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        window: Any,
+        actions: RunActions,
+        loss_plot: LossPlot,
+        grad_plot: GradPlot,
+        tensor_view: TensorView,
+        docks: dict[str, Any],
+    ) -> None:
         super().__init__(window)
         self.setObjectName("trainingController")
         self.window, self.actions, self.docks = window, actions, docks
@@ -209,7 +216,8 @@ class TrainingController(QObject):
             self.overlay.show_gradients(self._norms)
         if self._last_step is not None:
             self.actions.progress.setText(
-                progress_text(self._last_step, self.epochs.target, self._rate))
+                progress_text(self._last_step, self.epochs.target, self._rate)
+            )
 
     def _on_event(self, event: object) -> None:
         if self._worker is None:
@@ -256,7 +264,8 @@ class TrainingController(QObject):
             self.window.reveal_node(finish.node_id)
             self.overlay.flag_error(finish.node_id, finish.message)
         self.loss_plot.summary.setText(
-            f"<span style='color:#c0302c'>Training stopped: NaN/Inf began at {where}</span>")
+            f"<span style='color:#c0302c'>Training stopped: NaN/Inf began at {where}</span>"
+        )
         self.loss_plot.summary.setToolTip(text)
         self._message(text, 0)
 
@@ -272,8 +281,10 @@ class TrainingController(QObject):
     def _prepare_plots(self, session: Session) -> None:
         doc = self.window.document
         names = {nid: node_title(doc, nid) for nid in doc.nodes}
-        colours = {nid: category_colour(self.window.scene.node_item(nid).spec.category)
-                   for nid in doc.nodes}
+        colours = {
+            nid: category_colour(self.window.scene.node_item(nid).spec.category)
+            for nid in doc.nodes
+        }
         self.grad_plot.set_nodes(names, colours)
         dataset = session.program.dataset
         self.loss_plot.set_classifier(getattr(dataset, "task", "") == "classification")
@@ -343,8 +354,9 @@ class TrainingController(QObject):
         params = self.session.program.node_parameters(node_id) if self.session else {}
         if params:
             entries = [TensorEntry(name, p.numpy(), is_param=True) for name, p in params.items()]
-            self.tensor_view.show_tensors(f"weights of {node_title(self._document, node_id)}",
-                                          entries, mode="value")
+            self.tensor_view.show_tensors(
+                f"weights of {node_title(self._document, node_id)}", entries, mode="value"
+            )
 
     # -- document and settings ------------------------------------------------------------------
     def _on_document_event(self, event: Any) -> None:
@@ -391,8 +403,9 @@ class TrainingController(QObject):
         if mode is Mode.IDLE:
             self.window.set_editing_locked(False, "")
         else:
-            self.window.set_editing_locked(True, TRAINING_LOCK if mode is Mode.TRAINING
-                                           else STEPPING_LOCK)
+            self.window.set_editing_locked(
+                True, TRAINING_LOCK if mode is Mode.TRAINING else STEPPING_LOCK
+            )
         self._update_actions()
 
     def _update_actions(self) -> None:
@@ -400,10 +413,13 @@ class TrainingController(QObject):
         self.actions.set_enabled(
             run=not training,
             continue_=not training and self.sessions.has_weights(),
-            pause=training, stop=training,
+            pause=training,
+            stop=training,
             step_forward=not training and self.steps.can_forward(),
             step_backward=not training and self.steps.can_backward(),
-            reset_step=stepping, device=not training and not stepping)
+            reset_step=stepping,
+            device=not training and not stepping,
+        )
 
     def _raise_dock(self, name: str) -> None:
         dock = self.docks.get(name) or getattr(self.window, "docks", {}).get(name)

@@ -50,8 +50,11 @@ class FollowRange:
             return
         lo = float(min(y.min() for y in finite))
         hi = float(max(y.max() for y in finite))
-        x = self._x if self._x is not None and last_step <= self._x else last_step * (
-            1 + X_HEADROOM)
+        x = (
+            self._x
+            if self._x is not None and last_step <= self._x
+            else last_step * (1 + X_HEADROOM)
+        )
         y = self._y if self._y is not None and _fits(self._y, lo, hi) else _padded(lo, hi)
         if (x, y) != (self._x, self._y):
             self._x, self._y = x, y

@@ -29,8 +29,9 @@ def node_colours(base: Mapping[str, QColor]) -> dict[str, QColor]:
         k = seen.get(colour.name(), 0)
         seen[colour.name()] = k + 1
         step = 100 + 55 * ((k + 1) // 2)
-        colours[node_id] = (QColor(colour) if k == 0 else
-                            colour.darker(step) if k % 2 else colour.lighter(step))
+        colours[node_id] = (
+            QColor(colour) if k == 0 else colour.darker(step) if k % 2 else colour.lighter(step)
+        )
     return colours
 
 
@@ -111,8 +112,9 @@ class GradPlot(QWidget):
         self.follow.reset()
         self.hover_label.setText("")
 
-    def add_step(self, step: float, params: Mapping[str, float],
-                 outputs: Mapping[str, float]) -> None:
+    def add_step(
+        self, step: float, params: Mapping[str, float], outputs: Mapping[str, float]
+    ) -> None:
         """Append one step's gradient norms (node id -> norm) for both curve sets."""
         for mode, norms in (("parameters", params), ("outputs", outputs)):
             table = self._series[mode]
@@ -126,8 +128,11 @@ class GradPlot(QWidget):
         for mode, field in (("parameters", "param_grad_norms"), ("outputs", "output_grad_norms")):
             table = self._series[mode]
             for node_id in {k for m in batch for k in getattr(m, field)}:
-                rows = [(x, getattr(m, field)[node_id]) for x, m in zip(steps, batch, strict=True)
-                        if node_id in getattr(m, field)]
+                rows = [
+                    (x, getattr(m, field)[node_id])
+                    for x, m in zip(steps, batch, strict=True)
+                    if node_id in getattr(m, field)
+                ]
                 xs, ys = np.array(rows, dtype=np.float64).reshape(-1, 2).T
                 table.setdefault(node_id, Series()).extend(xs, ys)
         self._dirty = True
@@ -161,15 +166,18 @@ class GradPlot(QWidget):
         for node_id, series in self._series[self._mode].items():
             curve = self._curves.get(node_id)
             if curve is None:
-                curve = self.plot_widget.plot([], [], pen=self._pen(node_id),
-                                              name=self._names.get(node_id, node_id))
+                curve = self.plot_widget.plot(
+                    [], [], pen=self._pen(node_id), name=self._names.get(node_id, node_id)
+                )
                 curve.setDownsampling(auto=True, method="peak")
                 curve.setClipToView(True)
                 self._curves[node_id] = curve
             curve.setData(series.x, np.maximum(series.y, 1e-30))
         table = self._series[self._mode].values()
-        self.follow.fit(max((s.x[-1] for s in table if len(s)), default=0.0),
-                        [log10_or_nan(np.maximum(s.y, 1e-30)) for s in table])
+        self.follow.fit(
+            max((s.x[-1] for s in table if len(s)), default=0.0),
+            [log10_or_nan(np.maximum(s.y, 1e-30)) for s in table],
+        )
         self._push_s = time.perf_counter() - started
 
     def node_at(self, scene_pos: QPointF) -> str | None:

@@ -34,8 +34,16 @@ def _plot_widget(y_label: str) -> pg.PlotWidget:
 
 
 def _curve(plot: pg.PlotWidget, name: str, pen: pg.QtGui.QPen, symbol: str | None = None):
-    curve = plot.plot([], [], name=name, pen=pen, symbol=symbol, symbolSize=6,
-                      symbolBrush=pen.color() if symbol else None, symbolPen=None)
+    curve = plot.plot(
+        [],
+        [],
+        name=name,
+        pen=pen,
+        symbol=symbol,
+        symbolSize=6,
+        symbolBrush=pen.color() if symbol else None,
+        symbolPen=None,
+    )
     curve.setDownsampling(auto=True, method="peak")
     curve.setClipToView(True)
     return curve
@@ -114,8 +122,15 @@ class LossPlot(QWidget):
         axis = item.getAxis("right")
         axis.linkToView(view)
         axis.setLabel("validation accuracy")
-        curve = pg.PlotDataItem([], [], pen=ACC_PEN, symbol="o", symbolSize=6,
-                                symbolBrush=ACC_PEN.color(), symbolPen=None)
+        curve = pg.PlotDataItem(
+            [],
+            [],
+            pen=ACC_PEN,
+            symbol="o",
+            symbolSize=6,
+            symbolBrush=ACC_PEN.color(),
+            symbolPen=None,
+        )
         view.addItem(curve)
         item.vb.sigResized.connect(lambda: view.setGeometry(item.vb.sceneBoundingRect()))
         item.showAxis("right", False)
@@ -124,8 +139,9 @@ class LossPlot(QWidget):
         return view, curve
 
     @staticmethod
-    def _show_accuracy(item: pg.PlotItem, view: pg.ViewBox, curve: pg.PlotDataItem,
-                       on: bool) -> None:
+    def _show_accuracy(
+        item: pg.PlotItem, view: pg.ViewBox, curve: pg.PlotDataItem, on: bool
+    ) -> None:
         if view.isVisible() == on and curve.isVisible() == on:
             return
         item.showAxis("right", on)

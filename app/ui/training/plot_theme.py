@@ -19,8 +19,10 @@ LEGEND_ALPHA = 200
 
 def plot_colours(palette: QPalette) -> tuple[QColor, QColor]:
     """(background, foreground) of a plot under ``palette``: its Base and Text colours."""
-    return (QColor(palette.color(QPalette.ColorRole.Base)),
-            QColor(palette.color(QPalette.ColorRole.Text)))
+    return (
+        QColor(palette.color(QPalette.ColorRole.Base)),
+        QColor(palette.color(QPalette.ColorRole.Text)),
+    )
 
 
 def apply_palette(widget: pg.PlotWidget, palette: QPalette) -> None:

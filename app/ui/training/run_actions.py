@@ -32,8 +32,9 @@ class RunActions:
             getattr(self, name).setEnabled(on)
 
 
-def _action(window: QMainWindow, name: str, text: str, keys: tuple[str, ...] = (),
-            tip: str = "") -> QAction:
+def _action(
+    window: QMainWindow, name: str, text: str, keys: tuple[str, ...] = (), tip: str = ""
+) -> QAction:
     action = QAction(text, window)
     action.setObjectName(name)
     action.setShortcuts([QKeySequence(k) for k in keys])
@@ -69,14 +70,29 @@ def device_selector(gpu_reason: str | None) -> QComboBox:
 # rows in Help > Keyboard Shortcuts (:func:`shortcut_rows`) both come from this table.
 RUN_SPECS: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
     ("run", "actionRun", "&Run", ("F5",), "Train the graph from scratch"),
-    ("continue_", "actionContinue", "&Continue Training", ("Ctrl+F5",),
-     "Train more epochs from the current weights"),
+    (
+        "continue_",
+        "actionContinue",
+        "&Continue Training",
+        ("Ctrl+F5",),
+        "Train more epochs from the current weights",
+    ),
     ("pause", "actionPause", "&Pause", ("F6",), "Pause or resume training"),
     ("stop", "actionStop", "&Stop", ("Shift+F5",), "Stop training"),
-    ("step_forward", "actionStepForward", "Step &Forward", ("F10",),
-     "Run the next node on one batch"),
-    ("step_backward", "actionStepBackward", "Step &Backward", ("Shift+F10",),
-     "Propagate the gradient through the next node"),
+    (
+        "step_forward",
+        "actionStepForward",
+        "Step &Forward",
+        ("F10",),
+        "Run the next node on one batch",
+    ),
+    (
+        "step_backward",
+        "actionStepBackward",
+        "Step &Backward",
+        ("Shift+F10",),
+        "Propagate the gradient through the next node",
+    ),
     ("reset_step", "actionResetStep", "Reset S&tep", ("Ctrl+F10",), "Leave the step-through"),
 )
 
@@ -88,24 +104,36 @@ def shortcut_rows() -> list[tuple[str, str]]:
 
 def build_run_actions(window: Any, gpu_reason: str | None) -> RunActions:
     """Create the run controls and add them to ``window.menu_run`` and ``window.toolbar``."""
-    made = {field: _action(window, name, text, keys, tip)
-            for field, name, text, keys, tip in RUN_SPECS}
+    made = {
+        field: _action(window, name, text, keys, tip) for field, name, text, keys, tip in RUN_SPECS
+    }
     actions = RunActions(**made, device=device_selector(gpu_reason), progress=QLabel(""))
     actions.pause.setCheckable(True)
     actions.progress.setObjectName("trainingProgress")
-    actions.progress.setToolTip("Training progress. The run trains one epoch at a time: a new "
-                                "epoch count applies when the epoch under way ends; a new "
-                                "learning rate at the next step.")
+    actions.progress.setToolTip(
+        "Training progress. The run trains one epoch at a time: a new "
+        "epoch count applies when the epoch under way ends; a new "
+        "learning rate at the next step."
+    )
     menu = window.menu_run
-    for group in ((actions.run, actions.continue_, actions.pause, actions.stop),
-                  (actions.step_forward, actions.step_backward, actions.reset_step)):
+    for group in (
+        (actions.run, actions.continue_, actions.pause, actions.stop),
+        (actions.step_forward, actions.step_backward, actions.reset_step),
+    ):
         for action in group:
             menu.addAction(action)
         menu.addSeparator()
     bar = window.toolbar
     bar.addSeparator()
-    for action in (actions.run, actions.pause, actions.stop, None, actions.step_forward,
-                   actions.step_backward, actions.reset_step):
+    for action in (
+        actions.run,
+        actions.pause,
+        actions.stop,
+        None,
+        actions.step_forward,
+        actions.step_backward,
+        actions.reset_step,
+    ):
         if action is None:
             bar.addSeparator()
         else:

@@ -89,6 +89,7 @@ class SessionKeeper:
                 except SESSION_ERRORS as error:
                     return session, f"The weights no longer fit the graph ({error}); fresh start"
             return session, ""
+
         return build
 
     def adopt(self, session: Session) -> None:
@@ -148,6 +149,7 @@ def run_events(build: Builder, epochs: EpochBudget) -> Callable[[threading.Event
     """A worker source: build the session (announced by :class:`SessionReady`, or
     :class:`SessionFailed` saying why not), then train one epoch at a time, so a new epoch
     count applies at the end of the epoch under way."""
+
     def source(stop: threading.Event) -> Iterator[Any]:
         try:
             session, note = build()
@@ -166,4 +168,5 @@ def run_events(build: Builder, epochs: EpochBudget) -> Callable[[threading.Event
                 yield event
         done = session.epochs_done - epochs.start
         yield TrainingFinished("finished", message=f"trained {done} epoch(s)")
+
     return source

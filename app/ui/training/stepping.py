@@ -30,8 +30,7 @@ def stepper_entries(stepper: Any, document: Any, node_id: str) -> list[TensorEnt
     values, grads = stepper.value(node_id), stepper.grad(node_id)
     params, pgrads = stepper.params(node_id), stepper.param_grads(node_id)
     entries = [TensorEntry(port, values[port], grads.get(port), image=image) for port in values]
-    entries += [TensorEntry(name, params[name], pgrads.get(name), is_param=True)
-                for name in params]
+    entries += [TensorEntry(name, params[name], pgrads.get(name), is_param=True) for name in params]
     return entries
 
 
@@ -110,9 +109,10 @@ class StepThrough:
         """Show a node's last value and gradient; False when stepping has not reached it."""
         if self.stepper is None or not self.stepper.value(node_id):
             return False
-        self.tensor_view.show_tensors(node_title(self.window.document, node_id),
-                                      stepper_entries(self.stepper, self.window.document,
-                                                      node_id))
+        self.tensor_view.show_tensors(
+            node_title(self.window.document, node_id),
+            stepper_entries(self.stepper, self.window.document, node_id),
+        )
         return True
 
     def _show(self, node_id: str, mode: str) -> None:
@@ -120,5 +120,6 @@ class StepThrough:
         self.overlay.highlight(node_id, self.window.scene.edge_items_from(node_id))
         verb = "output" if mode == "value" else "gradient at"
         title = f"{verb} {node_title(self.window.document, node_id)}"
-        self.tensor_view.show_tensors(title, stepper_entries(self.stepper, self.window.document,
-                                                              node_id), mode=mode)
+        self.tensor_view.show_tensors(
+            title, stepper_entries(self.stepper, self.window.document, node_id), mode=mode
+        )

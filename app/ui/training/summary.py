@@ -8,12 +8,15 @@ from app.ui.training.sessions import EpochBudget
 
 def progress_text(step: StepMetrics, target_epochs: int, samples_per_s: float) -> str:
     """``epoch 3/20 · step 12/45 · 8,400 samples/s · loss 0.213``."""
-    return (f"epoch {step.epoch + 1}/{target_epochs} · step {step.step + 1}/"
-            f"{step.steps_per_epoch} · {samples_per_s:,.0f} samples/s · loss {step.loss:.4g}")
+    return (
+        f"epoch {step.epoch + 1}/{target_epochs} · step {step.step + 1}/"
+        f"{step.steps_per_epoch} · {samples_per_s:,.0f} samples/s · loss {step.loss:.4g}"
+    )
 
 
-def final_summary(finish: TrainingFinished | None, step: StepMetrics | None,
-                  epoch: EpochMetrics | None) -> str:
+def final_summary(
+    finish: TrainingFinished | None, step: StepMetrics | None, epoch: EpochMetrics | None
+) -> str:
     """``Training stopped in epoch 5: train loss 0.17, validation accuracy 96.9%``."""
     if finish is None:
         head = "Training ended"

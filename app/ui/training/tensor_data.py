@@ -45,8 +45,10 @@ def stats_text(array: np.ndarray) -> str:
     bad = values.size - finite.size
     if finite.size == 0:
         return head + f"   all {bad} values non-finite"
-    text = (f"{head}\nmin {finite.min():.3g}   max {finite.max():.3g}   "
-            f"mean {finite.mean():.3g}   std {finite.std():.3g}")
+    text = (
+        f"{head}\nmin {finite.min():.3g}   max {finite.max():.3g}   "
+        f"mean {finite.mean():.3g}   std {finite.std():.3g}"
+    )
     if bad:
         text += f"   {bad} NaN/Inf"
     return text
@@ -77,15 +79,17 @@ def picture(array: np.ndarray, is_param: bool = False, image: bool = False) -> P
     if first.ndim == 1:
         side = _square_side(first.shape[0])
         if image and side:
-            return Picture(first.reshape(side, side), f"first sample as {side}×{side} image",
-                           is_image=True)
+            return Picture(
+                first.reshape(side, side), f"first sample as {side}×{side} image", is_image=True
+            )
         rows = a[:MAX_ROWS]
         return Picture(rows, f"first {rows.shape[0]} samples (rows) × {a.shape[1]} features")
     if first.ndim == 2:
         return Picture(first, f"first sample {first.shape[0]}×{first.shape[1]}", is_image=image)
     plane = first.reshape(-1, first.shape[-2], first.shape[-1])[0]
-    return Picture(plane, f"first sample, channel 0, {plane.shape[0]}×{plane.shape[1]}",
-                   is_image=image)
+    return Picture(
+        plane, f"first sample, channel 0, {plane.shape[0]}×{plane.shape[1]}", is_image=image
+    )
 
 
 def histogram(array: np.ndarray, bins: int = 40) -> tuple[np.ndarray, np.ndarray] | None:

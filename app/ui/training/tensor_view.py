@@ -81,8 +81,9 @@ class TensorView(QWidget):
         self.colour_bar.setImageItem(self.image, insert_in=self.image_plot)
         self.hist_plot = self.graphics.addPlot(row=1, col=0)
         self.hist_plot.setLabel("left", "count")
-        self.hist_curve = self.hist_plot.plot([], [], stepMode="center", fillLevel=0,
-                                              brush=(80, 120, 200, 150), pen=(40, 70, 160))
+        self.hist_curve = self.hist_plot.plot(
+            [], [], stepMode="center", fillLevel=0, brush=(80, 120, 200, 150), pen=(40, 70, 160)
+        )
         self.graphics.ci.layout.setRowStretchFactor(0, 3)
         self.graphics.ci.layout.setRowStretchFactor(1, 2)
 
@@ -116,8 +117,9 @@ class TensorView(QWidget):
         """Pick the tensor with this name (an output port or parameter)."""
         self.tensor_box.setCurrentIndex(self.entry_names().index(name))
 
-    def show_tensors(self, title: str, entries: Sequence[TensorEntry],
-                     mode: str | None = None) -> None:
+    def show_tensors(
+        self, title: str, entries: Sequence[TensorEntry], mode: str | None = None
+    ) -> None:
         """Show a node's tensors; ``mode`` switches value/gradient when given."""
         self._entries = list(entries)
         self.title.setText(title)
@@ -160,8 +162,9 @@ class TensorView(QWidget):
         else:
             self.hist_curve.setData(*bins)
 
-    def _draw_picture(self, array: np.ndarray | None, is_param: bool = False,
-                      image: bool = False) -> None:
+    def _draw_picture(
+        self, array: np.ndarray | None, is_param: bool = False, image: bool = False
+    ) -> None:
         pic = None if array is None else picture(array, is_param, image)
         if pic is None:
             self.image.clear()
