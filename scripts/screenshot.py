@@ -1,8 +1,9 @@
 """Render the editor offscreen with the default example and save it as docs/screenshot.png.
 
-Usage: ``.venv/bin/python scripts/screenshot.py [OUTPUT.png] [--example NAME]``. The window is
-the real one (``app.ui.main_window.MainWindow``) with fresh settings, so the picture does not
-depend on the layout of whoever runs the script.
+Usage: ``.venv/bin/python scripts/screenshot.py [OUTPUT.png] [--example NAME] [--epochs N]``.
+The window is the real one (``app.ui.main_window.MainWindow``) with fresh settings, so the
+picture does not depend on the layout of whoever runs the script. It first trains the example
+for a few epochs (``--epochs 0`` skips that) so the plots and the gradient bands show.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDTH, HEIGHT = 1600, 1000
@@ -22,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output", nargs="?", default=str(ROOT / "docs" / "screenshot.png"))
     parser.add_argument("--example", default="digits_mlp", help="examples/NAME.nodegrad")
+    parser.add_argument("--epochs", type=int, default=8, help="train this long first")
     options = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     home = tempfile.mkdtemp(prefix="nodegrad-screenshot-")
@@ -45,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         app.processEvents()
     window.view.fit_all()
     window.validate_now()
+    if options.epochs > 0:
+        train(app, window, options.epochs)
     window.statusBar().clearMessage()  # "Opened /path/on/this/machine" is no part of the picture
     app.processEvents()
     output = Path(options.output)
@@ -55,6 +61,23 @@ def main(argv: list[str] | None = None) -> int:
     window.close()
     print(f"wrote {output}")
     return 0
+
+
+def train(app: Any, window: Any, epochs: int) -> None:
+    """Train the window's graph for ``epochs`` through its Run action and wait for the end."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    window.document.set_setting("epochs", epochs)
+    window.undo_stack.setClean()  # no "modified" marker in the picture
+    loop, poll = QEventLoop(), QTimer(interval=50)
+    poll.timeout.connect(lambda: None if window.training.is_training() else loop.quit())
+    window.training.run()
+    poll.start()
+    loop.exec()
+    poll.stop()
+    for _ in range(20):  # let the throttled plots draw their last points
+        app.processEvents()
+        time.sleep(0.05)
 
 
 if __name__ == "__main__":

@@ -69,3 +69,8 @@ class TrainingFinished:
 
 
 Event = StepMetrics | EpochMetrics | TrainingFinished
+
+
+def trained_message(epochs: int) -> str:
+    """The message of a run that finished: ``trained 1 epoch``, ``trained 15 epochs``."""
+    return f"trained {epochs} epoch" + ("" if epochs == 1 else "s")

@@ -19,7 +19,7 @@ import numpy as np
 import engine
 from app.graph.compile import Program, Values, compile_document
 from app.graph.errors import GraphError
-from app.graph.metrics import EpochMetrics, Event, StepMetrics, TrainingFinished
+from app.graph.metrics import EpochMetrics, Event, StepMetrics, TrainingFinished, trained_message
 from engine.backend import get_array_module, to_numpy
 from engine.data import DataLoader, Dataset, DatasetError, split
 
@@ -115,7 +115,7 @@ class Session:
                 metrics.get("accuracy"),
                 time.perf_counter() - started,
             )
-        yield TrainingFinished("finished", message=f"trained {total} epoch(s)")
+        yield TrainingFinished("finished", message=trained_message(total))
 
     def _epoch(
         self, epoch: int, stop: threading.Event | None, started: float

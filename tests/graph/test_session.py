@@ -32,7 +32,7 @@ def test_events_come_in_order_and_training_learns() -> None:
     events = list(session.train(epochs=15))
     steps = [e for e in events if isinstance(e, StepMetrics)]
     epochs = [e for e in events if isinstance(e, EpochMetrics)]
-    assert events[-1] == TrainingFinished("finished", message="trained 15 epoch(s)")
+    assert events[-1] == TrainingFinished("finished", message="trained 15 epochs")
     assert len(epochs) == 15 and [e.epoch for e in epochs] == list(range(15))
     assert len(steps) == 15 * steps[0].steps_per_epoch
     assert steps[0].steps_per_epoch == 8  # 240 training samples, batches of 32

@@ -143,8 +143,8 @@ def test_final_summary_reads_well() -> None:
     )
     step = StepMetrics(0, 3, 45, 0.5, samples_per_s=1000.0)
     assert (
-        final_summary(TrainingFinished("finished", message="trained 1 epoch(s)"), step, None)
-        == "Training finished (trained 1 epoch(s)): last loss 0.5"
+        final_summary(TrainingFinished("finished", message="trained 1 epoch"), step, None)
+        == "Training finished (trained 1 epoch): last loss 0.5"
     )
     assert progress_text(step, 20, 1234.5) == (
         "epoch 1/20 · step 4/45 · 1,234 samples/s · loss 0.5"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +13,7 @@ import numpy as np
 
 from app.graph.document import EventKind
 from app.graph.errors import GraphError
-from app.graph.metrics import TrainingFinished
+from app.graph.metrics import EpochMetrics, TrainingFinished, trained_message
 from app.graph.session import Session
 from engine.errors import EngineError
 
@@ -158,6 +160,7 @@ def run_events(build: Builder, epochs: EpochBudget) -> Callable[[threading.Event
             return
         epochs.start = session.epochs_done
         yield SessionReady(session, note)
+        started = time.perf_counter()
         while session.epochs_done < epochs.target:
             for event in session.train(epochs=1, stop=stop):
                 if isinstance(event, TrainingFinished):
@@ -165,8 +168,10 @@ def run_events(build: Builder, epochs: EpochBudget) -> Callable[[threading.Event
                         yield event
                         return
                     break
+                if isinstance(event, EpochMetrics):  # time since the run began, not this epoch
+                    event = dataclasses.replace(event, elapsed=time.perf_counter() - started)
                 yield event
         done = session.epochs_done - epochs.start
-        yield TrainingFinished("finished", message=f"trained {done} epoch(s)")
+        yield TrainingFinished("finished", message=trained_message(done))
 
     return source
