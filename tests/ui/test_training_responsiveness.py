@@ -1,0 +1,39 @@
+"""The event loop keeps running while the editor trains: a figure, never a timed assertion.
+
+The longest gap between the ticks of a 10 ms timer during a run is recorded as a test property
+(``record_property``, shown in JUnit reports) and printed; the budget (100 ms, DESIGN.md) is
+judged from that figure and from ``benchmarks/bench_responsiveness.py``, not asserted here,
+because a shared CI machine makes wall-clock limits flaky. What is asserted is that the loop
+was not frozen: the timer kept ticking through the whole run.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QElapsedTimer, QTimer
+
+TICK_MS = 10
+
+
+def test_timer_keeps_ticking_while_training(qtbot, digits, record_property) -> None:
+    ctrl = digits.training
+    digits.document.set_setting("epochs", 5)
+    clock, ticks_during_run, gaps = QElapsedTimer(), [], []
+
+    def tick() -> None:
+        gaps.append(clock.restart())
+        if ctrl.is_training():
+            ticks_during_run.append(len(gaps))
+
+    timer = QTimer(interval=TICK_MS)
+    timer.timeout.connect(tick)
+    clock.start()
+    timer.start()
+    ctrl.run()
+    qtbot.waitUntil(lambda: not ctrl.is_training(), timeout=60_000)
+    timer.stop()
+
+    assert ctrl.session.epochs_done == 5
+    assert len(ticks_during_run) >= 5  # the loop ran during training, not only before and after
+    longest = max(gaps[1:])
+    record_property("longest_event_loop_gap_ms", longest)
+    print(f"longest event-loop gap while training: {longest} ms over {len(gaps)} ticks")
