@@ -121,6 +121,10 @@ def test_step_forward_then_backward_through_every_node(qtbot, digits) -> None:
             ctrl.actions.step_forward.trigger()
         assert ctrl.overlay.highlighted == node_id
         assert digits.scene.node_item(node_id).highlighted
+        leaving = digits.scene.edge_items_from(node_id)
+        assert all(edge.active for edge in leaving)  # the wires the output travels are marked
+        others = [e for n in order if n != node_id for e in digits.scene.edge_items_from(n)]
+        assert not any(edge.active for edge in others)
         values = stepper.value(node_id)
         assert view.shown_shape() == (next(iter(values.values())).shape if values else None)
         assert digits.statusBar().currentMessage().startswith(f"forward {i + 1}/{len(order)}")
