@@ -29,12 +29,17 @@ def test_series_grows_past_its_capacity() -> None:
 def test_loss_plot_keeps_every_point_and_smooths(qtbot) -> None:
     plot = LossPlot()
     qtbot.addWidget(plot)
+    plot.resize(800, 300)
+    plot.show()
     steps = np.arange(100_000)
     losses = 2.0 * np.exp(-steps / 20_000) + 0.1 * np.random.default_rng(0).random(100_000)
     plot.add_steps(steps, losses)
     plot.add_epoch(99_999, 0.5, 0.9)
     plot.refresh()
+    qtbot.wait(50)
     assert plot.point_count() == 100_000
+    drawn_x, _ = plot.raw_curve.getData()  # what is drawn: peak-downsampled to the width
+    assert len(drawn_x) < 10_000
     assert len(plot.smoothed) == 100_000
     smooth = plot.smoothed.y
     assert np.std(np.diff(smooth)) < np.std(np.diff(losses)) / 10
