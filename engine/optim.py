@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from engine import backend
+from engine.autograd import ZeroedGrad
 from engine.tensor import Tensor
 
 __all__ = ["SGD", "Adam", "Optimizer"]
@@ -44,10 +45,18 @@ class Optimizer:
         self.t = 0
 
     def zero(self) -> None:
-        """Set every gradient to zero in place (the book's ``p.grad.data *= 0``)."""
+        """Set every gradient to zero (the book's ``p.grad.data *= 0``).
+
+        Each parameter keeps its gradient tensor, zeroed lazily (see
+        :class:`engine.autograd.ZeroedGrad`): reading ``p.grad`` gives zeros, and the next
+        backward pass writes into it instead of adding to zeros.
+        """
         for p in self.parameters:
-            if p.grad is not None:
-                p.grad.data.fill(0)
+            g = p._grad
+            if isinstance(g, Tensor):
+                p._grad = ZeroedGrad(g)
+            elif g is not None and not isinstance(g, ZeroedGrad):
+                p.grad.data.fill(0)  # type: ignore[union-attr]  # an op result's bare array
 
     def step(self, zero: bool = True) -> None:
         """Update every parameter that has a gradient, then zero the gradients if ``zero``."""
