@@ -83,37 +83,46 @@ class MaxPool2dFn(Function):
     """Max over k×k windows with a stride: (B, C, H, W) -> (B, C, OH, OW)."""
 
     op_name = "max_pool2d"
+    fresh_grads = True
     kernel: int
     stride: int
 
     def forward(self, x: Any) -> Any:
-        """Running element-wise maximum over the k×k shifted views."""
+        """Running element-wise maximum over the k×k shifted views.
+
+        Alongside, ``argmax`` records which view (0 .. k·k - 1, row by row) holds each window's
+        first maximum: a view that is strictly greater than the running maximum takes over, and
+        the views come in increasing order, so an element-wise maximum keeps the last one.
+        """
         xp = get_array_module(x)
         k, s = self.kernel, self.stride
         oh = _out_size(x.shape[2], k, s, 0, "max_pool2d")
         ow = _out_size(x.shape[3], k, s, 0, "max_pool2d")
         windows = _windows(x, k, s, oh, ow)
         out = next(windows)[2].copy()
-        for _, _, view in windows:
+        argmax = xp.zeros(out.shape, dtype=xp.uint8 if k * k < 256 else xp.int32)
+        better = xp.empty(out.shape, dtype=bool)
+        taken = xp.empty_like(argmax)
+        for n, (_, _, view) in enumerate(windows, 1):
+            xp.greater(view, out, out=better)
+            xp.multiply(better, argmax.dtype.type(n), out=taken)
+            xp.maximum(argmax, taken, out=argmax)
             xp.maximum(out, view, out=out)
-        self.x, self.out, self.out_hw = x, out, (oh, ow)
+        self.x_shape, self.argmax, self.out_hw = x.shape, argmax, (oh, ow)
         return out
 
     def backward(self, grad: Any) -> tuple[Any]:
         """Send each output's gradient to the first input element that equals its maximum."""
         xp = get_array_module(grad)
-        dx = xp.zeros(self.x.shape, dtype=grad.dtype)
+        dx = xp.zeros(self.x_shape, dtype=grad.dtype)
         oh, ow = self.out_hw
-        taken = xp.zeros(self.out.shape, dtype=bool)
-        windows = zip(
-            _windows(self.x, self.kernel, self.stride, oh, ow),
-            _windows(dx, self.kernel, self.stride, oh, ow),
-            strict=True,
-        )
-        for (_, _, x_view), (_, _, dx_view) in windows:
-            first = (x_view == self.out) & ~taken  # the first maximum of each window wins
-            taken |= first
-            dx_view += xp.where(first, grad, 0)
+        disjoint = self.stride >= self.kernel  # each input element is in one window at most
+        argmax = self.argmax
+        for n, (_, _, dx_view) in enumerate(_windows(dx, self.kernel, self.stride, oh, ow)):
+            if disjoint:
+                xp.multiply(grad, argmax == n, out=dx_view)
+            else:
+                dx_view += grad * (argmax == n)
         return (dx,)
 
 

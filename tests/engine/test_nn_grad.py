@@ -94,6 +94,22 @@ def test_maxpool_routes_ties_to_one_element():
     assert x.grad.numpy().sum() == 1.0
 
 
+@pytest.mark.parametrize("kernel, stride", [(2, 2), (3, 2), (2, 3)])
+def test_maxpool_gradient_goes_to_the_first_maximum_of_each_window(kernel, stride):
+    rng = np.random.default_rng(3)
+    data = rng.integers(0, 3, size=(2, 3, 7, 7)).astype(float)  # many ties
+    x = Tensor(data, autograd=True)
+    out = MaxPool2d(kernel, stride)(x)
+    weights = rng.normal(size=out.shape)
+    out.backward(Tensor(weights))
+    expected = np.zeros_like(data)
+    for b, c, i, j in np.ndindex(*out.shape):
+        window = data[b, c, i * stride : i * stride + kernel, j * stride : j * stride + kernel]
+        r, q = np.unravel_index(np.argmax(window), window.shape)  # argmax: first maximum
+        expected[b, c, i * stride + r, j * stride + q] += weights[b, c, i, j]
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-6)
+
+
 def test_embedding_gradient_accumulates_repeated_ids():
     emb = Embedding(5, 3)
     ids = np.array([[0, 2, 2], [4, 0, 2]])
