@@ -222,11 +222,19 @@ WORKLOADS: dict[str, dict[str, Callable[[], Step]]] = {
 # --- timing -------------------------------------------------------------------------------
 
 
+SETTLE_S = 0.2  # pause before each block: the previous block's worker threads go to sleep
+
+
 def time_blocks(steps_by_impl: dict[str, Step], steps: int, blocks: int = 7) -> dict[str, float]:
     """Best per-step time (ms) of each implementation over ``blocks`` interleaved blocks.
 
     The implementations take turns block by block, so a burst of load from other processes
-    hits them alike; the best block of each is the one least disturbed.
+    hits them alike; the best block of each is the one least disturbed. Before each block the
+    process pauses and runs one untimed step: OpenBLAS (NumPy, the engine) and OpenMP (PyTorch)
+    keep their worker threads spinning for a while after their last call, and on two cores the
+    spinning pool of one implementation slowed the next one's block (on ``mlp_large`` PyTorch
+    measured about 7 ms after the NumPy block against about 4 ms after a pause, and the engine
+    about 15% slower after PyTorch's block).
     """
     for step in steps_by_impl.values():
         for _ in range(max(2, steps // 5)):
@@ -234,6 +242,8 @@ def time_blocks(steps_by_impl: dict[str, Step], steps: int, blocks: int = 7) -> 
     best = dict.fromkeys(steps_by_impl, float("inf"))
     for _ in range(blocks):
         for impl, step in steps_by_impl.items():
+            time.sleep(SETTLE_S)
+            step()
             start = time.perf_counter()
             for _ in range(steps):
                 step()
