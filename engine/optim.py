@@ -8,7 +8,7 @@ their state per parameter *position* in the list they were given, so the state c
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -53,10 +53,10 @@ class Optimizer:
         """
         for p in self.parameters:
             g = p._grad
-            if isinstance(g, Tensor) and p._fn is None:
+            if isinstance(g, Tensor):
                 p._grad = ZeroedGrad(g)
             elif g is not None and not isinstance(g, ZeroedGrad):
-                cast(Tensor, p.grad).data.fill(0)  # an op result's gradient: zeroed in place
+                p.grad.data.fill(0)  # type: ignore[union-attr]  # an op result's bare array
 
     def step(self, zero: bool = True) -> None:
         """Update every parameter that has a gradient, then zero the gradients if ``zero``."""
