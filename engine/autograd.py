@@ -22,7 +22,6 @@ from engine.errors import EngineError, ShapeError
 __all__ = [
     "BackwardStep",
     "Function",
-    "ZeroedGrad",
     "backward_steps",
     "is_grad_enabled",
     "no_grad",
@@ -135,37 +134,15 @@ def _topo_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-class ZeroedGrad:
-    """A leaf's gradient tensor that :meth:`engine.Optimizer.zero` zeroed lazily.
-
-    Held in the leaf's ``_grad`` slot instead of the tensor. The next backward pass writes its
-    gradient into the tensor without adding (no pass to fill zeros, none to add onto them);
-    reading ``.grad`` first fills the tensor's array with zeros. Either way the leaf keeps the
-    same gradient tensor object.
-    """
-
-    __slots__ = ("tensor",)
-
-    def __init__(self, tensor: Tensor) -> None:
-        self.tensor = tensor
-
-    def materialize(self) -> Tensor:
-        """Fill the tensor's array with zeros and return the tensor."""
-        self.tensor.data.fill(0)
-        return self.tensor
-
-
 _SMALL = 64  # below this many elements NumPy adds out of place faster than in place
 
 
-def _accumulate(t: Tensor, g: Any, fresh: bool = False) -> None:
+def _accumulate(t: Tensor, g: Any) -> None:
     """Add gradient ``g`` into ``t``'s gradient.
 
     A leaf owns a private gradient tensor (its array copied the first time, then summed in place
     so an optimizer may zero it in place). An op result keeps a bare array until someone reads
     ``.grad``; it may share that array with another tensor, so it is replaced, never modified.
-    ``fresh`` says that nothing else refers to ``g`` (see ``Function.fresh_grads``): a leaf with
-    no gradient yet, or a lazily zeroed one, then takes ``g`` itself instead of a copy.
     """
     if type(g) is not np.ndarray and isinstance(g, np.generic):
         g = np.asarray(g)  # NumPy returns scalars from 0-d arithmetic
@@ -177,14 +154,9 @@ def _accumulate(t: Tensor, g: Any, fresh: bool = False) -> None:
             cur.data = _array(cur.data + g)
         else:
             t._grad = _array(cur + g)
-    elif cur is None or type(cur) is ZeroedGrad:
+    elif cur is None:
         dt = t.data.dtype if t.data.dtype.kind == "f" else g.dtype
-        data = g if fresh and g.dtype == dt and g.shape == t.data.shape else g.astype(dt)
-        if cur is None:
-            t._grad = _new(data, False, None, None, None)
-        else:
-            cur.tensor.data = data
-            t._grad = cur.tensor
+        t._grad = _new(g.astype(dt, copy=True), False, None, None, None)
     else:
         old = cur.data
         if old.size > _SMALL and old.dtype == g.dtype and old.shape == g.shape:
@@ -208,10 +180,9 @@ def _propagate(node: Tensor, retain_graph: bool) -> None:
     if grad is not None:
         if isinstance(grad, Tensor):
             grad = grad.data
-        fresh = fn.fresh_grads
         for parent, g, need in zip(fn.parents, fn.backward(grad), fn.needs, strict=False):
             if need and g is not None:
-                _accumulate(parent, g, fresh)
+                _accumulate(parent, g)
     if not retain_graph:
         node._fn = FREED
 

@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from engine import backend
-from engine.autograd import ZeroedGrad
 from engine.tensor import Tensor
 
 __all__ = ["SGD", "Adam", "Optimizer"]
@@ -45,18 +44,10 @@ class Optimizer:
         self.t = 0
 
     def zero(self) -> None:
-        """Set every gradient to zero (the book's ``p.grad.data *= 0``).
-
-        Each parameter keeps its gradient tensor, zeroed lazily (see
-        :class:`engine.autograd.ZeroedGrad`): reading ``p.grad`` gives zeros, and the next
-        backward pass writes into it instead of adding to zeros.
-        """
+        """Set every gradient to zero in place (the book's ``p.grad.data *= 0``)."""
         for p in self.parameters:
-            g = p._grad
-            if isinstance(g, Tensor):
-                p._grad = ZeroedGrad(g)
-            elif g is not None and not isinstance(g, ZeroedGrad):
-                p.grad.data.fill(0)  # type: ignore[union-attr]  # an op result's bare array
+            if p.grad is not None:
+                p.grad.data.fill(0)
 
     def step(self, zero: bool = True) -> None:
         """Update every parameter that has a gradient, then zero the gradients if ``zero``."""

@@ -120,9 +120,6 @@ class Tensor:
         g = self._grad
         if g is None or isinstance(g, Tensor):
             return g
-        if type(g) is _ag.ZeroedGrad:
-            self._grad = g = g.materialize()
-            return g
         wrapped = _new(g, False, None, None, None)  # kept as a bare array during backward
         self._grad = wrapped
         return wrapped

@@ -36,7 +36,6 @@ class Conv2dFn(Function):
     """2-D cross-correlation: x (B, C, H, W), w (O, C, k, k), b (O,) -> (B, O, OH, OW)."""
 
     op_name = "conv2d"
-    fresh_grads = True  # products, a sum and a view of a new array
     stride: int
     padding: int
 

@@ -98,9 +98,6 @@ class Function:
     op_name = "function"
     promote = True  # cast integer inputs to the float dtype of the others
     float_only = False  # compute in the default float dtype when the inputs are integers
-    #: Every array ``backward`` returns is newly made and referred to by nothing else, so a
-    #: parameter may keep it as its gradient without a copy.
-    fresh_grads = False
 
     def __init__(self, **params: Any) -> None:
         for name, value in params.items():

@@ -15,7 +15,6 @@ class MatMul(Function):
 
     __slots__ = ("a", "b")
     op_name = "matmul"
-    fresh_grads = True  # products, sums of products, or reshaped views of them
 
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b

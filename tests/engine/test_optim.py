@@ -143,31 +143,3 @@ def test_parameters_without_gradient_are_skipped():
     before = layer.weight.numpy()
     Adam(layer.get_parameters()).step()
     np.testing.assert_array_equal(layer.weight.numpy(), before)
-
-
-def test_lazily_zeroed_gradients_read_zero_and_are_overwritten_not_added():
-    w = Tensor(np.ones((2, 3)), autograd=True)
-    x = Tensor(np.arange(4.0).reshape(2, 2))
-    opt = SGD([w], alpha=0.0)
-    (x @ w).sum().backward()
-    grad_obj, expected = w.grad, w.grad.numpy()
-    opt.step()  # zeroes lazily: the next backward writes the product in place of the zeros
-    (x @ w).sum().backward()
-    assert w.grad is grad_obj
-    np.testing.assert_array_equal(w.grad.numpy(), expected)
-    opt.zero()
-    assert w.grad is grad_obj and not w.grad.numpy().any()
-    (x @ w).sum().backward()  # the zeros were filled in: this backward adds onto them
-    (x @ w).sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), 2 * expected)
-
-
-def test_a_gradient_shared_with_another_tensor_is_copied_not_taken():
-    w = Tensor(np.ones(3), autograd=True)
-    opt = SGD([w], alpha=0.0)
-    for _ in range(2):  # first with no gradient yet, then with a lazily zeroed one
-        y = w + Tensor(np.zeros(3))  # add passes one gradient array to both inputs
-        y.backward(Tensor(np.full(3, 2.0)))
-        w.grad.data *= 0  # the book's in-place zeroing must not reach y's gradient
-        np.testing.assert_array_equal(y.grad.numpy(), [2.0, 2.0, 2.0])
-        opt.step()
