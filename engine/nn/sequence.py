@@ -69,6 +69,22 @@ def _lstm_cell_backward(
     dc *= f
 
 
+def _step_weight(xp: Any, w_ih: Any, b: Any, w_hh: Any) -> Any:
+    """Return the step product's weight ``[w_hh.T, w_ih.T, b]`` (4H, H+F+1), f/i/o rows halved.
+
+    It is the transpose of a (H+F+1, 4H) block whose rows are padded by 16 elements: with a
+    power-of-two row stride (4H = 1024) OpenBLAS's small-batch product ran about 18% slower
+    (cache-set conflicts). Filling it copies whole rows, so it costs next to nothing.
+    """
+    n, n_in = w_hh.shape[0], w_ih.shape[0]
+    rows = xp.empty((n + n_in + 1, 4 * n + 16), dtype=w_hh.dtype)[:, : 4 * n]
+    rows[:n] = w_hh
+    rows[n : n + n_in] = w_ih
+    rows[-1] = b
+    rows[:, : 3 * n] *= 0.5  # see _lstm_cell
+    return rows.T
+
+
 class LSTMSequenceFn(Function):
     """The LSTM layer over all time steps as one primitive (back-propagation through time).
 
@@ -96,10 +112,7 @@ class LSTMSequenceFn(Function):
         xp = get_array_module(x)
         batch, steps, n_in = x.shape
         n, dtype = w_hh.shape[0], w_hh.dtype
-        half = xp.ones((4 * n, 1), dtype=dtype)
-        half[: 3 * n] = 0.5  # see _lstm_cell
-        w_cat = xp.concatenate((w_hh.T, w_ih.T, b[:, None]), axis=1)  # (4H, H+F+1)
-        w_cat *= half
+        w_cat = _step_weight(xp, w_ih, b, w_hh)
         inp = xp.empty((steps + 1, n + n_in + 1, batch), dtype=dtype)  # [h_{t-1}; x_t; 1]
         inp[0, :n] = 0 if self.h0 is None else self.h0.T
         inp[:steps, n : n + n_in] = x.transpose(1, 2, 0)
