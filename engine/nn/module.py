@@ -54,12 +54,14 @@ class Layer:
             raise AttributeError(
                 f"{type(self).__name__}: call super().__init__() before assigning attributes"
             )
-        for table in (self._params, self._layers, self._buffers):
-            table.pop(name, None)
+        self._params.pop(name, None)
+        self._layers.pop(name, None)
         if isinstance(value, Tensor) and value.autograd and value.creators is None:
             self._params[name] = value  # a trainable leaf (an op result stored here is not)
         elif isinstance(value, Layer):
             self._layers[name] = value
+        if name in self._params or name in self._layers or value is None:
+            self._buffers.pop(name, None)  # an array stays a buffer (``buf *= m`` assigns too)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:

@@ -93,6 +93,22 @@ def test_state_dict_round_trip_through_npz(tmp_path):
     assert not np.any(model[0].weight.numpy() == 5.0)  # state_dict returns copies
 
 
+def test_batchnorm_running_stats_stay_saved_after_training():
+    """The running statistics are updated with ``*=`` and ``+=``, which assign the attribute:
+    they must stay buffers, saved, loaded and moved between devices with the model."""
+    np.random.seed(2)
+    model = BatchNorm1d(3)
+    model(Tensor(np.random.normal(2.0, 3.0, size=(16, 3))))
+    state = model.state_dict()
+    assert {"running_mean", "running_var"} <= set(state)
+    assert np.all(state["running_mean"] > 0.1)  # moved towards the batch mean of about 2
+    other = BatchNorm1d(3)
+    other.load_state_dict(state)
+    x = Tensor(np.random.normal(size=(4, 3)))
+    model.eval(), other.eval()
+    np.testing.assert_allclose(other(x).numpy(), model(x).numpy())
+
+
 def test_load_state_dict_errors_name_key_and_shapes():
     model = Linear(3, 2)
     with pytest.raises(ShapeError, match=r"'weight'.*\(2, 3\).*\(3, 2\)"):
