@@ -115,7 +115,7 @@ def _load_cupy() -> ModuleType | None:
     global _cupy, _gpu_reason, _gpu_checked
     if _gpu_checked:
         return _cupy
-    _gpu_checked = True
+    _gpu_checked, _gpu_reason = True, None
     try:
         import cupy  # optional, imported on first use
     except Exception as exc:  # ImportError, or a broken CUDA install raising anything

@@ -49,6 +49,7 @@ def test_gpu_unusable_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "cupy", None)  # makes `import cupy` fail
     monkeypatch.setattr(backend, "_gpu_checked", False)
     monkeypatch.setattr(backend, "_cupy", None)
+    monkeypatch.setattr(backend, "_gpu_reason", None)
     reason = backend.gpu_unavailable_reason()
     assert reason is not None and "CuPy" in reason
     assert engine.available_devices() == ["cpu"]
