@@ -6,6 +6,9 @@ Four workloads, each a full training step (forward, loss, backward, optimizer st
 on 2 threads, are timed in the same process for every implementation available. The table gives
 ms per step (the best of several interleaved blocks of steps) and the ratios engine/NumPy and
 engine/PyTorch; the budget is engine <= PyTorch everywhere and <= 1.3x NumPy on ``mlp_large``.
+
+``--device gpu`` times the same steps on a GPU: the engine on CuPy, the hand-written MLP on
+CuPy (the "numpy" column) and PyTorch on CUDA, each block ending with a device synchronisation.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from engine import (  # noqa: E402
     Relu,
     Sequential,
     Tensor,
+    backend,
 )
 
 try:
@@ -67,10 +71,11 @@ def mlp_data(name: str) -> tuple[np.ndarray, np.ndarray]:
     return x, rng.integers(0, sizes[-1], batch)
 
 
-def engine_step(model: Sequential, x: np.ndarray, y: np.ndarray) -> Step:
+def engine_step(model: Sequential, x: np.ndarray, y: np.ndarray, device: str) -> Step:
     """An engine training step: forward, cross-entropy, backward, SGD (which zeroes grads)."""
+    model.to(device)
     crit, opt = CrossEntropyLoss(), SGD(model.get_parameters(), alpha=LR)
-    xt = Tensor(x)
+    xt, y = Tensor(x).to(device), backend.to_device(y, device)
 
     def step() -> object:
         loss = crit(model(xt), y)
@@ -81,38 +86,41 @@ def engine_step(model: Sequential, x: np.ndarray, y: np.ndarray) -> Step:
     return step
 
 
-def engine_mlp(name: str) -> Step:
+def engine_mlp(name: str, device: str) -> Step:
     """The MLP in the engine: Linear-ReLU-...-Linear, CrossEntropyLoss, SGD."""
     _, sizes = mlp_sizes(name)
     layers: list = []
     for a, b in itertools.pairwise(sizes):
         layers += [Linear(a, b), Relu()]
-    return engine_step(Sequential(layers[:-1]), *mlp_data(name))
+    return engine_step(Sequential(layers[:-1]), *mlp_data(name), device)
 
 
-def numpy_mlp(name: str) -> Step:
-    """The same MLP written by hand in NumPy (what a careful programmer would write)."""
+def numpy_mlp(name: str, device: str) -> Step:
+    """The same MLP written by hand in NumPy, or CuPy on the GPU (what a careful programmer
+    would write)."""
+    xp = backend.array_module(device)
     _, sizes = mlp_sizes(name)
     rng = np.random.default_rng(1)
     ws = [
-        (rng.normal(size=(a, b)) * np.sqrt(2 / a)).astype(np.float32)
+        xp.asarray((rng.normal(size=(a, b)) * np.sqrt(2 / a)).astype(np.float32))
         for a, b in itertools.pairwise(sizes)
     ]
-    bs = [np.zeros(b, dtype=np.float32) for b in sizes[1:]]
-    x, y = mlp_data(name)
+    bs = [xp.zeros(b, dtype=np.float32) for b in sizes[1:]]
+    x, y = (xp.asarray(a) for a in mlp_data(name))
     n = len(y)
+    rows = xp.arange(n)
 
     def step() -> object:
         acts = [x]
         for k, (w, b) in enumerate(zip(ws, bs, strict=True)):
             z = acts[-1] @ w + b
-            acts.append(np.maximum(z, 0) if k < len(ws) - 1 else z)
+            acts.append(xp.maximum(z, 0) if k < len(ws) - 1 else z)
         z = acts[-1]
-        e = np.exp(z - z.max(1, keepdims=True))
+        e = xp.exp(z - z.max(1, keepdims=True))
         p = e / e.sum(1, keepdims=True)
-        loss = -np.log(p[np.arange(n), y]).mean()
+        loss = -xp.log(p[rows, y]).mean()
         g = p
-        g[np.arange(n), y] -= 1
+        g[rows, y] -= 1
         g /= n
         for k in range(len(ws) - 1, -1, -1):
             gw, gb = acts[k].T @ g, g.sum(0)
@@ -144,13 +152,21 @@ def torch_step(model: object, x: object, y: object, reshape: bool = False) -> St
     return step
 
 
-def torch_mlp(name: str) -> Step:
+def torch_device(device: str) -> str:
+    return "cuda" if device == "gpu" else "cpu"
+
+
+def torch_tensors(device: str, *arrays: np.ndarray) -> list[object]:
+    return [torch.from_numpy(a).to(torch_device(device)) for a in arrays]
+
+
+def torch_mlp(name: str, device: str) -> Step:
     _, sizes = mlp_sizes(name)
     layers: list = []
     for a, b in itertools.pairwise(sizes):
         layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
-    x, y = mlp_data(name)
-    return torch_step(torch.nn.Sequential(*layers[:-1]), torch.from_numpy(x), torch.from_numpy(y))
+    model = torch.nn.Sequential(*layers[:-1]).to(torch_device(device))
+    return torch_step(model, *torch_tensors(device, *mlp_data(name)))
 
 
 LSTM_B, LSTM_T, VOCAB, EMBED, HIDDEN = 32, 25, 64, 64, 256
@@ -161,13 +177,13 @@ def lstm_data() -> tuple[np.ndarray, np.ndarray]:
     return rng.integers(0, VOCAB, (LSTM_B, LSTM_T)), rng.integers(0, VOCAB, (LSTM_B, LSTM_T))
 
 
-def engine_lstm() -> Step:
+def engine_lstm(device: str) -> Step:
     """Embedding -> LSTM -> Linear on every step, cross-entropy over (B, T)."""
     model = Sequential([Embedding(VOCAB, EMBED), LSTM(EMBED, HIDDEN), Linear(HIDDEN, VOCAB)])
-    return engine_step(model, *lstm_data())
+    return engine_step(model, *lstm_data(), device)
 
 
-def torch_lstm() -> Step:
+def torch_lstm(device: str) -> Step:
     class Net(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -178,8 +194,9 @@ def torch_lstm() -> Step:
         def forward(self, x: object) -> object:
             return self.out(self.lstm(self.embed(x))[0])
 
-    x, y = lstm_data()
-    return torch_step(Net(), torch.from_numpy(x), torch.from_numpy(y), reshape=True)
+    return torch_step(
+        Net().to(torch_device(device)), *torch_tensors(device, *lstm_data()), reshape=True
+    )
 
 
 def conv_data() -> tuple[np.ndarray, np.ndarray]:
@@ -187,33 +204,32 @@ def conv_data() -> tuple[np.ndarray, np.ndarray]:
     return rng.random((64, 1, 8, 8), dtype=np.float32), rng.integers(0, 10, 64)
 
 
-def engine_conv() -> Step:
+def engine_conv(device: str) -> Step:
     """Conv2d(1, 16, 3, padding=1) - ReLU - MaxPool2d(2) - Flatten - Linear(256, 10)."""
     model = Sequential(
         [Conv2d(1, 16, 3, padding=1), Relu(), MaxPool2d(2), Flatten(), Linear(256, 10)]
     )
-    return engine_step(model, *conv_data())
+    return engine_step(model, *conv_data(), device)
 
 
-def torch_conv() -> Step:
+def torch_conv(device: str) -> Step:
     nn = torch.nn
     model = nn.Sequential(
         nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(256, 10)
     )
-    x, y = conv_data()
-    return torch_step(model, torch.from_numpy(x), torch.from_numpy(y))
+    return torch_step(model.to(torch_device(device)), *torch_tensors(device, *conv_data()))
 
 
-WORKLOADS: dict[str, dict[str, Callable[[], Step]]] = {
+WORKLOADS: dict[str, dict[str, Callable[[str], Step]]] = {
     "mlp_small": {
-        "engine": lambda: engine_mlp("mlp_small"),
-        "numpy": lambda: numpy_mlp("mlp_small"),
-        "torch": lambda: torch_mlp("mlp_small"),
+        "engine": lambda device: engine_mlp("mlp_small", device),
+        "numpy": lambda device: numpy_mlp("mlp_small", device),
+        "torch": lambda device: torch_mlp("mlp_small", device),
     },
     "mlp_large": {
-        "engine": lambda: engine_mlp("mlp_large"),
-        "numpy": lambda: numpy_mlp("mlp_large"),
-        "torch": lambda: torch_mlp("mlp_large"),
+        "engine": lambda device: engine_mlp("mlp_large", device),
+        "numpy": lambda device: numpy_mlp("mlp_large", device),
+        "torch": lambda device: torch_mlp("mlp_large", device),
     },
     "lstm_char": {"engine": engine_lstm, "torch": torch_lstm},
     "conv_digits": {"engine": engine_conv, "torch": torch_conv},
@@ -225,7 +241,20 @@ WORKLOADS: dict[str, dict[str, Callable[[], Step]]] = {
 SETTLE_S = 0.2  # pause before each block: the previous block's worker threads go to sleep
 
 
-def time_blocks(steps_by_impl: dict[str, Step], steps: int, blocks: int = 7) -> dict[str, float]:
+def no_sync() -> None:
+    """The CPU finishes each step before returning: nothing to wait for."""
+
+
+def gpu_sync() -> None:
+    """Wait until CuPy's and PyTorch's queued GPU work is done."""
+    backend.array_module("gpu").cuda.Device().synchronize()
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def time_blocks(
+    steps_by_impl: dict[str, Step], steps: int, blocks: int = 7, sync: Step = no_sync
+) -> dict[str, float]:
     """Best per-step time (ms) of each implementation over ``blocks`` interleaved blocks.
 
     The implementations take turns block by block, so a burst of load from other processes
@@ -234,7 +263,8 @@ def time_blocks(steps_by_impl: dict[str, Step], steps: int, blocks: int = 7) -> 
     keep their worker threads spinning for a while after their last call, and on two cores the
     spinning pool of one implementation slowed the next one's block (on ``mlp_large`` PyTorch
     measured about 7 ms after the NumPy block against about 4 ms after a pause, and the engine
-    about 15% slower after PyTorch's block).
+    about 15% slower after PyTorch's block). ``sync`` waits for queued device work; it is
+    called before the clock starts and before it stops.
     """
     for step in steps_by_impl.values():
         for _ in range(max(2, steps // 5)):
@@ -244,24 +274,35 @@ def time_blocks(steps_by_impl: dict[str, Step], steps: int, blocks: int = 7) -> 
         for impl, step in steps_by_impl.items():
             time.sleep(SETTLE_S)
             step()
+            sync()
             start = time.perf_counter()
             for _ in range(steps):
                 step()
+            sync()
             best[impl] = min(best[impl], (time.perf_counter() - start) / steps * 1e3)
     return best
 
 
-def run(names: list[str], steps: int, blocks: int = 7) -> list[dict[str, float | str | None]]:
+def torch_runs_on(device: str) -> bool:
+    """Whether PyTorch is installed and, for the GPU, built with CUDA that sees one."""
+    return torch is not None and (device == "cpu" or torch.cuda.is_available())
+
+
+def run(
+    names: list[str], steps: int, blocks: int = 7, device: str = "cpu"
+) -> list[dict[str, float | str | None]]:
     """Time every implementation of every workload; return one row per workload."""
     rows = []
+    sync = gpu_sync if device == "gpu" else no_sync
     for name in names:
         makers = {
             impl: make
             for impl, make in WORKLOADS[name].items()
-            if not (impl == "torch" and torch is None)
+            if impl != "torch" or torch_runs_on(device)
         }
         np.random.seed(0)
-        times = time_blocks({impl: make() for impl, make in makers.items()}, steps, blocks)
+        impls = {impl: make(device) for impl, make in makers.items()}
+        times = time_blocks(impls, steps, blocks, sync)
         row: dict[str, float | str | None] = {"workload": name}
         row.update({impl: times.get(impl) for impl in ("engine", "numpy", "torch")})
         rows.append(row)
@@ -293,12 +334,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20, help="steps per timed block")
     parser.add_argument("--blocks", type=int, default=7, help="timed blocks (best is kept)")
     parser.add_argument("--workloads", nargs="*", default=list(WORKLOADS), choices=list(WORKLOADS))
+    parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
     args = parser.parse_args(argv)
+    if args.device == "gpu":
+        reason = backend.gpu_unavailable_reason()
+        if reason is not None:
+            parser.error(f"--device gpu: {reason}")
+        global SETTLE_S
+        SETTLE_S = 0.0  # no CPU thread pools to let settle
+        cp = backend.array_module("gpu")
+        props = cp.cuda.runtime.getDeviceProperties(cp.cuda.Device().id)
+        name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
+        print(f"GPU {name}, CuPy {cp.__version__} (the numpy column is hand-written CuPy)")
     print(
         f"engine float32 ({engine.get_default_dtype()}), NumPy {np.__version__}, "
         f"PyTorch {torch.__version__ if torch else 'not installed'}, threads {THREADS}"
     )
-    print_table(run(args.workloads, args.steps, args.blocks))
+    print_table(run(args.workloads, args.steps, args.blocks, args.device))
     return 0
 
 
