@@ -10,6 +10,7 @@ import numpy as np
 from engine.autograd import Function
 from engine.backend import get_array_module
 from engine.errors import ShapeError
+from engine.nn import lstm_cuda
 from engine.nn.module import Layer
 from engine.nn.recurrent import activation_layer
 from engine.ops import stack
@@ -24,8 +25,12 @@ def _lstm_cell(xp: Any, a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> Non
 
     The f, i, o rows of ``a`` arrive halved, so that one ``tanh`` over the whole block serves
     all four gates: ``sigmoid(z) = (1 + tanh(z / 2)) / 2`` (no overflow, no temporaries). The
-    layout is gate-major (features by batch), so every gate is one contiguous block.
+    layout is gate-major (features by batch), so every gate is one contiguous block. On a GPU
+    one fused kernel does the same (:mod:`engine.nn.lstm_cuda`).
     """
+    if xp is not np:
+        lstm_cuda.cell_forward(xp, a, c_prev, c, tanh_c, h)
+        return
     n = a.shape[0] // 4
     xp.tanh(a, out=a)
     sig = a[: 3 * n]
@@ -48,6 +53,9 @@ def _lstm_cell_backward(
     ``a`` holds the step's gate activations (f, i, o sigmoids, g tanh); ``scratch`` is an
     (H, B) and a (3H, B) buffer, reused across steps so the loop allocates nothing.
     """
+    if xp is not np:
+        lstm_cuda.cell_backward(xp, a, c_prev, tanh_c, dh, dc, d)
+        return
     n = a.shape[0] // 4
     tmp, sig_deriv = scratch
     f, i, o, g, sig = a[:n], a[n : 2 * n], a[2 * n : 3 * n], a[3 * n :], a[: 3 * n]
