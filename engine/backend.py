@@ -236,8 +236,8 @@ def to_device(a: Any, device: str) -> Any:
 def scatter_add(target: Any, index: Any, values: Any) -> None:
     """Add ``values`` into ``target[index]`` in place, accumulating repeated indices."""
     xp = get_array_module(target)
-    if xp is np:
-        np.add.at(target, index, values)
+    if hasattr(xp.add, "at"):  # NumPy, CuPy >= 13
+        xp.add.at(target, index, values)
     else:
         import cupyx
 
