@@ -127,3 +127,32 @@ def test_stepper_on_a_given_batch() -> None:
     while stepper.state.index < len(stepper.order) or stepper.state.phase == "idle":
         stepper.forward_step()
     assert stepper.value("out")["y"].shape == (1, 1)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", ["digits_cnn", "char_lstm"])
+def test_stepping_on_the_gpu_matches_the_cpu(name: str) -> None:
+    """On a GPU the stepper shows NumPy copies of the same values and gradients as on the CPU."""
+    from engine import backend
+
+    reason = backend.gpu_unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"GPU tests skipped: {reason}")
+    doc = load(name)
+    doc.set_setting("device", "gpu")
+    stepper = Session(doc).stepper()
+    for _ in stepper.order:
+        stepper.forward_step()
+    for _ in stepper.order:
+        stepper.backward_step()
+    doc.set_setting("device", "cpu")
+    batch = tuple(backend.to_numpy(part) for part in stepper.batch)
+    expected = reference_gradients(doc, batch)
+    for key, grad in expected.items():
+        node_id, param = key.split(".", 1)
+        shown = stepper.param_grads(node_id)[param]
+        assert isinstance(shown, np.ndarray), key
+        scale = float(np.abs(grad).max()) + 1e-12  # float32 sums run in another order there
+        np.testing.assert_allclose(shown, grad, rtol=1e-3, atol=1e-4 * scale, err_msg=key)
+    last = stepper.order[-1]
+    assert all(isinstance(v, np.ndarray) for v in stepper.value(last).values())
