@@ -1,8 +1,8 @@
 """A character-level LSTM language model on the bundled corpus, then a generated sample.
 
 Run ``python examples/char_lstm.py`` (``--epochs N`` to shorten, ``--text FILE`` for your own
-``.txt``). The loss starts at ln(vocabulary size), the loss of a uniform guess, and falls well
-below it.
+``.txt``, ``--device gpu`` to train on a GPU). The loss starts at ln(vocabulary size), the loss
+of a uniform guess, and falls well below it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import LSTM, Adam, CrossEntropyLoss, Embedding, Layer, Linear, Tensor, data
+from engine import (
+    LSTM,
+    Adam,
+    CrossEntropyLoss,
+    DeviceError,
+    Embedding,
+    Layer,
+    Linear,
+    Tensor,
+    backend,
+    data,
+)
 
 
 class CharModel(Layer):
@@ -44,31 +55,36 @@ class CharModel(Layer):
         """Continue ``prefix`` by ``length`` characters sampled one at a time."""
         rng = np.random.default_rng(seed)
         table, w, b = self.embed.weight.data, self.head.weight.data, self.head.bias.data
-        hidden, state = self.lstm.run(table[ds.encode(prefix)][None])
+        xp = backend.get_array_module(table)
+        hidden, state = self.lstm.run(table[xp.asarray(ds.encode(prefix))][None])
         out = []
         for _ in range(length):
-            logits = (hidden[0, -1] @ w + b) / temperature
+            logits = backend.to_numpy(hidden[0, -1] @ w + b) / temperature
             p = np.exp(logits - logits.max())
             nxt = int(rng.choice(len(p), p=p / p.sum()))
             out.append(nxt)
-            hidden, state = self.lstm.run(table[[nxt]][None], state)
+            hidden, state = self.lstm.run(table[xp.asarray([nxt])][None], state)
         return prefix + ds.decode(out)
 
 
 def train(
-    epochs: int = 30, seed: int = 0, text: str | None = None, verbose: bool = False
+    epochs: int = 30,
+    seed: int = 0,
+    text: str | None = None,
+    verbose: bool = False,
+    device: str = "cpu",
 ) -> dict[str, object]:
     """Train on the corpus; return the losses, ln(vocab) and a generated sample."""
     np.random.seed(seed)
     ds = data.text(text, seq_len=32)
-    model = CharModel(ds.n_classes)
+    model = CharModel(ds.n_classes).to(device)
     criterion = CrossEntropyLoss()
     optim = Adam(model.get_parameters(), alpha=0.01)
     loader = data.DataLoader(ds, batch_size=16, shuffle=True, seed=seed)
     losses: list[float] = []
     for epoch in range(epochs):
         for x, y in loader:
-            loss = criterion(model(x), y)
+            loss = criterion(model(backend.to_device(x, device)), backend.to_device(y, device))
             loss.backward()
             optim.step()
             losses.append(loss.item())
@@ -85,8 +101,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--text", default=None, help="a .txt file (default: bundled corpus)")
+    parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     args = parser.parse_args(argv)
-    result = train(args.epochs, args.seed, args.text, verbose=True)
+    try:
+        result = train(args.epochs, args.seed, args.text, verbose=True, device=args.device)
+    except DeviceError as error:  # no usable GPU: say why, no traceback
+        parser.error(str(error))
     print("sample:", result["sample"], sep="\n")
     return result
 

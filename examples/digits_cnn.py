@@ -1,7 +1,7 @@
 """Classify scikit-learn's 8×8 handwritten digits with a small convolutional network.
 
-Run ``python examples/digits_cnn.py`` (``--epochs N`` to shorten; about 98-99% validation
-accuracy at the default 15 epochs).
+Run ``python examples/digits_cnn.py`` (``--epochs N`` to shorten, ``--device gpu`` to train on
+a GPU; about 98-99% validation accuracy at the default 15 epochs).
 """
 
 from __future__ import annotations
@@ -44,13 +44,15 @@ def build_model() -> Sequential:
     )
 
 
-def train(epochs: int = 15, seed: int = 0, verbose: bool = False) -> dict[str, float]:
+def train(
+    epochs: int = 15, seed: int = 0, verbose: bool = False, device: str = "cpu"
+) -> dict[str, float]:
     """Train on 80% of the digit images; return the final training loss and validation accuracy."""
     np.random.seed(seed)
     train_set, val_set = data.split(data.digits(images=True), val_fraction=0.2, seed=seed)
-    model = build_model()
+    model = build_model().to(device)
     optim = Adam(model.get_parameters(), alpha=0.003)
-    return fit(model, optim, train_set, val_set, epochs, seed, verbose)
+    return fit(model, optim, train_set, val_set, epochs, seed, verbose, device)
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:

@@ -74,3 +74,14 @@ def test_bench_train_prints_a_row_per_workload(capsys):
     out = capsys.readouterr().out
     for name in ("mlp_small", "mlp_large", "lstm_char", "conv_digits"):
         assert f"| {name} |" in out
+
+
+def test_device_gpu_without_a_gpu_is_refused_with_the_reason(capsys):
+    from engine import backend
+
+    if backend.gpu_unavailable_reason() is None:
+        pytest.skip("a GPU is usable here (tests/engine/test_gpu.py trains the examples on it)")
+    with pytest.raises(SystemExit) as exit_info:
+        load("digits_mlp").main(["--epochs", "1", "--device", "gpu"])
+    assert exit_info.value.code == 2
+    assert "device 'gpu' is unavailable" in capsys.readouterr().err

@@ -245,3 +245,16 @@ def test_digits_mlp_trains_on_gpu() -> None:
     logits = model(Tensor(val_set.x).to("gpu")).data
     assert backend.device_of(logits) == "gpu"
     assert (backend.to_numpy(logits).argmax(1) == val_set.y).mean() >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("name", "printed"),
+    [("digits_mlp", "validation accuracy"), ("digits_cnn", "validation accuracy"),
+     ("char_lstm", "sample:\nThe ")],
+)  # fmt: skip
+def test_examples_run_on_the_gpu(name: str, printed: str, capsys: pytest.CaptureFixture) -> None:
+    from tests.engine.test_examples import load
+
+    engine.set_default_dtype(np.float32)
+    load(name).main(["--epochs", "1", "--device", "gpu"])
+    assert printed in capsys.readouterr().out
