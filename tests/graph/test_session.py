@@ -192,3 +192,32 @@ def test_a_split_that_leaves_nothing_names_the_dataset_node() -> None:
     with pytest.raises(GraphError, match=r"node 'xor': .*one part would be empty") as caught:
         Session(doc)
     assert caught.value.node_id == "xor"
+
+
+def test_batchnorm_running_statistics_are_saved_with_the_weights(tmp_path: Path) -> None:
+    """Evaluation uses BatchNorm's running statistics: weights saved after training must carry
+    them, or a reloaded model evaluates differently."""
+    doc = GraphDocument()
+    for node_id, type_id, params in [
+        ("data", "dataset", {"name": "spiral"}),
+        ("hidden", "linear", {"units": 16}),
+        ("norm", "batch_norm1d", {}),
+        ("act", "relu", {}),
+        ("head", "linear", {"units": 3}),
+        ("loss", "cross_entropy_loss", {}),
+    ]:
+        doc.add_node(type_id, params, node_id=node_id)
+    for wire in [
+        ("data", "x", "hidden", "x"), ("hidden", "y", "norm", "x"), ("norm", "y", "act", "x"),
+        ("act", "y", "head", "x"), ("head", "y", "loss", "logits"), ("data", "y", "loss", "target"),
+    ]:  # fmt: skip
+        doc.connect(*wire)
+    session = Session(doc)
+    list(session.train(epochs=3))
+    weights = session.weights()
+    assert {"norm.running_mean", "norm.running_var"} <= set(weights)
+    assert np.any(weights["norm.running_mean"] != 0)
+    io.save_weights(weights, tmp_path / "bn.npz")
+    fresh = Session(doc)
+    fresh.load_weights(io.load_weights(tmp_path / "bn.npz"))
+    assert fresh.evaluate()["loss"] == pytest.approx(session.evaluate()["loss"], rel=1e-6)
