@@ -70,6 +70,9 @@ def layered_positions(
 ) -> dict[str, tuple[float, float]]:
     """Top-left positions for every node, layer by layer, with no two nodes overlapping.
 
+    Wired nodes go in topological layers; nodes without any wire go in a grid below them
+    (beside them when the layers run downwards), as wide as the layers.
+
     Parameters
     ----------
     nodes : list of str
@@ -99,9 +102,12 @@ def layered_positions(
     """
     lr = direction is Direction.LEFT_TO_RIGHT
     along, across = (0, 1) if lr else (1, 0)
+    wired = {n for edge in edges for n in edge}
+    loose = [n for n in nodes if n not in wired]
     positions: dict[str, tuple[float, float]] = {}
     cursor = origin[along]
-    for layer in _ordered(_layers(nodes, edges), nodes, edges):
+    layers = _ordered(_layers([n for n in nodes if n in wired], edges), nodes, edges)
+    for layer in layers:
         depth = max(sizes[n][along] for n in layer)
         extent = sum(sizes[n][across] for n in layer) + NODE_GAP * (len(layer) - 1)
         offset = origin[across] - extent / 2
@@ -113,4 +119,31 @@ def layered_positions(
             offset += sizes[n][across] + NODE_GAP
         gap = max([LAYER_GAP, *((room or {}).get(n, 0.0) for n in layer)])
         cursor += depth + math.ceil(gap)  # whole pixels: rounding never eats into the room
+    if loose:
+        below = max((positions[n][across] + sizes[n][across] for n in wired), default=None)
+        start = list(origin)
+        if below is not None:
+            start[across] = below + 2 * NODE_GAP
+        columns = max(len(layers), math.ceil(math.sqrt(len(loose))))
+        positions.update(_grid(loose, sizes, columns, along, (start[0], start[1])))
     return positions
+
+
+def _grid(
+    nodes: list[str],
+    sizes: Mapping[str, tuple[float, float]],
+    columns: int,
+    along: int,
+    origin: tuple[float, float],
+) -> dict[str, tuple[float, float]]:
+    """Unwired nodes in rows of ``columns`` cells, rows stacked across the layers' direction."""
+    across = 1 - along
+    step_along = max(sizes[n][along] for n in nodes) + LAYER_GAP
+    step_across = max(sizes[n][across] for n in nodes) + NODE_GAP
+    placed = {}
+    for k, n in enumerate(nodes):
+        point = [0.0, 0.0]
+        point[along] = origin[along] + (k % columns) * step_along
+        point[across] = origin[across] + (k // columns) * step_across
+        placed[n] = (round(point[0]), round(point[1]))
+    return placed
