@@ -258,3 +258,15 @@ def test_examples_run_on_the_gpu(name: str, printed: str, capsys: pytest.Capture
     engine.set_default_dtype(np.float32)
     load(name).main(["--epochs", "1", "--device", "gpu"])
     assert printed in capsys.readouterr().out
+
+
+def test_lstm_in_float16_on_the_gpu() -> None:
+    """The fused LSTM kernel covers float32 and float64; float16 takes the generic path."""
+    engine.set_default_dtype(np.float16)
+    cpu, gpu = twin(lambda: LSTM(4, 5))
+    x = np.random.default_rng(6).normal(size=(3, 6, 4))
+    out_cpu, dx_cpu = run_pass(cpu, x, np.ones((3, 6, 5)), "cpu")
+    out_gpu, dx_gpu = run_pass(gpu, x, np.ones((3, 6, 5)), "gpu")
+    assert out_gpu.dtype == np.float16
+    np.testing.assert_allclose(backend.to_numpy(out_gpu), out_cpu, atol=1e-2)
+    np.testing.assert_allclose(backend.to_numpy(dx_gpu), dx_cpu, atol=2e-2)
