@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from engine import backend
+from engine import backend, optim_cuda
 from engine.tensor import Tensor
 
 __all__ = ["SGD", "Adam", "Optimizer"]
@@ -150,6 +150,11 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
 
     def _update(self, k: int, data: Any, grad: Any) -> None:
+        xp = backend.get_array_module(data)
+        if xp is not np:  # one fused kernel on the GPU
+            v = self._slot(k, "v", data) if self.momentum else None
+            optim_cuda.sgd(xp, data, grad, self.alpha, self.momentum, v)
+            return
         if self.momentum:
             v = self._slot(k, "v", data)
             v *= self.momentum
@@ -196,11 +201,15 @@ class Adam(Optimizer):
     def _update(self, k: int, data: Any, grad: Any) -> None:
         xp = backend.get_array_module(data)
         m, v = self._slot(k, "m", data), self._slot(k, "v", data)
+        step_size = self.alpha / (1.0 - self.beta1**self.t)
+        if xp is not np:  # one fused kernel on the GPU
+            betas, bias2 = (self.beta1, self.beta2), 1.0 - self.beta2**self.t
+            optim_cuda.adam(xp, data, grad, m, v, betas, step_size, bias2, self.eps)
+            return
         m *= self.beta1
         m += (1.0 - self.beta1) * grad
         v *= self.beta2
         v += (1.0 - self.beta2) * grad * grad
-        step_size = self.alpha / (1.0 - self.beta1**self.t)
         denom = xp.sqrt(v / (1.0 - self.beta2**self.t))
         denom += self.eps
         data -= step_size * m / denom
