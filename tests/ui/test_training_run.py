@@ -62,7 +62,7 @@ def test_training_reaches_accuracy_and_continue_resumes(qtbot, digits) -> None:
     ctrl.run()
     wait_idle(qtbot, digits, timeout=60_000)
     assert ctrl.session.epochs_done == 2
-    assert ctrl._last_epoch.val_accuracy > 0.85
+    assert ctrl.live.last_epoch.val_accuracy > 0.85
     assert "validation accuracy" in ctrl.loss_plot.summary.text()
     points = ctrl.loss_plot.point_count()
     assert len(ctrl.loss_plot.val_loss) == 2
@@ -293,3 +293,20 @@ def test_a_session_that_fails_to_build_ends_the_run_with_the_reason() -> None:
 
     events = list(run_events(build, EpochBudget(3))(threading.Event()))
     assert events == [SessionFailed("the graph has no loss node; add one to train it")]
+
+
+def test_the_plot_behind_the_tab_waits_and_catches_up_when_raised(qtbot, digits) -> None:
+    """The Gradients plot shares a tab with the Loss plot: while hidden it pushes nothing to
+    its curves (that would cost the training thread the GIL), and shows everything at once
+    when its tab is raised."""
+    ctrl = digits.training
+    digits.document.set_setting("epochs", 3)
+    ctrl.actions.run.trigger()
+    wait_idle(qtbot, digits)
+    qtbot.wait(500)  # several plot timer ticks after the run
+    assert ctrl.loss_plot.raw_curve.getData()[0] is not None  # the visible plot kept up
+    assert ctrl.grad_plot.node_ids() and ctrl.grad_plot.curve("dense1") is None
+    digits.docks["gradPlotDock"].raise_()
+    qtbot.waitUntil(lambda: ctrl.grad_plot.curve("dense1") is not None, timeout=5_000)
+    xs, _ = ctrl.grad_plot.curve("dense1").getData()
+    assert xs is not None and xs[-1] == ctrl.loss_plot.point_count()

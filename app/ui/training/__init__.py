@@ -84,6 +84,9 @@ def install(window: Any) -> TrainingController:
         "tensorViewDock": _dock(window, "tensorViewDock", "Tensor", tensor_view, right),
     }
     _arrange(window, docks)
+    for name, plot in (("lossPlotDock", loss_plot), ("gradPlotDock", grad_plot)):
+        # a plot behind its neighbour's tab skips its updates and catches up when raised
+        docks[name].visibilityChanged.connect(lambda shown, p=plot: shown and p.refresh())
     actions = build_run_actions(window, gpu_unavailable_reason())
     controller = TrainingController(window, actions, loss_plot, grad_plot, tensor_view, docks)
     window.training = controller

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from app.ui.training.plot_theme import apply_palette
 
@@ -56,6 +56,12 @@ class TimedPlotWidget(pg.PlotWidget):
         started = time.perf_counter()
         super().paintEvent(event)
         self.paint_s = time.perf_counter() - started
+
+
+def on_screen(widget: QWidget) -> bool:
+    """Whether any of ``widget`` can be seen: a dock behind another dock's tab counts as
+    visible to Qt but has an empty visible region."""
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
 
 
 class Cadence:

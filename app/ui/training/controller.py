@@ -8,7 +8,6 @@ status text, and locks model editing while a run or a step-through is under way.
 from __future__ import annotations
 
 import enum
-import time
 from typing import Any
 
 import numpy as np
@@ -17,10 +16,10 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread
 from app.graph.document import EventKind
 from app.graph.metrics import EpochMetrics, StepMetrics, TrainingFinished
 from app.graph.session import Session
-from app.ui.style import category_colour
 from app.ui.training.canvas_overlay import CanvasOverlay
 from app.ui.training.closing import CloseGuard
 from app.ui.training.grad_plot import GradPlot
+from app.ui.training.live import LiveRun
 from app.ui.training.loss_plot import LossPlot
 from app.ui.training.run_actions import RunActions
 from app.ui.training.sessions import (
@@ -32,12 +31,11 @@ from app.ui.training.sessions import (
     run_events,
 )
 from app.ui.training.stepping import StepThrough, node_title
-from app.ui.training.summary import epochs_change_text, final_summary, progress_text
+from app.ui.training.summary import epochs_change_text, final_summary
 from app.ui.training.tensor_data import TensorEntry
 from app.ui.training.tensor_view import TensorView
 from app.ui.training.worker import TrainingWorker, start_worker, stop_and_wait
 
-OVERLAY_INTERVAL_S = 0.2
 TRAINING_LOCK = "training is running (Stop it to edit the graph)"
 STEPPING_LOCK = "a step-through is under way (Reset Step to edit the graph)"
 
@@ -77,14 +75,9 @@ class TrainingController(QObject):
         self.sessions = SessionKeeper(self._message)
         self._worker: TrainingWorker | None = None
         self._thread: QThread | None = None
-        self._global_step = 0
         self.epochs = EpochBudget(0)
-        self._last_step: StepMetrics | None = None
-        self._last_epoch: EpochMetrics | None = None
+        self.live = LiveRun(window, loss_plot, grad_plot, self.overlay, actions.progress)
         self._finish: TrainingFinished | SessionFailed | None = None
-        self._norms: dict[str, float] = {}
-        self._norms_shown = 0.0
-        self._rate = 0.0
         self._document = window.document
         self._connect()
         self._update_actions()
@@ -154,15 +147,17 @@ class TrainingController(QObject):
         if build is None:
             self._raise_dock("problemsDock")
             return
-        if fresh or self._global_step == 0:
-            self._clear_plots()
+        if fresh or self.live.global_step == 0:
+            self.live.clear()
         self._finish = None
         self.epochs = EpochBudget(self.window.document.training.epochs)
-        worker = TrainingWorker(run_events(build, self.epochs), batched=(StepMetrics,))
+        batched = (StepMetrics, EpochMetrics)  # a few deliveries a second, however fast
+        worker = TrainingWorker(run_events(build, self.epochs), batched=batched)
         worker.steps_ready.connect(self._on_steps)
         worker.event_ready.connect(self._on_event)
         worker.finished.connect(self._on_worker_finished)
         self._worker = worker
+        self.live.begin()
         self._thread = start_worker(worker)
         self._set_mode(Mode.TRAINING)
         self._raise_dock("lossPlotDock")
@@ -192,44 +187,18 @@ class TrainingController(QObject):
             self._finished_cleanup()
 
     # -- worker signals -----------------------------------------------------------------------
-    def _on_steps(self, batch: list[StepMetrics]) -> None:
-        if self._worker is None:  # sent before a shutdown, delivered after it
-            return
-        first = self._global_step + 1
-        self._global_step += len(batch)
-        steps = np.arange(first, self._global_step + 1)
-        self.loss_plot.add_steps(steps, np.array([m.loss for m in batch]))
-        self.grad_plot.add_steps(steps, batch)
-        self._last_step = batch[-1]
-        measured = [m for m in batch if m.output_grad_norms or m.param_grad_norms]
-        if measured:
-            self._norms = {**measured[-1].output_grad_norms, **measured[-1].param_grad_norms}
-        self._rate = float(np.mean([m.samples_per_s for m in batch]))
-        if time.monotonic() - self._norms_shown >= OVERLAY_INTERVAL_S:
-            self._show_progress()
-
-    def _show_progress(self) -> None:
-        """Node colours and the progress text, about 5 times a second (each costs the GUI
-        thread repaints, and the training thread the GIL)."""
-        self._norms_shown = time.monotonic()
-        if self._norms:
-            self.overlay.show_gradients(self._norms)
-        if self._last_step is not None:
-            self.actions.progress.setText(
-                progress_text(self._last_step, self.epochs.target, self._rate)
-            )
+    def _on_steps(self, batch: list[StepMetrics | EpochMetrics]) -> None:
+        if self._worker is not None:  # else sent before a shutdown, delivered after it
+            self.live.add(batch)
 
     def _on_event(self, event: object) -> None:
         if self._worker is None:
             return
         if isinstance(event, SessionReady):
             self.sessions.adopt(event.session)
-            self._prepare_plots(event.session)
+            self.live.prepare(event.session, self.epochs)
             device = event.session.settings.device.upper()
             self._message(event.note or f"Training on {device}…")
-        elif isinstance(event, EpochMetrics):
-            self._last_epoch = event
-            self.loss_plot.add_epoch(self._global_step, event.val_loss, event.val_accuracy)
         elif isinstance(event, (TrainingFinished, SessionFailed)):
             self._finish = event
 
@@ -245,14 +214,14 @@ class TrainingController(QObject):
         elif finish is not None and finish.reason == "nan":
             self._on_nan(finish)
         else:
-            text = final_summary(finish, self._last_step, self._last_epoch)
+            text = final_summary(finish, self.live.last_step, self.live.last_epoch)
             self.loss_plot.summary.setText(text)
             self._message(text, 0)
 
     def _finished_cleanup(self) -> None:
         if self._thread is not None:
             self._thread.wait()
-        self._show_progress()
+        self.live.end()
         self._worker, self._thread = None, None
         self.actions.pause.setChecked(False)
         self._set_mode(Mode.IDLE)
@@ -268,26 +237,6 @@ class TrainingController(QObject):
         )
         self.loss_plot.summary.setToolTip(text)
         self._message(text, 0)
-
-    # -- plots ----------------------------------------------------------------------------------
-    def _clear_plots(self) -> None:
-        self._global_step = 0
-        self._last_step = self._last_epoch = None
-        self._norms = {}
-        self.loss_plot.clear()
-        self.grad_plot.clear()
-        self.overlay.clear_gradients()
-
-    def _prepare_plots(self, session: Session) -> None:
-        doc = self.window.document
-        names = {nid: node_title(doc, nid) for nid in doc.nodes}
-        colours = {
-            nid: category_colour(self.window.scene.node_item(nid).spec.category)
-            for nid in doc.nodes
-        }
-        self.grad_plot.set_nodes(names, colours)
-        dataset = session.program.dataset
-        self.loss_plot.set_classifier(getattr(dataset, "task", "") == "classification")
 
     # -- step-through ---------------------------------------------------------------------------
     def step_forward(self) -> None:
@@ -368,7 +317,8 @@ class TrainingController(QObject):
             elif event.name == "epochs":
                 self.epochs.set_count(settings.epochs)
                 if self.mode is Mode.TRAINING:
-                    self._message(epochs_change_text(self.epochs, self._last_step), 0)
+                    self.live.plan()
+                    self._message(epochs_change_text(self.epochs, self.live.last_step), 0)
             elif event.name == "device":
                 self._sync_device()
         self._update_actions()
@@ -380,7 +330,7 @@ class TrainingController(QObject):
         self._document = self.window.document
         self._document.add_listener(self._on_document_event)
         self.sessions.forget()
-        self._clear_plots()
+        self.live.clear()
         self._sync_device()
         self._update_actions()
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.ui.training.cadence import MIN_INTERVAL_MS, Cadence, TimedPlotWidget
+from app.ui.training.cadence import MIN_INTERVAL_MS, Cadence, TimedPlotWidget, on_screen
 from app.ui.training.follow_range import FollowRange, log10_or_nan
 from app.ui.training.series import Series
 
@@ -74,7 +74,7 @@ class GradPlot(QWidget):
         item.addLegend(offset=(-10, 10))
         self.plot_widget.follow_palette()
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        self.follow = FollowRange(item)
+        self.follow = FollowRange(item, min_margin=1.0)  # a decade: norms drift over decades
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -111,6 +111,11 @@ class GradPlot(QWidget):
         self._series = {mode: {} for mode in MODES}
         self.follow.reset()
         self.hover_label.setText("")
+
+    def plan(self, last_step: int) -> None:
+        """The run under way should end at global step ``last_step``: the x axis covers it."""
+        self.follow.plan(last_step)
+        self._dirty = True  # refit at the next refresh
 
     def add_step(
         self, step: float, params: Mapping[str, float], outputs: Mapping[str, float]
@@ -154,7 +159,7 @@ class GradPlot(QWidget):
         """The timer: at most 5 times a second, less often when an update costs more
         (:class:`Cadence`); nothing while the plot is hidden (it catches up when shown)."""
         self._timer.setInterval(self._cadence.update(self._push_s, self.plot_widget.paint_s))
-        if self.isVisible():
+        if on_screen(self):
             self.refresh()
 
     def refresh(self) -> None:

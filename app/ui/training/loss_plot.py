@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.ui.training.cadence import MIN_INTERVAL_MS, Cadence, TimedPlotWidget
+from app.ui.training.cadence import MIN_INTERVAL_MS, Cadence, TimedPlotWidget, on_screen
 from app.ui.training.follow_range import FollowRange, log10_or_nan
 from app.ui.training.series import Series
 
@@ -98,7 +98,7 @@ class LossPlot(QWidget):
 
         self._timer = QTimer(self)
         self._timer.setInterval(MIN_INTERVAL_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self._on_tick)
         self._timer.start()
 
     def clear(self) -> None:
@@ -176,12 +176,23 @@ class LossPlot(QWidget):
             self.val_accuracy.append(step, accuracy)
         self._dirty = self._val_dirty = True
 
+    def plan(self, last_step: int) -> None:
+        """The run under way should end at global step ``last_step``: the x axis covers it."""
+        self.follow.plan(last_step)
+        self._dirty = True  # refit at the next refresh
+
     def point_count(self) -> int:
         """How many training-loss points the plot holds."""
         return len(self.raw)
 
+    def _on_tick(self) -> None:
+        """The timer: refresh unless the plot cannot be seen (behind the Gradients tab); it
+        catches up when its dock is raised (``refresh`` on the dock's visibilityChanged)."""
+        if on_screen(self):
+            self.refresh()
+
     def refresh(self) -> None:
-        """Push new data to the curves (called by the timer; cheap when nothing changed)."""
+        """Push new data to the curves (cheap when nothing changed)."""
         self._timer.setInterval(self._cadence.update(self._push_s, self.loss_widget.paint_s))
         if not self._dirty:
             return
@@ -194,9 +205,10 @@ class LossPlot(QWidget):
             self.val_curve.setData(self.val_loss.x, self.val_loss.y)
             self.acc_curve.setData(self.val_accuracy.x, self.val_accuracy.y)
         ys = [self.raw.y, self.smoothed.y, self.val_loss.y]
-        if self.log_scale.isChecked():
+        log = self.log_scale.isChecked()
+        if log:
             ys = [log10_or_nan(y) for y in ys]
-        self.follow.fit(self.raw.x[-1] if len(self.raw) else 0.0, ys)
+        self.follow.fit(self.raw.x[-1] if len(self.raw) else 0.0, ys, from_zero=not log)
         self._push_s = time.perf_counter() - started
 
     def _smooth(self, loss: float) -> float:
