@@ -270,3 +270,18 @@ def test_lstm_in_float16_on_the_gpu() -> None:
     assert out_gpu.dtype == np.float16
     np.testing.assert_allclose(backend.to_numpy(out_gpu), out_cpu, atol=1e-2)
     np.testing.assert_allclose(backend.to_numpy(dx_gpu), dx_cpu, atol=2e-2)
+
+
+def test_float16_parameters_train_with_adam_on_the_gpu() -> None:
+    """The fused optimizer kernels cover float32 and float64; float16 uses array operations."""
+    engine.set_default_dtype(np.float16)
+    x, y = np.random.default_rng(7).normal(size=(16, 4)), np.arange(16) % 2
+    model = Sequential([Linear(4, 8), Tanh(), Linear(8, 2)]).to("gpu")
+    optim, losses = Adam(model.get_parameters(), alpha=0.01), []
+    for _ in range(30):
+        loss = CrossEntropyLoss()(model(Tensor(x).to("gpu")), y)
+        loss.backward()
+        optim.step()
+        losses.append(float(backend.to_numpy(loss.data)))
+    assert model.get_parameters()[0].data.dtype == np.float16
+    assert losses[-1] < losses[0]
