@@ -18,6 +18,13 @@ from engine.tensor import Tensor
 __all__ = ["SGD", "Adam", "Optimizer"]
 
 
+def slot_dtype(dtype: Any) -> np.dtype:
+    """The dtype of optimizer state for parameters of ``dtype``: float32 for float16, whose
+    range loses Adam's ``eps`` (1e-8) and the squares of small gradients."""
+    dt = np.dtype(dtype)
+    return np.dtype(np.float32) if dt == np.float16 else dt
+
+
 class Optimizer:
     """Base of the optimizers: the parameter list, ``zero()`` and the state-dict plumbing.
 
@@ -62,10 +69,12 @@ class Optimizer:
         raise NotImplementedError
 
     def _slot(self, k: int, name: str, like: Any) -> Any:
-        """Return state array ``name`` of parameter ``k``, created as zeros on first use."""
+        """Return state array ``name`` of parameter ``k``, created as zeros on first use
+        (float32 for a float16 parameter: see :func:`slot_dtype`)."""
         slots = self.state.setdefault(k, {})
         if name not in slots:
-            slots[name] = backend.get_array_module(like).zeros_like(like)
+            xp = backend.get_array_module(like)
+            slots[name] = xp.zeros(like.shape, dtype=slot_dtype(like.dtype))
         return slots[name]
 
     def hyperparameters(self) -> dict[str, float]:
@@ -114,7 +123,7 @@ class Optimizer:
                     f"{type(self).__name__}.load_state_dict: {key!r} has shape "
                     f"{arr.shape}, parameter {k} has {tuple(p.shape)}"
                 )
-            arr = backend.to_device(arr.astype(p.dtype), p.device)
+            arr = backend.to_device(arr.astype(slot_dtype(p.dtype)), p.device)
             self.state.setdefault(k, {})[name] = arr
 
 
@@ -206,13 +215,15 @@ class Adam(Optimizer):
             betas, bias2 = (self.beta1, self.beta2), 1.0 - self.beta2**self.t
             optim_cuda.adam(xp, data, grad, m, v, betas, step_size, bias2, self.eps)
             return
+        if grad.dtype != m.dtype:  # float16: the step is taken in float32
+            grad = grad.astype(m.dtype)
         m *= self.beta1
         m += (1.0 - self.beta1) * grad
         v *= self.beta2
         v += (1.0 - self.beta2) * grad * grad
         denom = xp.sqrt(v / (1.0 - self.beta2**self.t))
         denom += self.eps
-        data -= step_size * m / denom
+        data -= (step_size * m / denom).astype(data.dtype, copy=False)
 
     def hyperparameters(self) -> dict[str, float]:
         """Return ``alpha``, ``beta1``, ``beta2`` and ``eps``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import engine
 from engine import SGD, Adam, Linear, Tensor
 
 
@@ -143,3 +144,26 @@ def test_parameters_without_gradient_are_skipped():
     before = layer.weight.numpy()
     Adam(layer.get_parameters()).step()
     np.testing.assert_array_equal(layer.weight.numpy(), before)
+
+
+def test_float16_parameters_keep_float32_state_and_no_nan():
+    """In float16, Adam's eps (1e-8) rounds to 0 and small gradients square to 0: a zero
+    gradient element gave 0/0 = NaN. The state is float32 and the step is taken in float32."""
+    engine.set_default_dtype(np.float16)  # the fixture in conftest restores it
+    w = Tensor(np.array([1.0, -2.0, 0.5], dtype=np.float16), autograd=True)
+    opt = Adam([w], alpha=0.01)
+    for _ in range(3):
+        w.grad = Tensor(np.array([0.0, 1e-4, -3.0], dtype=np.float16))
+        opt.step()
+    assert w.data.dtype == np.float16 and np.isfinite(w.data).all()
+    assert w.data[0] == np.float16(1.0)  # a zero gradient moves nothing
+    assert w.data[1] < -2.0 + 1e-3 and w.data[2] > 0.5  # small and large gradients both step
+    state = opt.state_dict()
+    assert state["m.0"].dtype == np.float32 and state["v.0"].dtype == np.float32
+    again = Adam([w], alpha=0.01)
+    again.load_state_dict(state)
+    assert again.state[0]["v"].dtype == np.float32
+    momentum = SGD([w], alpha=0.1, momentum=0.9)
+    w.grad = Tensor(np.array([1.0, 1.0, 1.0], dtype=np.float16))
+    momentum.step()
+    assert momentum.state[0]["v"].dtype == np.float32 and w.data.dtype == np.float16
