@@ -32,6 +32,7 @@ __all__ = [
     "get_array_module",
     "get_default_dtype",
     "gpu_unavailable_reason",
+    "has_fused_kernels",
     "promote_floats",
     "scatter_add",
     "scatter_add_rows",
@@ -190,6 +191,21 @@ def get_array_module(x: Any) -> ModuleType:
     if cp is not None and isinstance(x, cp.ndarray):
         return cp
     return np
+
+
+def has_fused_kernels(*arrays: Any) -> bool:
+    """Whether the engine's fused CuPy kernels serve these arrays: float32 or float64, all of
+    one dtype (float16 and mixed dtypes take the array-operation path).
+
+    Examples
+    --------
+    >>> has_fused_kernels(np.zeros(2, np.float32), np.zeros(2, np.float32))
+    True
+    >>> has_fused_kernels(np.zeros(2, np.float16))
+    False
+    """
+    dtypes = {np.dtype(a.dtype) for a in arrays}
+    return len(dtypes) == 1 and dtypes.pop() in (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def device_of(a: Any) -> str:

@@ -160,7 +160,7 @@ class SGD(Optimizer):
 
     def _update(self, k: int, data: Any, grad: Any) -> None:
         xp = backend.get_array_module(data)
-        if xp is not np and optim_cuda.fused(data):  # one fused kernel on the GPU
+        if xp is not np and backend.has_fused_kernels(data, grad):  # one GPU kernel
             v = self._slot(k, "v", data) if self.momentum else None
             optim_cuda.sgd(xp, data, grad, self.alpha, self.momentum, v)
             return
@@ -211,7 +211,7 @@ class Adam(Optimizer):
         xp = backend.get_array_module(data)
         m, v = self._slot(k, "m", data), self._slot(k, "v", data)
         step_size = self.alpha / (1.0 - self.beta1**self.t)
-        if xp is not np and optim_cuda.fused(data):  # one fused kernel on the GPU
+        if xp is not np and backend.has_fused_kernels(data, grad):  # one GPU kernel
             betas, bias2 = (self.beta1, self.beta2), 1.0 - self.beta2**self.t
             optim_cuda.adam(xp, data, grad, m, v, betas, step_size, bias2, self.eps)
             return

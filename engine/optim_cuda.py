@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["adam", "fused", "sgd"]
+__all__ = ["adam", "sgd"]
 
 _SOURCES = {
     "sgd": ("T g, T alpha", "T p", "p -= alpha * g"),
@@ -24,12 +24,6 @@ _SOURCES = {
     ),
 }
 _kernels: dict[str, Any] = {}
-
-
-def fused(array: Any) -> bool:
-    """Whether the kernels serve ``array``'s dtype (float32, float64; float16 goes through
-    array operations)."""
-    return array.dtype.name in ("float32", "float64")
 
 
 def _kernel(cp: Any, name: str) -> Any:

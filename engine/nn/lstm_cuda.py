@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.backend import has_fused_kernels
+
 __all__ = ["cell_backward", "cell_forward"]
 
 _kernels: dict[str, Any] = {}
-_FUSED = ("float32", "float64")  # the dtypes the kernels are built for
 
 # ``a`` arrives with the f, i, o rows holding z / 2: sigmoid(z) = (1 + tanh(z / 2)) / 2.
 _FORWARD = """
@@ -59,7 +60,7 @@ def _kernel(cp: Any, name: str) -> Any:
 
 def cell_forward(cp: Any, a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> None:
     """As ``sequence._lstm_cell`` on CuPy arrays: ``a`` (4H, B) C-contiguous, the rest (H, B)."""
-    if a.dtype.name not in _FUSED:
+    if not has_fused_kernels(a):
         _widened(cp, cell_forward, (a, c_prev, c, tanh_c, h), written=(0, 2, 3, 4))
         return
     _kernel(cp, "forward")(c_prev, c_prev.size, a, c, tanh_c, h)
@@ -68,7 +69,7 @@ def cell_forward(cp: Any, a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> N
 def cell_backward(cp: Any, a: Any, c_prev: Any, tanh_c: Any, dh: Any, dc: Any, d: Any) -> None:
     """As ``sequence._lstm_cell_backward`` on CuPy arrays: ``a`` and ``d`` (4H, B)
     C-contiguous, the rest (H, B); ``dc`` is updated in place."""
-    if a.dtype.name not in _FUSED:
+    if not has_fused_kernels(a):
         _widened(cp, cell_backward, (a, c_prev, tanh_c, dh, dc, d), written=(4, 5))
         return
     _kernel(cp, "backward")(a, c_prev, tanh_c, dh, c_prev.size, dc, d)

@@ -45,13 +45,14 @@ def _lstm_cell(xp: Any, a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> Non
 
 
 def _lstm_cell_backward(
-    xp: Any, a: Any, c_prev: Any, tanh_c: Any, dh: Any, dc: Any, d: Any, scratch: tuple[Any, Any]
+    xp: Any, a: Any, c_prev: Any, tanh_c: Any, dh: Any, dc: Any, d: Any, scratch: Any
 ) -> None:
     """Write the pre-activation gradients ``d`` (4H, B) of one step; update ``dc`` (H, B) in
     place to the gradient reaching the previous cell state.
 
     ``a`` holds the step's gate activations (f, i, o sigmoids, g tanh); ``scratch`` is an
-    (H, B) and a (3H, B) buffer, reused across steps so the loop allocates nothing.
+    (H, B) and a (3H, B) buffer, reused across steps so the loop allocates nothing (None on a
+    GPU, where one fused kernel does the step).
     """
     if xp is not np:
         lstm_cuda.cell_backward(xp, a, c_prev, tanh_c, dh, dc, d)
@@ -150,7 +151,9 @@ class LSTMSequenceFn(Function):
         dz = xp.empty((steps, four_h, batch), dtype=grad.dtype)
         dh = xp.zeros((n, batch), dtype=grad.dtype)
         dc = xp.zeros((n, batch), dtype=grad.dtype)
-        scratch = (xp.empty_like(dh), xp.empty((3 * n, batch), dtype=grad.dtype))
+        scratch = (  # for the NumPy passes; the GPU's fused kernel needs none
+            (xp.empty_like(dh), xp.empty((3 * n, batch), dtype=grad.dtype)) if xp is np else None
+        )
         for t in range(steps - 1, -1, -1):
             dh += d_hs[t]
             _lstm_cell_backward(
