@@ -20,6 +20,11 @@ def parameter(data: Any) -> Tensor:
     return Tensor(np.asarray(data, dtype=backend.get_default_dtype()), autograd=True)
 
 
+def _is_array(value: Any) -> bool:
+    """A NumPy or CuPy array (what a buffer holds)."""
+    return isinstance(value, np.ndarray) or backend.device_of(value) == "gpu"
+
+
 class Layer:
     """Base class of layers and losses.
 
@@ -60,7 +65,7 @@ class Layer:
             self._params[name] = value  # a trainable leaf (an op result stored here is not)
         elif isinstance(value, Layer):
             self._layers[name] = value
-        if name in self._params or name in self._layers or value is None:
+        if not _is_array(value):
             self._buffers.pop(name, None)  # an array stays a buffer (``buf *= m`` assigns too)
         object.__setattr__(self, name, value)
 
