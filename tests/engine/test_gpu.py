@@ -209,14 +209,19 @@ def test_optimizer_steps_match_cpu(make_optim: Callable[[list[Tensor]], Any]) ->
 
 def test_state_dict_from_gpu_loads_on_cpu() -> None:
     cpu, gpu = twin(lambda: Sequential([Linear(3, 4), BatchNorm1d(4)]))
+    for p in gpu.get_parameters():
+        p.data += 0.5  # the two copies differ until the state is loaded
     gpu(Tensor(np.random.default_rng(5).normal(size=(6, 3))).to("gpu"))  # moves running stats
     state = gpu.state_dict()
     assert all(isinstance(v, np.ndarray) for v in state.values())
+    assert np.any(state["1.running_mean"] != 0) and np.any(state["1.running_var"] != 1)
     cpu.load_state_dict(state)
     for (name, p_cpu), (_, p_gpu) in zip(
         cpu.named_parameters(), gpu.named_parameters(), strict=True
     ):
         close(p_gpu.data, p_cpu.data, name)
+    for name in ("running_mean", "running_var"):
+        close(getattr(gpu[1], name), getattr(cpu[1], name), name)
 
 
 def test_dropout_on_gpu_masks_output_and_gradient_alike() -> None:
@@ -261,7 +266,8 @@ def test_examples_run_on_the_gpu(name: str, printed: str, capsys: pytest.Capture
 
 
 def test_lstm_in_float16_on_the_gpu() -> None:
-    """The fused LSTM kernel covers float32 and float64; float16 takes the generic path."""
+    """The fused LSTM kernel is built for float32 and float64; float16 runs it on float32
+    copies."""
     engine.set_default_dtype(np.float16)
     cpu, gpu = twin(lambda: LSTM(4, 5))
     x = np.random.default_rng(6).normal(size=(3, 6, 4))
@@ -285,3 +291,26 @@ def test_float16_parameters_train_with_adam_on_the_gpu() -> None:
         losses.append(float(backend.to_numpy(loss.data)))
     assert model.get_parameters()[0].data.dtype == np.float16
     assert losses[-1] < losses[0]
+
+
+def test_fused_kernels_match_the_cpu_in_float32() -> None:
+    """Users train in float32: the fused LSTM cell and optimizer kernels against the CPU."""
+    engine.set_default_dtype(np.float32)
+    rng = np.random.default_rng(8)
+    x, upstream = rng.normal(size=(4, 7, 8)), rng.normal(size=(4, 7, 16))
+    models = twin(lambda: LSTM(8, 16))
+    results = [run_pass(m, x, upstream, d) for m, d in zip(models, ("cpu", "gpu"), strict=True)]
+    for what, k in (("output", 0), ("input gradient", 1)):
+        np.testing.assert_allclose(
+            backend.to_numpy(results[1][k]), results[0][k], rtol=1e-4, atol=1e-5, err_msg=what
+        )
+    devices = ("cpu", "gpu")
+    for make in (lambda ps: SGD(ps, alpha=0.1, momentum=0.9), lambda ps: Adam(ps, alpha=0.01)):
+        for model, device in zip(models, devices, strict=True):
+            run_pass(model, x, upstream, device)
+            make(model.get_parameters()).step()
+        pairs = zip(models[0].get_parameters(), models[1].get_parameters(), strict=True)
+        for p_cpu, p_gpu in pairs:
+            np.testing.assert_allclose(
+                backend.to_numpy(p_gpu.data), p_cpu.data, rtol=1e-4, atol=1e-5
+            )

@@ -157,7 +157,7 @@ def test_float16_parameters_keep_float32_state_and_no_nan():
         opt.step()
     assert w.data.dtype == np.float16 and np.isfinite(w.data).all()
     assert w.data[0] == np.float16(1.0)  # a zero gradient moves nothing
-    assert w.data[1] < -2.0 + 1e-3 and w.data[2] > 0.5  # small and large gradients both step
+    assert w.data[1] < -2.02 and w.data[2] > 0.52  # small and large gradients both step
     state = opt.state_dict()
     assert state["m.0"].dtype == np.float32 and state["v.0"].dtype == np.float32
     again = Adam([w], alpha=0.01)

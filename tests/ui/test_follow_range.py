@@ -51,8 +51,14 @@ def test_a_minimum_margin_is_kept_without_refitting_every_time(plot) -> None:
     follow = FollowRange(plot, min_margin=1.0)
     changes = count_range_changes(plot)
     rng = np.random.default_rng(1)
-    for end in range(10, 501, 10):
-        follow.fit(end, [rng.normal(-2.0, 0.3, end)])
+    first = rng.normal(-2.0, 0.3, 10)
+    follow.fit(10, [first])
     y0, y1 = plot.getViewBox().viewRange()[1]
-    assert y0 <= -3.0 and y1 >= -1.0  # a decade beyond the data on both sides
+    assert y0 <= first.min() - 1.0 + 1e-9 and y1 >= first.max() + 1.0 - 1e-9  # a decade each
+    seen = [first]
+    for end in range(20, 501, 10):
+        seen.append(rng.normal(-2.0, 0.3, end))
+        follow.fit(end, [seen[-1]])
+    y0, y1 = plot.getViewBox().viewRange()[1]
+    assert y0 <= min(v.min() for v in seen) and y1 >= max(v.max() for v in seen)
     assert len(changes) < 15
