@@ -92,7 +92,8 @@ class EditOps:
             item.setSelected(True)
 
     def auto_layout(self, direction: Direction = Direction.LEFT_TO_RIGHT) -> None:
-        """Arrange every node in topological layers as one undoable move."""
+        """Arrange the wired nodes in topological layers and the unwired ones in a grid
+        beside them, as one undoable move."""
         doc = self.window.document
         if not doc.nodes:
             return

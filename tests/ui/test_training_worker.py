@@ -19,6 +19,11 @@ class Done:
     reason: str
 
 
+@dataclass(frozen=True)
+class Epoch:
+    n: int
+
+
 def counting(n: int, delay: float = 0.0):
     def source(stop: threading.Event):
         for i in range(n):
@@ -55,6 +60,33 @@ def test_every_step_arrives_in_few_batches(qtbot) -> None:
     assert [s.i for s in got["steps"]] == list(range(5000))
     assert len(got["batches"]) < 5000 / 10  # throttled, not one signal per step
     assert got["errors"] == [""]
+
+
+def test_a_rare_batched_event_is_not_held_until_the_next_one(qtbot) -> None:
+    """Epoch metrics are batched with the steps; one that comes after a quiet spell (slow
+    validation, slow steps) is delivered at once, not when the next event happens."""
+    release = threading.Event()
+
+    def source(stop: threading.Event):
+        for i in range(5):  # slow steps: each is sent as it comes
+            time.sleep(0.06)
+            yield Step(i)
+        time.sleep(0.01)  # a quick validation: within the batching interval of the last send
+        yield Epoch(0)
+        release.wait(20)  # the next step is far away
+        yield Step(5)
+        yield Done("finished")
+
+    worker = TrainingWorker(source, batched=(Step, Epoch))
+    got = collect(worker)
+    thread = start_worker(worker)
+    qtbot.waitUntil(lambda: Epoch(0) in got["steps"], timeout=5_000)
+    assert not release.is_set()
+    release.set()
+    qtbot.waitUntil(lambda: bool(got["errors"]), timeout=10_000)
+    assert thread.wait(5000)
+    assert got["steps"] == [*(Step(i) for i in range(5)), Epoch(0), Step(5)]
+    assert got["events"] == [Done("finished")]
 
 
 def test_pause_holds_and_stop_ends(qtbot) -> None:

@@ -157,7 +157,6 @@ class TrainingController(QObject):
         worker.event_ready.connect(self._on_event)
         worker.finished.connect(self._on_worker_finished)
         self._worker = worker
-        self.live.begin()
         self._thread = start_worker(worker)
         self._set_mode(Mode.TRAINING)
         self._raise_dock("lossPlotDock")

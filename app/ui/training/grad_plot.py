@@ -151,7 +151,8 @@ class GradPlot(QWidget):
         return self._curves.get(node_id)
 
     def showEvent(self, event: Any) -> None:
-        """Shown (its tab raised): catch up at once."""
+        """Shown (the window or a floating dock): catch up at once. A dock raised from behind
+        another's tab is not re-shown; its ``visibilityChanged`` refreshes it (``install``)."""
         super().showEvent(event)
         self.refresh()
 

@@ -20,9 +20,8 @@ from app.ui.training.stepping import node_title
 from app.ui.training.summary import progress_text
 
 OVERLAY_INTERVAL_S = 0.2
-# The widest progress text the label is sized for while training (a longer one is cut).
+# The widest progress text the label is sized for (a longer one is cut at the right).
 PROGRESS_TEMPLATE = "epoch 0000/0000 · step 00000/00000 · 0,000,000 samples/s · loss 0.0000e-00"
-QWIDGETSIZE_MAX = (1 << 24) - 1
 
 
 class LiveRun:
@@ -50,6 +49,12 @@ class LiveRun:
         self._norms: dict[str, float] = {}
         self._norms_shown = 0.0
         self._rate = 0.0
+        # A fixed size: the text changes several times a second while training, and a label
+        # whose size hint changes makes the main window lay out every dock again (animated),
+        # costing the training thread the GIL. Sized once, so a run's start and end do not
+        # relayout the window either.
+        width = progress.fontMetrics().horizontalAdvance(PROGRESS_TEMPLATE) + 8
+        progress.setFixedSize(width, progress.sizeHint().height())
 
     def clear(self) -> None:
         """Forget every point and colour (a fresh run, another document)."""
@@ -60,19 +65,10 @@ class LiveRun:
         self.grad_plot.clear()
         self.overlay.clear_gradients()
 
-    def begin(self) -> None:
-        """A run starts. The progress label gets a fixed size while it runs: its text changes
-        several times a second, and a label whose size hint changes makes the main window lay
-        out every dock again (animated), costing the training thread the GIL."""
-        width = self.progress.fontMetrics().horizontalAdvance(PROGRESS_TEMPLATE) + 8
-        self.progress.setFixedSize(width, self.progress.sizeHint().height())
-
     def end(self) -> None:
-        """The run ended: last progress text, the label back to its natural size, and the
-        plots' x axes fitted to the steps done (a stopped run ends before its plan)."""
+        """The run ended: the last progress text, and the plots' x axes fitted to the steps
+        done (a stopped run ends before its plan)."""
         self.show_progress()
-        self.progress.setMinimumSize(0, 0)
-        self.progress.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)
         for plot in (self.loss_plot, self.grad_plot):
             plot.plan(self.global_step)
             if on_screen(plot):

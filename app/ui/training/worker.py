@@ -16,9 +16,12 @@ EventSource = Callable[[threading.Event], Iterator[object]]
 class TrainingWorker(QObject):
     """Runs ``source(stop_event)`` (e.g. ``lambda stop: session.train(stop=stop)``) to the end.
 
-    Events whose type is in ``batched`` (per-step metrics) are collected and emitted together
-    in ``steps_ready`` at most about 20 times a second; any other event first flushes those
-    and is then emitted at once in ``event_ready``. Between two events the worker honours
+    Events whose type is in ``batched`` (step and epoch metrics) are collected and emitted
+    together in ``steps_ready`` at most about 20 times a second, so a fast run costs the GUI
+    thread few deliveries. When even the most frequent kind comes less often than that (slow
+    steps), nothing is held: each event goes at once, so an epoch's metrics never wait for
+    the next slow step. Any other event first flushes the batch and is then emitted at once
+    in ``event_ready``. Between two events the worker honours
     ``pause()``/``resume()`` and ``stop()``; stop is also the event handed to the source, so
     the session stops between steps and says so in its last event. The worker never touches
     a widget. ``finished`` is emitted last, with the error text if the source raised (empty
@@ -77,12 +80,14 @@ class TrainingWorker(QObject):
         try:
             events = self._source(self.stop_event)
             last_emit = time.monotonic()
+            pace = _Pace()
             for event in events:
                 if isinstance(event, self._batched):
                     pending.append(event)
-                    if time.monotonic() - last_emit >= EMIT_INTERVAL_S:
+                    now = time.monotonic()
+                    if pace.slow(event, now) or now - last_emit >= EMIT_INTERVAL_S:
                         self._flush(pending)
-                        last_emit = time.monotonic()
+                        last_emit = now
                 else:
                     self._flush(pending)
                     self.event_ready.emit(event)
@@ -108,6 +113,23 @@ class TrainingWorker(QObject):
         if pending:
             self.steps_ready.emit(list(pending))
             pending.clear()
+
+
+class _Pace:
+    """How often each kind of batched event comes: the last interval per type."""
+
+    def __init__(self) -> None:
+        self._last: dict[type, float] = {}
+        self._gap: dict[type, float] = {}
+
+    def slow(self, event: object, now: float) -> bool:
+        """Note ``event``; True when every kind seen twice comes less often than the batching
+        interval (then batching only delays what the user waits for)."""
+        kind = type(event)
+        if kind in self._last:
+            self._gap[kind] = now - self._last[kind]
+        self._last[kind] = now
+        return bool(self._gap) and min(self._gap.values()) >= EMIT_INTERVAL_S
 
 
 def start_worker(worker: TrainingWorker) -> QThread:
