@@ -79,8 +79,8 @@ def headless_run(path: Path, epochs: int) -> float:
     from app.graph.io import load
     from app.graph.session import Session
 
+    started = time.perf_counter()  # building the session counts, as in the editor's run
     session = Session(load(path))
-    started = time.perf_counter()
     for _ in session.train(epochs=epochs):
         pass
     return time.perf_counter() - started
