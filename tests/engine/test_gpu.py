@@ -314,3 +314,18 @@ def test_fused_kernels_match_the_cpu_in_float32() -> None:
             np.testing.assert_allclose(
                 backend.to_numpy(p_gpu.data), p_cpu.data, rtol=1e-4, atol=1e-5
             )
+
+
+def test_a_gradient_of_another_dtype_steps_as_on_the_cpu() -> None:
+    """The fused kernels need one dtype; a float64 gradient on a float32 parameter (set by
+    hand) takes the array operations, on the GPU as on the CPU."""
+    engine.set_default_dtype(np.float32)
+    results = {}
+    for device in ("cpu", "gpu"):
+        w = Tensor(np.array([1.0, -2.0, 0.5], dtype=np.float32), autograd=True).to(device)
+        w.grad = Tensor(backend.to_device(np.array([0.5, 1e-3, -3.0]), device))
+        w.grad.data = w.grad.data.astype(np.float64)
+        Adam([w], alpha=0.01).step()
+        results[device] = backend.to_numpy(w.data)
+    assert results["gpu"].dtype == np.float32
+    np.testing.assert_allclose(results["gpu"], results["cpu"], rtol=1e-6)

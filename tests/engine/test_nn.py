@@ -270,3 +270,11 @@ def test_reset_parameters_redraws_in_place_in_book_order():
     lstm.reset_parameters()
     assert not np.array_equal(before, lstm.weight_hh.numpy())
     assert np.abs(lstm.weight_hh.numpy()).max() <= 1 / np.sqrt(3)
+
+
+def test_only_an_array_stays_a_buffer():
+    model = BatchNorm1d(2)
+    model.running_mean = np.ones(2, dtype=np.float32)  # an array: still saved
+    assert "running_mean" in model.state_dict()
+    model.running_var = "replaced"  # anything else takes the buffer's place
+    assert "running_var" not in model.state_dict()
