@@ -278,7 +278,8 @@ def cmd_export(options: argparse.Namespace) -> int:
 
     document = _load(options.file)
     export = export_python if options.target == "python" else export_torch
-    code = export(document, title=options.file.stem)
+    script_dir = None if options.output is None else options.output.resolve().parent
+    code = export(document, title=options.file.stem, script_dir=script_dir)
     if options.output is None:
         sys.stdout.write(code)
         return 0

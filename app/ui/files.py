@@ -183,13 +183,15 @@ class FileController(QObject):
             self.window.validate_now()
 
     # -- export ---------------------------------------------------------------------------------
-    def export_code(self, target: str) -> str | None:
-        """The document as a ``"python"`` (engine) or ``"torch"`` script; problems shown."""
+    def export_code(self, target: str, script_dir: str | Path | None = None) -> str | None:
+        """The document as a ``"python"`` (engine) or ``"torch"`` script; problems shown.
+        ``script_dir``: where it will be saved (data files beside the graph are then found
+        relative to the script); None writes absolute paths (the clipboard)."""
         from app.graph.export import export_python, export_torch
 
         exporter = export_python if target == "python" else export_torch
         try:
-            return exporter(self.window.document)
+            return exporter(self.window.document, script_dir=script_dir)
         except GraphError as error:
             found = getattr(error, "diagnostics", None)  # a CompileError lists the validator's
             if not found:
@@ -210,6 +212,7 @@ class FileController(QObject):
             path = self.window.ask_save_path(f"Export {label}", "Python (*.py)", ".py")
             if not path:
                 return False
+        code = self.export_code(target, Path(path).resolve().parent) or code
         try:
             Path(path).write_text(code, encoding="utf-8")
         except OSError as error:

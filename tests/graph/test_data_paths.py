@@ -98,3 +98,42 @@ def test_cli_trains_a_graph_whose_csv_lies_beside_it(
     assert main(["validate", graph]) == 0
     assert main(["train", graph, "--epochs", "1"]) == 0
     assert "training loss:" in capsys.readouterr().out
+
+
+def test_an_exported_script_finds_the_data_relative_to_itself(
+    project: Path, tmp_path: Path
+) -> None:
+    """Written to a folder, the script names the data file relative to itself, so it runs
+    from any directory, and the project can move as a whole."""
+    import subprocess
+    import sys
+
+    from tests.graph.test_export import ROOT, assert_ruff_clean
+
+    out = tmp_path / "scripts"
+    out.mkdir()
+    doc = io.load(project / "graph.nodegrad")
+    doc.set_setting("epochs", 2)
+    code = export_python(doc, title="graph", script_dir=out)
+    assert "str(Path(__file__).resolve().parent / '../project/data/points.csv')" in code
+    assert code.count("from pathlib import Path") == 1
+    script = out / "train.py"
+    script.write_text(code, encoding="utf-8")
+    assert_ruff_clean(script)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=False,
+        cwd=tmp_path / "elsewhere", env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "loss" in done.stdout
+
+
+def test_cli_export_to_a_file_writes_script_relative_paths(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "scripts" / "model.py"
+    out.parent.mkdir()
+    graph = str(project / "graph.nodegrad")
+    assert main(["export", graph, "--to", "torch", "-o", str(out)]) == 0
+    code = out.read_text(encoding="utf-8")
+    assert "Path(__file__).resolve().parent / '../project/data/points.csv'" in code
+    assert code.startswith('"""') and "from pathlib import Path\n\nimport torch" in code

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -99,8 +100,41 @@ def identifier(node_id: str, taken: set[str]) -> str:
     return name
 
 
-def plan_model(document: GraphDocument, flavor: Flavor, title: str = "model") -> ModelPlan:
+class ScriptRelativePath(str):
+    """A data file's path relative to the exported script; written into the script as an
+    expression that finds the file beside the script, wherever it is run from."""
+
+    def __repr__(self) -> str:
+        return f"str(Path(__file__).resolve().parent / {self.replace(os.sep, '/')!r})"
+
+
+def script_paths(
+    document: GraphDocument, node_id: str, params: dict[str, Any], script_dir: str | None
+) -> dict[str, Any]:
+    """``params`` with each file path the graph gives relative to its own folder made relative
+    to ``script_dir`` (the folder the script is written to); absolute paths, and every path
+    when ``script_dir`` is None, stay absolute."""
+    if script_dir is None:
+        return params
+    spec, raw = get_spec(document.nodes[node_id].type_id), document.nodes[node_id].params
+    for p in spec.params:
+        written = raw.get(p.name)
+        if p.file and written and not os.path.isabs(written):
+            params[p.name] = ScriptRelativePath(os.path.relpath(params[p.name], script_dir))
+    return params
+
+
+def plan_model(
+    document: GraphDocument,
+    flavor: Flavor,
+    title: str = "model",
+    script_dir: str | os.PathLike[str] | None = None,
+) -> ModelPlan:
     """Render the document's nodes into constructor and forward lines for ``flavor``.
+
+    ``script_dir``: the folder the script will be written to; a data file the graph names
+    relative to its own folder is then read relative to the script (see
+    :func:`script_paths`), so the two can move together.
 
     Raises
     ------
@@ -127,6 +161,10 @@ def plan_model(document: GraphDocument, flavor: Flavor, title: str = "model") ->
         }
         values = _template_values(spec, params, in_shapes)
         if spec.role is Role.DATA:
+            folder = None if script_dir is None else os.path.abspath(script_dir)
+            values = _template_values(
+                spec, script_paths(document, node_id, dict(params), folder), in_shapes
+            )
             plan.dataset_call = _render(spec.engine_code.init, values, node_id)
             continue
         if spec.role is Role.OUTPUT:
@@ -294,6 +332,12 @@ def free_names(code: str) -> set[str]:
         elif isinstance(node, ast.arg):
             bound.add(node.arg)
     return loaded - bound
+
+
+def stdlib_imports(used: set[str]) -> list[str]:
+    """The standard-library import lines (and the blank line after them) a script needs:
+    ``Path`` for data files found beside the script."""
+    return ["from pathlib import Path", ""] if "Path" in used else []
 
 
 def data_helpers(used: set[str]) -> list[str]:

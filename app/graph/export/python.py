@@ -8,10 +8,17 @@ the document's settings. Seeded like the editor, it reproduces the editor's trai
 from __future__ import annotations
 
 import builtins
+import os
 from typing import TYPE_CHECKING
 
 import engine
-from app.graph.export.common import data_helpers, free_names, from_import, plan_model
+from app.graph.export.common import (
+    data_helpers,
+    free_names,
+    from_import,
+    plan_model,
+    stdlib_imports,
+)
 from app.graph.export.script import Dialect, script
 
 if TYPE_CHECKING:
@@ -35,7 +42,9 @@ ENGINE = Dialect(
 )
 
 
-def export_python(document: GraphDocument, title: str = "model") -> str:
+def export_python(
+    document: GraphDocument, title: str = "model", script_dir: str | os.PathLike[str] | None = None
+) -> str:
     """Return a runnable, ruff-clean script that builds and trains the graph with ``engine``.
 
     Parameters
@@ -44,13 +53,16 @@ def export_python(document: GraphDocument, title: str = "model") -> str:
         A valid graph with one Dataset node and at least one loss node.
     title
         Name used in the script's docstring (e.g. the file's stem).
+    script_dir
+        The folder the script will be saved in: data files the graph names relative to its
+        own folder are then found relative to the script. None: absolute paths.
 
     Raises
     ------
     GraphError
         When the graph has errors or a node cannot be written out.
     """
-    return script(plan_model(document, "engine", title), ENGINE, engine_imports)
+    return script(plan_model(document, "engine", title, script_dir), ENGINE, engine_imports)
 
 
 def engine_imports(code: str) -> str:
@@ -58,8 +70,11 @@ def engine_imports(code: str) -> str:
     used = free_names(code)
     from_data = data_helpers(used)
     candidates = used - set(from_data) - set(dir(builtins))
-    from_engine = {n for n in candidates if hasattr(engine, n) or n == "data"}
-    lines = ["import numpy as np", "", from_import("engine", from_engine)]
+    from_engine = {
+        n for n in candidates if (hasattr(engine, n) and not n.startswith("__")) or n == "data"
+    }  # ``__file__`` is the script's own
+    candidates.discard("Path")  # from pathlib (stdlib_imports)
+    lines = [*stdlib_imports(used), "import numpy as np", "", from_import("engine", from_engine)]
     if from_data:
         lines.append(from_import("engine.data", from_data))
     return "\n".join(lines)

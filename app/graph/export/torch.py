@@ -6,9 +6,16 @@ The data still comes from ``engine.data`` (NumPy arrays), so both scripts see th
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
-from app.graph.export.common import data_helpers, free_names, from_import, plan_model
+from app.graph.export.common import (
+    data_helpers,
+    free_names,
+    from_import,
+    plan_model,
+    stdlib_imports,
+)
 from app.graph.export.script import Dialect, script
 
 if TYPE_CHECKING:
@@ -32,21 +39,24 @@ TORCH = Dialect(
 )
 
 
-def export_torch(document: GraphDocument, title: str = "model") -> str:
-    """Return a runnable, ruff-clean PyTorch script that builds and trains the graph.
+def export_torch(
+    document: GraphDocument, title: str = "model", script_dir: str | os.PathLike[str] | None = None
+) -> str:
+    """Return a runnable, ruff-clean PyTorch script that builds and trains the graph
+    (``script_dir`` as for :func:`~app.graph.export.python.export_python`).
 
     Raises
     ------
     GraphError
         When the graph has errors or a node cannot be written out.
     """
-    return script(plan_model(document, "torch", title), TORCH, torch_imports)
+    return script(plan_model(document, "torch", title, script_dir), TORCH, torch_imports)
 
 
 def torch_imports(code: str) -> str:
     """The import block (isort order): numpy when used, torch, nn, and the engine's data."""
     used = free_names(code)
-    lines = ["import numpy as np"] if "np" in used else []
+    lines = stdlib_imports(used) + (["import numpy as np"] if "np" in used else [])
     lines += ["import torch", "from torch import nn", ""]
     lines.append("from engine import data")
     lines.append(from_import("engine.data", data_helpers(used)))
