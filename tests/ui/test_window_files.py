@@ -67,6 +67,21 @@ def test_export_python_torch_and_copy_as_python(window, tmp_path) -> None:
     ast.parse(QGuiApplication.clipboard().text())
 
 
+def test_exported_file_reads_the_graphs_data_relative_to_itself(window, tmp_path) -> None:
+    from tests.graph.test_data_paths import csv_graph
+
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    rows = ["a,b,y"] + [f"{i},{i % 3},{2 * i + 1}" for i in range(20)]
+    (project / "data" / "points.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    io.save(csv_graph("data/points.csv"), project / "graph.nodegrad")
+    assert window.files.open(str(project / "graph.nodegrad"))
+    (tmp_path / "out").mkdir()
+    assert window.files.export("python", tmp_path / "out" / "model.py")
+    code = (tmp_path / "out" / "model.py").read_text(encoding="utf-8")
+    assert "Path(__file__).resolve().parent / '../project/data/points.csv'" in code
+
+
 def test_examples_menu_lists_bundled_graphs(qtbot, tmp_path, monkeypatch) -> None:
     io.save(digits_document(), tmp_path / "digits_mlp.nodegrad")
     monkeypatch.setattr(files_module, "EXAMPLES_DIR", tmp_path)
