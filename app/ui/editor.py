@@ -112,10 +112,20 @@ class Editor(QObject):
         try:
             inverse = self.document.apply(mutation)
         except GraphError as error:
-            self.show_message(f"Refused: {error}")
+            self.show_message(f"Refused: {self._named(error)}")
             return str(error)
         self.undo_stack.push(MutationCommand(self.document, mutation, inverse, text))
         return None
+
+    def _named(self, error: GraphError) -> str:
+        """The error with its node named as people read it: ``Linear 'dense1' units: …``
+        rather than the id-first ``linear_1.units: …`` of the graph layer."""
+        text, node = str(error), self.document.nodes.get(error.node_id or "")
+        prefix = f"{error.node_id}.{error.port}: " if error.port else f"{error.node_id}: "
+        if node is None or not text.startswith(prefix):
+            return text
+        where = f"{node.display_name} {error.port}" if error.port else node.display_name
+        return f"{where}: {text[len(prefix) :]}"
 
     # -- nodes --------------------------------------------------------------------------------
     def new_node(self, type_id: str, position: tuple[float, float]) -> Node:

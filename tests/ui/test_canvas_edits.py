@@ -258,3 +258,12 @@ def test_paste_into_another_document(window, qtbot) -> None:
     assert other.edit_ops.paste(QPointF(0, 0)) == ["dataset_1", "linear_1"]
     assert wires(other.document) == {("dataset_1", "x", "linear_1", "x")}
     assert other.document.nodes["dataset_1"].params["name"] == "digits"
+
+
+def test_a_refused_parameter_names_the_node_as_the_problems_panel_does(window) -> None:
+    show_document(window, digits_document())
+    assert window.editor.set_param("linear_1", "units", -3) is not None
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Refused: Linear 'linear_1' units: "), message
+    assert window.document.nodes["linear_1"].params["units"] != -3
+    assert window.undo_stack.count() == 0
