@@ -34,7 +34,7 @@ TICK_MS = 10
 def editor_run(path: Path, epochs: int, probe: bool = True) -> tuple[float, list[float], int]:
     """Train in the editor; returns (seconds, gaps between timer ticks in ms, steps). Without
     ``probe`` no timer ticks (the gap list is empty)."""
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+    from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.ui.main_window import MainWindow
@@ -60,13 +60,8 @@ def editor_run(path: Path, epochs: int, probe: bool = True) -> tuple[float, list
     started = time.perf_counter()
     # Wait the way the application does: in a Qt event loop that sleeps until something happens
     # (a busy processEvents() loop would fight the training thread for the GIL).
-    loop = QEventLoop()
-    watch = QTimer(interval=20)
-    watch.timeout.connect(lambda: None if controller.is_training() else loop.quit())
     controller.run()
-    watch.start()
-    loop.exec()
-    watch.stop()
+    controller.wait_until_idle()
     seconds = time.perf_counter() - started
     timer.stop()
     steps = controller.loss_plot.point_count()

@@ -65,16 +65,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def train(app: Any, window: Any, epochs: int) -> None:
     """Train the window's graph for ``epochs`` through its Run action and wait for the end."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
     window.document.set_setting("epochs", epochs)
     window.undo_stack.setClean()  # no "modified" marker in the picture
-    loop, poll = QEventLoop(), QTimer(interval=50)
-    poll.timeout.connect(lambda: None if window.training.is_training() else loop.quit())
     window.training.run()
-    poll.start()
-    loop.exec()
-    poll.stop()
+    window.training.wait_until_idle()
     for _ in range(20):  # let the throttled plots draw their last points
         app.processEvents()
         time.sleep(0.05)

@@ -310,3 +310,16 @@ def test_the_plot_behind_the_tab_waits_and_catches_up_when_raised(qtbot, digits)
     qtbot.waitUntil(lambda: ctrl.grad_plot.curve("dense1") is not None, timeout=5_000)
     xs, _ = ctrl.grad_plot.curve("dense1").getData()
     assert xs is not None and xs[-1] == ctrl.loss_plot.point_count()
+
+
+def test_wait_until_idle_returns_when_the_run_has_ended(qtbot, digits) -> None:
+    ctrl = digits.training
+    assert ctrl.wait_until_idle()  # nothing running: at once
+    digits.document.set_setting("epochs", 2)
+    with qtbot.waitSignal(ctrl.run_ended, timeout=60_000):
+        ctrl.run()
+        assert ctrl.is_training()
+    assert not ctrl.is_training()
+    ctrl.run()
+    assert ctrl.wait_until_idle(60_000)
+    assert not ctrl.is_training() and "Training finished" in ctrl.loss_plot.summary.text()

@@ -11,7 +11,7 @@ import enum
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, QThread
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTimer, Signal
 
 from app.graph.document import EventKind
 from app.graph.metrics import EpochMetrics, StepMetrics, TrainingFinished
@@ -54,7 +54,11 @@ class TrainingController(QObject):
     MainWindow-facing API: ``weights()`` (the trained weights to save beside the graph, or
     None), ``set_weights(d)`` (weights loaded with a graph: Continue starts from them),
     ``shutdown()`` (stop a run and join its thread; also done when the window closes).
+    ``run_ended`` is emitted when a run is over and the controller idle again;
+    ``wait_until_idle()`` waits for it in an event loop (scripts, benchmarks).
     """
+
+    run_ended = Signal()
 
     def __init__(
         self,
@@ -123,6 +127,19 @@ class TrainingController(QObject):
     def is_training(self) -> bool:
         """Whether a run is under way (paused included)."""
         return self.mode is Mode.TRAINING
+
+    def wait_until_idle(self, timeout_ms: int = 0) -> bool:
+        """Run the event loop until the run under way ends (at most ``timeout_ms``; 0: no
+        limit) and return whether it did. Returns at once when no run is under way."""
+        if not self.is_training():
+            return True
+        loop = QEventLoop()
+        self.run_ended.connect(loop.quit)
+        if timeout_ms:
+            QTimer.singleShot(timeout_ms, loop.quit)
+        loop.exec()
+        self.run_ended.disconnect(loop.quit)
+        return not self.is_training()
 
     @property
     def worker(self) -> TrainingWorker | None:
@@ -224,6 +241,7 @@ class TrainingController(QObject):
         self._worker, self._thread = None, None
         self.actions.pause.setChecked(False)
         self._set_mode(Mode.IDLE)
+        self.run_ended.emit()
 
     def _on_nan(self, finish: TrainingFinished) -> None:
         where = node_title(self.window.document, finish.node_id) if finish.node_id else "the loss"
