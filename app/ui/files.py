@@ -204,15 +204,16 @@ class FileController(QObject):
 
     def export(self, target: str, path: str | Path | None = None) -> bool:
         """Write the engine (``"python"``) or PyTorch (``"torch"``) script to a file."""
-        code = self.export_code(target)
-        if code is None:
-            return False
         if path is None:
+            if self.export_code(target) is None:  # problems are shown before the file dialog
+                return False
             label = "PyTorch" if target == "torch" else "Python (engine)"
             path = self.window.ask_save_path(f"Export {label}", "Python (*.py)", ".py")
             if not path:
                 return False
-        code = self.export_code(target, Path(path).resolve().parent) or code
+        code = self.export_code(target, Path(path).resolve().parent)
+        if code is None:
+            return False
         try:
             Path(path).write_text(code, encoding="utf-8")
         except OSError as error:

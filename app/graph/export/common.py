@@ -151,9 +151,12 @@ def plan_model(
     taken: set[str] = set()
     names: dict[tuple[str, str], str] = {(data_nodes[0], "x"): "x", (data_nodes[0], "y"): "y"}
     wires = {(e.dst, e.dst_port): (e.src, e.src_port) for e in document.edges}
+    folder = None if script_dir is None else os.path.abspath(script_dir)
     for node_id in result.order:
         spec = specs[node_id]
         params = spec.coerce_params(document.resolved_params(node_id))
+        if spec.role is Role.DATA:
+            params = script_paths(document, node_id, params, folder)
         in_shapes = {
             port.name: result.shapes[wires[(node_id, port.name)]]
             for port in spec.inputs
@@ -161,10 +164,6 @@ def plan_model(
         }
         values = _template_values(spec, params, in_shapes)
         if spec.role is Role.DATA:
-            folder = None if script_dir is None else os.path.abspath(script_dir)
-            values = _template_values(
-                spec, script_paths(document, node_id, dict(params), folder), in_shapes
-            )
             plan.dataset_call = _render(spec.engine_code.init, values, node_id)
             continue
         if spec.role is Role.OUTPUT:

@@ -72,8 +72,7 @@ def engine_imports(code: str) -> str:
     candidates = used - set(from_data) - set(dir(builtins))
     from_engine = {
         n for n in candidates if (hasattr(engine, n) and not n.startswith("__")) or n == "data"
-    }  # ``__file__`` is the script's own
-    candidates.discard("Path")  # from pathlib (stdlib_imports)
+    }  # ``__file__`` is the script's own; ``Path`` comes from pathlib (stdlib_imports)
     lines = [*stdlib_imports(used), "import numpy as np", "", from_import("engine", from_engine)]
     if from_data:
         lines.append(from_import("engine.data", from_data))
