@@ -29,6 +29,7 @@ __all__ = [
     "available_devices",
     "check_same_device",
     "device_of",
+    "fused_kernel",
     "get_array_module",
     "get_default_dtype",
     "gpu_unavailable_reason",
@@ -191,6 +192,24 @@ def get_array_module(x: Any) -> ModuleType:
     if cp is not None and isinstance(x, cp.ndarray):
         return cp
     return np
+
+
+_fused_kernels: dict[str, Any] = {}
+
+
+def fused_kernel(name: str, in_params: str, out_params: str, body: str) -> Any:
+    """The CuPy ``ElementwiseKernel`` ``name`` (compiled on first use, then kept): the
+    engine's fused GPU work, e.g. :mod:`engine.nn.lstm_cuda` and :mod:`engine.optim_cuda`.
+
+    Raises
+    ------
+    DeviceError
+        When no GPU is usable.
+    """
+    if name not in _fused_kernels:
+        cp = array_module("gpu")
+        _fused_kernels[name] = cp.ElementwiseKernel(in_params, out_params, body, name)
+    return _fused_kernels[name]
 
 
 def has_fused_kernels(*arrays: Any) -> bool:

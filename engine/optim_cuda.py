@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.backend import fused_kernel
+
 __all__ = ["adam", "sgd"]
 
 _SOURCES = {
@@ -23,22 +25,18 @@ _SOURCES = {
            p -= step_size * m / (sqrt(v / bias2) + eps);""",
     ),
 }
-_kernels: dict[str, Any] = {}
 
 
-def _kernel(cp: Any, name: str) -> Any:
-    if name not in _kernels:
-        in_params, out_params, body = _SOURCES[name]
-        _kernels[name] = cp.ElementwiseKernel(in_params, out_params, body, f"nodegrad_{name}")
-    return _kernels[name]
+def _kernel(name: str) -> Any:
+    return fused_kernel(f"nodegrad_{name}", *_SOURCES[name])
 
 
 def sgd(cp: Any, data: Any, grad: Any, alpha: float, momentum: float, v: Any) -> None:
     """``v = momentum v + grad; data -= alpha v`` (``v`` None: ``data -= alpha grad``)."""
     if v is None:
-        _kernel(cp, "sgd")(grad, alpha, data)
+        _kernel("sgd")(grad, alpha, data)
     else:
-        _kernel(cp, "momentum")(grad, momentum, alpha, data, v)
+        _kernel("momentum")(grad, momentum, alpha, data, v)
 
 
 def adam(
@@ -54,4 +52,4 @@ def adam(
 ) -> None:
     """Adam's moment updates and step (``step_size`` already divided by ``1 - beta1^t``,
     ``bias2 = 1 - beta2^t``), in place on ``data``, ``m`` and ``v``."""
-    _kernel(cp, "adam")(grad, betas[0], betas[1], step_size, bias2, eps, data, m, v)
+    _kernel("adam")(grad, betas[0], betas[1], step_size, bias2, eps, data, m, v)

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.backend import has_fused_kernels
+from engine.backend import fused_kernel, has_fused_kernels
 
 __all__ = ["cell_backward", "cell_forward"]
-
-_kernels: dict[str, Any] = {}
 
 # ``a`` arrives with the f, i, o rows holding z / 2: sigmoid(z) = (1 + tanh(z / 2)) / 2.
 _FORWARD = """
@@ -41,29 +39,15 @@ _BACKWARD = """
 """
 
 
-def _kernel(cp: Any, name: str) -> Any:
-    """Build (once) and return the forward or backward kernel."""
-    if name not in _kernels:
-        if name == "forward":
-            _kernels[name] = cp.ElementwiseKernel(
-                "T c_prev, int64 nb", "raw T a, T c, T tanh_c, T h", _FORWARD, "lstm_cell_fwd"
-            )
-        else:
-            _kernels[name] = cp.ElementwiseKernel(
-                "raw T a, T c_prev, T tanh_c, T dh, int64 nb",
-                "T dc, raw T d",
-                _BACKWARD,
-                "lstm_cell_bwd",
-            )
-    return _kernels[name]
-
-
 def cell_forward(cp: Any, a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> None:
     """As ``sequence._lstm_cell`` on CuPy arrays: ``a`` (4H, B) C-contiguous, the rest (H, B)."""
     if not has_fused_kernels(a):
         _widened(cp, cell_forward, (a, c_prev, c, tanh_c, h), written=(0, 2, 3, 4))
         return
-    _kernel(cp, "forward")(c_prev, c_prev.size, a, c, tanh_c, h)
+    kernel = fused_kernel(
+        "nodegrad_lstm_fwd", "T c_prev, int64 nb", "raw T a, T c, T tanh_c, T h", _FORWARD
+    )
+    kernel(c_prev, c_prev.size, a, c, tanh_c, h)
 
 
 def cell_backward(cp: Any, a: Any, c_prev: Any, tanh_c: Any, dh: Any, dc: Any, d: Any) -> None:
@@ -72,7 +56,13 @@ def cell_backward(cp: Any, a: Any, c_prev: Any, tanh_c: Any, dh: Any, dc: Any, d
     if not has_fused_kernels(a):
         _widened(cp, cell_backward, (a, c_prev, tanh_c, dh, dc, d), written=(4, 5))
         return
-    _kernel(cp, "backward")(a, c_prev, tanh_c, dh, c_prev.size, dc, d)
+    kernel = fused_kernel(
+        "nodegrad_lstm_bwd",
+        "raw T a, T c_prev, T tanh_c, T dh, int64 nb",
+        "T dc, raw T d",
+        _BACKWARD,
+    )
+    kernel(a, c_prev, tanh_c, dh, c_prev.size, dc, d)
 
 
 def _widened(cp: Any, fn: Any, arrays: tuple[Any, ...], written: tuple[int, ...]) -> None:
