@@ -22,7 +22,7 @@ from engine.nn.conv1d import Conv1d
 from engine.nn.gelu import GELU, SiLU
 from engine.nn.gru import GRU, GRUCell
 from engine.nn.linear import Embedding, Linear
-from engine.nn.module import Layer
+from engine.nn.module import Layer, StatelessLayer
 from engine.nn.norm import BatchNorm1d, LayerNorm
 from engine.nn.norm2d import BatchNorm2d
 from engine.nn.pooling import AvgPool2d, GlobalAvgPool2d
@@ -60,6 +60,7 @@ __all__ = [
     "SiLU",
     "Sigmoid",
     "Softmax",
+    "StatelessLayer",
     "Tanh",
     "TransformerEncoderLayer",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,7 @@ from engine.backend import get_array_module
 from engine.errors import EngineError, ShapeError
 from engine.nn.linear import Linear
 from engine.nn.module import Layer
-from engine.nn.torch_state import as_numpy, checked, copy_into
+from engine.nn.torch_state import sub_state, with_prefix
 from engine.ops.modern import MaskedSoftmax
 from engine.tensor import Tensor
 
@@ -148,30 +147,17 @@ class MultiHeadAttention(Layer):
         """``nn.MultiheadAttention``'s keys: in_proj_weight (3E, E), in_proj_bias (3E,),
         out_proj.weight (E, E), out_proj.bias (E,) (the biases only with ``bias``)."""
         state: OrderedDict[str, np.ndarray] = OrderedDict()
-        state["in_proj_weight"] = as_numpy(self.in_proj_weight).T.copy()
+        state["in_proj_weight"] = np.ascontiguousarray(self.in_proj_weight.numpy().T)
         if self.use_bias:
-            state["in_proj_bias"] = as_numpy(self.in_proj_bias)
-        state["out_proj.weight"] = as_numpy(self.out_proj.weight).T.copy()
-        if self.use_bias:
-            state["out_proj.bias"] = as_numpy(self.out_proj.bias)
+            state["in_proj_bias"] = self.in_proj_bias.numpy()
+        state.update(with_prefix("out_proj.", self.out_proj.torch_state_dict()))
         return state
 
-    def load_torch_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Load ``nn.MultiheadAttention`` weights; a missing, unexpected or misshapen key
-        raises :class:`EngineError`."""
-        e = self.embed_dim
-        shapes: dict[str, tuple[int, ...]] = {"in_proj_weight": (3 * e, e)}
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self._set_parameter("in_proj_weight", arrays["in_proj_weight"].T)
         if self.use_bias:
-            shapes["in_proj_bias"] = (3 * e,)
-        shapes["out_proj.weight"] = (e, e)
-        if self.use_bias:
-            shapes["out_proj.bias"] = (e,)
-        arrays = checked("MultiHeadAttention", state_dict, shapes)
-        copy_into(self.in_proj_weight, arrays["in_proj_weight"].T)
-        copy_into(self.out_proj.weight, arrays["out_proj.weight"].T)
-        if self.use_bias:
-            copy_into(self.in_proj_bias, arrays["in_proj_bias"])
-            copy_into(self.out_proj.bias, arrays["out_proj.bias"])
+            self._set_parameter("in_proj_bias", arrays["in_proj_bias"])
+        self.out_proj._load_torch_arrays(sub_state(arrays, "out_proj."))
 
     def extra_repr(self) -> str:
         return (
@@ -228,12 +214,10 @@ class PositionalEmbedding(Layer):
 
     def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
         """One key, ``weight`` (max_len, dim)."""
-        return OrderedDict(weight=as_numpy(self.weight))
+        return OrderedDict(weight=self.weight.numpy())
 
-    def load_torch_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Load ``weight``; a missing, unexpected or misshapen key raises."""
-        arrays = checked("PositionalEmbedding", state_dict, {"weight": (self.max_len, self.dim)})
-        copy_into(self.weight, arrays["weight"])
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self._set_parameter("weight", arrays["weight"])
 
     def extra_repr(self) -> str:
         return f"{self.max_len}, {self.dim}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -14,7 +13,6 @@ from engine.backend import get_array_module
 from engine.errors import ShapeError
 from engine.nn.conv import _out_size
 from engine.nn.module import Layer
-from engine.nn.torch_state import checked, copy_into, state_of
 from engine.tensor import Tensor
 
 __all__ = ["Conv1d", "Conv1dFn"]
@@ -125,14 +123,11 @@ class Conv1d(Layer):
 
     def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
         """``nn.Conv1d``'s keys: ``weight`` (out, in, k), ``bias`` (out,)."""
-        return state_of(self, ("weight", "bias"))
+        return OrderedDict(weight=self.weight.numpy(), bias=self.bias.numpy())
 
-    def load_torch_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Load ``nn.Conv1d`` weights; a missing, unexpected or misshapen key raises."""
-        shapes = {"weight": tuple(self.weight.shape), "bias": (self.out_ch,)}
-        arrays = checked("Conv1d", state_dict, shapes)
-        for name in shapes:
-            copy_into(getattr(self, name), arrays[name])
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self._set_parameter("weight", arrays["weight"])
+        self._set_parameter("bias", arrays["bias"])
 
     def extra_repr(self) -> str:
         return (

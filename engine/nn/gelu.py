@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Mapping
-from typing import Any
-
-import numpy as np
-
 from engine.errors import EngineError
-from engine.nn.module import Layer
-from engine.nn.torch_state import checked
+from engine.nn.module import StatelessLayer
 from engine.tensor import Tensor
 
-__all__ = ["GELU", "SiLU", "StatelessTorchMixin"]
+__all__ = ["GELU", "SiLU"]
 
 
-class StatelessTorchMixin:
-    """``torch_state_dict`` / ``load_torch_state_dict`` of a layer without parameters."""
-
-    def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """The counterpart's state dict: empty."""
-        return OrderedDict()
-
-    def load_torch_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Accept an empty state dict; any key raises :class:`EngineError`."""
-        checked(type(self).__name__, state_dict, {})
-
-
-class GELU(StatelessTorchMixin, Layer):
+class GELU(StatelessLayer):
     """Gaussian error linear unit ``x * Phi(x)``, as ``torch.nn.GELU``.
 
     Parameters
@@ -57,7 +38,7 @@ class GELU(StatelessTorchMixin, Layer):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(StatelessTorchMixin, Layer):
+class SiLU(StatelessLayer):
     """Sigmoid linear unit (swish) ``x * sigmoid(x)``, as ``torch.nn.SiLU``."""
 
     def forward(self, input: Tensor) -> Tensor:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -14,7 +13,6 @@ from engine.autograd import Function
 from engine.backend import array_module, get_array_module
 from engine.errors import ShapeError
 from engine.nn.module import Layer
-from engine.nn.torch_state import as_numpy, checked, copy_into
 from engine.tensor import Tensor
 
 __all__ = ["GRU", "GRUCell", "GRUSequenceFn"]
@@ -117,25 +115,15 @@ class _GRUParams(Layer):
         """``nn.GRU``'s keys (``weight_ih_l0`` ...) or ``nn.GRUCell``'s (``weight_ih`` ...)."""
         s = self._suffix
         state: OrderedDict[str, np.ndarray] = OrderedDict()
-        state["weight_ih" + s] = as_numpy(self.weight_ih).T.copy()
-        state["weight_hh" + s] = as_numpy(self.weight_hh).T.copy()
-        state["bias_ih" + s] = as_numpy(self.bias_ih)
-        state["bias_hh" + s] = as_numpy(self.bias_hh)
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            value = getattr(self, name).numpy()
+            state[name + s] = np.ascontiguousarray(value.T) if value.ndim == 2 else value
         return state
 
-    def load_torch_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Load PyTorch GRU weights; a missing, unexpected or misshapen key raises."""
-        s, h3 = self._suffix, 3 * self.n_hidden
-        shapes = {
-            "weight_ih" + s: (h3, self.n_inputs),
-            "weight_hh" + s: (h3, self.n_hidden),
-            "bias_ih" + s: (h3,),
-            "bias_hh" + s: (h3,),
-        }
-        arrays = checked(type(self).__name__, state_dict, shapes)
-        for key in shapes:
-            value = arrays[key]
-            copy_into(getattr(self, key[: len(key) - len(s)]), value.T if value.ndim else value)
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            value = arrays[name + self._suffix]
+            self._set_parameter(name, value.T if value.ndim == 2 else value)
 
     def extra_repr(self) -> str:
         return f"{self.n_inputs}, {self.n_hidden}"

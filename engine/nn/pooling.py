@@ -10,8 +10,7 @@ from engine.autograd import Function
 from engine.backend import get_array_module
 from engine.errors import ShapeError
 from engine.nn.conv import _out_size, _windows
-from engine.nn.gelu import StatelessTorchMixin
-from engine.nn.module import Layer
+from engine.nn.module import StatelessLayer
 from engine.tensor import Tensor
 
 __all__ = ["AvgPool2d", "AvgPool2dFn", "GlobalAvgPool2d"]
@@ -46,7 +45,7 @@ class AvgPool2dFn(Function):
         return (dx,)
 
 
-class AvgPool2d(StatelessTorchMixin, Layer):
+class AvgPool2d(StatelessLayer):
     """Mean over ``kernel``×``kernel`` windows of NCHW images, as ``torch.nn.AvgPool2d``.
 
     Parameters
@@ -79,7 +78,7 @@ class AvgPool2d(StatelessTorchMixin, Layer):
         return f"kernel={self.kernel}, stride={self.stride}"
 
 
-class GlobalAvgPool2d(StatelessTorchMixin, Layer):
+class GlobalAvgPool2d(StatelessLayer):
     """Mean of each channel over the whole image: (N, C, H, W) -> (N, C).
 
     PyTorch writes it ``nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())``.

@@ -1,5 +1,9 @@
-"""Helpers for the PyTorch state-dict methods of the layers in this package: reading arrays
-(NumPy or torch tensors) and checking keys and shapes against the counterpart module's."""
+"""Helpers for PyTorch state dicts: checking a state against the keys and shapes a layer expects,
+and the gate-order conversion between the engine's LSTM (f, i, o, g) and PyTorch's (i, f, g, o).
+
+Nothing here imports torch: a torch tensor is recognised by its ``detach``/``cpu``/``numpy``
+methods and converted through them.
+"""
 
 from __future__ import annotations
 
@@ -9,86 +13,74 @@ from typing import Any
 
 import numpy as np
 
-from engine import backend
 from engine.errors import EngineError
-from engine.tensor import Tensor
 
-__all__ = [
-    "as_numpy",
-    "checked",
-    "copy_into",
-    "linear_shapes",
-    "linear_state",
-    "load_linear",
-    "state_of",
-]
+__all__ = ["TorchState", "as_array", "check_state", "gate_order", "sub_state", "with_prefix"]
+
+TorchState = OrderedDict[str, np.ndarray]
+
+# Block k of the engine's (f, i, o, g) layout is block GATE_PERMUTATION[k] of PyTorch's
+# (i, f, g, o), and the other way round (the permutation is its own inverse).
+GATE_PERMUTATION = (1, 0, 3, 2)
 
 
-def as_numpy(value: Any) -> np.ndarray:
-    """A NumPy copy of a NumPy/CuPy array, an engine Tensor or a torch tensor."""
-    if isinstance(value, Tensor):
-        value = value.data
-    if hasattr(value, "detach"):  # a torch tensor (torch is not imported here)
-        return np.array(value.detach().cpu().numpy())
-    return np.array(backend.to_numpy(value))
-
-
-def checked(
-    owner: str, state: Mapping[str, Any], expected: Mapping[str, tuple[int, ...]]
-) -> dict[str, np.ndarray]:
-    """Return ``state``'s arrays as NumPy, after checking they are exactly ``expected``.
+def as_array(value: Any, key: str) -> np.ndarray:
+    """``value`` (a NumPy array, a torch tensor or a number) as a NumPy array.
 
     Raises
     ------
     EngineError
-        Naming the first missing or unexpected key, or a key whose shape differs.
+        If ``value`` is none of these; the message names ``key``.
     """
-    missing = [k for k in expected if k not in state]
-    if missing:
-        raise EngineError(f"{owner}.load_torch_state_dict: missing key {missing[0]!r}")
-    unexpected = [k for k in state if k not in expected]
-    if unexpected:
-        raise EngineError(f"{owner}.load_torch_state_dict: unexpected key {unexpected[0]!r}")
-    arrays = {k: as_numpy(state[k]) for k in expected}
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        value = value.detach().cpu().numpy()
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise EngineError(f"state dict key {key!r}: not an array ({error})") from None
+
+
+def check_state(
+    owner: str, state: Mapping[str, Any], expected: Mapping[str, tuple[int, ...]]
+) -> dict[str, np.ndarray]:
+    """The arrays of ``state``, checked to have exactly the ``expected`` keys and shapes.
+
+    Raises
+    ------
+    EngineError
+        A missing key, an unexpected key or a wrong shape; the message names ``owner`` and
+        the key.
+    """
+    for key in expected:
+        if key not in state:
+            raise EngineError(f"{owner}.load_torch_state_dict: missing key {key!r}")
+    for key in state:
+        if key not in expected:
+            raise EngineError(f"{owner}.load_torch_state_dict: unexpected key {key!r}")
+    arrays: dict[str, np.ndarray] = {}
     for key, shape in expected.items():
-        if tuple(arrays[key].shape) != tuple(shape):
+        array = as_array(state[key], key)
+        if tuple(array.shape) != tuple(shape):
             raise EngineError(
-                f"{owner}.load_torch_state_dict: {key!r} has shape {tuple(arrays[key].shape)}, "
+                f"{owner}.load_torch_state_dict: {key!r} has shape {tuple(array.shape)}, "
                 f"expected {tuple(shape)}"
             )
+        arrays[key] = array
     return arrays
 
 
-def copy_into(param: Tensor, value: np.ndarray) -> None:
-    """Overwrite ``param``'s data in place with ``value`` (cast, moved to its device)."""
-    value = np.asarray(value, dtype=param.dtype)
-    param.data[...] = backend.to_device(value, param.device)
+def with_prefix(prefix: str, state: Mapping[str, np.ndarray]) -> TorchState:
+    """``state`` with every key preceded by ``prefix`` (e.g. ``"0."``)."""
+    return OrderedDict((prefix + key, value) for key, value in state.items())
 
 
-def linear_state(layer: Any, prefix: str = "") -> OrderedDict[str, np.ndarray]:
-    """The ``nn.Linear`` keys of an engine ``Linear`` (its (in, out) weight transposed)."""
-    out: OrderedDict[str, np.ndarray] = OrderedDict()
-    out[prefix + "weight"] = as_numpy(layer.weight).T.copy()
-    if getattr(layer, "use_bias", True):
-        out[prefix + "bias"] = as_numpy(layer.bias)
-    return out
+def sub_state(state: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """The entries of ``state`` whose key starts with ``prefix``, the prefix removed."""
+    return {key[len(prefix) :]: value for key, value in state.items() if key.startswith(prefix)}
 
 
-def linear_shapes(layer: Any, prefix: str = "") -> dict[str, tuple[int, ...]]:
-    """The ``nn.Linear`` key shapes of an engine ``Linear``."""
-    shapes: dict[str, tuple[int, ...]] = {prefix + "weight": (layer.n_outputs, layer.n_inputs)}
-    if getattr(layer, "use_bias", True):
-        shapes[prefix + "bias"] = (layer.n_outputs,)
-    return shapes
-
-
-def load_linear(layer: Any, arrays: Mapping[str, np.ndarray], prefix: str = "") -> None:
-    """Copy checked ``nn.Linear`` arrays into an engine ``Linear``."""
-    copy_into(layer.weight, arrays[prefix + "weight"].T)
-    if getattr(layer, "use_bias", True):
-        copy_into(layer.bias, arrays[prefix + "bias"])
-
-
-def state_of(layer: Any, names: tuple[str, ...]) -> OrderedDict[str, np.ndarray]:
-    """The named parameters (PyTorch layout already) as NumPy copies, in order."""
-    return OrderedDict((n, as_numpy(getattr(layer, n))) for n in names)
+def gate_order(array: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Swap the four gate blocks along ``axis`` between the engine's order (f, i, o, g) and
+    PyTorch's (i, f, g, o); applying it twice gives the input back."""
+    blocks = np.split(np.asarray(array), 4, axis=axis)
+    return np.concatenate([blocks[k] for k in GATE_PERMUTATION], axis=axis)

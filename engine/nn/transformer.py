@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -16,19 +15,12 @@ from engine.nn.gelu import GELU
 from engine.nn.linear import Linear
 from engine.nn.module import Layer
 from engine.nn.norm import LayerNorm
-from engine.nn.torch_state import (
-    as_numpy,
-    checked,
-    copy_into,
-    linear_shapes,
-    linear_state,
-    load_linear,
-)
+from engine.nn.torch_state import sub_state, with_prefix
 from engine.tensor import Tensor
 
 __all__ = ["TransformerEncoderLayer"]
 
-_NORMS = ("norm1", "norm2")
+_PARTS = ("self_attn", "linear1", "linear2", "norm1", "norm2")
 
 
 class TransformerEncoderLayer(Layer):
@@ -138,35 +130,13 @@ class TransformerEncoderLayer(Layer):
         """The keys of ``nn.TransformerEncoderLayer``: ``self_attn.*``, ``linear1.*``,
         ``linear2.*``, ``norm1.*``, ``norm2.*``."""
         state: OrderedDict[str, np.ndarray] = OrderedDict()
-        for key, value in self.self_attn.torch_state_dict().items():
-            state["self_attn." + key] = value
-        state.update(linear_state(self.linear1, "linear1."))
-        state.update(linear_state(self.linear2, "linear2."))
-        for name in _NORMS:
-            norm = getattr(self, name)
-            state[name + ".weight"] = as_numpy(norm.weight)
-            state[name + ".bias"] = as_numpy(norm.bias)
+        for name in _PARTS:
+            state.update(with_prefix(name + ".", getattr(self, name).torch_state_dict()))
         return state
 
-    def load_torch_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Load ``nn.TransformerEncoderLayer`` weights; a missing, unexpected or misshapen key
-        raises :class:`EngineError`."""
-        shapes = {f"self_attn.{k}": v.shape for k, v in self.self_attn.torch_state_dict().items()}
-        shapes.update(linear_shapes(self.linear1, "linear1."))
-        shapes.update(linear_shapes(self.linear2, "linear2."))
-        for name in _NORMS:
-            shapes.update({f"{name}.weight": (self.d_model,), f"{name}.bias": (self.d_model,)})
-        arrays = checked("TransformerEncoderLayer", state_dict, shapes)
-        prefix = len("self_attn.")
-        self.self_attn.load_torch_state_dict(
-            {k[prefix:]: v for k, v in arrays.items() if k.startswith("self_attn.")}
-        )
-        load_linear(self.linear1, arrays, "linear1.")
-        load_linear(self.linear2, arrays, "linear2.")
-        for name in _NORMS:
-            norm = getattr(self, name)
-            copy_into(norm.weight, arrays[name + ".weight"])
-            copy_into(norm.bias, arrays[name + ".bias"])
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        for name in _PARTS:
+            getattr(self, name)._load_torch_arrays(sub_state(arrays, name + "."))
 
     def extra_repr(self) -> str:
         return (
