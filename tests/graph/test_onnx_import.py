@@ -205,3 +205,27 @@ def test_out_of_range_sizes_are_refused_by_the_node_type() -> None:
     model = make_model([helper.make_node("MatMul", ["input", "w"], ["output"])], [w], ("N", 1))
     with pytest.raises(OnnxImportError, match="units"):
         import_model(model)
+
+
+def test_an_imported_graph_trains_once_given_a_dataset_and_a_loss() -> None:
+    from app.graph.session import Session
+
+    source = io.load(EXAMPLES / "spiral.nodegrad")
+    original = Session(source)
+    list(original.train(epochs=1))
+    doc, weights = import_model(export_onnx(source, original.weights()))
+    doc.add_node("dataset", {"name": "spiral"}, node_id="data")
+    for edge in [e for e in doc.edges if e.src == "input"]:
+        doc.disconnect(edge.src, edge.src_port, edge.dst, edge.dst_port)
+        doc.connect("data", "x", edge.dst, edge.dst_port)
+    doc.remove_node("input")
+    prediction = doc.input_edge("output", "x")
+    assert prediction is not None
+    doc.add_node("cross_entropy_loss", node_id="loss")
+    doc.connect(prediction.src, prediction.src_port, "loss", "logits")
+    doc.connect("data", "y", "loss", "target")
+    session = Session(doc)
+    session.load_weights(weights)
+    assert session.evaluate()["loss"] == pytest.approx(original.evaluate()["loss"], rel=1e-5)
+    losses = [e.loss for e in session.train(epochs=2) if hasattr(e, "loss")]
+    assert losses and np.isfinite(losses).all()
