@@ -90,6 +90,8 @@ class RunRecord:
         ``finished``, ``stopped``, ``paused`` or ``nan``.
     source : str
         ``editor`` or ``cli``.
+    steps_per_epoch : int
+        Optimisation steps in one epoch (0 when unknown): places epochs on a step axis.
     """
 
     id: str
@@ -103,6 +105,7 @@ class RunRecord:
     final: dict[str, Number] = field(default_factory=dict)
     outcome: str = "finished"
     source: str = "editor"
+    steps_per_epoch: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (non-finite numbers become null)."""
@@ -129,10 +132,13 @@ class RunRecord:
         final = data.get("final", {})
         if not _numbers(final):
             raise ValueError("'final' must be an object of numbers")
+        steps = data.get("steps_per_epoch", 0)
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+            raise ValueError("'steps_per_epoch' must be a whole number")
         return cls(
             data["id"], data["name"], data["started"], dict(data["settings"]),
             data["fingerprint"], data["device"], float(duration), [dict(e) for e in epochs],
-            dict(final), data.get("outcome", "finished"), data.get("source", "editor"),
+            dict(final), data.get("outcome", "finished"), data.get("source", "editor"), steps,
         )  # fmt: skip
 
     @property
@@ -269,12 +275,14 @@ class RunRecorder:
         self._clock = time.perf_counter()
         self.epochs: list[dict[str, Number]] = []
         self.last_loss: float | None = None
+        self.steps_per_epoch = 0
         self.outcome = "finished"
 
     def observe(self, event: Event) -> None:
         """Take note of one training event."""
         if isinstance(event, StepMetrics):
             self.last_loss = event.loss
+            self.steps_per_epoch = event.steps_per_epoch
         elif isinstance(event, EpochMetrics):
             row = {k: getattr(event, k) for k in EPOCH_KEYS}
             self.epochs.append({k: None if v is None else float(v) for k, v in row.items()})
@@ -296,6 +304,7 @@ class RunRecorder:
             fingerprint=self.fingerprint, device=self.device,
             duration_s=time.perf_counter() - self._clock, epochs=list(self.epochs),
             final=metrics, outcome=self.outcome, source=self.source,
+            steps_per_epoch=self.steps_per_epoch,
         )  # fmt: skip
 
 
