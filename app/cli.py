@@ -5,7 +5,7 @@ Usage::
     nodegrad [FILE]                          open the editor (on the bundled example by default)
     nodegrad validate FILE                   list the graph's problems
     nodegrad train FILE [--epochs N] [--device cpu|gpu] [--save-weights PATH]
-    nodegrad export FILE --to python|torch [-o OUT]
+    nodegrad export FILE --to python|torch|onnx [-o OUT]
     nodegrad eval FILE | sample FILE --prompt T --length N | runs FILE   (see app/cli_results.py)
 
 Every failure ends in one clear message on stderr and a non-zero exit status, never a traceback
@@ -52,10 +52,12 @@ def _command_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", choices=("cpu", "gpu"), help="override the device")
     train.add_argument("--save-weights", type=Path, metavar="PATH", help="default: beside FILE")
     train.add_argument("--no-save", action="store_true", help="do not save the trained weights")
-    export = sub.add_parser("export", help="write the graph as a runnable script")
+    export = sub.add_parser("export", help="write the graph as a runnable script or ONNX model")
     export.add_argument("file", type=Path, help="a .nodegrad file")
-    export.add_argument("--to", required=True, choices=("python", "torch"), dest="target")
-    export.add_argument("-o", "--output", type=Path, metavar="OUT", help="default: stdout")
+    export.add_argument("--to", required=True, choices=("python", "torch", "onnx"), dest="target")
+    export.add_argument(
+        "-o", "--output", type=Path, metavar="OUT", help="default: stdout (onnx: FILE.onnx)"
+    )
     cli_results.add_parsers(sub)
     return parser
 
@@ -277,7 +279,11 @@ class ProgressBar:
 
 
 def cmd_export(options: argparse.Namespace) -> int:
-    """``nodegrad export FILE --to python|torch [-o OUT]``."""
+    """``nodegrad export FILE --to python|torch|onnx [-o OUT]``."""
+    if options.target == "onnx":
+        from app.cli_onnx import cmd_export_onnx
+
+        return cmd_export_onnx(options)
     from app.graph.export import export_python, export_torch
 
     document = _load(options.file)
