@@ -214,10 +214,20 @@ class FileController(QObject):
         code = self.export_code(target, Path(path).resolve().parent)
         if code is None:
             return False
+        from app.graph.export import write_weights
+
+        training = self._training()
         try:
             Path(path).write_text(code, encoding="utf-8")
+            weights = training.weights() if training is not None else None
+            write_weights(self.window.document, target, path, weights)
         except OSError as error:
             self.window.show_problems(f"Could not write {path}", [str(error)])
+            return False
+        except GraphError as error:
+            self.window.show_problems(
+                f"Could not export the trained weights to {path}", [error.message]
+            )
             return False
         self.window.show_message(f"Exported {path}")
         return True
