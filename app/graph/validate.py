@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from app.graph.document import Edge, GraphDocument
+from app.graph.memory import MemoryEstimate, estimate_memory, format_bytes, total_memory
 from app.graph.shapes import Diagnostic, Key, Severity, infer_shapes, param_counts
 from app.graph.specs import Role, Shape, format_shape, kinds_compatible
 
@@ -33,12 +34,16 @@ class ValidationResult:
         Node ids in topological order (nodes on a loop left out).
     param_counts
         Trainable scalars per node id, for every node whose count is known.
+    memory
+        What training the graph needs (parameters and outputs at the batch size); None until
+        validation has run.
     """
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
     shapes: dict[Key, Shape] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     param_counts: dict[str, int] = field(default_factory=dict)
+    memory: MemoryEstimate | None = None
 
     @property
     def ok(self) -> bool:
@@ -98,9 +103,30 @@ def validate(doc: GraphDocument) -> ValidationResult:
     result.param_counts = param_counts(doc, shapes)
     for d in shape_problems:
         per_node.setdefault(d.node_id, []).append(d)
+    result.memory, node_bytes = estimate_memory(doc, result.order, shapes, wires)
+    memory_problem = _memory_check(doc, result.memory, node_bytes, total_memory())
+    if memory_problem is not None:
+        per_node.setdefault(memory_problem.node_id, []).insert(0, memory_problem)
     for node_id in [*result.order, *(n for n in doc.nodes if n in looped)]:
         report.extend(per_node.get(node_id, ()))
     return result
+
+
+def _memory_check(
+    doc: GraphDocument, memory: MemoryEstimate, node_bytes: Mapping[str, int], limit: int | None
+) -> Diagnostic | None:
+    """An error on the largest node when training needs more memory than the machine has."""
+    if limit is None or memory.total_bytes <= limit or memory.largest_node is None:
+        return None
+    node = doc.nodes[memory.largest_node]
+    return Diagnostic(
+        Severity.ERROR,
+        f"Training this model needs about {format_bytes(memory.total_bytes)} at batch size "
+        f"{doc.training.batch_size}, more than this machine's {format_bytes(limit)}; "
+        f"{node.display_name} alone holds {format_bytes(node_bytes[node.id])}: make it smaller "
+        "(or lower the batch size)",
+        node.id,
+    )
 
 
 def _role_checks(doc: GraphDocument) -> list[Diagnostic]:
