@@ -192,6 +192,7 @@ def reshape(plan: Plan, node: OnnxNode) -> list[Value]:
         raise Unsupported(f"the shape {describe(target)}")
     node.require(len(dims) >= 2, "the result must keep the batch and one more dimension")
     copy = not node.attr("allowzero", 0)
+    node.require(not copy or 0 not in dims[len(x.shape) :], "a 0 past the input's dimensions")
     rest = [x.shape[i] if d == 0 and copy else d for i, d in enumerate(dims)]
     head, tail = rest[0], rest[1:]
     node.require(head is None or (head == -1 and -1 not in tail), "the batch must stay first")
@@ -284,9 +285,13 @@ def recurrent(type_id: str, gates: int) -> ImportConverter:
         node.require(node.input(7) is None, "peepholes are not supported")
         node.require(not node.attr("input_forget", 0), "input_forget is not supported")
         w, r = _f32(node.const(1, "W")), _f32(node.const(2, "R"))
-        hidden = int(node.attr("hidden_size", r.shape[-1]))
-        b = node.const_default(3, np.zeros((1, 2 * gates * hidden), dtype=np.float32))
-        node.require(w.shape[0] == 1 and r.shape == (1, gates * hidden, hidden), "weight shapes")
+        hidden = int(r.shape[-1]) if r.ndim == 3 else 0
+        node.require(node.attr("hidden_size", hidden) == hidden > 0, "hidden_size must match R")
+        width = gates * hidden
+        node.require(r.shape == (1, width, hidden), f"R must be 1×{width}×{hidden}")
+        node.require(w.shape == (1, width, x.shape[2]), f"W must be 1×{width}×{x.shape[2]}")
+        b = node.const_default(3, np.zeros((1, 2 * width), dtype=np.float32))
+        node.require(b.size == 2 * width, f"B must hold {2 * width} values")
         order = ONNX_TO_ENGINE_GATES if gates == 4 else (0,)
         bias = np.asarray(b, dtype=np.float32).reshape(2, gates * hidden).sum(axis=0)
         weights = {

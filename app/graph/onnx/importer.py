@@ -111,6 +111,8 @@ def _convert_nodes(
                 outs = converter(plan, node)
             except Unsupported as error:
                 problems.append(f"{where}: {error.message}")
+            except (ValueError, IndexError, TypeError, KeyError) as error:  # malformed values
+                problems.append(f"{where}: malformed ({type(error).__name__}: {error})")
         for i, out in enumerate(proto.output):
             values[out] = outs[i] if i < len(outs) else Poison()
     return unsupported, problems
@@ -146,7 +148,8 @@ def _document(plan: Plan, name: str) -> tuple[GraphDocument, Weights]:
     try:
         compile_for_inference(document, weights)
     except GraphError as error:
-        raise OnnxImportError(f"{name}: the imported graph does not run: {error.message}") from None
+        reason = " ".join(str(error.message).split())
+        raise OnnxImportError(f"{name}: the imported graph does not run: {reason}") from None
     return document, weights
 
 
