@@ -15,15 +15,17 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from app.graph.export.common import ModelPlan, free_names, plan_model, stdlib_imports
+from app.graph.export.common import ModelPlan, free_names, indent, plan_model, stdlib_imports
 from app.graph.export.script import (
     Dialect,
     accuracy_function,
     constants,
+    early_stopping,
     evaluate_main,
     header,
     inference_functions,
     model_class,
+    optimization,
     save_function,
     validation_report,
 )
@@ -44,6 +46,10 @@ TORCH = Dialect(
     sgd="torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)",
     sgd_momentum="torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)",
     update=("optimizer.zero_grad()", "loss.backward()", "optimizer.step()"),
+    adamw="torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)",
+    clip="torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)",
+    schedules=("schedules.", "schedules = torch.optim.lr_scheduler"),
+    warmup_keyword=False,
     move_model="model.to(DEVICE)",
     device="cuda",
     description="PyTorch script",
@@ -180,13 +186,10 @@ def evaluate_function(plan: ModelPlan) -> list[str]:
 
 
 def train_function(plan: ModelPlan) -> list[str]:
-    """``train(epochs)``: seeded model, optimizer and loop, distributed under torchrun."""
+    """``train(epochs)``: seeded model, optimizer, schedule and loop, distributed under
+    torchrun (every process evaluates, so early stopping stops them all at once)."""
     settings = plan.settings
-    if settings.optimizer == "adam":
-        optimizer = TORCH.adam
-    else:
-        optimizer = TORCH.sgd_momentum if settings.momentum else TORCH.sgd
-    optimizer = optimizer.replace("model.parameters()", "net.parameters()")
+    optimizer, update, schedule = optimization(settings, TORCH)
     validation = "(x_val, y_val)" if settings.val_split else "_"
     return [
         "def train(epochs=EPOCHS):",
@@ -197,29 +200,32 @@ def train_function(plan: ModelPlan) -> list[str]:
         "    model = Model().to(device)",
         "    net = DistributedDataParallel(model) if dist.is_initialized() else model",
         f"    optimizer = {optimizer}",
+        *indent(schedule),
         "    samples = TensorDataset(torch.from_numpy(x_train), torch.from_numpy(y_train))",
         "    sampler = DistributedSampler(samples, seed=SEED) if dist.is_initialized() else None",
         "    order = torch.Generator().manual_seed(SEED)",
         "    shuffle = sampler is None",
         "    loader = DataLoader(samples, BATCH_SIZE, shuffle, sampler=sampler, generator=order)",
         "    losses = []",
+        *(['    best_val_loss, stale = float("inf"), 0'] if settings.early_stopping else []),
         "    for epoch in range(epochs):",
         "        if sampler is not None:",
         "            sampler.set_epoch(epoch)",
         "        for x, y in loader:",
         "            _, loss = net(x.to(device), y.to(device))",
-        *(f"            {line}" for line in TORCH.update),
+        *indent(update, 3),
         "            losses.append(loss.item())",
+        *(["        scheduler.step()"] if schedule else []),
         "        steps = losses[-len(loader) :]",
         "        mean = torch.tensor(sum(steps) / len(steps), device=device)",
         "        if dist.is_initialized():  # the mean over every process",
         "            dist.all_reduce(mean)",
         "            mean /= dist.get_world_size()",
-        "        if not is_main_process():",
-        "            continue",
         '        report = f"epoch {epoch + 1}/{epochs}: loss {mean.item():.4f}"',
         *validation_report(plan, "evaluate(model, x_val, y_val)"),
-        "        print(report)",
+        "        if is_main_process():",
+        "            print(report)",
+        *early_stopping(plan),
         "    return model, losses",
     ]
 
