@@ -242,3 +242,43 @@ def test_prediction_skips_the_loss() -> None:
     code = export_python(load("digits_mlp"))
     forward = code[code.index("def forward") : code.index("def weights_path")]
     assert forward.index("if y is None:") < forward.index("self.loss(")
+
+
+def _torch_module(spec: Any, params: dict[str, Any], shapes: dict[str, Any], torch: Any) -> Any:
+    """The module the PyTorch export constructs for a node of ``spec``."""
+    from app.graph.export.common import _template_values
+
+    values = {**_template_values(spec, params, shapes), "name": "node"}
+    namespace: dict[str, Any] = {"torch": torch, "nn": torch.nn}
+    support = spec.torch_code.support.format(**values)
+    if support:
+        exec(support, namespace)
+    return eval(spec.torch_code.init.format(**values), namespace)
+
+
+def test_every_layer_with_weights_maps_to_its_exported_pytorch_module(torch: Any) -> None:
+    """Each node type that holds weights gives, through ``torch_state_dict()``, exactly the
+    state dict of the module its PyTorch template builds (new layers included)."""
+    from app.graph.specs import all_specs
+
+    checked = []
+    for spec in all_specs():
+        if spec.build is None or not spec.torch_code.init:
+            continue
+        variants = [spec.default_params()]
+        if spec.type_id == "rnn":
+            variants += [{**variants[0], "activation": a} for a in ("relu", "sigmoid")]
+        for params in variants:
+            shapes = spec.example_inputs()
+            module = spec.build(params, shapes)
+            if module is None or not module.state_dict():
+                continue
+            theirs = _torch_module(spec, params, shapes, torch).state_dict()
+            ours = module.torch_state_dict()
+            assert list(ours) == list(theirs), spec.type_id
+            for key, value in theirs.items():
+                assert ours[key].shape == tuple(value.shape), (spec.type_id, key)
+            checked.append(spec.type_id)
+    assert {"linear", "conv2d", "batch_norm1d", "layer_norm", "embedding", "rnn", "lstm"} <= set(
+        checked
+    )
