@@ -92,8 +92,8 @@ def test_missing_optional_fields_take_defaults() -> None:
             lambda d: d["nodes"][1].update(id="dataset_1"),
             [
                 "nodes[1].id: duplicate id 'dataset_1'",
-                "edges[0].dst: no node 'linear_1' (the wire dangles)",
-                "edges[1].src: no node 'linear_1' (the wire dangles)",
+                "edges[0].dst: There is no node 'linear_1'",
+                "edges[1].src: There is no node 'linear_1'",
             ],
         ),
         (
@@ -101,21 +101,21 @@ def test_missing_optional_fields_take_defaults() -> None:
             [
                 "nodes[1].type: unknown node type 'Dense'",
                 "nodes[1].id: duplicate id 'dataset_1'",
-                "edges[0].dst: no node 'linear_1' (the wire dangles)",
-                "edges[1].src: no node 'linear_1' (the wire dangles)",
+                "edges[0].dst: There is no node 'linear_1'",
+                "edges[1].src: There is no node 'linear_1'",
             ],
         ),
         (
             lambda d: d["nodes"][0].update(id="1 bad"),
             [
                 "nodes[0].id: expected an identifier like 'linear_1', got '1 bad'",
-                "edges[0].src: no node 'dataset_1' (the wire dangles)",
-                "edges[2].src: no node 'dataset_1' (the wire dangles)",
+                "edges[0].src: There is no node 'dataset_1'",
+                "edges[2].src: There is no node 'dataset_1'",
             ],
         ),
         (
             lambda d: d["nodes"][0].update(position=[1]),
-            ["nodes[0].position: expected [x, y] numbers, got [1]"],
+            ["nodes[0].position: expected [x, y] finite numbers, got [1]"],
         ),
         (
             lambda d: d["nodes"][0].update(label=3),
@@ -125,18 +125,18 @@ def test_missing_optional_fields_take_defaults() -> None:
         (lambda d: d["nodes"].append(7), ["nodes[3]: expected an object, got the number 7"]),
         (
             lambda d: d["edges"][0].update(src="ghost"),
-            ["edges[0].src: no node 'ghost' (the wire dangles)"],
+            ["edges[0].src: There is no node 'ghost'"],
         ),
         (
             lambda d: d["edges"][0].update(dst_port="z"),
-            ["edges[0].dst_port: Linear has no input 'z'"],
+            ["edges[0].dst_port: Linear 'head' has no input 'z'"],
         ),
         (
             lambda d: d["edges"][0].update(src_port=None),
             ["edges[0].src_port: expected a string, got null"],
         ),
         (
-            lambda d: d["edges"].append(dict(d["edges"][0], src_port="y")),
+            lambda d: d["edges"].append(dict(d["edges"][0])),
             ["edges[3]: input linear_1.x already has a wire (edges[0]); an input takes one wire"],
         ),
         (

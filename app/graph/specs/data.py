@@ -134,7 +134,7 @@ register(
         infer=_infer_dataset,
         outputs=(
             PortSpec("x", PortKind.DATA, help="a batch of inputs"),
-            PortSpec("y", PortKind.DATA, help="the batch's targets"),
+            PortSpec("y", PortKind.DATA, help="the batch's targets", target=True),
         ),
         params=(
             ParamSpec(
