@@ -17,7 +17,7 @@ from engine.nn.activation import (
 from engine.nn.containers import Sequential
 from engine.nn.conv import Conv2d, MaxPool2d
 from engine.nn.linear import Embedding, Linear
-from engine.nn.module import Layer
+from engine.nn.module import Layer, StatelessLayer
 from engine.nn.norm import BatchNorm1d, LayerNorm
 from engine.nn.recurrent import LSTMCell, RNNCell
 from engine.nn.sequence import LSTM, RNN
@@ -42,5 +42,6 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Softmax",
+    "StatelessLayer",
     "Tanh",
 ]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.nn.module import Layer
+from engine.nn.module import StatelessLayer
 from engine.tensor import Tensor
 
 __all__ = ["Dropout", "Flatten", "LeakyRelu", "Relu", "Reshape", "Sigmoid", "Softmax", "Tanh"]
 
 
-class Tanh(Layer):
+class Tanh(StatelessLayer):
     """Element-wise hyperbolic tangent (the book's layer)."""
 
     def forward(self, input: Tensor) -> Tensor:
@@ -18,7 +18,7 @@ class Tanh(Layer):
         return input.tanh()
 
 
-class Sigmoid(Layer):
+class Sigmoid(StatelessLayer):
     """Element-wise logistic function ``1 / (1 + exp(-x))`` (the book's layer)."""
 
     def forward(self, input: Tensor) -> Tensor:
@@ -26,7 +26,7 @@ class Sigmoid(Layer):
         return input.sigmoid()
 
 
-class Relu(Layer):
+class Relu(StatelessLayer):
     """Element-wise ``max(x, 0)``."""
 
     def forward(self, input: Tensor) -> Tensor:
@@ -34,7 +34,7 @@ class Relu(Layer):
         return input.relu()
 
 
-class LeakyRelu(Layer):
+class LeakyRelu(StatelessLayer):
     """Element-wise ``x if x > 0 else slope * x``.
 
     Parameters
@@ -55,7 +55,7 @@ class LeakyRelu(Layer):
         return f"slope={self.slope}"
 
 
-class Softmax(Layer):
+class Softmax(StatelessLayer):
     """Softmax along ``dim`` (max-subtracted, so it never overflows).
 
     Parameters
@@ -76,7 +76,7 @@ class Softmax(Layer):
         return f"dim={self.dim}"
 
 
-class Dropout(Layer):
+class Dropout(StatelessLayer):
     """Zero each element with probability ``p`` while training, scaling the rest by 1/(1-p).
 
     Parameters
@@ -99,7 +99,7 @@ class Dropout(Layer):
         return f"p={self.p}"
 
 
-class Flatten(Layer):
+class Flatten(StatelessLayer):
     """Merge all axes from ``start_dim`` on: (N, C, H, W) -> (N, C*H*W)."""
 
     def __init__(self, start_dim: int = 1) -> None:
@@ -111,7 +111,7 @@ class Flatten(Layer):
         return input.flatten(self.start_dim)
 
 
-class Reshape(Layer):
+class Reshape(StatelessLayer):
     """Reshape every sample: (N, ...) -> (N, *shape); ``shape`` excludes the batch axis.
 
     Parameters

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import numpy as np
+
 from engine.nn.module import Layer
+from engine.nn.torch_state import sub_state, with_prefix
 
 __all__ = ["Sequential"]
 
@@ -58,3 +62,15 @@ class Sequential(Layer):
 
     def __getitem__(self, index: int) -> Layer:
         return self.layers[index]
+
+    def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """The state of the ``nn.Sequential`` of the layers' counterparts: each layer's keys
+        preceded by its index (``0.weight``, ``0.bias``, ``2.weight``, ...)."""
+        state: OrderedDict[str, np.ndarray] = OrderedDict()
+        for index, layer in enumerate(self.layers):
+            state.update(with_prefix(f"{index}.", layer.torch_state_dict()))
+        return state
+
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        for index, layer in enumerate(self.layers):
+            layer._load_torch_arrays(sub_state(arrays, f"{index}."))

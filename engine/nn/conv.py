@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from engine.autograd import Function
 from engine.backend import get_array_module
 from engine.errors import ShapeError
-from engine.nn.module import Layer
+from engine.nn.module import Layer, StatelessLayer
 from engine.tensor import Tensor
 
 __all__ = ["Conv2d", "MaxPool2d"]
@@ -192,8 +193,17 @@ class Conv2d(Layer):
             f"padding={self.padding}"
         )
 
+    def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """The state of ``nn.Conv2d(in_ch, out_ch, kernel, stride, padding)``: ``weight``
+        (out_ch, in_ch, kernel, kernel) and ``bias`` (out_ch,), the same arrays."""
+        return OrderedDict(weight=self.weight.numpy(), bias=self.bias.numpy())
 
-class MaxPool2d(Layer):
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self._set_parameter("weight", arrays["weight"])
+        self._set_parameter("bias", arrays["bias"])
+
+
+class MaxPool2d(StatelessLayer):
     """Maximum over ``kernel``×``kernel`` windows of NCHW images.
 
     Parameters

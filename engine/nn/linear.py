@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -72,6 +73,19 @@ class Linear(Layer):
     def extra_repr(self) -> str:
         return f"{self.n_inputs}, {self.n_outputs}, bias={self.use_bias}"
 
+    def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """The state of ``nn.Linear(n_inputs, n_outputs, bias)``: ``weight`` (n_outputs,
+        n_inputs) is this layer's weight transposed, ``bias`` the same."""
+        state = OrderedDict(weight=np.ascontiguousarray(self.weight.numpy().T))
+        if self.use_bias:
+            state["bias"] = self.bias.numpy()
+        return state
+
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self._set_parameter("weight", arrays["weight"].T)
+        if self.use_bias:
+            self._set_parameter("bias", arrays["bias"])
+
 
 class Embedding(Layer):
     """Lookup table of ``vocab_size`` vectors of length ``dim``.
@@ -115,3 +129,10 @@ class Embedding(Layer):
 
     def extra_repr(self) -> str:
         return f"{self.vocab_size}, {self.dim}"
+
+    def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """The state of ``nn.Embedding(vocab_size, dim)``: ``weight``, the same table."""
+        return OrderedDict(weight=self.weight.numpy())
+
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self._set_parameter("weight", arrays["weight"])

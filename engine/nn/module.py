@@ -3,16 +3,18 @@ registration of parameters, buffers and sub-layers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from engine import backend
-from engine.errors import ShapeError
+from engine.errors import EngineError, ShapeError
+from engine.nn.torch_state import check_state
 from engine.tensor import Tensor
 
-__all__ = ["Layer", "parameter"]
+__all__ = ["Layer", "StatelessLayer", "parameter"]
 
 
 def parameter(data: Any) -> Tensor:
@@ -233,6 +235,35 @@ class Layer:
                 targets[f"{prefix}.{name}" if prefix else name] = (layer, name)
         return targets
 
+    # --- PyTorch state dicts ----------------------------------------------------------------
+    def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """Return the state of the PyTorch counterpart: NumPy arrays whose keys, order and shapes
+        are those of its ``state_dict()`` (load them with ``torch.from_numpy``).
+
+        Raises
+        ------
+        EngineError
+            If the layer has no PyTorch counterpart.
+        """
+        raise EngineError(f"{type(self).__name__} has no PyTorch counterpart")
+
+    def load_torch_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Copy a PyTorch counterpart's ``state_dict()`` (NumPy arrays or torch tensors; torch
+        is never imported for NumPy input) into this layer, in place.
+
+        Raises
+        ------
+        EngineError
+            A missing key, an unexpected key or a wrong shape (the message names the key), or a
+            layer without a PyTorch counterpart.
+        """
+        expected = {key: value.shape for key, value in self.torch_state_dict().items()}
+        self._load_torch_arrays(check_state(type(self).__name__, state_dict, expected))
+
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Store arrays already checked against :meth:`torch_state_dict`'s keys and shapes."""
+        raise EngineError(f"{type(self).__name__} has no PyTorch counterpart")
+
     # --- printing ---------------------------------------------------------------------------
     def extra_repr(self) -> str:
         """Return the constructor arguments shown by ``repr`` (subclasses override it)."""
@@ -247,3 +278,15 @@ class Layer:
             body = repr(layer).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
         return "\n".join(lines) + "\n)"
+
+
+class StatelessLayer(Layer):
+    """A layer without parameters or buffers whose PyTorch counterpart (``nn.ReLU``,
+    ``nn.Flatten``, ...) has an empty state dict."""
+
+    def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """Return an empty state dict (the counterpart has no state)."""
+        return OrderedDict()
+
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Nothing to store."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,7 @@ class BatchNorm1d(Layer):
         dt = backend.get_default_dtype()
         self.register_buffer("running_mean", np.zeros(self.n, dtype=dt))
         self.register_buffer("running_var", np.ones(self.n, dtype=dt))
+        self.num_batches_tracked = 0  # training batches seen (PyTorch keeps the count too)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -63,6 +65,7 @@ class BatchNorm1d(Layer):
         self._set_parameter("bias", np.zeros(self.n))
         self.running_mean[...] = 0
         self.running_var[...] = 1
+        self.num_batches_tracked = 0
 
     def forward(self, input: Tensor) -> Tensor:
         """Return the normalised, scaled and shifted input."""
@@ -83,10 +86,31 @@ class BatchNorm1d(Layer):
         self.running_mean += m * mean.data
         self.running_var *= 1 - m
         self.running_var += m * unbiased
+        self.num_batches_tracked += 1
         return centred / (var + self.eps).sqrt() * self.weight + self.bias
 
     def extra_repr(self) -> str:
         return f"{self.n}, eps={self.eps}, momentum={self.momentum}"
+
+    def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """The state of ``nn.BatchNorm1d(n, eps, momentum)``: ``weight``, ``bias``,
+        ``running_mean``, ``running_var`` and ``num_batches_tracked`` (an int64 scalar)."""
+        return OrderedDict(
+            weight=self.weight.numpy(),
+            bias=self.bias.numpy(),
+            running_mean=backend.to_numpy(self.running_mean).copy(),
+            running_var=backend.to_numpy(self.running_var).copy(),
+            num_batches_tracked=np.array(self.num_batches_tracked, dtype=np.int64),
+        )
+
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self._set_parameter("weight", arrays["weight"])
+        self._set_parameter("bias", arrays["bias"])
+        for name in ("running_mean", "running_var"):
+            buffer = getattr(self, name)
+            value = np.asarray(arrays[name], dtype=buffer.dtype)
+            buffer[...] = backend.to_device(value, backend.device_of(buffer))
+        self.num_batches_tracked = int(arrays["num_batches_tracked"])
 
 
 class LayerNorm(Layer):
@@ -129,3 +153,11 @@ class LayerNorm(Layer):
 
     def extra_repr(self) -> str:
         return f"{self.n}, eps={self.eps}"
+
+    def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """The state of ``nn.LayerNorm(n, eps)``: ``weight`` and ``bias``."""
+        return OrderedDict(weight=self.weight.numpy(), bias=self.bias.numpy())
+
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self._set_parameter("weight", arrays["weight"])
+        self._set_parameter("bias", arrays["bias"])

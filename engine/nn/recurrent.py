@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
-import numpy as np  # noqa: F401  (the doctests use it)
+import numpy as np
 
 from engine import backend
+from engine.errors import EngineError
 from engine.nn.activation import Relu, Sigmoid, Tanh
 from engine.nn.linear import Linear
 from engine.nn.module import Layer
+from engine.nn.torch_state import gate_order, sub_state, with_prefix
 from engine.tensor import Tensor
 
 __all__ = ["LSTMCell", "RNNCell"]
@@ -89,6 +92,41 @@ class RNNCell(Layer):
             f"activation={self.activation_name!r}"
         )
 
+    def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """The state of a module holding ``cell = nn.RNNCell(n_inputs, n_hidden,
+        nonlinearity=activation)`` and ``output = nn.Linear(n_hidden, n_output)``: keys
+        ``cell.weight_ih`` (H, F), ``cell.weight_hh`` (H, H), ``cell.bias_ih``, ``cell.bias_hh``
+        (H,), ``output.weight`` (O, H), ``output.bias`` (O,).
+
+        Raises
+        ------
+        EngineError
+            For the sigmoid activation (the book's default), which ``nn.RNNCell`` lacks.
+        """
+        if self.activation_name not in ("tanh", "relu"):
+            raise EngineError(
+                f"RNNCell(activation={self.activation_name!r}) has no PyTorch counterpart "
+                "(nn.RNNCell offers 'tanh' and 'relu')"
+            )
+        w_ih, w_hh = self.w_ih.torch_state_dict(), self.w_hh.torch_state_dict()
+        state = OrderedDict(
+            [
+                ("cell.weight_ih", w_ih["weight"]),
+                ("cell.weight_hh", w_hh["weight"]),
+                ("cell.bias_ih", w_ih["bias"]),
+                ("cell.bias_hh", w_hh["bias"]),
+            ]
+        )
+        state.update(with_prefix("output.", self.w_ho.torch_state_dict()))
+        return state
+
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        for key, layer in (("ih", self.w_ih), ("hh", self.w_hh)):
+            layer._load_torch_arrays(
+                {"weight": arrays[f"cell.weight_{key}"], "bias": arrays[f"cell.bias_{key}"]}
+            )
+        self.w_ho._load_torch_arrays(sub_state(arrays, "output."))
+
 
 class LSTMCell(Layer):
     """One step of an LSTM, as in the book (nine Linear sub-layers).
@@ -161,3 +199,36 @@ class LSTMCell(Layer):
 
     def extra_repr(self) -> str:
         return f"{self.n_inputs}, {self.n_hidden}, {self.n_output}"
+
+    def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """The state of a module holding ``cell = nn.LSTMCell(n_inputs, n_hidden)`` and
+        ``output = nn.Linear(n_hidden, n_output, bias=False)``: keys ``cell.weight_ih`` (4H, F),
+        ``cell.weight_hh`` (4H, H), ``cell.bias_ih``, ``cell.bias_hh`` (4H,; zero, the book's
+        hidden projections have no bias; loading adds the two) and ``output.weight`` (O, H).
+        PyTorch's gate blocks are (i, f, g, o): the rows of ``xi``, ``xf``, ``xc``, ``xo``."""
+        x_gates, h_gates = (
+            (self.xf, self.xi, self.xo, self.xc),
+            (self.hf, self.hi, self.ho, self.hc),
+        )
+        weight_ih = np.concatenate([g.weight.numpy() for g in x_gates], axis=1).T
+        weight_hh = np.concatenate([g.weight.numpy() for g in h_gates], axis=1).T
+        bias = np.concatenate([g.bias.numpy() for g in x_gates])
+        return OrderedDict(
+            [
+                ("cell.weight_ih", gate_order(weight_ih)),
+                ("cell.weight_hh", gate_order(weight_hh)),
+                ("cell.bias_ih", gate_order(bias)),
+                ("cell.bias_hh", np.zeros_like(bias)),
+                ("output.weight", np.ascontiguousarray(self.w_ho.weight.numpy().T)),
+            ]
+        )
+
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        weight_ih = np.split(gate_order(arrays["cell.weight_ih"]), 4)
+        weight_hh = np.split(gate_order(arrays["cell.weight_hh"]), 4)
+        bias = np.split(gate_order(arrays["cell.bias_ih"] + arrays["cell.bias_hh"]), 4)
+        for k, gate in enumerate((self.xf, self.xi, self.xo, self.xc)):
+            gate._load_torch_arrays({"weight": weight_ih[k], "bias": bias[k]})
+        for k, gate in enumerate((self.hf, self.hi, self.ho, self.hc)):
+            gate._load_torch_arrays({"weight": weight_hh[k]})
+        self.w_ho._load_torch_arrays({"weight": arrays["output.weight"]})

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
 from engine.autograd import Function
 from engine.backend import get_array_module
-from engine.errors import ShapeError
+from engine.errors import EngineError, ShapeError
 from engine.nn import lstm_cuda
 from engine.nn.module import Layer
 from engine.nn.recurrent import activation_layer
+from engine.nn.torch_state import gate_order
 from engine.ops import stack
 from engine.tensor import Tensor
 
@@ -265,6 +267,23 @@ class LSTM(_Recurrent):
     def extra_repr(self) -> str:
         return f"{self.n_inputs}, {self.n_hidden}"
 
+    def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """The state of ``nn.LSTM(n_inputs, n_hidden, batch_first=True)``: ``weight_ih_l0``
+        (4H, F), ``weight_hh_l0`` (4H, H), ``bias_ih_l0`` (4H,) and ``bias_hh_l0`` (4H,), gate
+        blocks in PyTorch's order (i, f, g, o). The engine has one bias: ``bias_hh_l0`` is zero
+        (loading adds PyTorch's two biases)."""
+        return OrderedDict(
+            weight_ih_l0=gate_order(self.weight_ih.numpy().T),
+            weight_hh_l0=gate_order(self.weight_hh.numpy().T),
+            bias_ih_l0=gate_order(self.bias.numpy()),
+            bias_hh_l0=np.zeros(4 * self.n_hidden, dtype=self.bias.numpy().dtype),
+        )
+
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self._set_parameter("weight_ih", gate_order(arrays["weight_ih_l0"]).T)
+        self._set_parameter("weight_hh", gate_order(arrays["weight_hh_l0"]).T)
+        self._set_parameter("bias", gate_order(arrays["bias_ih_l0"] + arrays["bias_hh_l0"]))
+
 
 class RNN(_Recurrent):
     """An Elman RNN run over a whole sequence, returning every hidden state.
@@ -319,3 +338,42 @@ class RNN(_Recurrent):
 
     def extra_repr(self) -> str:
         return f"{self.n_inputs}, {self.n_hidden}, activation={self.activation_name!r}"
+
+    def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """The state of ``nn.RNN(n_inputs, n_hidden, nonlinearity=activation,
+        batch_first=True)``: ``weight_ih_l0`` (H, F), ``weight_hh_l0`` (H, H), ``bias_ih_l0``
+        and ``bias_hh_l0`` (H,; zero, the engine has one bias; loading adds the two).
+
+        ``nn.RNN`` has no sigmoid: a sigmoid RNN's counterpart is the loop the PyTorch export
+        writes (``SigmoidRNN``), with keys ``input.weight`` (H, F), ``input.bias`` (H,) and
+        ``hidden.weight`` (H, H).
+        """
+        w_ih, w_hh, bias = self.weight_ih.numpy(), self.weight_hh.numpy(), self.bias.numpy()
+        if self.activation_name == "sigmoid":
+            return OrderedDict(
+                [
+                    ("input.weight", w_ih.T.copy()),
+                    ("input.bias", bias),
+                    ("hidden.weight", w_hh.T.copy()),
+                ]
+            )
+        if self.activation_name not in ("tanh", "relu"):
+            raise EngineError(
+                f"RNN(activation={self.activation_name!r}) has no PyTorch counterpart"
+            )
+        return OrderedDict(
+            weight_ih_l0=w_ih.T.copy(),
+            weight_hh_l0=w_hh.T.copy(),
+            bias_ih_l0=bias,
+            bias_hh_l0=np.zeros_like(bias),
+        )
+
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        if self.activation_name == "sigmoid":
+            w_ih, w_hh, bias = arrays["input.weight"], arrays["hidden.weight"], arrays["input.bias"]
+        else:
+            w_ih, w_hh = arrays["weight_ih_l0"], arrays["weight_hh_l0"]
+            bias = arrays["bias_ih_l0"] + arrays["bias_hh_l0"]
+        self._set_parameter("weight_ih", w_ih.T)
+        self._set_parameter("weight_hh", w_hh.T)
+        self._set_parameter("bias", bias)
