@@ -1,4 +1,4 @@
-"""``.nodegrad`` files (versioned JSON) and weights files (``.npz``, loaded without pickle).
+"""``.nodegrad`` files (versioned JSON) and weights files (``.safetensors``; legacy ``.npz``).
 
 Loading checks everything before building anything: a malformed file raises
 :class:`~app.graph.errors.FileFormatError` listing every problem with its location, e.g.
@@ -15,8 +15,7 @@ import os
 import secrets
 import stat
 import time
-import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -25,14 +24,23 @@ import numpy as np
 from app.graph.document import GraphDocument
 from app.graph.errors import FileFormatError
 from app.graph.fileformat import FORMAT, MIGRATIONS, VERSION, parse_text, read_parts
+from app.graph.weights import (
+    WeightsMismatchError,
+    find_weights,
+    read_weights,
+    weights_bytes,
+    weights_path,
+)
 
 __all__ = [
     "FORMAT",
     "MIGRATIONS",
     "VERSION",
     "FileFormatError",
+    "WeightsMismatchError",
     "document_from_data",
     "dumps",
+    "find_weights",
     "load",
     "load_weights",
     "loads",
@@ -96,32 +104,27 @@ def save(doc: GraphDocument, path: str | os.PathLike[str]) -> None:
     _atomic_write(Path(path), lambda handle: handle.write(text))
 
 
-def weights_path(path: str | os.PathLike[str]) -> Path:
-    """The weights file beside a ``.nodegrad`` file: same name, ``.npz`` suffix."""
-    return Path(path).with_suffix(".npz")
-
-
 def save_weights(weights: Mapping[str, np.ndarray], path: str | os.PathLike[str]) -> None:
-    """Save named arrays (``"node_id.param"`` -> array) to an ``.npz`` file, atomically."""
-    arrays: dict[str, Any] = {}  # Any: np.savez types **kwds as if one could be allow_pickle
-    for name, value in weights.items():
-        array = np.asarray(value)
-        if array.dtype.kind not in "biuf":
-            raise FileFormatError([f"{name}: weights must be numbers, got {array.dtype}"])
-        arrays[name] = array
-    _atomic_write(Path(path), lambda handle: np.savez(handle, **arrays))
+    """Save named float arrays (``"node_id.param"`` -> array) as ``.safetensors``, atomically.
+
+    Whatever suffix ``path`` has, the file is ``.safetensors`` data (readable by PyTorch and
+    other tools without nodegrad); :func:`weights_path` names it beside a graph.
+    """
+    data = weights_bytes(weights)
+    _atomic_write(Path(path), lambda handle: handle.write(data))
 
 
-def load_weights(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    """Load named arrays saved by :func:`save_weights` (never unpickles anything)."""
-    name = os.fspath(path)
-    try:
-        with np.load(name, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise FileFormatError(["expected an .npz archive of named arrays"], name)
-            return {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-        raise FileFormatError([f"not a readable weights archive: {err}"], name) from None
+def load_weights(
+    path: str | os.PathLike[str], expected: Mapping[str, Iterable[int]] | None = None
+) -> dict[str, np.ndarray]:
+    """Load named arrays from a ``.safetensors`` file or a legacy ``.npz`` archive.
+
+    Every header is checked before any array is read; nothing is unpickled. With ``expected``
+    (name -> shape, every array the graph needs) a file that does not fit raises
+    :class:`~app.graph.weights.WeightsMismatchError`, whose ``mismatches`` maps each wrong name
+    to the reason. Other problems raise :class:`FileFormatError`.
+    """
+    return read_weights(path, expected)
 
 
 def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:

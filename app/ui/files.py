@@ -109,9 +109,9 @@ class FileController(QObject):
 
     def _load_weights(self, path: Path) -> None:
         """Hand the weights saved beside ``path`` (if any) to the training controller."""
-        weights_file = io.weights_path(path)
+        weights_file = io.find_weights(path)  # .safetensors, else a legacy .npz
         training = self._training()
-        if training is None or not weights_file.exists():
+        if training is None or weights_file is None:
             return
         try:
             training.set_weights(io.load_weights(weights_file))
