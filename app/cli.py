@@ -49,7 +49,9 @@ def _command_parser() -> argparse.ArgumentParser:
     train.add_argument("file", type=Path, help="a .nodegrad file")
     train.add_argument("--epochs", type=_positive_int, help="override the number of epochs")
     train.add_argument("--device", choices=("cpu", "gpu"), help="override the device")
-    train.add_argument("--save-weights", type=Path, metavar="PATH", help="write weights (.safetensors)")
+    train.add_argument(
+        "--save-weights", type=Path, metavar="PATH", help="write weights (.safetensors)"
+    )
     export = sub.add_parser("export", help="write the graph as a runnable script")
     export.add_argument("file", type=Path, help="a .nodegrad file")
     export.add_argument("--to", required=True, choices=("python", "torch"), dest="target")
