@@ -5,7 +5,8 @@ Usage::
     nodegrad [FILE]                          open the editor (on the bundled example by default)
     nodegrad validate FILE                   list the graph's problems
     nodegrad train FILE [--epochs N] [--device cpu|gpu] [--save-weights PATH]
-    nodegrad export FILE --to python|torch [-o OUT]
+    nodegrad export FILE --to python|torch|onnx [-o OUT]
+    nodegrad eval FILE | sample FILE --prompt T --length N | runs FILE   (see app/cli_results.py)
 
 Every failure ends in one clear message on stderr and a non-zero exit status, never a traceback
 (set ``NODEGRAD_DEBUG=1`` to see one).
@@ -21,14 +22,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from app import __version__
+from app import __version__, cli_results
 
 if TYPE_CHECKING:
     from app.graph.document import GraphDocument
     from app.graph.metrics import EpochMetrics, StepMetrics
     from app.graph.validate import Diagnostic
 
-COMMANDS = ("validate", "train", "export")
+COMMANDS = ("validate", "train", "export", *cli_results.COMMANDS)
 DEFAULT_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "digits_mlp.nodegrad"
 
 
@@ -49,13 +50,15 @@ def _command_parser() -> argparse.ArgumentParser:
     train.add_argument("file", type=Path, help="a .nodegrad file")
     train.add_argument("--epochs", type=_positive_int, help="override the number of epochs")
     train.add_argument("--device", choices=("cpu", "gpu"), help="override the device")
-    train.add_argument(
-        "--save-weights", type=Path, metavar="PATH", help="write weights (.safetensors)"
-    )
-    export = sub.add_parser("export", help="write the graph as a runnable script")
+    train.add_argument("--save-weights", type=Path, metavar="PATH", help="default: beside FILE")
+    train.add_argument("--no-save", action="store_true", help="do not save the trained weights")
+    export = sub.add_parser("export", help="write the graph as a runnable script or ONNX model")
     export.add_argument("file", type=Path, help="a .nodegrad file")
-    export.add_argument("--to", required=True, choices=("python", "torch"), dest="target")
-    export.add_argument("-o", "--output", type=Path, metavar="OUT", help="default: stdout")
+    export.add_argument("--to", required=True, choices=("python", "torch", "onnx"), dest="target")
+    export.add_argument(
+        "-o", "--output", type=Path, metavar="OUT", help="default: stdout (onnx: FILE.onnx)"
+    )
+    cli_results.add_parsers(sub)
     return parser
 
 
@@ -91,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             options = _command_parser().parse_args(args)
             _require_file(options.file)
             handler = {"validate": cmd_validate, "train": cmd_train, "export": cmd_export}
+            handler |= {"eval": cli_results.cmd_eval, "sample": cli_results.cmd_sample}
+            handler["runs"] = cli_results.cmd_runs
             return handler[options.command](options)
         options = _editor_parser().parse_args(args)
         return cmd_editor(options.file)
@@ -172,6 +177,7 @@ def format_diagnostic(diagnostic: Diagnostic) -> str:
 def cmd_train(options: argparse.Namespace) -> int:
     """``nodegrad train FILE``: train with the saved settings and print the final metrics."""
     from app.graph.metrics import EpochMetrics, StepMetrics, TrainingFinished
+    from app.graph.runs import RunRecorder
     from app.graph.session import Session
 
     document = _load(options.file)
@@ -179,12 +185,14 @@ def cmd_train(options: argparse.Namespace) -> int:
         _check_device(options.device)
         document.set_setting("device", options.device)
     session = Session(document)
+    recorder = RunRecorder(document, source="cli")
     epochs = options.epochs or document.training.epochs
     progress = ProgressBar(sys.stderr, epochs)
     last_step: StepMetrics | None = None
     last_epoch: EpochMetrics | None = None
     finished: TrainingFinished | None = None
     for event in session.train(epochs=epochs):
+        recorder.observe(event)
         if isinstance(event, StepMetrics):
             last_step = event
             progress.step(event)
@@ -197,11 +205,7 @@ def cmd_train(options: argparse.Namespace) -> int:
     if finished is not None and finished.reason == "nan":
         raise CliError(finished.message or f"training diverged at node '{finished.node_id}'")
     _print_summary(last_epoch, last_step)
-    if options.save_weights is not None:
-        from app.graph import io
-
-        io.save_weights(session.weights(), options.save_weights)
-        print(f"weights saved to {options.save_weights}")
+    cli_results.after_training(options, document, session, recorder)
     return 0
 
 
@@ -275,7 +279,11 @@ class ProgressBar:
 
 
 def cmd_export(options: argparse.Namespace) -> int:
-    """``nodegrad export FILE --to python|torch [-o OUT]``."""
+    """``nodegrad export FILE --to python|torch|onnx [-o OUT]``."""
+    if options.target == "onnx":
+        from app.cli_onnx import cmd_export_onnx
+
+        return cmd_export_onnx(options)
     from app.graph.export import export_python, export_torch
 
     document = _load(options.file)

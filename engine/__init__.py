@@ -27,6 +27,7 @@ to keep the C library's defaults.
 
 from engine import backend
 from engine import losses as _losses
+from engine import lr_scheduler as _lr_scheduler
 from engine import nn as _nn
 from engine import optim as _optim
 from engine.autograd import Function, backward_steps, is_grad_enabled, no_grad, tagging
@@ -34,6 +35,7 @@ from engine.backend import available_devices, get_default_dtype, set_default_dty
 from engine.errors import DeviceError, EngineError, ShapeError
 from engine.gradcheck import gradcheck
 from engine.losses import *
+from engine.lr_scheduler import *
 from engine.nn import *
 from engine.ops import concat, stack
 from engine.optim import *
@@ -43,6 +45,7 @@ __all__ = [
     *_nn.__all__,
     *_losses.__all__,
     *_optim.__all__,
+    *_lr_scheduler.__all__,
     "DeviceError",
     "EngineError",
     "Function",

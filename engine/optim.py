@@ -1,4 +1,5 @@
-"""Optimizers: the book's ``SGD`` (with PyTorch-style momentum) and ``Adam``.
+"""Optimizers: the book's ``SGD`` (with PyTorch-style momentum), ``Adam`` and ``AdamW``, and
+``clip_grad_norm``; every formula is PyTorch's (weight decay included).
 
 Both update the parameter arrays in place, so a layer's tensors stay the same objects, and keep
 their state per parameter *position* in the list they were given, so the state can be saved with
@@ -7,6 +8,7 @@ their state per parameter *position* in the list they were given, so the state c
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,7 +17,7 @@ import numpy as np
 from engine import backend, optim_cuda
 from engine.tensor import Tensor
 
-__all__ = ["SGD", "Adam", "Optimizer"]
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm"]
 
 
 def slot_dtype(dtype: Any) -> np.dtype:
@@ -130,7 +132,8 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with momentum (PyTorch's formulation).
 
-    ``v = momentum * v + grad; p -= alpha * v`` (plain ``p -= alpha * grad`` when momentum is 0).
+    ``g = grad + weight_decay * p; v = momentum * v + g; p -= alpha * v`` (plain
+    ``p -= alpha * g`` when momentum is 0).
 
     Parameters
     ----------
@@ -140,6 +143,8 @@ class SGD(Optimizer):
         Learning rate.
     momentum : float
         Momentum factor, 0 for none.
+    weight_decay : float
+        L2 penalty added to the gradient (PyTorch's ``weight_decay``), 0 for none.
 
     Examples
     --------
@@ -153,17 +158,24 @@ class SGD(Optimizer):
     slots = ("v",)
 
     def __init__(
-        self, parameters: Iterable[Tensor], alpha: float = 0.1, momentum: float = 0.0
+        self,
+        parameters: Iterable[Tensor],
+        alpha: float = 0.1,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
     ) -> None:
         super().__init__(parameters, alpha)
         self.momentum = float(momentum)
+        self.weight_decay = _non_negative("weight_decay", weight_decay)
 
     def _update(self, k: int, data: Any, grad: Any) -> None:
         xp = backend.get_array_module(data)
         if xp is not np and backend.has_fused_kernels(data, grad):  # one GPU kernel
             v = self._slot(k, "v", data) if self.momentum else None
-            optim_cuda.sgd(xp, data, grad, self.alpha, self.momentum, v)
+            optim_cuda.sgd(xp, data, grad, self.alpha, self.momentum, v, self.weight_decay)
             return
+        if self.weight_decay:
+            grad = grad + self.weight_decay * data
         if self.momentum:
             v = self._slot(k, "v", data)
             v *= self.momentum
@@ -172,14 +184,14 @@ class SGD(Optimizer):
         data -= self.alpha * grad
 
     def hyperparameters(self) -> dict[str, float]:
-        """Return ``alpha`` and ``momentum``."""
-        return {"alpha": self.alpha, "momentum": self.momentum}
+        """Return ``alpha``, ``momentum`` and ``weight_decay``."""
+        return {"alpha": self.alpha, "momentum": self.momentum, "weight_decay": self.weight_decay}
 
 
 class Adam(Optimizer):
     """Adam (Kingma and Ba), with PyTorch's update rule.
 
-    ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g²``,
+    ``g = grad + weight_decay * p``, ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g²``,
     ``p -= alpha * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)``.
 
     Parameters
@@ -192,9 +204,13 @@ class Adam(Optimizer):
         Decay rates of the first and second moment estimates.
     eps : float
         Added to the denominator.
+    weight_decay : float
+        L2 penalty added to the gradient (PyTorch's ``Adam(weight_decay=...)``), 0 for none.
     """
 
     slots = ("m", "v")
+    #: Whether the weight decay is decoupled from the gradient (AdamW) instead of an L2 term.
+    decoupled = False
 
     def __init__(
         self,
@@ -202,21 +218,30 @@ class Adam(Optimizer):
         alpha: float = 0.001,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
+        weight_decay: float = 0.0,
     ) -> None:
         super().__init__(parameters, alpha)
         self.beta1, self.beta2 = float(betas[0]), float(betas[1])
         self.eps = float(eps)
+        self.weight_decay = _non_negative("weight_decay", weight_decay)
 
     def _update(self, k: int, data: Any, grad: Any) -> None:
         xp = backend.get_array_module(data)
         m, v = self._slot(k, "m", data), self._slot(k, "v", data)
         step_size = self.alpha / (1.0 - self.beta1**self.t)
+        l2 = 0.0 if self.decoupled else self.weight_decay
+        keep = 1.0 - self.alpha * self.weight_decay if self.decoupled else 1.0
         if xp is not np and backend.has_fused_kernels(data, grad):  # one GPU kernel
             betas, bias2 = (self.beta1, self.beta2), 1.0 - self.beta2**self.t
-            optim_cuda.adam(xp, data, grad, m, v, betas, step_size, bias2, self.eps)
+            decay = (l2, keep)
+            optim_cuda.adam(xp, data, grad, m, v, betas, step_size, bias2, self.eps, decay)
             return
         if grad.dtype != m.dtype:  # float16: the step is taken in float32
             grad = grad.astype(m.dtype)
+        if l2:
+            grad = grad + l2 * data
+        if keep != 1.0:
+            data *= keep
         m *= self.beta1
         m += (1.0 - self.beta1) * grad
         v *= self.beta2
@@ -226,5 +251,81 @@ class Adam(Optimizer):
         data -= (step_size * m / denom).astype(data.dtype, copy=False)
 
     def hyperparameters(self) -> dict[str, float]:
-        """Return ``alpha``, ``beta1``, ``beta2`` and ``eps``."""
-        return {"alpha": self.alpha, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+        """Return ``alpha``, ``beta1``, ``beta2``, ``eps`` and ``weight_decay``."""
+        return {
+            "alpha": self.alpha,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+        }
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter), PyTorch's ``AdamW``.
+
+    ``p *= 1 - alpha * weight_decay`` before Adam's step (no L2 term in the gradient).
+
+    Parameters
+    ----------
+    parameters : iterable of Tensor
+        The tensors to train.
+    alpha : float
+        Learning rate.
+    betas : (float, float)
+        Decay rates of the first and second moment estimates.
+    eps : float
+        Added to the denominator.
+    weight_decay : float
+        Decoupled weight decay factor (PyTorch's default 0.01).
+    """
+
+    decoupled = True
+
+    def __init__(
+        self,
+        parameters: Iterable[Tensor],
+        alpha: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
+        super().__init__(parameters, alpha, betas, eps, weight_decay)
+
+
+def clip_grad_norm(parameters: Iterable[Tensor], max_norm: float) -> float:
+    """Scale the gradients in place so that their joint L2 norm is at most ``max_norm``.
+
+    PyTorch's ``clip_grad_norm_``: the norm over all gradients together, each multiplied by
+    ``max_norm / (norm + 1e-6)`` when that is below 1. Parameters without a gradient are skipped.
+
+    Returns
+    -------
+    float
+        The norm before clipping.
+
+    Examples
+    --------
+    >>> w = Tensor([3.0, 4.0], autograd=True)
+    >>> w.grad = Tensor([3.0, 4.0])
+    >>> clip_grad_norm([w], 1.0), w.grad.numpy().round(3)
+    (5.0, array([0.6, 0.8], dtype=float32))
+    """
+    max_norm = _non_negative("max_norm", max_norm)
+    grads = [p.grad.data for p in parameters if p.grad is not None]
+    if not grads:
+        return 0.0
+    squares = [backend.get_array_module(g).vdot(g.ravel(), g.ravel()) for g in grads]
+    total = math.sqrt(float(sum(float(s) for s in squares)))
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        for g in grads:
+            g *= coef
+    return total
+
+
+def _non_negative(name: str, value: float) -> float:
+    value = float(value)
+    if not value >= 0.0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value

@@ -347,13 +347,33 @@ class Tensor:
         """Elementwise ``x if x > 0 else slope * x``."""
         return _op.LeakyRelu(self, slope=slope)
 
-    def softmax(self, dim: int = -1) -> Tensor:
-        """Softmax over ``dim`` (max-subtracted, so large logits do not overflow)."""
-        return _ops.activation.softmax(self, dim)
+    def softmax(self, dim: int = -1, mask: Any = None) -> Tensor:
+        """Softmax over ``dim`` (max-subtracted); True places of a boolean ``mask`` get 0."""
+        return _ops.modern.softmax(self, dim, mask)
 
     def log_softmax(self, dim: int = -1) -> Tensor:
         """Logarithm of the softmax over ``dim``, computed stably."""
         return _ops.activation.log_softmax(self, dim)
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        """Elementwise GELU, exact (erf) or ``approximate='tanh'``."""
+        return _ops.modern.gelu(self, approximate)
+
+    def silu(self) -> Tensor:
+        """Elementwise ``x * sigmoid(x)``."""
+        return _op.Silu(self)
+
+    def permute(self, *dims: int) -> Tensor:
+        """Reorder the axes: output axis i is input axis ``dims[i]`` (as ``torch.permute``)."""
+        return _ops.modern.permute(self, dims)
+
+    def masked_fill(self, mask: Any, value: float) -> Tensor:
+        """``value`` where the boolean ``mask`` (broadcast) is True; no gradient flows there."""
+        return _op.MaskedFill(self, mask=mask, value=value)
+
+    def var(self, dim: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Population variance (divided by N) over ``dim`` (all axes when None)."""
+        return _op.Var(self, dim=dim, keepdims=keepdims)
 
     def dropout(self, p: float, training: bool = True) -> Tensor:
         """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)``."""
@@ -388,10 +408,19 @@ def _bind_ops() -> None:
     A method then costs a global and an attribute lookup, not a walk through the op modules.
     """
     global _binary, _bin, _op
-    from engine.ops import activation, elementwise, indexing, linalg, loss_ops, reduce, shape
+    from engine.ops import (
+        activation,
+        elementwise,
+        indexing,
+        linalg,
+        loss_ops,
+        modern,
+        reduce,
+        shape,
+    )
     from engine.ops.function import Function, apply_binary
 
-    modules = (activation, elementwise, indexing, linalg, loss_ops, reduce, shape)
+    modules = (activation, elementwise, indexing, linalg, loss_ops, modern, reduce, shape)
     found = [getattr(m, name) for m in modules for name in m.__all__]
     classes = [c for c in found if isinstance(c, type) and issubclass(c, Function)]
     _binary = apply_binary

@@ -17,6 +17,7 @@ from typing import Any
 
 from app.graph.errors import CycleError, GraphError, ParamError, PortKindError
 from app.graph.specs import NodeSpec, ParamSpec, ParamType, Role, get_spec, kinds_compatible
+from app.graph.training_options import OPTIMIZER_OPTIONS, STOPPING_OPTIONS
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,13 @@ class Edge:
 
 
 TRAINING_PARAMS: tuple[ParamSpec, ...] = (
-    ParamSpec("optimizer", ParamType.CHOICE, "adam", choices=("sgd", "adam"), help="update rule"),
+    ParamSpec(
+        "optimizer",
+        ParamType.CHOICE,
+        "adam",
+        choices=("sgd", "adam", "adamw"),
+        help="update rule (AdamW: Adam with decoupled weight decay)",
+    ),
     ParamSpec("learning_rate", ParamType.FLOAT, 0.01, minimum=1e-7, maximum=10.0, help="step size"),
     ParamSpec(
         "momentum",
@@ -72,6 +79,7 @@ TRAINING_PARAMS: tuple[ParamSpec, ...] = (
         help="SGD momentum",
         when=("optimizer", ("sgd",)),
     ),
+    *OPTIMIZER_OPTIONS,
     ParamSpec("batch_size", ParamType.INT, 32, minimum=1, maximum=100_000, help="samples per step"),
     ParamSpec("epochs", ParamType.INT, 20, minimum=1, maximum=100_000, help="passes over the data"),
     ParamSpec(
@@ -94,6 +102,7 @@ TRAINING_PARAMS: tuple[ParamSpec, ...] = (
         help="fraction of the data held out for validation",
         label="Validation split",
     ),
+    *STOPPING_OPTIONS,
 )
 
 
@@ -109,6 +118,14 @@ class TrainingSettings:
     seed: int = 0
     device: str = "cpu"
     val_split: float = 0.2
+    weight_decay: float = 0.0
+    grad_clip: float = 0.0
+    lr_schedule: str = "constant"
+    lr_step_size: int = 10
+    lr_gamma: float = 0.1
+    lr_min: float = 0.0
+    warmup_epochs: int = 0
+    early_stopping: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as a plain dict, in field order."""

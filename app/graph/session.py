@@ -20,6 +20,7 @@ import engine
 from app.graph.compile import Program, Values, compile_document
 from app.graph.errors import GraphError
 from app.graph.metrics import EpochMetrics, Event, StepMetrics, TrainingFinished, trained_message
+from app.graph.training_options import make_schedule
 from engine.backend import get_array_module, to_numpy
 from engine.data import DataLoader, Dataset, DatasetError, split
 
@@ -72,6 +73,12 @@ class Session:
             self.train_set, self.settings.batch_size, shuffle=True, seed=self.settings.seed
         )
         self.optimizer = _make_optimizer(program.parameters(), self.settings)
+        self.schedule = make_schedule(self.optimizer, self.settings)
+        if self.settings.early_stopping and self.val_set is None:
+            raise GraphError(
+                "early stopping watches the validation loss; set a validation split above 0"
+            )
+        self.best_val_loss, self.stale_epochs = math.inf, 0
         self.epochs_done = 0
         self.classification = is_classification(program)
         self._node_params: list[tuple[str, list[Any]]] | None = None
@@ -106,6 +113,8 @@ class Session:
                 yield outcome
                 return
             self.epochs_done += 1
+            if self.schedule is not None:
+                self.schedule.step()
             metrics = self.evaluate() if self.val_set is not None else {}
             self.program.train()
             yield EpochMetrics(
@@ -115,7 +124,30 @@ class Session:
                 metrics.get("accuracy"),
                 time.perf_counter() - started,
             )
+            early = self._early_stop(metrics.get("loss"))
+            if early is not None:
+                yield early
+                return
         yield TrainingFinished("finished", message=trained_message(total))
+
+    def _early_stop(self, val_loss: float | None) -> TrainingFinished | None:
+        """A finished event when the validation loss has not improved for ``early_stopping``
+        epochs in a row (None: go on)."""
+        patience = self.settings.early_stopping
+        if not patience or val_loss is None:
+            return None
+        if val_loss < self.best_val_loss:
+            self.best_val_loss, self.stale_epochs = val_loss, 0
+            return None
+        self.stale_epochs += 1
+        if self.stale_epochs < patience:
+            return None
+        return TrainingFinished(
+            "finished",
+            message=f"stopped early after epoch {self.epochs_done}: the validation loss has not "
+            f"improved for {patience} epoch{'s' if patience > 1 else ''} "
+            f"(best {self.best_val_loss:.4g})",
+        )
 
     def _epoch(
         self, epoch: int, stop: threading.Event | None, started: float
@@ -151,7 +183,7 @@ class Session:
         """
         with self._lr_lock:
             if self._pending_lr is not None:
-                self.optimizer.alpha = self._pending_lr
+                self._use_learning_rate(self._pending_lr)
                 self._pending_lr = None
         self.optimizer.zero()
         values = self.program.forward(x, y)
@@ -160,6 +192,8 @@ class Session:
         if not math.isfinite(loss):
             return self._nan_forward(values, loss)
         loss_tensor.backward()
+        if self.settings.grad_clip:
+            engine.clip_grad_norm(self.optimizer.parameters, self.settings.grad_clip)
         if not measure:
             self.optimizer.step(zero=False)
             return (loss, *self.norms.latest)
@@ -176,6 +210,14 @@ class Session:
             )  # fmt: skip
         self.optimizer.step(zero=False)
         return loss, out_norms, param_norms
+
+    def _use_learning_rate(self, lr: float) -> None:
+        """Set the base learning rate; a schedule keeps its shape around the new rate."""
+        if self.schedule is None:
+            self.optimizer.alpha = lr
+        else:
+            self.schedule.base_lr = lr
+            self.optimizer.alpha = self.schedule.lr_at(self.schedule.last_epoch)
 
     def _nan_forward(self, values: Values, loss: float) -> TrainingFinished:
         """Name the first node, in execution order, whose output holds NaN or Inf."""
@@ -311,11 +353,14 @@ def _make_optimizer(
     """The optimizer the settings name, over ``parameters``."""
     if not parameters:
         raise GraphError("the graph has no trainable parameters; add a layer with weights")
+    lr, decay = settings.learning_rate, settings.weight_decay
     if settings.optimizer == "adam":
-        return engine.Adam(parameters, alpha=settings.learning_rate)
+        return engine.Adam(parameters, alpha=lr, weight_decay=decay)
+    if settings.optimizer == "adamw":
+        return engine.AdamW(parameters, alpha=lr, weight_decay=decay)
     if settings.optimizer == "sgd":
-        return engine.SGD(parameters, alpha=settings.learning_rate, momentum=settings.momentum)
-    raise GraphError(f"unknown optimizer {settings.optimizer!r}; use 'sgd' or 'adam'")
+        return engine.SGD(parameters, alpha=lr, momentum=settings.momentum, weight_decay=decay)
+    raise GraphError(f"unknown optimizer {settings.optimizer!r}; use 'sgd', 'adam' or 'adamw'")
 
 
 def _square_sums(grads: list[Any]) -> Any:

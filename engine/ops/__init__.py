@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from engine.ops import activation, elementwise, function, indexing, linalg, loss_ops, reduce, shape
+from engine.ops import (
+    activation,
+    elementwise,
+    function,
+    indexing,
+    linalg,
+    loss_ops,
+    modern,
+    reduce,
+    shape,
+)
 from engine.ops.shape import concat, stack
 from engine.tensor import _bind_ops
 
@@ -16,6 +26,7 @@ __all__ = [
     "indexing",
     "linalg",
     "loss_ops",
+    "modern",
     "reduce",
     "shape",
     "stack",

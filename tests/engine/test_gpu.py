@@ -19,6 +19,7 @@ from engine import (
     RNN,
     SGD,
     Adam,
+    AdamW,
     BatchNorm1d,
     BCEWithLogitsLoss,
     Conv2d,
@@ -182,8 +183,12 @@ def test_loss_matches_cpu(name: str, target_on_gpu: bool) -> None:
         lambda ps: SGD(ps, alpha=0.1),
         lambda ps: SGD(ps, alpha=0.1, momentum=0.9),
         lambda ps: Adam(ps, alpha=0.01),
+        lambda ps: SGD(ps, alpha=0.1, weight_decay=0.1),
+        lambda ps: SGD(ps, alpha=0.1, momentum=0.9, weight_decay=0.1),
+        lambda ps: Adam(ps, alpha=0.01, weight_decay=0.1),
+        lambda ps: AdamW(ps, alpha=0.01, weight_decay=0.1),
     ],
-    ids=["sgd", "sgd_momentum", "adam"],
+    ids=["sgd", "sgd_momentum", "adam", "sgd_wd", "momentum_wd", "adam_wd", "adamw"],
 )
 def test_optimizer_steps_match_cpu(make_optim: Callable[[list[Tensor]], Any]) -> None:
     rng = np.random.default_rng(4)

@@ -37,11 +37,18 @@ def train(name: str, epochs: int | None = None) -> list[EpochMetrics]:
     return [e for e in events if isinstance(e, EpochMetrics)]
 
 
+def copy_of(name: str, folder: Path) -> str:
+    """A copy of an example in ``folder``: training writes its weights and runs beside it."""
+    target = folder / f"{name}.nodegrad"
+    target.write_bytes(path_of(name).read_bytes())
+    return str(target)
+
+
 def test_digits_mlp_reaches_95_percent_with_its_saved_settings(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """The bundled default example, trained exactly as `nodegrad train` does."""
-    assert main(["train", str(path_of("digits_mlp"))]) == 0
+    assert main(["train", copy_of("digits_mlp", tmp_path)]) == 0
     out = capsys.readouterr().out
     accuracy = float(re.search(r"validation accuracy: ([\d.]+)%", out).group(1))  # type: ignore[union-attr]
     assert accuracy >= 95.0, out
@@ -78,10 +85,10 @@ def test_sine_lstm_fits_the_waves() -> None:
 
 @pytest.mark.parametrize("name", sorted(set(EXAMPLES) - {"digits_mlp"}))
 def test_nodegrad_train_runs_each_example_at_its_saved_settings(
-    name: str, capsys: pytest.CaptureFixture[str]
+    name: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """`nodegrad train FILE` as a user runs it: epoch losses on stderr, the summary on stdout."""
-    assert main(["train", str(path_of(name))]) == 0
+    assert main(["train", copy_of(name, tmp_path)]) == 0
     captured = capsys.readouterr()
     epoch_losses = [float(x) for x in re.findall(r"^epoch \S+\s+loss ([\d.]+)", captured.err, re.M)]
     final = float(re.search(r"training loss: ([\d.]+)", captured.out).group(1))  # type: ignore[union-attr]

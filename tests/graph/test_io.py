@@ -162,7 +162,7 @@ def test_missing_optional_fields_take_defaults() -> None:
         ),
         (
             lambda d: d["training"].update(optimizer="rmsprop"),
-            ["training.optimizer: expected one of 'sgd', 'adam', got 'rmsprop'"],
+            ["training.optimizer: expected one of 'sgd', 'adam', 'adamw', got 'rmsprop'"],
         ),
         (lambda d: d["training"].update(speed=2), ["training.speed: unknown setting"]),
         (lambda d: d.update(training=[]), ["training: expected an object, got a list"]),

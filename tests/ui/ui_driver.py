@@ -94,12 +94,15 @@ def select_only(window, node_id: str) -> None:
     QApplication.processEvents()
 
 
-def type_into(widget, text: str) -> None:
-    """Select all in a line edit or spin box and type ``text`` key by key."""
+def type_into(widget, text: str, enter: bool = True) -> None:
+    """Select all in a line edit or spin box, type ``text`` key by key and press Enter (the
+    inspector applies a value on Enter, focus out or a pause; ``enter=False`` leaves it typed)."""
     widget.setFocus()
     line = widget.lineEdit() if hasattr(widget, "lineEdit") else widget
     line.selectAll()
     QTest.keyClicks(line, text)
+    if enter:
+        QTest.keyClick(line, Qt.Key.Key_Return)
     QApplication.processEvents()
 
 

@@ -286,9 +286,25 @@ def settings_constants(settings: TrainingSettings, gpu_name: str) -> list[str]:
     if settings.optimizer == "sgd" and settings.momentum:
         lines.append(f"MOMENTUM = {settings.momentum!r}")
     lines.append(f"VAL_SPLIT = {settings.val_split!r}")
+    lines += optimization_constants(settings)
     if settings.device == "gpu":
         lines.append(f'DEVICE = "{gpu_name}"')
     return lines
+
+
+def optimization_constants(settings: TrainingSettings) -> list[str]:
+    """Constants of the optional training settings that are switched on (none by default)."""
+    schedule = settings.lr_schedule
+    wanted = {
+        "WEIGHT_DECAY": settings.weight_decay or None,
+        "GRAD_CLIP": settings.grad_clip or None,
+        "LR_STEP_SIZE": settings.lr_step_size if schedule == "step" else None,
+        "LR_GAMMA": settings.lr_gamma if schedule == "step" else None,
+        "LR_MIN": settings.lr_min if schedule == "cosine" else None,
+        "WARMUP_EPOCHS": settings.warmup_epochs or None,
+        "EARLY_STOPPING": settings.early_stopping or None,
+    }
+    return [f"{name} = {value!r}" for name, value in wanted.items() if value is not None]
 
 
 def indent(lines: list[str], level: int = 1) -> list[str]:

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.graph.export.common import ModelPlan, indent, settings_constants
+
+if TYPE_CHECKING:
+    from app.graph.document import TrainingSettings
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,10 @@ class Dialect:
     sgd: str
     sgd_momentum: str
     update: tuple[str, ...]  # the lines after the forward pass of a training step
+    adamw: str
+    clip: str  # clips the gradients' norm to GRAD_CLIP
+    schedules: tuple[str, str]  # the schedules' prefix and the line that defines it, if any
+    warmup_keyword: bool  # whether the schedules take ``warmup=`` (else: SequentialLR)
     move_model: str
     device: str  # the device name the settings' "gpu" becomes
     description: str
@@ -119,10 +127,16 @@ def metric_functions(plan: ModelPlan, dialect: Dialect) -> list[str]:
 def train_function(plan: ModelPlan, dialect: Dialect) -> list[str]:
     """``train(epochs)``: data, seeded model, optimizer and the loop; returns every loss."""
     settings = plan.settings
-    if settings.optimizer == "adam":
-        optimizer = dialect.adam
+    if settings.optimizer in ("adam", "adamw"):
+        optimizer = dialect.adam if settings.optimizer == "adam" else dialect.adamw
     else:
         optimizer = dialect.sgd_momentum if settings.momentum else dialect.sgd
+    if settings.weight_decay:
+        optimizer = optimizer[:-1] + ", weight_decay=WEIGHT_DECAY)"
+    update = list(dialect.update)
+    if settings.grad_clip:
+        update.insert(len(update) - 1, dialect.clip)  # before ``optimizer.step()``
+    schedule = schedule_lines(settings, dialect)
     lines = [
         "def train(epochs=EPOCHS):",
         '    """Train a freshly seeded model; return it and the loss of every step."""',
@@ -137,20 +151,67 @@ def train_function(plan: ModelPlan, dialect: Dialect) -> list[str]:
         lines.append(f"    {dialect.move_model}")
     lines += [
         f"    optimizer = {optimizer}",
+        *indent(schedule),
         "    loader = DataLoader(train_set, BATCH_SIZE, shuffle=True, seed=SEED)",
         "    losses = []",
+        *(['    best_val_loss, stale = float("inf"), 0'] if settings.early_stopping else []),
         "    for epoch in range(epochs):",
         "        for x, y in loader:",
         f"            _, loss = model({_batch(plan, dialect)})",
-        *indent(list(dialect.update), 3),
+        *indent(update, 3),
         "            losses.append(loss.item())",
+        *(["        scheduler.step()"] if schedule else []),
         "        steps = losses[-len(loader) :]",
         '        report = f"epoch {epoch + 1}/{epochs}: loss {sum(steps) / len(steps):.4f}"',
         *_validation_report(plan),
         "        print(report)",
+        *_early_stopping(plan),
         "    return model, losses",
     ]
     return lines
+
+
+def schedule_lines(settings: TrainingSettings, dialect: Dialect) -> list[str]:
+    """The statements building ``scheduler``, the settings' learning-rate schedule, in the
+    dialect (none for a constant rate without warm-up)."""
+    warmup = settings.warmup_epochs
+    t_max = "EPOCHS - WARMUP_EPOCHS" if warmup else "EPOCHS"
+    main = {
+        "step": "StepLR(optimizer, LR_STEP_SIZE, LR_GAMMA",
+        "cosine": f"CosineAnnealingLR(optimizer, {t_max}, LR_MIN",
+    }.get(settings.lr_schedule)
+    ramp = "LinearLR(optimizer, 1 / (WARMUP_EPOCHS + 1), 1.0, WARMUP_EPOCHS)"
+    if main is None and not warmup:
+        return []
+    prefix, alias = dialect.schedules
+    lines = [alias] if alias else []
+    if main is None:
+        return [*lines, f"scheduler = {prefix}{ramp}"]
+    if not warmup:
+        return [*lines, f"scheduler = {prefix}{main})"]
+    if dialect.warmup_keyword:
+        return [*lines, f"scheduler = {prefix}{main}, warmup=WARMUP_EPOCHS)"]
+    return [
+        *lines,
+        f"warmup = {prefix}{ramp}",
+        f"main = {prefix}{main})",
+        f"scheduler = {prefix}SequentialLR(optimizer, [warmup, main], [WARMUP_EPOCHS])",
+    ]
+
+
+def _early_stopping(plan: ModelPlan) -> list[str]:
+    """The loop's lines that stop when the validation loss stalls (early stopping set)."""
+    if not plan.settings.early_stopping or not plan.settings.val_split:
+        return []
+    return [
+        "        if val_loss < best_val_loss:",
+        "            best_val_loss, stale = val_loss, 0",
+        "        else:",
+        "            stale += 1",
+        "            if stale >= EARLY_STOPPING:",
+        '                print(f"stopped early: no better validation loss for {stale} epochs")',
+        "                break",
+    ]
 
 
 def _validation_report(plan: ModelPlan) -> list[str]:

@@ -1,0 +1,29 @@
+"""``nodegrad export FILE --to onnx`` and ``nodegrad import MODEL.onnx``: the ONNX commands.
+
+Registered in :mod:`app.cli`; they print one line saying what was written, and every failure
+becomes the one-line error :func:`app.cli.main` prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def cmd_export_onnx(options: argparse.Namespace) -> int:
+    """Write the graph's inference part to ``-o`` (default: the graph's name with ``.onnx``).
+
+    The trained weights saved beside the graph are used when there are some.
+    """
+    from app.graph import io
+    from app.graph.onnx import export_onnx, save_onnx
+
+    document = io.load(options.file)
+    weights_file = io.weights_path(options.file)
+    weights = io.load_weights(weights_file) if weights_file.exists() else None
+    output: Path = options.output or options.file.with_suffix(".onnx")
+    save_onnx(export_onnx(document, weights), output)
+    origin = f"trained weights from {weights_file.name}" if weights else "untrained weights"
+    print(f"wrote {output} ({origin})", file=sys.stderr)
+    return 0
