@@ -151,6 +151,9 @@ class ParamSpec:
     check: CheckFn | None = None
     file: bool = False
     label: str = ""
+    shape_fix: bool = False
+    """A BOOL option of a data node that, turned on, gives its data the shape layers such as
+    Conv2d expect (digits ``images``): validation offers it first when they refuse the shape."""
 
     @property
     def caption(self) -> str:
@@ -310,6 +313,9 @@ class NodeSpec:
     load: Callable[[Mapping[str, Any]], Dataset] | None = None
     example: Mapping[str, Shape] | None = None
     legacy_ids: tuple[str, ...] = ()
+    applies: str = ""
+    """A loss's: the type id of the activation it applies to its prediction itself (softmax for
+    cross-entropy); validation warns when a node of that type feeds the prediction."""
 
     def summary(self, params: Mapping[str, Any]) -> str:
         """A compact line for the canvas, e.g. ``128 units`` (empty when there is nothing)."""

@@ -165,6 +165,7 @@ register(
                 False,
                 help="digits as 1×8×8 images",
                 when=("name", ("digits",)),
+                shape_fix=True,
             ),
             ParamSpec(
                 "seq_len",
