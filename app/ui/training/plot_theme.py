@@ -98,7 +98,7 @@ def distinct_colours(preferred: Mapping[str, QColor]) -> dict[str, QColor]:
         if all(colour_distance(colour, other) >= MIN_DISTANCE for other in given.values()):
             given[key] = QColor(colour)
             continue
-        candidates = pool + [QColor.fromHsv((index * 137) % 360, 170, 220)]
+        candidates = [*pool, QColor.fromHsv(index * 137 % 360, 170, 220)]
         given[key] = max(
             candidates,
             key=lambda c: min((colour_distance(c, o) for o in given.values()), default=0.0),
