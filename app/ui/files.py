@@ -77,8 +77,8 @@ class FileController(QObject):
     def recent_files(self) -> list[str]:
         """Recently opened or saved files that still exist, newest first."""
         value = QSettings().value("recentFiles", [])
-        paths = [value] if isinstance(value, str) else list(value or [])
-        return [p for p in paths if Path(p).exists()][:MAX_RECENT]
+        paths = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        return [p for p in paths if isinstance(p, str) and Path(p).exists()][:MAX_RECENT]
 
     def _remember(self, path: Path) -> None:
         paths = [str(path)] + [p for p in self.recent_files() if p != str(path)]
@@ -143,8 +143,8 @@ class FileController(QObject):
 
     def _load_weights(self, path: Path) -> None:
         """Hand the weights saved beside ``path`` (if any) to the training room."""
-        weights_file = io.weights_path(path)
-        if self.weights_keeper is None or not weights_file.exists():
+        weights_file = io.find_weights(path)  # .safetensors, else a legacy .npz
+        if self.weights_keeper is None or weights_file is None:
             return
         try:
             self.weights_keeper.set_weights(io.load_weights(weights_file))
