@@ -14,7 +14,7 @@ import networkx as nx
 
 from app.graph.document import Edge, GraphDocument
 from app.graph.memory import MemoryEstimate, estimate_memory, format_bytes, total_memory
-from app.graph.shapes import Diagnostic, Key, Severity, infer_shapes
+from app.graph.shapes import Diagnostic, Key, Severity, infer_shapes, param_counts
 from app.graph.specs import Role, Shape, format_shape, kinds_compatible
 
 __all__ = ["Diagnostic", "Severity", "ValidationResult", "format_shape", "validate"]
@@ -32,6 +32,8 @@ class ValidationResult:
         ``(node_id, output port) -> shape`` for every output whose shape is known.
     order
         Node ids in topological order (nodes on a loop left out).
+    param_counts
+        Trainable scalars per node id, for every node whose count is known.
     memory
         What training the graph needs (parameters and outputs at the batch size); None until
         validation has run.
@@ -40,6 +42,7 @@ class ValidationResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     shapes: dict[Key, Shape] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    param_counts: dict[str, int] = field(default_factory=dict)
     memory: MemoryEstimate | None = None
 
     @property
@@ -93,10 +96,11 @@ def validate(doc: GraphDocument) -> ValidationResult:
     result.order = list(nx.topological_sort(graph.subgraph(n for n in graph if n not in looped)))
     wires = {(e.dst, e.dst_port): e for e in doc.edges}
     per_node: dict[str | None, list[Diagnostic]] = {}
-    for d in _port_checks(doc, wires) + _reach_checks(doc, graph, looped):
+    for d in _port_checks(doc, wires) + _reach_checks(doc, graph, looped) + _twice_applied(doc):
         per_node.setdefault(d.node_id, []).append(d)
     shapes, shape_problems = infer_shapes(doc, result.order, wires)
     result.shapes = shapes
+    result.param_counts = param_counts(doc, shapes)
     for d in shape_problems:
         per_node.setdefault(d.node_id, []).append(d)
     result.memory, node_bytes = estimate_memory(doc, result.order, shapes, wires)
@@ -211,6 +215,30 @@ def _port_checks(doc: GraphDocument, wires: Mapping[Key, Edge]) -> list[Diagnost
                         port.name,
                     )
                 )
+    return found
+
+
+def _twice_applied(doc: GraphDocument) -> list[Diagnostic]:
+    """Warnings where a loss's prediction comes from the activation the loss applies itself."""
+    found = []
+    for node in doc.nodes.values():
+        applies = node.spec.applies
+        first = node.spec.inputs[0].name if node.spec.inputs else None
+        edge = doc.input_edge(node.id, first) if applies and first else None
+        source = doc.nodes[edge.src] if edge is not None else None
+        if source is None or source.type_id != applies:
+            continue
+        found.append(
+            Diagnostic(
+                Severity.WARNING,
+                f"{source.display_name} feeds {node.display_name}, which applies "
+                f"{source.spec.title} itself: applied twice, training stalls. Wire the layer "
+                f"before the {source.spec.title} into {first!r} (keep the {source.spec.title} "
+                "for an Output node if you want probabilities)",
+                node.id,
+                first,
+            )
+        )
     return found
 
 

@@ -43,6 +43,29 @@ def torch_model(kind: str) -> tuple[Any, tuple[int, ...]]:
                              nn.Conv2d(4, 6, 3, stride=2), nn.LeakyReLU(0.2), nn.Flatten(),
                              nn.Linear(6, 5)), (1, 8, 8)  # fmt: skip
 
+    if kind == "bn":
+        model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Dropout(0.3), nn.ReLU(),
+                              nn.Linear(8, 2), nn.Sigmoid())  # fmt: skip
+        model[1].running_mean.uniform_()
+        model[1].running_var.uniform_(0.5, 2.0)
+        return model, (4,)
+    if kind == "gap":
+        return nn.Sequential(nn.Conv2d(2, 3, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                             nn.Linear(3, 2)), (2, 6, 6)  # fmt: skip
+    if kind == "embedding":
+
+        class Words(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.embed = nn.Embedding(20, 6)
+                self.rnn = nn.RNN(6, 5, batch_first=True, nonlinearity="relu")
+                self.head = nn.Linear(5, 20)
+
+            def forward(self, x: Any) -> Any:
+                return self.head(self.rnn(self.embed(x))[0])
+
+        return Words(), (7,)
+
     class Tagger(nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -56,19 +79,23 @@ def torch_model(kind: str) -> tuple[Any, tuple[int, ...]]:
     return Tagger(), (5, 3)
 
 
-@pytest.mark.parametrize("kind", ["mlp", "cnn", "lstm"])
+@pytest.mark.parametrize("kind", ["mlp", "cnn", "lstm", "bn", "gap", "embedding"])
 def test_torch_exports_import_and_match_onnx_runtime(kind: str, tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
     module, sample = torch_model(kind)
     module.eval()
     path = tmp_path / f"{kind}.onnx"
     axes = {"input": {0: "batch"}, "output": {0: "batch"}}
+    dtype = torch.long if kind == "embedding" else torch.float32
     with pytest.warns((DeprecationWarning, UserWarning)):  # the TorchScript exporter: no onnxscript
-        torch.onnx.export(module, (torch.zeros(2, *sample),), str(path), dynamo=False,
+        torch.onnx.export(module, (torch.zeros(2, *sample, dtype=dtype),), str(path), dynamo=False,
                           input_names=["input"], output_names=["output"], dynamic_axes=axes,
                           opset_version=17)  # fmt: skip
     doc, weights = import_onnx(path)
-    x = np.random.default_rng(3).standard_normal((4, *sample)).astype(np.float32)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, *sample)).astype(np.float32)
+    if kind == "embedding":
+        x = rng.integers(0, 20, (4, *sample))
     expected = run_onnx(path.read_bytes(), {"input": x})
     np.testing.assert_allclose(imported_output(doc, weights, x), expected, atol=1e-4, rtol=1e-4)
     types = [n.type_id for n in doc.nodes.values()]

@@ -75,7 +75,7 @@ def test_settings_combos_read_as_words_and_store_the_values(digits, qtbot) -> No
     optimizer = digits.inspector.settings_fields["optimizer"].input
     device = digits.inspector.settings_fields["device"].input
     assert optimizer.currentText() == "Adam" and device.currentText() == "CPU"
-    assert [optimizer.itemText(i) for i in range(optimizer.count())] == ["SGD", "Adam"]
+    assert [optimizer.itemText(i) for i in range(optimizer.count())] == ["SGD", "Adam", "AdamW"]
     optimizer.setCurrentText("SGD")
     assert digits.document.training.optimizer == "sgd"
     digits.actions_by_name["actionUndo"].trigger()
@@ -109,7 +109,7 @@ def test_the_recovery_banner_text_reads_on_a_dark_palette(window) -> None:
     dark.setColor(QPalette.ColorRole.Window, QColor("#2b2b2b"))
     QApplication.setPalette(dark)  # as a system in dark mode
     try:
-        banner = RecoveryBanner(window)  # made while the system is dark
+        banner = RecoveryBanner(window.files)  # made while the system is dark
         banner.text.setText("nodegrad did not exit cleanly.")
         banner.resize(600, 40)
         banner.show()

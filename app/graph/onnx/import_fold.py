@@ -139,8 +139,11 @@ def constant_of_shape(plan: Plan, node: OnnxNode) -> list[Value]:
     if isinstance(value, Sym):
         node.require(number == 0.0, "only zeros may have a batch-dependent shape")
         return [Zeros(value.values)]
-    dims = node.const(0, "the shape")
-    return [Const(_bounded(np.full(tuple(int(d) for d in dims), number, dtype=np.float32)))]
+    dims = tuple(int(d) for d in np.ravel(node.const(0, "the shape")))
+    node.require(all(d >= 0 for d in dims), "negative sizes")
+    if int(np.prod(dims, dtype=np.float64)) > MAX_FOLDED:
+        raise Unsupported(f"a constant of shape {dims} is too large")
+    return [Const(np.full(dims, number, dtype=np.float32))]
 
 
 def cast(plan: Plan, node: OnnxNode) -> list[Value]:

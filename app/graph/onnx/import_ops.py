@@ -12,21 +12,19 @@ from typing import Any
 import numpy as np
 
 from app.graph.onnx import import_fold as fold
-from app.graph.onnx.export_ops import ENGINE_TO_ONNX_GATES, gate_blocks
+from app.graph.onnx.export_ops import ENGINE_TO_ONNX_GATES
 from app.graph.onnx.import_base import ImportConverter, OnnxNode, describe
+from app.graph.onnx.import_recurrent import recurrent
 from app.graph.onnx.values import (
     Const,
-    Layout,
     Plan,
     Poison,
     Sym,
     Tensor,
     Unsupported,
     Value,
-    Zeros,
 )
 
-ONNX_TO_ENGINE_GATES = tuple(int(i) for i in np.argsort(ENGINE_TO_ONNX_GATES))
 ENGINE_EPS = 1e-5  # nodegrad's BatchNorm1d and LayerNorm
 
 
@@ -192,6 +190,7 @@ def reshape(plan: Plan, node: OnnxNode) -> list[Value]:
         raise Unsupported(f"the shape {describe(target)}")
     node.require(len(dims) >= 2, "the result must keep the batch and one more dimension")
     copy = not node.attr("allowzero", 0)
+    node.require(not copy or 0 not in dims[len(x.shape) :], "a 0 past the input's dimensions")
     rest = [x.shape[i] if d == 0 and copy else d for i, d in enumerate(dims)]
     head, tail = rest[0], rest[1:]
     node.require(head is None or (head == -1 and -1 not in tail), "the batch must stay first")
@@ -265,61 +264,6 @@ def concat(plan: Plan, node: OnnxNode) -> list[Value]:
     return [joined]
 
 
-def recurrent(type_id: str, gates: int) -> ImportConverter:
-    """ONNX's time-major RNN or LSTM (forward, zero initial state) -> nodegrad RNN or LSTM."""
-
-    def convert(plan: Plan, node: OnnxNode) -> list[Value]:
-        x = node.input(0)
-        node.require(
-            isinstance(x, Tensor) and x.layout is Layout.TIME_MAJOR,
-            "its input must be a batch-first sequence transposed to time-major (perm 1,0,2)",
-        )
-        assert isinstance(x, Tensor)
-        node.require(node.attr("direction", "forward") == "forward", "only forward direction")
-        node.require(not node.attr("layout", 0), "layout 1 is not supported")
-        node.require(node.attr("clip") is None, "clip is not supported")
-        node.require(node.input(4) is None, "sequence_lens is not supported")
-        for index in (5, 6):
-            node.require(_zero_state(node.input(index)), "only a zero initial state is supported")
-        node.require(node.input(7) is None, "peepholes are not supported")
-        node.require(not node.attr("input_forget", 0), "input_forget is not supported")
-        w, r = _f32(node.const(1, "W")), _f32(node.const(2, "R"))
-        hidden = int(node.attr("hidden_size", r.shape[-1]))
-        b = node.const_default(3, np.zeros((1, 2 * gates * hidden), dtype=np.float32))
-        node.require(w.shape[0] == 1 and r.shape == (1, gates * hidden, hidden), "weight shapes")
-        order = ONNX_TO_ENGINE_GATES if gates == 4 else (0,)
-        bias = np.asarray(b, dtype=np.float32).reshape(2, gates * hidden).sum(axis=0)
-        weights = {
-            "weight_ih": gate_blocks(w[0], order).T,
-            "weight_hh": gate_blocks(r[0], order).T,
-            "bias": gate_blocks(bias, order),
-        }
-        params: dict[str, Any] = {"hidden": hidden}
-        if type_id == "rnn":
-            params["activation"] = _rnn_activation(node)
-        batch_first = Tensor(x.node, x.port, (x.shape[1], x.shape[0], x.shape[2]))
-        y = plan.add(type_id, params, {"x": batch_first}, weights, node.name)
-        steps, batch = x.shape[0], x.shape[1]
-        out = Tensor(y.node, y.port, (steps, 1, batch, hidden), Layout.RECURRENT_Y)
-        last = Poison("the last states (Y_h, Y_c) are not supported; use Y")
-        return [out, last, last]
-
-    return convert
-
-
-def _zero_state(value: Value | None) -> bool:
-    if value is None or isinstance(value, Zeros):
-        return True
-    return isinstance(value, Const) and not np.any(value.array)
-
-
-def _rnn_activation(node: OnnxNode) -> str:
-    names = [str(a).lower() for a in node.attr("activations", ["Tanh"])]
-    known = len(names) == 1 and names[0] in ("tanh", "relu", "sigmoid")
-    node.require(known, f"activations {names}")
-    return names[0]
-
-
 IMPORTERS: dict[str, ImportConverter] = {
     "Identity": fold.identity,
     "Constant": fold.constant,
@@ -350,6 +294,6 @@ IMPORTERS: dict[str, ImportConverter] = {
     "ReduceSum": reduce("sum"),
     "ReduceMean": reduce("mean"),
     "Concat": concat,
-    "RNN": recurrent("rnn", 1),
-    "LSTM": recurrent("lstm", 4),
+    "RNN": recurrent("rnn", (0,)),
+    "LSTM": recurrent("lstm", ENGINE_TO_ONNX_GATES),
 }

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.graph.specs import Category, get_spec
+import numpy as np
+
+from app.graph.document import GraphDocument
+from app.graph.specs import Category, Role, get_spec
+from app.graph.stepper import Stepper
+from app.ui.canvas.scene import GraphScene
+from app.ui.document_holder import DocumentHolder
 from app.ui.training.canvas_overlay import CanvasOverlay
-from app.ui.training.tensor_data import TensorEntry
+from app.ui.training.tensor_data import TensorEntry, is_token_array
 from app.ui.training.tensor_view import TensorView
 
 
-def node_title(document: Any, node_id: str) -> str:
+def node_title(document: GraphDocument, node_id: str) -> str:
     """``Linear 'hidden'``: the node's type title and its label (or id)."""
     node = document.nodes.get(node_id)
     if node is None:
@@ -18,20 +24,69 @@ def node_title(document: Any, node_id: str) -> str:
     return f"{get_spec(node.type_id).title} '{node.label or node_id}'"
 
 
-def is_data_node(document: Any, node_id: str) -> bool:
+def is_data_node(document: GraphDocument, node_id: str) -> bool:
     """Whether a node is of the Data category (its samples may be pictures)."""
     node = document.nodes.get(node_id)
     return node is not None and get_spec(node.type_id).category == Category.DATA
 
 
-def stepper_entries(stepper: Any, document: Any, node_id: str) -> list[TensorEntry]:
-    """The node's output ports and parameters, each with its value and gradient so far."""
+def stepper_entries(stepper: Stepper, document: GraphDocument, node_id: str) -> list[TensorEntry]:
+    """The node's output ports and parameters, each with its value and gradient so far.
+
+    Token indices carry the dataset's vocabulary (shown as characters), samples carry the
+    batch's classes (pictures are captioned with them), and the Output node offers its
+    prediction against the batch's targets.
+    """
     image = is_data_node(document, node_id)
+    dataset = getattr(stepper.program, "dataset", None)
+    vocab = getattr(dataset, "vocab", None)
+    vocab = tuple(vocab) if vocab else None
+    targets = np.asarray(stepper.batch[1])
     values, grads = stepper.value(node_id), stepper.grad(node_id)
     params, pgrads = stepper.params(node_id), stepper.param_grads(node_id)
-    entries = [TensorEntry(port, values[port], grads.get(port), image=image) for port in values]
+    entries = [
+        TensorEntry(
+            port,
+            values[port],
+            grads.get(port),
+            image=image,
+            vocab=vocab if is_token_array(values[port]) else None,
+            labels=_labels(targets, values[port], dataset),
+        )
+        for port in values
+    ]
     entries += [TensorEntry(name, params[name], pgrads.get(name), is_param=True) for name in params]
+    node = document.nodes.get(node_id)
+    if node is not None and get_spec(node.type_id).role is Role.OUTPUT:
+        entries += _prediction(stepper, document, node_id, targets, vocab)
     return entries
+
+
+def _labels(targets: np.ndarray, value: np.ndarray, dataset: Any) -> np.ndarray | None:
+    """The batch's classes when they label the samples of ``value`` one to one."""
+    if getattr(dataset, "task", None) != "classification" or targets.ndim != 1:
+        return None
+    if value.ndim < 2 or value.shape[0] != targets.shape[0] or not is_token_array(targets):
+        return None
+    return targets
+
+
+def _prediction(
+    stepper: Stepper,
+    document: GraphDocument,
+    node_id: str,
+    targets: np.ndarray,
+    vocab: tuple[str, ...] | None,
+) -> list[TensorEntry]:
+    """The Output node's input (the prediction) against the batch's targets, once computed."""
+    edge = document.input_edge(node_id, "x")
+    if edge is None:
+        return []
+    pred = stepper.value(edge.src).get(edge.src_port)
+    if pred is None:
+        return []
+    grad = stepper.grad(edge.src).get(edge.src_port)
+    return [TensorEntry("prediction vs target", pred, grad, vocab=vocab, target=targets)]
 
 
 class StepThrough:
@@ -43,18 +98,24 @@ class StepThrough:
     shows its tensors; ``show_node`` shows any node's last value and gradient.
     """
 
-    def __init__(self, window: Any, overlay: CanvasOverlay, tensor_view: TensorView) -> None:
-        self.window = window
+    def __init__(
+        self,
+        holder: DocumentHolder,
+        scene: GraphScene,
+        overlay: CanvasOverlay,
+        tensor_view: TensorView,
+    ) -> None:
+        self.holder, self.scene = holder, scene
         self.overlay = overlay
         self.tensor_view = tensor_view
-        self.stepper: Any | None = None
+        self.stepper: Stepper | None = None
 
     @property
     def active(self) -> bool:
         """Whether a step-through is under way."""
         return self.stepper is not None
 
-    def start(self, stepper: Any) -> None:
+    def start(self, stepper: Stepper) -> None:
         """Begin stepping with a fresh stepper."""
         self.stepper = stepper
 
@@ -99,7 +160,7 @@ class StepThrough:
             return ""
         state = self.stepper.state
         phase = "forward" if state.phase in ("idle", "forward") else "backward"
-        where = node_title(self.window.document, state.node_id) if state.node_id else "start"
+        where = node_title(self.holder.document, state.node_id) if state.node_id else "start"
         text = f"{phase} {state.index}/{state.total}: {where}"
         if state.phase == "done":
             text += " (backward pass complete)"
@@ -107,19 +168,19 @@ class StepThrough:
 
     def show_node(self, node_id: str) -> bool:
         """Show a node's last value and gradient; False when stepping has not reached it."""
-        if self.stepper is None or not self.stepper.value(node_id):
+        if self.stepper is None:
             return False
-        self.tensor_view.show_tensors(
-            node_title(self.window.document, node_id),
-            stepper_entries(self.stepper, self.window.document, node_id),
-        )
+        entries = stepper_entries(self.stepper, self.holder.document, node_id)
+        if not entries or all(e.value is None for e in entries if not e.is_param):
+            return False
+        self.tensor_view.show_tensors(node_title(self.holder.document, node_id), entries)
         return True
 
     def _show(self, node_id: str, mode: str) -> None:
         assert self.stepper is not None
-        self.overlay.highlight(node_id, self.window.scene.edge_items_from(node_id))
+        self.overlay.highlight(node_id, self.scene.edge_items_from(node_id))
         verb = "output" if mode == "value" else "gradient at"
-        title = f"{verb} {node_title(self.window.document, node_id)}"
+        title = f"{verb} {node_title(self.holder.document, node_id)}"
         self.tensor_view.show_tensors(
-            title, stepper_entries(self.stepper, self.window.document, node_id), mode=mode
+            title, stepper_entries(self.stepper, self.holder.document, node_id), mode=mode
         )
