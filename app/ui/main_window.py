@@ -37,6 +37,7 @@ from app.ui.palette import Palette
 from app.ui.problems import ProblemsPanel
 from app.ui.recovery import Recovery
 from app.ui.recovery_banner import RecoveryBanner
+from app.ui.results import install as install_results
 from app.ui.training import install as install_training
 
 VALIDATION_DELAY_MS = 150
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.validate_now()
         self.banner.offer(self.recovery.left_behind())
         install_training(self)  # the training room: run controls, plots, tensor view
+        install_results(self)  # results, try-it and runs docks; Run > Evaluate
         self._restore_settings()  # after the training docks exist, so their layout restores too
 
     # -- construction -------------------------------------------------------------------------
