@@ -6,6 +6,7 @@ Usage::
     nodegrad validate FILE                   list the graph's problems
     nodegrad train FILE [--epochs N] [--device cpu|gpu] [--save-weights PATH]
     nodegrad export FILE --to python|torch|onnx [-o OUT]
+    nodegrad import MODEL.onnx [-o GRAPH.nodegrad]
     nodegrad eval FILE | sample FILE --prompt T --length N | runs FILE   (see app/cli_results.py)
 
 Every failure ends in one clear message on stderr and a non-zero exit status, never a traceback
@@ -23,13 +24,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__, cli_results
+from app.cli_onnx import add_import_parser, cmd_import
 
 if TYPE_CHECKING:
     from app.graph.document import GraphDocument
     from app.graph.metrics import EpochMetrics, StepMetrics
     from app.graph.validate import Diagnostic
 
-COMMANDS = ("validate", "train", "export", *cli_results.COMMANDS)
+COMMANDS = ("validate", "train", "export", "import", *cli_results.COMMANDS)
 DEFAULT_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "digits_mlp.nodegrad"
 
 
@@ -58,6 +60,7 @@ def _command_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "-o", "--output", type=Path, metavar="OUT", help="default: stdout (onnx: FILE.onnx)"
     )
+    add_import_parser(sub)
     cli_results.add_parsers(sub)
     return parser
 
@@ -96,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             handler = {"validate": cmd_validate, "train": cmd_train, "export": cmd_export}
             handler |= {"eval": cli_results.cmd_eval, "sample": cli_results.cmd_sample}
             handler["runs"] = cli_results.cmd_runs
+            handler["import"] = cmd_import
             return handler[options.command](options)
         options = _editor_parser().parse_args(args)
         return cmd_editor(options.file)

@@ -27,3 +27,31 @@ def cmd_export_onnx(options: argparse.Namespace) -> int:
     origin = f"trained weights from {weights_file.name}" if weights else "untrained weights"
     print(f"wrote {output} ({origin})", file=sys.stderr)
     return 0
+
+
+def add_import_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Declare ``nodegrad import MODEL.onnx [-o GRAPH.nodegrad]``."""
+    command = sub.add_parser("import", help="turn an ONNX model into a graph with its weights")
+    command.add_argument("file", type=Path, help="an .onnx file")
+    command.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="OUT",
+        help="default: MODEL.nodegrad",
+    )
+
+
+def cmd_import(options: argparse.Namespace) -> int:
+    """Import the model, then write the graph and its weights beside it (both or neither)."""
+    from app.graph.onnx import import_onnx, save_imported
+
+    document, weights = import_onnx(options.file)
+    output: Path = options.output or options.file.with_suffix(".nodegrad")
+    weights_file = save_imported(document, weights, output)
+    print(
+        f"wrote {output} ({len(document.nodes)} nodes) and {weights_file.name}; add a Dataset "
+        "and a loss to train it further",
+        file=sys.stderr,
+    )
+    return 0

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from app.graph.document import Edge, GraphDocument, Node
-from app.graph.errors import ShapeError
+from app.graph.errors import GraphError, ShapeError
 from app.graph.specs import PortKind, Role, Shape, format_shape
 
 Key = tuple[str, str]
@@ -158,3 +158,19 @@ def _class_check(
 
 def _error(node: Node, port: str, message: str) -> Diagnostic:
     return Diagnostic(Severity.ERROR, message, node.id, port)
+
+
+def param_counts(doc: GraphDocument, shapes: Mapping[Key, Shape]) -> dict[str, int]:
+    """Trainable scalars per node id, from the shapes arriving on its wires; a node whose
+    count needs input shapes not known yet is left out (no count rather than a wrong one)."""
+    arriving: dict[str, dict[str, Shape]] = {}
+    for e in doc.edges:
+        if (e.src, e.src_port) in shapes:
+            arriving.setdefault(e.dst, {})[e.dst_port] = shapes[(e.src, e.src_port)]
+    counts: dict[str, int] = {}
+    for node_id, node in doc.nodes.items():
+        try:
+            counts[node_id] = node.spec.param_count(node.params, arriving.get(node_id, {}))
+        except (GraphError, LookupError, TypeError, ValueError):
+            continue
+    return counts

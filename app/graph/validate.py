@@ -14,7 +14,7 @@ import networkx as nx
 
 from app.graph.document import Edge, GraphDocument
 from app.graph.memory import MemoryEstimate, estimate_memory, format_bytes, total_memory
-from app.graph.shapes import Diagnostic, Key, Severity, infer_shapes
+from app.graph.shapes import Diagnostic, Key, Severity, infer_shapes, param_counts
 from app.graph.specs import Role, Shape, format_shape, kinds_compatible
 
 __all__ = ["Diagnostic", "Severity", "ValidationResult", "format_shape", "validate"]
@@ -32,6 +32,8 @@ class ValidationResult:
         ``(node_id, output port) -> shape`` for every output whose shape is known.
     order
         Node ids in topological order (nodes on a loop left out).
+    param_counts
+        Trainable scalars per node id, for every node whose count is known.
     memory
         What training the graph needs (parameters and outputs at the batch size); None until
         validation has run.
@@ -40,6 +42,7 @@ class ValidationResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     shapes: dict[Key, Shape] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    param_counts: dict[str, int] = field(default_factory=dict)
     memory: MemoryEstimate | None = None
 
     @property
@@ -97,6 +100,7 @@ def validate(doc: GraphDocument) -> ValidationResult:
         per_node.setdefault(d.node_id, []).append(d)
     shapes, shape_problems = infer_shapes(doc, result.order, wires)
     result.shapes = shapes
+    result.param_counts = param_counts(doc, shapes)
     for d in shape_problems:
         per_node.setdefault(d.node_id, []).append(d)
     result.memory, node_bytes = estimate_memory(doc, result.order, shapes, wires)

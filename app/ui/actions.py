@@ -11,20 +11,65 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
-from app.ui.files import example_files
+from app.ui.canvas.scene import GraphScene
+from app.ui.canvas.view import GraphView
+from app.ui.edit_ops import EditOps
+from app.ui.files import FileController, example_files
 from app.ui.layout import Direction
 
 if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance
 
-    from app.ui.main_window import MainWindow
+
+@dataclass(frozen=True)
+class ActionTargets:
+    """What the editor's actions act on: ``host`` owns the actions, menus and toolbar; the
+    rest are the parts the actions call."""
+
+    host: QMainWindow
+    files: FileController
+    edit_ops: EditOps
+    scene: GraphScene
+    view: GraphView
+    undo_stack: QUndoStack
+    actions_by_name: dict[str, QAction]
+
+
+@dataclass(frozen=True)
+class Menus:
+    """The menus and the toolbar :func:`build_actions` made (the training room adds to
+    ``run`` and ``toolbar``; dock toggles go to ``docks``)."""
+
+    file: QMenu
+    recent: QMenu
+    examples: QMenu
+    export: QMenu
+    edit: QMenu
+    view: QMenu
+    docks: QMenu
+    run: QMenu
+    help: QMenu
+    toolbar: QToolBar
+
 
 Keys = QKeySequence.StandardKey
-Slot = Callable[["MainWindow"], Callable[[], object]]
+Slot = Callable[[ActionTargets], Callable[..., object]]
+
+
+def set_snap_to_grid(scene: GraphScene, on: bool) -> None:
+    """Snap dragged nodes to the grid (remembered)."""
+    scene.snap_to_grid = on
+    QSettings().setValue("snapToGrid", on)
+
+
+def set_shape_labels_visible(scene: GraphScene, on: bool) -> None:
+    """Show or hide the shape labels on wires (remembered)."""
+    scene.set_shape_labels_visible(on)
+    QSettings().setValue("showShapes", on)
 
 
 @dataclass(frozen=True)
@@ -120,11 +165,18 @@ VIEW = (
         lambda w: lambda: w.edit_ops.auto_layout(Direction.TOP_TO_BOTTOM),
         ("Ctrl+Shift+L",),
     ),
-    Spec("actionSnapToGrid", "&Snap to Grid", lambda w: w.set_snap_to_grid, (), False, True),
+    Spec(
+        "actionSnapToGrid",
+        "&Snap to Grid",
+        lambda w: lambda on: set_snap_to_grid(w.scene, on),
+        (),
+        False,
+        True,
+    ),
     Spec(
         "actionShowShapes",
         "Show &Shapes on Wires",
-        lambda w: w.set_shape_labels_visible,
+        lambda w: lambda on: set_shape_labels_visible(w.scene, on),
         ("Ctrl+Shift+H",),
         False,
         True,
@@ -150,84 +202,87 @@ def _keys(spec: Spec) -> list[QKeySequence]:
     return keys
 
 
-def make_action(window: MainWindow, spec: Spec) -> QAction:
-    """Create the action of ``spec`` on ``window`` and register it in ``actions_by_name``."""
-    action = QAction(spec.text, window)
+def make_action(targets: ActionTargets, spec: Spec) -> QAction:
+    """Create the action of ``spec`` on the host window and register it in ``actions_by_name``."""
+    action = QAction(spec.text, targets.host)
     action.setObjectName(spec.name)
     action.setShortcuts(_keys(spec))
     if spec.canvas_only:
         action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        window.view.addAction(action)
+        targets.view.addAction(action)
     else:
-        window.addAction(action)
-    slot = spec.slot(window)
+        targets.host.addAction(action)
+    slot = spec.slot(targets)
     if spec.checkable:
         action.setCheckable(True)
         action.toggled.connect(slot)
     else:
         action.triggered.connect(lambda _checked=False: slot())
-    window.actions_by_name[spec.name] = action
+    targets.actions_by_name[spec.name] = action
     return action
 
 
-def add_actions(window: MainWindow, menu: QMenu, specs: tuple[Spec | None, ...]) -> None:
+def add_actions(targets: ActionTargets, menu: QMenu, specs: tuple[Spec | None, ...]) -> None:
     """Add a table of actions (None = separator) to ``menu``."""
     for spec in specs:
         if spec is None:
             menu.addSeparator()
         else:
-            menu.addAction(make_action(window, spec))
+            menu.addAction(make_action(targets, spec))
 
 
-def build_file_menu(window: MainWindow) -> None:
-    """File: New, Open, recent, Examples, Save, Save As, Export, Quit."""
-    menu = window.menu_file = window.menuBar().addMenu("&File")
-    add_actions(window, menu, FILE_TOP)
-    window.menu_recent = menu.addMenu("Open &Recent")
-    window.menu_recent.aboutToShow.connect(lambda: fill_recent_menu(window))
-    fill_recent_menu(window)
-    window.menu_examples = menu.addMenu("E&xamples")
+def build_file_menu(targets: ActionTargets) -> tuple[QMenu, QMenu, QMenu, QMenu]:
+    """File: New, Open, recent, Examples, Save, Save As, Export, Quit; returns the File, Open
+    Recent, Examples and Export menus."""
+    menu = targets.host.menuBar().addMenu("&File")
+    add_actions(targets, menu, FILE_TOP)
+    recent = menu.addMenu("Open &Recent")
+    recent.aboutToShow.connect(lambda: fill_recent_menu(recent, targets.files))
+    fill_recent_menu(recent, targets.files)
+    examples = menu.addMenu("E&xamples")
     for path in example_files():
-        act = window.menu_examples.addAction(path.stem.replace("_", " "))
+        act = examples.addAction(path.stem.replace("_", " "))
         act.setObjectName(f"example_{path.stem}")
-        act.triggered.connect(lambda _c=False, p=path: window.files.open_example(p))
-    window.menu_examples.setEnabled(bool(example_files()))
+        act.triggered.connect(lambda _c=False, p=path: targets.files.open_example(p))
+    examples.setEnabled(bool(example_files()))
     menu.addSeparator()
-    add_actions(window, menu, FILE_SAVE)
-    window.menu_export = menu.addMenu("&Export")
-    add_actions(window, window.menu_export, EXPORT)
+    add_actions(targets, menu, FILE_SAVE)
+    export = menu.addMenu("&Export")
+    add_actions(targets, export, EXPORT)
     menu.addSeparator()
-    add_actions(window, menu, (Spec("actionQuit", "&Quit", lambda w: w.close, ("Ctrl+Q",)),))
+    add_actions(targets, menu, (Spec("actionQuit", "&Quit", lambda w: w.host.close, ("Ctrl+Q",)),))
+    return menu, recent, examples, export
 
 
-def fill_recent_menu(window: MainWindow) -> None:
+def fill_recent_menu(menu: QMenu, files: FileController) -> None:
     """Rebuild File > Open Recent from the remembered files."""
-    menu: QMenu = window.menu_recent
     menu.clear()
-    recent = window.files.recent_files()
+    recent = files.recent_files()
     for path in recent:
         act = menu.addAction(path)
-        act.triggered.connect(lambda _c=False, p=path: window.files.open(p))
+        act.triggered.connect(lambda _c=False, p=path: files.open(p))
     menu.setEnabled(bool(recent))
 
 
-def build_edit_menu(window: MainWindow) -> None:
+def build_edit_menu(targets: ActionTargets) -> QMenu:
     """Edit: Undo/Redo (their text says what they will do), clipboard, delete, select all."""
-    menu = window.menu_edit = window.menuBar().addMenu("&Edit")
-    undo = window.undo_stack.createUndoAction(window, "&Undo")
+    host, stack = targets.host, targets.undo_stack
+    menu = host.menuBar().addMenu("&Edit")
+    undo = stack.createUndoAction(host, "&Undo")
     undo.setObjectName("actionUndo")
     undo.setShortcuts(QKeySequence.keyBindings(Keys.Undo))
-    redo = window.undo_stack.createRedoAction(window, "&Redo")
+    redo = stack.createRedoAction(host, "&Redo")
     redo.setObjectName("actionRedo")
     redo.setShortcuts([*QKeySequence.keyBindings(Keys.Redo), QKeySequence("Ctrl+Y")])
-    _keep_toolbar_text(undo, "Undo", window.undo_stack.undoTextChanged)
-    _keep_toolbar_text(redo, "Redo", window.undo_stack.redoTextChanged)
+    _keep_toolbar_text(undo, "Undo", stack.undoTextChanged)
+    _keep_toolbar_text(redo, "Redo", stack.redoTextChanged)
     for act in (undo, redo):
-        window.addAction(act)
-        window.actions_by_name[act.objectName()] = act
+        host.addAction(act)
+        targets.actions_by_name[act.objectName()] = act
         menu.addAction(act)
     menu.addSeparator()
-    add_actions(window, menu, EDIT)
+    add_actions(targets, menu, EDIT)
+    return menu
 
 
 def _keep_toolbar_text(action: QAction, word: str, text_changed: SignalInstance) -> None:
@@ -244,25 +299,26 @@ def _keep_toolbar_text(action: QAction, word: str, text_changed: SignalInstance)
     name_step("")
 
 
-def build_view_menu(window: MainWindow) -> None:
-    """View: zoom, Fit View, quick-add, auto-layout, grid snapping, shape labels, panels."""
-    menu = window.menu_view = window.menuBar().addMenu("&View")
-    add_actions(window, menu, VIEW)
+def build_view_menu(targets: ActionTargets) -> tuple[QMenu, QMenu]:
+    """View: zoom, Fit View, quick-add, auto-layout, grid snapping, shape labels, panels;
+    returns the View menu and its Panels submenu (the dock toggles)."""
+    menu = targets.host.menuBar().addMenu("&View")
+    add_actions(targets, menu, VIEW)
     for name, on in (
-        ("actionSnapToGrid", window.scene.snap_to_grid),
-        ("actionShowShapes", window.scene.show_shape_labels),
+        ("actionSnapToGrid", targets.scene.snap_to_grid),
+        ("actionShowShapes", targets.scene.show_shape_labels),
     ):
-        action = window.actions_by_name[name]
+        action = targets.actions_by_name[name]
         action.blockSignals(True)  # show the state; do not write it back to the settings
         action.setChecked(on)
         action.blockSignals(False)
     menu.addSeparator()
-    window.menu_docks = menu.addMenu("&Panels")
+    return menu, menu.addMenu("&Panels")
 
 
-def build_toolbar(window: MainWindow) -> None:
+def build_toolbar(targets: ActionTargets) -> QToolBar:
     """The main toolbar (the training room appends its run controls)."""
-    bar = window.toolbar = window.addToolBar("Main")
+    bar = targets.host.addToolBar("Main")
     bar.setObjectName("toolbar")
     bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
     names = (
@@ -280,19 +336,21 @@ def build_toolbar(window: MainWindow) -> None:
         if name is None:
             bar.addSeparator()
         else:
-            bar.addAction(window.actions_by_name[name])
+            bar.addAction(targets.actions_by_name[name])
+    return bar
 
 
-def build_actions(window: MainWindow) -> None:
+def build_actions(targets: ActionTargets) -> Menus:
     """Create every menu, action and the toolbar; the Run menu stays for the training room."""
-    build_file_menu(window)
-    build_edit_menu(window)
-    build_view_menu(window)
-    window.menu_run = window.menuBar().addMenu("&Run")
+    file, recent, examples, export = build_file_menu(targets)
+    edit = build_edit_menu(targets)
+    view, docks = build_view_menu(targets)
+    run = targets.host.menuBar().addMenu("&Run")
     from app.ui.help_menu import build_help_menu  # it lists shortcut_table(), defined here
 
-    build_help_menu(window)
-    build_toolbar(window)
+    help_menu = build_help_menu(targets.host, targets.actions_by_name)
+    toolbar = build_toolbar(targets)
+    return Menus(file, recent, examples, export, edit, view, docks, run, help_menu, toolbar)
 
 
 def shortcut_table() -> list[tuple[str, str]]:

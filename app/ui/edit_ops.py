@@ -1,43 +1,51 @@
-"""Selection-based edits of the main window: clipboard, delete, select all, auto-layout."""
+"""Selection-based edits of the canvas: clipboard, delete, select all, auto-layout."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from PySide6.QtCore import QPointF
 
 from app.graph.errors import GraphError
 from app.ui import clipboard
 from app.ui.canvas.node_item import NODE_WIDTH
+from app.ui.canvas.scene import GraphScene
+from app.ui.canvas.view import GraphView
+from app.ui.collaborators import ProblemReporter, StatusSink
+from app.ui.document_holder import DocumentHolder
+from app.ui.editor import Editor
 from app.ui.layout import Direction, layered_positions
-
-if TYPE_CHECKING:
-    from app.ui.canvas.scene import GraphScene
-    from app.ui.main_window import MainWindow
 
 PASTE_OFFSET = 40.0
 LABEL_MARGIN = 24.0  # auto-layout: free space around a wire's shape label, both sides
 
 
 class EditOps:
-    """Copy, cut, paste, duplicate, delete, select all and auto-layout for ``window``."""
+    """Copy, cut, paste, duplicate, delete, select all and auto-layout of the canvas selection.
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    Edits go through ``editor``; ``status`` and ``problems`` say what happened.
+    """
 
-    @property
-    def scene(self) -> GraphScene:
-        """The window's canvas scene."""
-        return self.window.scene
+    def __init__(
+        self,
+        holder: DocumentHolder,
+        editor: Editor,
+        scene: GraphScene,
+        view: GraphView,
+        status: StatusSink,
+        problems: ProblemReporter,
+    ) -> None:
+        self.holder, self.editor, self.scene, self.view = holder, editor, scene, view
+        self.status, self.problems = status, problems
 
     def copy(self) -> bool:
         """Copy the selected nodes (and the wires among them) to the clipboard."""
         ids = self.scene.selected_node_ids()
         if not ids:
-            self.window.show_message("Nothing selected to copy")
+            self.status.show_message("Nothing selected to copy")
             return False
-        clipboard.put_on_clipboard(clipboard.copy_fragment(self.window.document, ids))
-        self.window.show_message(f"Copied {len(ids)} node{'s' if len(ids) != 1 else ''}")
+        clipboard.put_on_clipboard(clipboard.copy_fragment(self.holder.document, ids))
+        self.status.show_message(f"Copied {len(ids)} node{'s' if len(ids) != 1 else ''}")
         return True
 
     def cut(self) -> None:
@@ -49,10 +57,10 @@ class EditOps:
         """Paste the clipboard's nodes near the view centre (or ``at``); returns the new ids."""
         fragment = clipboard.read_clipboard()
         if fragment is None:
-            self.window.show_message("The clipboard holds no nodegrad nodes")
+            self.status.show_message("The clipboard holds no nodegrad nodes")
             return []
         if at is None:
-            at = self.window.view.centre_scene_pos() - QPointF(NODE_WIDTH / 2, 40)
+            at = self.view.centre_scene_pos() - QPointF(NODE_WIDTH / 2, 40)
         return self._add_fragment(fragment, at)
 
     def duplicate(self) -> list[str]:
@@ -60,21 +68,21 @@ class EditOps:
         ids = self.scene.selected_node_ids()
         if not ids:
             return []
-        doc = self.window.document
+        doc = self.holder.document
         left = min(doc.nodes[n].position[0] for n in ids)
         top = min(doc.nodes[n].position[1] for n in ids)
         fragment = clipboard.copy_fragment(doc, ids)
         return self._add_fragment(fragment, QPointF(left + PASTE_OFFSET, top + PASTE_OFFSET))
 
-    def _add_fragment(self, fragment: dict, at: QPointF) -> list[str]:
+    def _add_fragment(self, fragment: dict[str, Any], at: QPointF) -> list[str]:
         try:
             mutation, ids = clipboard.paste_mutation(
-                self.window.document, fragment, (at.x(), at.y())
+                self.holder.document, fragment, (at.x(), at.y())
             )
         except GraphError as error:
-            self.window.show_problems("Cannot paste", str(error).splitlines())
+            self.problems.show_problems("Cannot paste", str(error).splitlines())
             return []
-        if self.window.editor.push(mutation) is not None:
+        if self.editor.push(mutation) is not None:
             return []
         self.scene.clearSelection()
         for node_id in ids:
@@ -84,7 +92,7 @@ class EditOps:
     def delete_selection(self, verb: str = "Delete") -> None:
         """Delete the selected nodes (with their wires) and the selected wires."""
         selected = self.scene.selected_node_ids(), self.scene.selected_edges()
-        self.window.editor.delete(*selected, verb)
+        self.editor.delete(*selected, verb)
 
     def select_all(self) -> None:
         """Select every node."""
@@ -94,10 +102,10 @@ class EditOps:
     def auto_layout(self, direction: Direction = Direction.LEFT_TO_RIGHT) -> None:
         """Arrange the wired nodes in topological layers and the unwired ones in a grid
         beside them, as one undoable move."""
-        doc = self.window.document
+        doc = self.holder.document
         if not doc.nodes:
             return
-        self.window.validate_now()  # current shape labels: the layers leave room for them
+        self.holder.validate_now()  # current shape labels: the layers leave room for them
         sizes = {n: (NODE_WIDTH, self.scene.node_item(n).height) for n in doc.nodes}
         room = {
             n: max((e.label_room() for e in self.scene.edge_items_from(n)), default=0.0)
@@ -108,5 +116,5 @@ class EditOps:
         first = next(iter(doc.nodes.values())).position
         positions = layered_positions(list(doc.nodes), edges, sizes, direction, first, room)
         changed = {n: p for n, p in positions.items() if tuple(doc.nodes[n].position) != p}
-        self.window.editor.set_positions(changed, f"Auto-layout ({direction.value.lower()})")
-        self.window.view.fit_all()
+        self.editor.set_positions(changed, f"Auto-layout ({direction.value.lower()})")
+        self.view.fit_all()

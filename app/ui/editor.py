@@ -7,7 +7,6 @@ is locked (training runs), applies it to learn whether the document accepts it, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QPointF, Signal
@@ -31,7 +30,10 @@ from app.graph.specs import all_specs, get_spec, kinds_compatible
 from app.ui import style
 from app.ui.canvas.port_item import PortItem
 from app.ui.commands import MutationCommand
+from app.ui.document_holder import DocumentHolder
 
+# The training settings a running session takes at its next step, so they stay editable while
+# training runs (the only copy of this rule: the inspector and the session keeper read it here).
 LIVE_SETTINGS = ("learning_rate", "epochs")
 
 
@@ -54,29 +56,27 @@ class Editor(QObject):
 
     Parameters
     ----------
-    get_document : callable
-        Returns the current document (it changes on New/Open).
-    undo_stack : QUndoStack
-        Where commands go.
+    holder : DocumentHolder
+        Holds the document being edited (it changes on New/Open) and the undo stack commands
+        go to.
     """
 
     message = Signal(str)
 
-    def __init__(
-        self,
-        get_document: Callable[[], GraphDocument],
-        undo_stack: QUndoStack,
-        parent: QObject | None = None,
-    ) -> None:
+    def __init__(self, holder: DocumentHolder, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._get_document = get_document
-        self.undo_stack = undo_stack
+        self.holder = holder
         self.locked_reason: str | None = None
 
     @property
     def document(self) -> GraphDocument:
         """The document being edited."""
-        return self._get_document()
+        return self.holder.document
+
+    @property
+    def undo_stack(self) -> QUndoStack:
+        """Where commands go."""
+        return self.holder.undo_stack
 
     # -- locking and messages -----------------------------------------------------------------
     def set_locked(self, locked: bool, reason: str = "") -> None:

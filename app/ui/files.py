@@ -1,7 +1,8 @@
-"""File handling of the main window: New, Open, Save, Save As, recent files, examples, export.
+"""File handling of the editor: New, Open, Save, Save As, recent files, examples, recovery, export.
 
-Dialogs that need an answer (which file, save changes?) are methods of the window that tests can
-replace; failures are shown in one non-blocking dialog listing every problem, and the current
+Every document it opens goes through :meth:`DocumentHolder.open_document`. The questions it asks
+(which file, save changes?) come from a :class:`~app.ui.collaborators.FileDialogs` that tests
+answer; failures are shown in one non-blocking dialog listing every problem, and the current
 document is kept.
 """
 
@@ -9,18 +10,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app.graph import io
 from app.graph.document import GraphDocument
 from app.graph.errors import FileFormatError, GraphError
-
-if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+from app.graph.shapes import Diagnostic
+from app.ui.collaborators import FileDialogs, StatusSink, WeightsKeeper
+from app.ui.document_holder import DocumentHolder
+from app.ui.recovery import Recovered, Recovery
 
 FILE_FILTER = "nodegrad graphs (*.nodegrad);;All files (*)"
 MAX_RECENT = 8
@@ -39,15 +40,38 @@ def example_files() -> list[Path]:
 
 
 class FileController(QObject):
-    """Knows the current file and moves documents between disk and the window."""
+    """Moves documents between disk and the :class:`DocumentHolder`.
+
+    Parameters
+    ----------
+    holder : DocumentHolder
+        Holds the current document, its file and its saved state.
+    dialogs : FileDialogs
+        Asks which file and whether to save; shows problems.
+    status : StatusSink
+        Where "Opened …" and "Saved …" go.
+    recovery : Recovery
+        The autosave file, removed once the document is saved.
+    """
 
     recent_changed = Signal()
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.path: Path | None = None
-        self.example: str | None = None
+    def __init__(
+        self,
+        holder: DocumentHolder,
+        dialogs: FileDialogs,
+        status: StatusSink,
+        recovery: Recovery,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.holder, self.dialogs, self.status, self.recovery = holder, dialogs, status, recovery
+        self.weights_keeper: WeightsKeeper | None = None  # the training room, once installed
+
+    @property
+    def path(self) -> Path | None:
+        """The current document's file."""
+        return self.holder.path
 
     # -- recent files ---------------------------------------------------------------------------
     def recent_files(self) -> list[str]:
@@ -64,9 +88,9 @@ class FileController(QObject):
     # -- new / open -----------------------------------------------------------------------------
     def maybe_save(self) -> bool:
         """Ask whether to save unsaved changes; False when the user cancels."""
-        if self.window.undo_stack.isClean():
+        if not self.holder.is_modified():
             return True
-        answer = self.window.ask_save_changes()
+        answer = self.dialogs.ask_save_changes()
         if answer == "save":
             return self.save()
         return answer == "discard"
@@ -75,7 +99,7 @@ class FileController(QObject):
         """Start an empty document (after asking to save)."""
         if not self.maybe_save():
             return False
-        self.window.replace_document(GraphDocument(), None)
+        self.holder.open_document(GraphDocument())
         return True
 
     def open(self, path: str | Path | None = None, ask: bool = True) -> bool:
@@ -83,45 +107,53 @@ class FileController(QObject):
         if ask and not self.maybe_save():
             return False
         if path is None:
-            path = self.window.ask_open_path()
+            path = self.dialogs.ask_open_path()
             if not path:
                 return False
         path = Path(path)
         try:
             document = io.load(path)
         except FileFormatError as error:
-            self.window.show_problems(f"Could not open {path.name}", error.problems, KEPT)
+            self.dialogs.show_problems(f"Could not open {path.name}", error.problems, KEPT)
             return False
         if is_example(path):  # a copy: saving asks for a new name, the bundled file stays
-            self.window.replace_document(document, None)
-            self.example = path.stem
-            self.window.update_title()
+            self.holder.open_document(document, None, example=path.stem)
         else:
-            self.window.replace_document(document, path)
+            self.holder.open_document(document, path)
             self._remember(path)
         self._load_weights(path)
-        self.window.show_message(f"Opened {path}")
+        self.status.show_message(f"Opened {path}")
         return True
 
-    def _training(self) -> Any:
-        """The training room's controller, when it is installed."""
-        return getattr(self.window, "training", None)
+    def restore(self, recovered: Recovered) -> bool:
+        """Open a document recovered after a crash, as modified (its original file, if any,
+        as the path); False when the user cancels or it cannot be read."""
+        if not self.maybe_save():
+            return False
+        folder = recovered.folder()
+        try:  # relative Dataset paths are read from the graph's own folder, not the recovery one
+            document = io.load(recovered.path, base_dir=folder)
+        except FileFormatError as error:
+            self.dialogs.show_problems("Could not restore the recovered graph", error.problems)
+            return False
+        document.base_dir = folder
+        original = Path(recovered.original) if recovered.original else None
+        self.holder.open_document(document, original, modified=True)
+        return True
 
     def _load_weights(self, path: Path) -> None:
-        """Hand the weights saved beside ``path`` (if any) to the training controller."""
+        """Hand the weights saved beside ``path`` (if any) to the training room."""
         weights_file = io.weights_path(path)
-        training = self._training()
-        if training is None or not weights_file.exists():
+        if self.weights_keeper is None or not weights_file.exists():
             return
         try:
-            training.set_weights(io.load_weights(weights_file))
+            self.weights_keeper.set_weights(io.load_weights(weights_file))
         except FileFormatError as error:
-            self.window.show_problems(f"Could not load {weights_file.name}", error.problems)
+            self.dialogs.show_problems(f"Could not load {weights_file.name}", error.problems)
 
     def _save_weights(self, path: Path) -> None:
         """Write the trained weights beside the graph (nothing when there are none)."""
-        training = self._training()
-        weights = training.weights() if training is not None else None
+        weights = self.weights_keeper.weights() if self.weights_keeper is not None else None
         if weights:
             io.save_weights(weights, io.weights_path(path))
 
@@ -129,19 +161,13 @@ class FileController(QObject):
         """Open a bundled example as an untitled copy (saving asks for a new name)."""
         return self.open(path)
 
-    def display_name(self) -> str:
-        """The name the title shows: the file, ``name (example)`` or ``Untitled``."""
-        if self.path is not None:
-            return self.path.name
-        return f"{self.example} (example)" if self.example else "Untitled"
-
     def open_dropped(self, paths: list[str]) -> None:
         """Open the first ``.nodegrad`` file dropped on the window."""
         graphs = [p for p in paths if p.endswith(".nodegrad")]
         if graphs:
             self.open(graphs[0])
         elif paths:
-            self.window.show_message("Only .nodegrad files can be opened")
+            self.status.show_message("Only .nodegrad files can be opened")
 
     # -- save -----------------------------------------------------------------------------------
     def save(self) -> bool:
@@ -153,53 +179,53 @@ class FileController(QObject):
     def save_as(self, path: str | Path | None = None) -> bool:
         """Save under a new name (asked for when ``path`` is None)."""
         if path is None:
-            path = self.window.ask_save_path("Save graph", FILE_FILTER, ".nodegrad")
+            path = self.dialogs.ask_save_path("Save graph", FILE_FILTER, ".nodegrad")
             if not path:
                 return False
         return self._write(Path(path))
 
     def _write(self, path: Path) -> bool:
         try:
-            io.save(self.window.document, path)
+            io.save(self.holder.document, path)
             self._save_weights(path)
         except (OSError, GraphError) as error:
-            self.window.show_problems(f"Could not save {path.name}", [str(error)])
+            self.dialogs.show_problems(f"Could not save {path.name}", [str(error)])
             return False
-        self.path, self.example = path, None
         self._move_base_dir(path)
-        self.window.undo_stack.setClean()
-        self.window.recovery.clear()
+        self.holder.mark_saved(path)
+        self.recovery.clear()
         self._remember(path)
-        self.window.update_title()
-        self.window.show_message(f"Saved {path}")
+        self.status.show_message(f"Saved {path}")
         return True
 
     def _move_base_dir(self, path: Path) -> None:
         """Read relative Dataset paths from the folder the graph now lives in (``io.save``
         leaves ``base_dir`` alone, because autosave writes elsewhere)."""
         folder = Path(os.path.abspath(path)).parent
-        if self.window.document.base_dir != folder:
-            self.window.document.base_dir = folder
-            self.window.validate_now()
+        if self.holder.document.base_dir != folder:
+            self.holder.document.base_dir = folder
+            self.holder.validate_now()
 
     # -- export ---------------------------------------------------------------------------------
     def export_code(self, target: str, script_dir: str | Path | None = None) -> str | None:
         """The document as a ``"python"`` (engine) or ``"torch"`` script; problems shown.
         ``script_dir``: where it will be saved (data files beside the graph are then found
         relative to the script); None writes absolute paths (the clipboard)."""
+        from app.graph.compile import CompileError
         from app.graph.export import export_python, export_torch
 
         exporter = export_python if target == "python" else export_torch
         try:
-            return exporter(self.window.document, script_dir=script_dir)
+            return exporter(self.holder.document, script_dir=script_dir)
         except GraphError as error:
-            found = getattr(error, "diagnostics", None)  # a CompileError lists the validator's
+            # a CompileError lists the validator's diagnostics
+            found = error.diagnostics if isinstance(error, CompileError) else []
             if not found:
-                self.window.show_problems("Cannot export this graph", [error.message])
+                self.dialogs.show_problems("Cannot export this graph", [error.message])
                 return None
             count = f"{len(found)} problem{'s' if len(found) != 1 else ''}"
-            lines = [_problem_line(self.window.document, d) for d in found]
-            self.window.show_problems(f"Cannot export this graph: fix {count} first", lines)
+            lines = [_problem_line(self.holder.document, d) for d in found]
+            self.dialogs.show_problems(f"Cannot export this graph: fix {count} first", lines)
             return None
 
     def export(self, target: str, path: str | Path | None = None) -> bool:
@@ -208,7 +234,7 @@ class FileController(QObject):
             if self.export_code(target) is None:  # problems are shown before the file dialog
                 return False
             label = "PyTorch" if target == "torch" else "Python (engine)"
-            path = self.window.ask_save_path(f"Export {label}", "Python (*.py)", ".py")
+            path = self.dialogs.ask_save_path(f"Export {label}", "Python (*.py)", ".py")
             if not path:
                 return False
         code = self.export_code(target, Path(path).resolve().parent)
@@ -217,9 +243,9 @@ class FileController(QObject):
         try:
             Path(path).write_text(code, encoding="utf-8")
         except OSError as error:
-            self.window.show_problems(f"Could not write {path}", [str(error)])
+            self.dialogs.show_problems(f"Could not write {path}", [str(error)])
             return False
-        self.window.show_message(f"Exported {path}")
+        self.status.show_message(f"Exported {path}")
         return True
 
     def copy_as_python(self) -> bool:
@@ -228,22 +254,22 @@ class FileController(QObject):
         if code is None:
             return False
         QGuiApplication.clipboard().setText(code)
-        self.window.show_message("Copied the graph as Python")
+        self.status.show_message("Copied the graph as Python")
         return True
 
 
-def _problem_line(document: Any, diagnostic: Any) -> str:
+def _problem_line(document: GraphDocument, diagnostic: Diagnostic) -> str:
     """A diagnostic for the export dialog, led by its node named as the problems panel names it."""
     node = document.nodes.get(diagnostic.node_id or "")
     return f"{node.ref} — {diagnostic.message}" if node else diagnostic.message
 
 
-def ask_open_path(parent: QObject) -> str:
+def ask_open_path(parent: QWidget) -> str:
     """The standard open dialog for graphs (blocking; tests replace the window's method)."""
     return QFileDialog.getOpenFileName(parent, "Open graph", str(EXAMPLES_DIR), FILE_FILTER)[0]
 
 
-def ask_save_path(parent: QObject, title: str, file_filter: str, suffix: str) -> str:
+def ask_save_path(parent: QWidget, title: str, file_filter: str, suffix: str) -> str:
     """The standard save dialog; adds ``suffix`` when the name has none."""
     path = QFileDialog.getSaveFileName(parent, title, "", file_filter)[0]
     if path and not Path(path).suffix:

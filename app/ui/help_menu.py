@@ -5,23 +5,21 @@ The table is :func:`app.ui.actions.shortcut_table`, the one the README's table c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QHeaderView,
+    QMainWindow,
+    QMenu,
     QMessageBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from app.ui.actions import shortcut_table
-
-if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
 
 ABOUT = (
     "nodegrad builds neural networks from nodes: add them from the palette, wire outputs to "
@@ -30,9 +28,9 @@ ABOUT = (
 )
 
 
-def build_help_menu(window: MainWindow) -> None:
-    """Help: Keyboard Shortcuts (F1) and About nodegrad."""
-    menu = window.menu_help = window.menuBar().addMenu("&Help")
+def build_help_menu(window: QMainWindow, actions_by_name: dict[str, QAction]) -> QMenu:
+    """Help: Keyboard Shortcuts (F1) and About nodegrad; returns the menu."""
+    menu = window.menuBar().addMenu("&Help")
     shortcuts = QAction("&Keyboard Shortcuts", window)
     shortcuts.setObjectName("actionShortcuts")
     shortcuts.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.HelpContents))
@@ -42,11 +40,12 @@ def build_help_menu(window: MainWindow) -> None:
     about.triggered.connect(lambda: show_about(window))
     for action in (shortcuts, about):
         window.addAction(action)
-        window.actions_by_name[action.objectName()] = action
+        actions_by_name[action.objectName()] = action
         menu.addAction(action)
+    return menu
 
 
-def show_shortcuts(window: MainWindow) -> QDialog:
+def show_shortcuts(window: QWidget) -> QDialog:
     """A non-modal window listing every shortcut and canvas gesture (shown again if open)."""
     dialog = window.findChild(QDialog, "shortcutsDialog")
     if dialog is None:
@@ -74,7 +73,7 @@ def show_shortcuts(window: MainWindow) -> QDialog:
     return dialog
 
 
-def show_about(window: MainWindow) -> QMessageBox:
+def show_about(window: QWidget) -> QMessageBox:
     """A non-blocking About box: what nodegrad is and the way through it."""
     box = QMessageBox(QMessageBox.Icon.Information, "About nodegrad", ABOUT, parent=window)
     box.setObjectName("aboutDialog")

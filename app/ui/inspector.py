@@ -44,6 +44,11 @@ def _apply_checked(
     field.set_error(apply(value))
 
 
+def _typing(field: FieldEditor) -> bool:
+    """Whether the user is in the middle of typing into ``field`` (keep the text)."""
+    return field.input.hasFocus() and (field.has_error() or field.is_pending())
+
+
 class Inspector(QScrollArea):
     """The ``inspector`` widget. It follows the selection and the document."""
 
@@ -158,7 +163,10 @@ class Inspector(QScrollArea):
         for pspec in spec.params:
             field = editor_for_param(pspec, node.params.get(pspec.name, pspec.default))
             field.setParent(page)
-            field.edited.connect(lambda v, p=pspec, fe=field: self._on_param(p, v, fe))
+            field.base_dir = self.editor.document.base_dir
+            field.edited.connect(
+                lambda v, p=pspec, fe=field, n=node_id: self._on_param(n, p, v, fe)
+            )
             self.fields[pspec.name] = field
             form.addRow(pspec.caption, field.widget)
         layout.addLayout(form)
@@ -166,8 +174,11 @@ class Inspector(QScrollArea):
         self._update_visibility()
         return page
 
-    def _on_param(self, pspec: Any, value: Any, field: FieldEditor) -> None:
-        node_id = self.node_id
+    def _on_param(self, node_id: str, pspec: Any, value: Any, field: FieldEditor) -> None:
+        """Apply a committed value to the node the page was built for (a commit on focus-out
+        may come after the selection moved on)."""
+        if node_id not in self.editor.document.nodes:
+            return
         _apply_checked(pspec, value, field, lambda v: self.editor.set_param(node_id, pspec.name, v))
 
     def _on_label(self) -> None:
@@ -215,13 +226,14 @@ class Inspector(QScrollArea):
                 self.show_node(None)
                 return
             for name, field in self.fields.items():
-                if not (field.has_error() and field.input.hasFocus()):
+                field.base_dir = doc.base_dir
+                if not _typing(field):
                     field.set_value(node.params.get(name))
             if not self.label_edit.hasFocus():
                 self.label_edit.setText(node.label or "")
             self._update_visibility()
             return
         for name, field in self.settings_fields.items():
-            if not (field.has_error() and field.input.hasFocus()):
+            if not _typing(field):
                 field.set_value(getattr(doc.training, name))
         self._update_settings_visibility()

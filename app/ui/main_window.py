@@ -1,10 +1,14 @@
-"""MainWindow: the editor window. Canvas in the middle, palette left, inspector right,
-problems below; it owns the document, the undo stack and the debounced validation."""
+"""MainWindow: the editor window, where the editor's parts are made and wired together.
+
+Canvas in the middle, palette left, inspector right, problems below. The document, its file,
+undo stack and validation live in the :class:`~app.ui.document_holder.DocumentHolder`; each
+panel subscribes to the holder's signals itself. The window provides the dialogs and the
+status bar (:mod:`app.ui.collaborators`) to the helpers it builds.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
@@ -15,20 +19,27 @@ from PySide6.QtCore import (
     QSettings,
     Qt,
     QTimer,
-    Signal,
 )
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QUndoStack
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QUndoStack,
+)
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
 from app.graph.document import GraphDocument
 from app.graph.specs import all_specs
-from app.graph.validate import ValidationResult, validate
+from app.graph.validate import ValidationResult
 from app.ui import files as file_dialogs
 from app.ui import style
-from app.ui.actions import build_actions
+from app.ui.actions import ActionTargets, build_actions
 from app.ui.canvas.node_item import NODE_WIDTH
 from app.ui.canvas.scene import GraphScene
 from app.ui.canvas.view import GraphView
+from app.ui.document_holder import DocumentHolder
 from app.ui.edit_ops import EditOps
 from app.ui.editor import Editor
 from app.ui.files import FileController
@@ -38,11 +49,23 @@ from app.ui.problems import ProblemsPanel
 from app.ui.recovery import Recovery
 from app.ui.recovery_banner import RecoveryBanner
 from app.ui.results import install as install_results
+from app.ui.status_summary import StatusSummary
 from app.ui.training import install as install_training
 
-VALIDATION_DELAY_MS = 150
 AUTOSAVE_MS = 60_000
 CHAIN_GAP = 100.0  # between a node added from the palette and the selected one it follows
+LOCKED_WHILE_TRAINING = (
+    "actionUndo",
+    "actionRedo",
+    "actionDelete",
+    "actionCut",
+    "actionPaste",
+    "actionDuplicate",
+    "actionAutoLayout",
+    "actionAutoLayoutVertical",
+    "actionNew",
+    "actionOpen",
+)
 
 
 class MainWindow(QMainWindow):
@@ -55,8 +78,6 @@ class MainWindow(QMainWindow):
         never opens a blocking dialog (a file that fails to load is reported without blocking).
     """
 
-    document_replaced = Signal()
-
     def __init__(self, path: str | Path | None = None) -> None:
         super().__init__()
         if not QCoreApplication.organizationName():
@@ -64,117 +85,127 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowIcon(style.app_icon())
         self.setAcceptDrops(True)
-        self.document = GraphDocument()
-        self.undo_stack = QUndoStack(self)
-        self.actions_by_name: dict[str, Any] = {}
+        self.holder = DocumentHolder(parent=self)
+        self.actions_by_name: dict[str, QAction] = {}
         self.last_dialog: QMessageBox | None = None
-        self.editor = Editor(lambda: self.document, self.undo_stack, self)
+        self.editor = Editor(self.holder, self)
         self.editor.message.connect(self.show_message)
-        self.scene = GraphScene(self.document, self)
+        self.scene = GraphScene(self.holder, self)
         self.view = GraphView(self.scene, self.editor, self)
         self.view.actions_by_name = self.actions_by_name  # for its right-click menu
-        self.view.files_dropped = lambda paths: self.files.open_dropped(paths)
-        self.banner = RecoveryBanner(self)
-        self.setCentralWidget(self.banner.wrap(self.view))
-        self.files = FileController(self)
-        self.edit_ops = EditOps(self)
         self.recovery = Recovery()
-        self.validation: ValidationResult = validate(self.document)
+        self.files = FileController(self.holder, self, self, self.recovery, self)
+        self.view.files_dropped = self.files.open_dropped
+        self.banner = RecoveryBanner(self.files)
+        self.setCentralWidget(self.banner.wrap(self.view))
+        self.edit_ops = EditOps(self.holder, self.editor, self.scene, self.view, self, self)
+        self._build_menus()
+        self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
-        build_actions(self)
-        self._add_dock_toggles()
         self._connect()
         if path is not None:
             self.files.open(path, ask=False)
         self.update_title()
-        self.validate_now()
+        self.holder.validate_now()
         self.banner.offer(self.recovery.left_behind())
-        install_training(self)  # the training room: run controls, plots, tensor view
+        self.training = install_training(self)  # the training room: run controls, plots, …
+        self.files.weights_keeper = self.training
         install_results(self)  # results, try-it and runs docks; Run > Evaluate
         self._restore_settings()  # after the training docks exist, so their layout restores too
 
+    # -- what the window shows ----------------------------------------------------------------
+    @property
+    def document(self) -> GraphDocument:
+        """The current document (held by :attr:`holder`)."""
+        return self.holder.document
+
+    @property
+    def undo_stack(self) -> QUndoStack:
+        """The current document's undo history (held by :attr:`holder`)."""
+        return self.holder.undo_stack
+
+    @property
+    def validation(self) -> ValidationResult:
+        """The latest validation result (held by :attr:`holder`)."""
+        return self.holder.validation
+
     # -- construction -------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        targets = ActionTargets(
+            self,
+            self.files,
+            self.edit_ops,
+            self.scene,
+            self.view,
+            self.holder.undo_stack,
+            self.actions_by_name,
+        )
+        menus = build_actions(targets)
+        self.menu_file, self.menu_recent, self.menu_examples = (
+            menus.file,
+            menus.recent,
+            menus.examples,
+        )
+        self.menu_export, self.menu_edit, self.menu_view = menus.export, menus.edit, menus.view
+        self.menu_docks, self.menu_run, self.menu_help = menus.docks, menus.run, menus.help
+        self.toolbar = menus.toolbar
+
     def _build_docks(self) -> None:
-        self.palette = Palette(all_specs())
+        self.node_palette = Palette(all_specs())
         self.inspector = Inspector(self.editor)
-        self.problems = ProblemsPanel()
-        self.docks: dict[str, QDockWidget] = {}
+        self.problems = ProblemsPanel(self.holder)
         for name, title, widget, area in (
-            ("paletteDock", "Palette", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea),
+            ("paletteDock", "Palette", self.node_palette, Qt.DockWidgetArea.LeftDockWidgetArea),
             ("inspectorDock", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
             ("problemsDock", "Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
-            self.docks[name] = self.add_dock(name, title, widget, area)
-        self.status_summary = QLabel()
-        self.status_summary.setObjectName("statusSummary")
+            self.add_dock(name, title, widget, area)
+        self.status_summary = StatusSummary(self.holder)
         self.statusBar().addPermanentWidget(self.status_summary)
 
     def add_dock(
         self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea
     ) -> QDockWidget:
-        """Wrap ``widget`` in a dock named ``name`` (its layout is remembered)."""
+        """Wrap ``widget`` in a dock named ``name`` (its layout is remembered, View > Panels
+        toggles it) and keep it in :attr:`docks`."""
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
-        if hasattr(self, "menu_docks"):
-            self.menu_docks.addAction(dock.toggleViewAction())
+        self.menu_docks.addAction(dock.toggleViewAction())
+        self.docks[name] = dock
         return dock
 
-    def _add_dock_toggles(self) -> None:
-        for dock in self.docks.values():
-            self.menu_docks.addAction(dock.toggleViewAction())
-
     def _connect(self) -> None:
-        self._validate_timer = QTimer(self, singleShot=True, interval=VALIDATION_DELAY_MS)
-        self._validate_timer.timeout.connect(self.validate_now)
+        holder, inspector = self.holder, self.inspector
+        # the inspector shows the document's values once per batch of changes, not per event
         self._refresh_timer = QTimer(self, singleShot=True, interval=0)
-        self._refresh_timer.timeout.connect(self.inspector.refresh)
+        self._refresh_timer.timeout.connect(inspector.refresh)
+        holder.changed.connect(lambda _event: self._refresh_timer.start())
+        holder.replaced.connect(lambda: inspector.show_node(None))
+        holder.validated.connect(
+            lambda result: inspector.update_summary(
+                {n: result.param_counts.get(n) for n in holder.document.nodes}
+            )
+        )
+        holder.replaced.connect(self.view.fit_all)
+        holder.file_changed.connect(self.update_title)
         self._autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
         self._autosave_timer.timeout.connect(self.autosave)
         self._autosave_timer.start()
-        self.scene.document_changed.connect(self._on_document_changed)
         self.scene.selectionChanged.connect(self._on_selection_changed)
-        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
-        self.palette.add_requested.connect(self._on_palette_add)
+        self.node_palette.add_requested.connect(self._on_palette_add)
         self.problems.node_activated.connect(self.reveal_node)
         self.view.node_double_clicked.connect(self._on_node_double_clicked)
 
     # -- document -------------------------------------------------------------------------------
     def replace_document(self, document: GraphDocument, path: Path | None) -> None:
-        """Show another document (New/Open): fresh undo history, validation, inspector."""
-        self.document = document
-        self.files.path = path
-        self.files.example = None
-        self.scene.set_document(document)
-        self.undo_stack.clear()
-        self.undo_stack.setClean()
-        self.inspector.show_node(None)
-        self.validate_now()
-        self.update_title()
-        self.view.fit_all()
-        self.document_replaced.emit()
-
-    def _on_document_changed(self) -> None:
-        self._validate_timer.start()
-        self._refresh_timer.start()
+        """Show another document (as New/Open do): fresh undo history, validation, inspector."""
+        self.holder.open_document(document, path)
 
     def validate_now(self) -> ValidationResult:
-        """Validate the document and show the result everywhere (badges, wires, problems)."""
-        self._validate_timer.stop()
-        self.validation = validate(self.document)
-        self.scene.show_validation(self.validation)
-        self.problems.show_result(self.validation, self.document)
-        counts = {n: self.scene.node_item(n).param_count for n in self.document.nodes}
-        self.inspector.update_summary(counts)
-        errors = sum(d.severity.name == "ERROR" for d in self.validation.diagnostics)
-        warnings = len(self.validation.diagnostics) - errors
-        total = sum(c or 0 for c in counts.values())
-        self.status_summary.setText(
-            f"{len(self.document.nodes)} nodes · {total:,} parameters · "
-            f"{errors} error{'s' * (errors != 1)} · {warnings} warning{'s' * (warnings != 1)}"
-        )
-        return self.validation
+        """Validate the document now and show the result everywhere (badges, wires, problems)."""
+        return self.holder.validate_now()
 
     def _on_selection_changed(self) -> None:
         ids = self.scene.selected_node_ids()
@@ -231,44 +262,19 @@ class MainWindow(QMainWindow):
         """While locked (training runs) model edits are refused with a status message; the
         learning rate and the epoch count stay editable (a running session takes them)."""
         self.editor.set_locked(locked, reason)
-        self.palette.setEnabled(not locked)
+        self.node_palette.setEnabled(not locked)
         self.inspector.set_locked(locked)
-        for name in (
-            "actionUndo",
-            "actionRedo",
-            "actionDelete",
-            "actionCut",
-            "actionPaste",
-            "actionDuplicate",
-            "actionAutoLayout",
-            "actionAutoLayoutVertical",
-            "actionNew",
-            "actionOpen",
-        ):
+        for name in LOCKED_WHILE_TRAINING:
             self.actions_by_name[name].setEnabled(not locked)
         if not locked:
             self.actions_by_name["actionUndo"].setEnabled(self.undo_stack.canUndo())
             self.actions_by_name["actionRedo"].setEnabled(self.undo_stack.canRedo())
 
-    # -- view toggles ---------------------------------------------------------------------------
-    def set_snap_to_grid(self, on: bool) -> None:
-        """Snap dragged nodes to the grid (remembered)."""
-        self.scene.snap_to_grid = on
-        QSettings().setValue("snapToGrid", on)
-
-    def set_shape_labels_visible(self, on: bool) -> None:
-        """Show or hide the shape labels on wires (remembered)."""
-        self.scene.set_shape_labels_visible(on)
-        QSettings().setValue("showShapes", on)
-
     # -- title, messages, dialogs ---------------------------------------------------------------
-    def _on_clean_changed(self, clean: bool) -> None:
-        self.update_title()
-
     def update_title(self) -> None:
         """``name[*] — nodegrad``; the ``*`` shows while there are unsaved changes."""
-        self.setWindowTitle(f"{self.files.display_name()}[*] — nodegrad")
-        self.setWindowModified(not self.undo_stack.isClean())
+        self.setWindowTitle(f"{self.holder.display_name()}[*] — nodegrad")
+        self.setWindowModified(self.holder.is_modified())
 
     def show_message(self, text: str, timeout_ms: int = 6000) -> None:
         """A status-bar message."""
@@ -318,12 +324,12 @@ class MainWindow(QMainWindow):
     # -- autosave and settings ------------------------------------------------------------------
     def autosave(self) -> None:
         """Write the recovery file while there are unsaved changes (remove it when none)."""
-        if self.undo_stack.isClean():
+        if not self.holder.is_modified():
             self.recovery.clear()
             return
-        original = str(self.files.path) if self.files.path else None
+        original = str(self.holder.path) if self.holder.path else None
         try:
-            self.recovery.write(self.document, original)
+            self.recovery.write(self.holder.document, original)
         except OSError as error:
             self.show_message(f"Autosave failed: {error}")
 
@@ -367,7 +373,7 @@ class MainWindow(QMainWindow):
         settings.setValue("windowState", self.saveState())
         self._autosave_timer.stop()
         self.recovery.clear()
-        self.scene.detach()
+        self.holder.detach()
         event.accept()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -379,12 +385,12 @@ class MainWindow(QMainWindow):
                 item.update()  # also drops the nodes' cached pixmaps, painted in the old colours
         super().changeEvent(event)
 
-    def dragEnterEvent(self, event: Any) -> None:
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept ``.nodegrad`` files dropped on the window."""
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event: Any) -> None:
+    def dropEvent(self, event: QDropEvent) -> None:
         """Open a dropped ``.nodegrad`` file."""
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         self.files.open_dropped(paths)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPaintEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
@@ -15,14 +13,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.graph.document import GraphDocument
+from app.graph.validate import Severity, ValidationResult
 from app.ui import style
+from app.ui.document_holder import DocumentHolder
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 NODE_COLUMN_MAX = 240  # the Node column grows to fit ids like cross_entropy_loss_1.logits
 EMPTY_TEXT = "No problems: the graph is ready. Press Run to train it."
 
 
-def severity_icon(severity: object) -> QIcon:
+def severity_icon(severity: Severity) -> QIcon:
     """A filled circle with an exclamation mark in the severity colour."""
     pixmap = QPixmap(14, 14)
     pixmap.fill(Qt.GlobalColor.transparent)
@@ -59,13 +60,14 @@ class _WrappingDelegate(QStyledItemDelegate):
 
 
 class ProblemsPanel(QTreeWidget):
-    """The ``problems`` list; ``node_activated(node_id)`` fires when a row with a node is
-    clicked."""
+    """The ``problems`` list of the holder's latest validation; ``node_activated(node_id)``
+    fires when a row with a node is clicked."""
 
     node_activated = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, holder: DocumentHolder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.holder = holder
         self.setObjectName("problems")
         self.setColumnCount(3)
         self.setHeaderLabels(["Severity", "Node", "Problem"])
@@ -82,11 +84,16 @@ class ProblemsPanel(QTreeWidget):
         self.header().sectionResized.connect(lambda *_: self.scheduleDelayedItemsLayout())
         self.itemClicked.connect(self._on_clicked)
         self.itemActivated.connect(self._on_clicked)
+        holder.validated.connect(self._on_validated)
+        self.show_result(holder.validation, holder.document)
 
-    def show_result(self, result: Any, document: Any) -> None:
+    def _on_validated(self, result: ValidationResult) -> None:
+        self.show_result(result, self.holder.document)
+
+    def show_result(self, result: ValidationResult, document: GraphDocument) -> None:
         """List the diagnostics of a ``ValidationResult`` (errors first)."""
         self.clear()
-        ordered = sorted(result.diagnostics, key=lambda d: d.severity.name != "ERROR")
+        ordered = sorted(result.diagnostics, key=lambda d: d.severity is not Severity.ERROR)
         for diagnostic in ordered:
             node_id = diagnostic.node_id or ""
             node = document.nodes.get(node_id) if node_id else None
@@ -136,5 +143,5 @@ class ProblemsPanel(QTreeWidget):
 
     def _on_clicked(self, item: QTreeWidgetItem, column: int = 0) -> None:
         node_id = item.data(0, NODE_ROLE)
-        if node_id:
+        if isinstance(node_id, str) and node_id:
             self.node_activated.emit(node_id)

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.graph import io
-from app.graph.errors import FileFormatError
+from app.ui.files import FileController
 from app.ui.recovery import Recovered, Recovery
-
-if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
 
 
 class RecoveryBanner(QFrame):
-    """``Restore`` / ``Discard`` for the newest recovery file a crashed editor left."""
+    """``Restore`` / ``Discard`` for the newest recovery file a crashed editor left.
 
-    def __init__(self, window: MainWindow) -> None:
+    Parameters
+    ----------
+    files : FileController
+        Restores a recovered document (asking to save the current one first).
+    """
+
+    def __init__(self, files: FileController) -> None:
         super().__init__()
         self.setObjectName("recoveryBanner")
-        self.window = window
+        self.files = files
         self.found: list[Recovered] = []
         self.setFrameShape(QFrame.Shape.StyledPanel)
         # the label's text colour too: a dark palette's light text is unreadable on the yellow
@@ -71,21 +71,8 @@ class RecoveryBanner(QFrame):
 
     def restore(self) -> None:
         """Open the recovered document as modified (its original file, if any, as the path)."""
-        if not self.found or not self.window.files.maybe_save():
-            return
-        recovered = self.found[0]
-        folder = recovered.folder()
-        try:  # relative Dataset paths are read from the graph's own folder, not the recovery one
-            document = io.load(recovered.path, base_dir=folder)
-        except FileFormatError as error:
-            self.window.show_problems("Could not restore the recovered graph", error.problems)
-            return
-        document.base_dir = folder
-        original = Path(recovered.original) if recovered.original else None
-        self.window.replace_document(document, original)
-        self.window.undo_stack.resetClean()
-        self.window.update_title()
-        self.discard()
+        if self.found and self.files.restore(self.found[0]):
+            self.discard()
 
     def discard(self) -> None:
         """Delete the offered recovery files and hide the banner."""

@@ -13,6 +13,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QApplication
 
+from app.graph.validate import Severity
+
 CATEGORY_COLOURS: dict[str, str] = {
     "Data": "#3b8ea5",
     "Layers": "#4a6fd1",
@@ -30,7 +32,7 @@ PORT_COLOURS: dict[str, str] = {
     "DATA": "#2aa198",
 }
 
-SEVERITY_COLOURS: dict[str, str] = {"ERROR": "#d9302c", "WARNING": "#e5a50a"}
+SEVERITY_COLOURS: dict[Severity, str] = {Severity.ERROR: "#d9302c", Severity.WARNING: "#e5a50a"}
 
 GRID_SIZE = 20.0
 APP_ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "nodegrad.svg"
@@ -53,10 +55,9 @@ def port_colour(kind: object) -> QColor:
     return QColor(PORT_COLOURS[name]) if name in PORT_COLOURS else _hashed_colour(name)
 
 
-def severity_colour(severity: object) -> QColor:
+def severity_colour(severity: Severity) -> QColor:
     """Red for errors, amber for warnings."""
-    name = str(getattr(severity, "name", severity)).upper()
-    return QColor(SEVERITY_COLOURS.get(name, SEVERITY_COLOURS["WARNING"]))
+    return QColor(SEVERITY_COLOURS[severity])
 
 
 _THEME: dict[str, QColor] = {}

@@ -18,10 +18,11 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from ui_driver import add_by_palette, add_by_search
 
-import app.ui.main_window as main_window_module
+import app.ui.document_holder as holder_module
 from app.ui import style
 from app.ui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH, SUMMARY_HEIGHT
-from app.ui.main_window import VALIDATION_DELAY_MS, MainWindow
+from app.ui.document_holder import VALIDATION_DELAY_MS
+from app.ui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,13 +30,13 @@ ROOT = Path(__file__).resolve().parents[2]
 # -- 1. debounced validation ------------------------------------------------------------------
 def test_quick_edits_validate_once_after_the_delay(window, qtbot, monkeypatch) -> None:
     calls: list[int] = []
-    real = main_window_module.validate
+    real = holder_module.validate
 
     def counting(document):
         calls.append(len(document.nodes))
         return real(document)
 
-    monkeypatch.setattr(main_window_module, "validate", counting)
+    monkeypatch.setattr(holder_module, "validate", counting)
     shown = window.problems.messages()  # the empty document's problems
     loss = add_by_palette(window, "cross_entropy_loss")  # alone: its inputs are unconnected
     add_by_palette(window, "relu")

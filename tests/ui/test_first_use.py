@@ -109,7 +109,7 @@ def test_the_recovery_banner_text_reads_on_a_dark_palette(window) -> None:
     dark.setColor(QPalette.ColorRole.Window, QColor("#2b2b2b"))
     QApplication.setPalette(dark)  # as a system in dark mode
     try:
-        banner = RecoveryBanner(window)  # made while the system is dark
+        banner = RecoveryBanner(window.files)  # made while the system is dark
         banner.text.setText("nodegrad did not exit cleanly.")
         banner.resize(600, 40)
         banner.show()

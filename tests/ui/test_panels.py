@@ -35,9 +35,9 @@ def drop_type(window, type_id: str, scene_point: QPointF) -> None:
 
 
 def test_palette_search_filters_and_enter_adds(window) -> None:
-    search = window.palette.search
+    search = window.node_palette.search
     QTest.keyClicks(search, "relu")
-    assert set(window.palette.visible_type_ids()) == {"relu", "leaky_relu"}
+    assert set(window.node_palette.visible_type_ids()) == {"relu", "leaky_relu"}
     QTest.keyClick(search, Qt.Key.Key_Return)
     assert [n.type_id for n in window.document.nodes.values()] == ["relu"]
     QTest.keyClick(search, Qt.Key.Key_Return)
@@ -45,9 +45,9 @@ def test_palette_search_filters_and_enter_adds(window) -> None:
     assert not first.intersects(second)  # repeated adds do not stack
     window.undo_stack.undo()
     search.clear()
-    assert len(window.palette.visible_type_ids()) == len(window.palette.entries())
-    mime = window.palette.tree.mimeData([window.palette.tree.currentItem()])
-    assert bytes(mime.data(NODE_MIME)).decode() in window.palette.visible_type_ids()
+    assert len(window.node_palette.visible_type_ids()) == len(window.node_palette.entries())
+    mime = window.node_palette.tree.mimeData([window.node_palette.tree.currentItem()])
+    assert bytes(mime.data(NODE_MIME)).decode() in window.node_palette.visible_type_ids()
 
 
 def test_drop_from_palette_adds_and_on_a_wire_inserts(window) -> None:
@@ -69,7 +69,7 @@ def test_inspector_refuses_bad_values_in_red_and_merges_typing(window) -> None:
     assert field.has_error() and "not a number" in field.error.text()
     assert window.document.nodes[dropout].params["p"] == 0.5
     type_into(field.input, "1.5")
-    assert field.has_error() and "1.5" in field.error.text()
+    assert field.has_error() and field.error.text() == "Enter a number from 0 to 0.95"
     type_into(field.input, "0.25")
     assert not field.has_error()
     assert window.document.nodes[dropout].params["p"] == 0.25

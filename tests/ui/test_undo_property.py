@@ -5,7 +5,6 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QUndoStack
 from ui_driver import digits_document
 
 from app.graph.document import TRAINING_PARAMS
@@ -13,6 +12,7 @@ from app.graph.mutations import Connect
 from app.graph.specs import ParamType, all_specs
 from app.ui.canvas.scene import GraphScene
 from app.ui.clipboard import copy_fragment, paste_mutation
+from app.ui.document_holder import DocumentHolder
 from app.ui.editor import Editor
 
 SPECS = all_specs()
@@ -90,21 +90,21 @@ def apply_op(editor: Editor, op: str, a: int, b: int) -> None:
     )
 )
 def test_random_edits_then_undo_all_restores_the_original(qapp, edits) -> None:
-    holder = {"doc": digits_document()}
-    stack = QUndoStack()
-    editor = Editor(lambda: holder["doc"], stack)
-    scene = GraphScene(holder["doc"])
-    original = holder["doc"].to_dict()
+    holder = DocumentHolder(digits_document())
+    stack, doc = holder.undo_stack, holder.document
+    editor = Editor(holder)
+    scene = GraphScene(holder)
+    original = doc.to_dict()
     for op, a, b in edits:
         apply_op(editor, op, a, b)
-    edited = holder["doc"].to_dict()
-    assert len(scene.node_items()) == len(holder["doc"].nodes)
-    assert len(scene.edge_items()) == len(holder["doc"].edges)
+    edited = doc.to_dict()
+    assert len(scene.node_items()) == len(doc.nodes)
+    assert len(scene.edge_items()) == len(doc.edges)
     while stack.canUndo():
         stack.undo()
-    assert holder["doc"].to_dict() == original
+    assert doc.to_dict() == original
     while stack.canRedo():
         stack.redo()
-    assert holder["doc"].to_dict() == edited
-    assert len(scene.edge_items()) == len(holder["doc"].edges)
-    scene.detach()
+    assert doc.to_dict() == edited
+    assert len(scene.edge_items()) == len(doc.edges)
+    holder.detach()

@@ -16,7 +16,7 @@ def view_point(window, scene_point: QPointF) -> QPoint:
 
 def palette_item(window, type_id: str) -> QTreeWidgetItem:
     """The palette entry of ``type_id``."""
-    for item in window.palette.entries():
+    for item in window.node_palette.entries():
         if item.data(0, Qt.ItemDataRole.UserRole) == type_id:
             return item
     raise KeyError(type_id)
@@ -25,8 +25,8 @@ def palette_item(window, type_id: str) -> QTreeWidgetItem:
 def add_by_palette(window, type_id: str) -> str:
     """Double-click the palette entry; returns the id of the node that appeared."""
     before = set(window.document.nodes)
-    window.palette.search.clear()
-    tree = window.palette.tree
+    window.node_palette.search.clear()
+    tree = window.node_palette.tree
     item = palette_item(window, type_id)
     tree.scrollToItem(item)
     centre = tree.visualItemRect(item).center()
@@ -39,7 +39,7 @@ def add_by_palette(window, type_id: str) -> str:
 def add_by_search(window, text: str) -> str:
     """Type into the palette search and press Enter; returns the new node's id."""
     before = set(window.document.nodes)
-    search = window.palette.search
+    search = window.node_palette.search
     search.setFocus()
     search.clear()
     QTest.keyClicks(search, text)
@@ -94,12 +94,15 @@ def select_only(window, node_id: str) -> None:
     QApplication.processEvents()
 
 
-def type_into(widget, text: str) -> None:
-    """Select all in a line edit or spin box and type ``text`` key by key."""
+def type_into(widget, text: str, enter: bool = True) -> None:
+    """Select all in a line edit or spin box, type ``text`` key by key and press Enter (the
+    inspector applies a value on Enter, focus out or a pause; ``enter=False`` leaves it typed)."""
     widget.setFocus()
     line = widget.lineEdit() if hasattr(widget, "lineEdit") else widget
     line.selectAll()
     QTest.keyClicks(line, text)
+    if enter:
+        QTest.keyClick(line, Qt.Key.Key_Return)
     QApplication.processEvents()
 
 

@@ -120,8 +120,10 @@ def _embedding(e: Emitter, node: CompiledNode, x: Mapping[str, str]) -> dict[str
     return {"y": e.op("Gather", [table, x["x"]], name=node.id, axis=0)[0]}
 
 
-# The engine's gate blocks run f, i, o, g; ONNX's LSTM wants i, o, f, c (= g).
+# The engine's LSTM gate blocks run f, i, o, g; ONNX's LSTM wants i, o, f, c (= g).
 ENGINE_TO_ONNX_GATES = (1, 2, 0, 3)
+# The engine's GRU (as PyTorch's) runs r, z, n; ONNX's GRU wants z, r, h (= n).
+ENGINE_TO_ONNX_GRU_GATES = (1, 0, 2)
 
 
 def gate_blocks(matrix: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
@@ -130,20 +132,24 @@ def gate_blocks(matrix: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
     return np.concatenate([blocks[i] for i in order], axis=0)
 
 
-def recurrent(op_type: str, gates: tuple[int, ...], activation: str | None = None) -> Converter:
-    """An engine RNN or LSTM (batch first) as ONNX's time-major RNN/LSTM between Transposes.
+def recurrent(
+    op_type: str, gates: tuple[int, ...], activation: str | None = None, **fixed: Any
+) -> Converter:
+    """An engine RNN, LSTM or GRU (batch first) as ONNX's time-major op between Transposes.
 
-    Weights become ``W`` (1, G·H, F), ``R`` (1, G·H, H) and ``B`` (1, 2·G·H) with the engine's
-    one bias in the input half and zeros in the recurrent half.
+    Weights become ``W`` (1, G·H, F), ``R`` (1, G·H, H) and ``B`` (1, 2·G·H): the input half
+    holds the engine's ``bias`` (or ``bias_ih``), the recurrent half ``bias_hh`` or zeros.
+    ``fixed`` are extra attributes (a GRU's ``linear_before_reset``).
     """
 
     def convert(e: Emitter, node: CompiledNode, x: Mapping[str, str]) -> dict[str, str]:
         state, hidden = _state(node), int(node.params["hidden"])
         w = gate_blocks(state["weight_ih"].T, gates)[None]
         r = gate_blocks(state["weight_hh"].T, gates)[None]
-        b = gate_blocks(state["bias"], gates)
-        bias = np.concatenate([b, np.zeros_like(b)])[None]
-        attrs: dict[str, Any] = {"hidden_size": hidden}
+        b_in = gate_blocks(state["bias_ih" if "bias_ih" in state else "bias"], gates)
+        b_rec = gate_blocks(state["bias_hh"], gates) if "bias_hh" in state else 0 * b_in
+        bias = np.concatenate([b_in, b_rec])[None]
+        attrs: dict[str, Any] = {"hidden_size": hidden, **fixed}
         if activation is not None:
             attrs["activations"] = [str(node.params[activation]).capitalize()]
         time_major = e.op("Transpose", [x["x"]], name=f"{node.id}/time_major", perm=[1, 0, 2])

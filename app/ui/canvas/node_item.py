@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from app.graph.errors import GraphError
+from app.graph.validate import Severity
 from app.ui import style
 from app.ui.canvas.port_item import PORT_RADIUS, PortItem
 
@@ -56,7 +57,7 @@ class NodeItem(QGraphicsItem):
         self.title = spec.title
         self.summary = ""
         self.param_count: int | None = None
-        self.badge_severity: object | None = None
+        self.badge_severity: Severity | None = None
         self.badge_message = ""
         self.highlighted = False
         self.gradient_level: float | None = None
@@ -104,7 +105,7 @@ class NodeItem(QGraphicsItem):
             self.param_count = count
             self.update()
 
-    def set_badge(self, severity: object | None, message: str = "") -> None:
+    def set_badge(self, severity: Severity | None, message: str = "") -> None:
         """Show an error or warning badge (None removes it); the message becomes the tooltip."""
         if severity is self.badge_severity and message == self.badge_message:
             return
@@ -245,7 +246,7 @@ class NodeItem(QGraphicsItem):
             painter.setPen(QPen(QColor("#f5c211"), 3.5))
         elif self.isSelected():
             painter.setPen(QPen(style.theme()["selection"], 2.5))
-        elif getattr(self.badge_severity, "name", "") == "ERROR":
+        elif self.badge_severity is Severity.ERROR:
             painter.setPen(QPen(style.severity_colour(self.badge_severity), 2.0))
         else:
             painter.setPen(QPen(colour.darker(130), 1.0))

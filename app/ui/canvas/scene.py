@@ -1,28 +1,26 @@
-"""GraphScene: the QGraphicsScene that mirrors a GraphDocument through its listener events."""
+"""GraphScene: the QGraphicsScene that mirrors the held document through the holder's signals."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
-import shiboken6
-from PySide6.QtCore import QLineF, QPointF, QRectF, Signal
+from PySide6.QtCore import QLineF, QObject, QPointF, QRectF
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
 
-from app.graph.document import EventKind, GraphDocument
-from app.graph.errors import GraphError
+from app.graph.document import DocumentEvent, Edge, EventKind, GraphDocument
 from app.graph.specs import get_spec
-from app.graph.validate import ValidationResult, format_shape
+from app.graph.validate import Severity, ValidationResult, format_shape
 from app.ui import style
 from app.ui.canvas.edge_item import EdgeItem
 from app.ui.canvas.node_item import NodeItem
+from app.ui.document_holder import DocumentHolder
 
 EdgeKey = tuple[str, str, str, str]
 SCENE_MARGIN = 2000.0
 
 
-def edge_key(edge: Any) -> EdgeKey:
+def edge_key(edge: Edge) -> EdgeKey:
     """The hashable identity of a document edge."""
     return (edge.src, edge.src_port, edge.dst, edge.dst_port)
 
@@ -32,15 +30,14 @@ class GraphScene(QGraphicsScene):
 
     Parameters
     ----------
-    document : GraphDocument
-        The document to show; :meth:`set_document` swaps it.
+    holder : DocumentHolder
+        Holds the document to show: the scene mirrors its ``changed`` events, rebuilds on
+        ``replaced`` and shows each ``validated`` result (badges, counts, shape labels).
     """
 
-    document_changed = Signal()
-
-    def __init__(self, document: GraphDocument, parent: Any = None) -> None:
+    def __init__(self, holder: DocumentHolder, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.document = document
+        self.holder = holder
         self.snap_to_grid = True
         self.show_shape_labels = True
         self._nodes: dict[str, NodeItem] = {}
@@ -48,8 +45,15 @@ class GraphScene(QGraphicsScene):
         self._by_node: dict[str, set[EdgeKey]] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
-        document.add_listener(self._on_document_event)
+        holder.changed.connect(self._on_document_event)
+        holder.replaced.connect(self.rebuild)
+        holder.validated.connect(self.show_validation)
         self.rebuild()
+
+    @property
+    def document(self) -> GraphDocument:
+        """The document shown."""
+        return self.holder.document
 
     # -- public lookups -------------------------------------------------------------------------
     def node_item(self, node_id: str) -> NodeItem:
@@ -64,7 +68,7 @@ class GraphScene(QGraphicsScene):
         """Whether the document has no node (the canvas then shows how to start)."""
         return not self._nodes
 
-    def edge_item(self, edge: Any) -> EdgeItem:
+    def edge_item(self, edge: Edge) -> EdgeItem:
         """The item showing a document edge."""
         return self._edges[edge_key(edge)]
 
@@ -80,24 +84,13 @@ class GraphScene(QGraphicsScene):
         """The ids of the selected nodes, in document order."""
         return [nid for nid, item in self._nodes.items() if item.isSelected()]
 
-    def selected_edges(self) -> list[Any]:
+    def selected_edges(self) -> list[Edge]:
         """The document edges whose wires are selected."""
         return [item.edge for item in self._edges.values() if item.isSelected()]
 
     # -- document mirroring ---------------------------------------------------------------------
-    def set_document(self, document: GraphDocument) -> None:
-        """Show another document (File > Open/New)."""
-        self.document.remove_listener(self._on_document_event)
-        self.document = document
-        document.add_listener(self._on_document_event)
-        self.rebuild()
-
-    def detach(self) -> None:
-        """Stop listening to the document (the window is closing)."""
-        self.document.remove_listener(self._on_document_event)
-
     def rebuild(self) -> None:
-        """Drop every item and build them again from the document."""
+        """Drop every item and build them again from the document (another document)."""
         self._nodes.clear()  # first: clear() below emits selectionChanged for selected items
         self._edges.clear()
         self._by_node.clear()
@@ -106,30 +99,26 @@ class GraphScene(QGraphicsScene):
             self._add_node(node_id)
         for edge in self.document.edges:
             self._add_edge(edge)
-        self.document_changed.emit()
 
-    def _on_document_event(self, event: Any) -> None:
-        if not shiboken6.isValid(self):  # the window went away without closing
-            self.document.remove_listener(self._on_document_event)
-            return
+    def _on_document_event(self, event: DocumentEvent) -> None:
         kind = event.kind
         if kind == EventKind.RESET:
             self.rebuild()
             return
+        node_id, edge = event.node_id or "", event.edge
         if kind == EventKind.NODE_ADDED:
-            self._add_node(event.node_id)
+            self._add_node(node_id)
         elif kind == EventKind.NODE_REMOVED:
-            self._remove_node(event.node_id)
+            self._remove_node(node_id)
         elif kind == EventKind.NODE_MOVED:
-            self._sync_position(event.node_id)
+            self._sync_position(node_id)
         elif kind == EventKind.NODE_CHANGED:
-            node = self.document.nodes[event.node_id]
-            self._nodes[event.node_id].update_from(node.params, node.label or "")
-        elif kind == EventKind.EDGE_ADDED:
-            self._add_edge(event.edge)
-        elif kind == EventKind.EDGE_REMOVED:
-            self._remove_edge(event.edge)
-        self.document_changed.emit()
+            node = self.document.nodes[node_id]
+            self._nodes[node_id].update_from(node.params, node.label or "")
+        elif kind == EventKind.EDGE_ADDED and edge is not None:
+            self._add_edge(edge)
+        elif kind == EventKind.EDGE_REMOVED and edge is not None:
+            self._remove_edge(edge)
 
     def _add_node(self, node_id: str) -> None:
         node = self.document.nodes[node_id]
@@ -157,7 +146,7 @@ class GraphScene(QGraphicsScene):
             item.syncing = False
         self._grow(item)
 
-    def _add_edge(self, edge: Any) -> None:
+    def _add_edge(self, edge: Edge) -> None:
         src = self._nodes[edge.src].port(edge.src_port, True)
         dst = self._nodes[edge.dst].port(edge.dst_port, False)
         if src is None or dst is None:
@@ -170,7 +159,7 @@ class GraphScene(QGraphicsScene):
         self._by_node.setdefault(edge.dst, set()).add(key)
         self.addItem(item)
 
-    def _remove_edge(self, edge: Any) -> None:
+    def _remove_edge(self, edge: Edge) -> None:
         self._remove_edge_key(edge_key(edge))
 
     def _remove_edge_key(self, key: EdgeKey) -> None:
@@ -197,29 +186,18 @@ class GraphScene(QGraphicsScene):
     # -- validation display ---------------------------------------------------------------------
     def show_validation(self, result: ValidationResult) -> None:
         """Show badges, parameter counts and wire shape labels from a validation result."""
-        in_shapes: dict[str, dict[str, Any]] = {}
-        for src, src_port, dst, dst_port in self._edges:
-            if (src, src_port) in result.shapes:
-                in_shapes.setdefault(dst, {})[dst_port] = result.shapes[(src, src_port)]
         for node_id, item in self._nodes.items():
             diagnostics = result.for_node(node_id)
             if diagnostics:
-                errors = [d for d in diagnostics if d.severity.name == "ERROR"]
+                errors = [d for d in diagnostics if d.severity is Severity.ERROR]
                 text = "\n".join(d.message for d in diagnostics)
                 item.set_badge((errors or diagnostics)[0].severity, text)
             else:
                 item.set_badge(None)
-            item.set_param_count(self._param_count(node_id, in_shapes.get(node_id, {})))
+            item.set_param_count(result.param_counts.get(node_id))
         for key, edge_item in self._edges.items():
             shape = result.shapes.get((key[0], key[1]))
             edge_item.set_label(format_shape(shape) if shape is not None else "")
-
-    def _param_count(self, node_id: str, in_shapes: dict[str, Any]) -> int | None:
-        node = self.document.nodes[node_id]
-        try:
-            return get_spec(node.type_id).param_count(node.params, in_shapes)
-        except (GraphError, LookupError, TypeError, ValueError):
-            return None  # input shapes unknown yet: no count rather than a wrong one
 
     def set_shape_labels_visible(self, visible: bool) -> None:
         """Toggle the shape labels of every wire."""

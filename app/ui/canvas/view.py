@@ -65,7 +65,8 @@ class GraphView(QGraphicsView):
         self.actions_by_name: dict[str, QAction] = {}
         self.auto_fit = True  # refit on show and resize until the user zooms, pans or edits
         self._was_empty = True
-        scene.document_changed.connect(self._on_document_changed)
+        editor.holder.changed.connect(self._on_document_changed)
+        editor.holder.replaced.connect(self._on_document_changed)
 
     # -- zoom and view ------------------------------------------------------------------------
     def zoom(self) -> float:

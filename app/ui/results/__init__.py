@@ -38,6 +38,7 @@ class ResultsRoom(QObject):
         super().__init__(window)
         self.setObjectName("resultsRoom")
         self.window = window
+        self.holder = window.holder
         self.training = window.training
         self._compiled: tuple[int, int, Program] | None = None
         self.pending: list[RunRecord] = []
@@ -49,7 +50,6 @@ class ResultsRoom(QObject):
         self.recorder = EditorRecorder(window, self._on_run_recorded)
         self.action = self._add_action()
         self._path = self._graph_path()
-        self._document = window.document
         self._connect()
         self.runs.load(self._path)
 
@@ -93,9 +93,9 @@ class ResultsRoom(QObject):
 
     def _connect(self) -> None:
         self.training.run_ended.connect(self._on_run_ended)
-        self.window.document_replaced.connect(self._on_document_replaced)
-        self.window.windowTitleChanged.connect(self._on_title_changed)
-        self._document.add_listener(self._on_document_event)
+        self.holder.replaced.connect(self._on_document_replaced)
+        self.holder.file_changed.connect(self._on_file_changed)
+        self.holder.changed.connect(self._on_document_event)
         self.results.evaluate_requested.connect(self.evaluate_now)
         self.runs.overlay_changed.connect(self.overlay.show_runs)
         self.runs.restore_requested.connect(self.restore_settings)
@@ -162,9 +162,6 @@ class ResultsRoom(QObject):
         self.runs.reload()
 
     def _on_document_replaced(self) -> None:
-        self._document.remove_listener(self._on_document_event)
-        self._document = self.window.document
-        self._document.add_listener(self._on_document_event)
         self._compiled = None
         self.pending = []
         self.results.clear()
@@ -182,7 +179,7 @@ class ResultsRoom(QObject):
             self.results.clear("The model was edited since these results; train it again.")
             self.tryit.refresh()
 
-    def _on_title_changed(self, _title: str) -> None:
+    def _on_file_changed(self) -> None:
         """Saved (perhaps under a new name): the history follows the file."""
         path = self._graph_path()
         if path is not None and self.pending:
@@ -200,9 +197,7 @@ class ResultsRoom(QObject):
             self.runs.reload()  # the "edited since" column
 
     def _graph_path(self) -> Path | None:
-        files = getattr(self.window, "files", None)
-        path = getattr(files, "path", None)
-        return Path(path) if path is not None else None
+        return self.holder.path
 
     def _fingerprint(self) -> str | None:
         try:

@@ -5,47 +5,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from app.ui.training.controller import TrainingController
 from app.ui.training.grad_plot import GradPlot
+from app.ui.training.host import TrainingHost
 from app.ui.training.loss_plot import LossPlot
 from app.ui.training.run_actions import build_run_actions
 from app.ui.training.tensor_view import TensorView
 from engine.backend import gpu_unavailable_reason
 
-__all__ = ["TrainingController", "install"]
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
+__all__ = ["TrainingController", "TrainingHost", "install"]
 
 
-def _dock(window: Any, name: str, title: str, widget: Any, area: Qt.DockWidgetArea) -> QDockWidget:
-    if hasattr(window, "add_dock"):
-        dock = window.add_dock(name, title, widget, area)
-    else:
-        dock = QDockWidget(title, window)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        window.addDockWidget(area, dock)
-    if hasattr(window, "docks"):
-        window.docks[name] = dock
-    return dock
-
-
-def _arrange(window: Any, docks: dict[str, QDockWidget]) -> None:
+def _arrange(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     """Loss and gradient plots tabbed beside Problems; the tensor view tabbed with the
     inspector (a step-through raises it)."""
-    others = getattr(window, "docks", {})
     loss, grad, tensor = docks["lossPlotDock"], docks["gradPlotDock"], docks["tensorViewDock"]
-    if "problemsDock" in others:
-        window.splitDockWidget(others["problemsDock"], loss, Qt.Orientation.Horizontal)
-        window.resizeDocks([others["problemsDock"], loss], [1, 2], Qt.Orientation.Horizontal)
+    problems, inspector = docks["problemsDock"], docks["inspectorDock"]
+    window.splitDockWidget(problems, loss, Qt.Orientation.Horizontal)
+    window.resizeDocks([problems, loss], [1, 2], Qt.Orientation.Horizontal)
     window.tabifyDockWidget(loss, grad)
     loss.raise_()
-    if "inspectorDock" in others:  # the inspector is locked while stepping anyway
-        window.tabifyDockWidget(others["inspectorDock"], tensor)
-        others["inspectorDock"].raise_()
+    window.tabifyDockWidget(inspector, tensor)  # the inspector is locked while stepping anyway
+    inspector.raise_()
     if not QSettings().value("windowState"):  # a saved layout, restored after install, wins
         _DockSizer(window, loss)
 
@@ -54,7 +43,7 @@ class _DockSizer(QObject):
     """Gives the plots a useful height when the window is first shown (sizes set before the
     window has a geometry are lost)."""
 
-    def __init__(self, window: Any, loss: QDockWidget) -> None:
+    def __init__(self, window: QMainWindow, loss: QDockWidget) -> None:
         super().__init__(window)
         self._window, self._loss = window, loss
         window.installEventFilter(self)
@@ -70,24 +59,38 @@ class _DockSizer(QObject):
         return False
 
 
-def install(window: Any) -> TrainingController:
+def install(window: MainWindow) -> TrainingController:
     """Add the run controls, the plots and the tensor view to ``window``; return the controller.
 
-    The controller is also ``window.training``: MainWindow's Save asks
-    ``window.training.weights()`` for the weights to write beside the graph.
+    The window keeps the controller as ``window.training``; the controller itself only sees
+    the editor parts named in its :class:`TrainingHost`.
     """
     bottom, right = Qt.DockWidgetArea.BottomDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
     loss_plot, grad_plot, tensor_view = LossPlot(), GradPlot(), TensorView()
-    docks = {
-        "lossPlotDock": _dock(window, "lossPlotDock", "Loss", loss_plot, bottom),
-        "gradPlotDock": _dock(window, "gradPlotDock", "Gradients", grad_plot, bottom),
-        "tensorViewDock": _dock(window, "tensorViewDock", "Tensor", tensor_view, right),
-    }
+    for name, title, widget, area in (
+        ("lossPlotDock", "Loss", loss_plot, bottom),
+        ("gradPlotDock", "Gradients", grad_plot, bottom),
+        ("tensorViewDock", "Tensor", tensor_view, right),
+    ):
+        window.add_dock(name, title, widget, area)
+    docks = window.docks
     _arrange(window, docks)
     for name, plot in (("lossPlotDock", loss_plot), ("gradPlotDock", grad_plot)):
         # a plot behind its neighbour's tab skips its updates and catches up when raised
         docks[name].visibilityChanged.connect(lambda shown, p=plot: shown and p.refresh())
-    actions = build_run_actions(window, gpu_unavailable_reason())
-    controller = TrainingController(window, actions, loss_plot, grad_plot, tensor_view, docks)
-    window.training = controller
-    return controller
+    actions = build_run_actions(
+        window, window.menu_run, window.toolbar, window.actions_by_name, gpu_unavailable_reason()
+    )
+    host = TrainingHost(
+        holder=window.holder,
+        editor=window.editor,
+        scene=window.scene,
+        view=window.view,
+        status=window,
+        problems=window,
+        docks=docks,
+        lock_editing=window.set_editing_locked,
+        reveal_node=window.reveal_node,
+        window=window,
+    )
+    return TrainingController(host, actions, loss_plot, grad_plot, tensor_view)

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from app.graph.validate import Severity
-from app.ui.canvas.node_item import gradient_colour
+from app.ui.canvas.edge_item import EdgeItem
+from app.ui.canvas.node_item import NodeItem, gradient_colour
+from app.ui.canvas.scene import GraphScene
+from app.ui.canvas.view import GraphView
+from app.ui.document_holder import DocumentHolder
 
 VANISHING = 1e-7
 EXPLODING = 1e3
@@ -95,16 +98,16 @@ class CanvasOverlay:
     Badges it sets are its own: clearing gives each node back its validation badge.
     """
 
-    def __init__(self, window: Any) -> None:
-        self.window = window
-        self.legend = GradientLegend(window.view.viewport())
+    def __init__(self, holder: DocumentHolder, scene: GraphScene, view: GraphView) -> None:
+        self.holder, self.scene = holder, scene
+        self.legend = GradientLegend(view.viewport())
         self._badged: set[str] = set()
         self._highlighted: str | None = None
-        self._active_edges: list[Any] = []
+        self._active_edges: list[EdgeItem] = []
 
-    def _item(self, node_id: str) -> Any | None:
+    def _item(self, node_id: str) -> NodeItem | None:
         try:
-            return self.window.scene.node_item(node_id)
+            return self.scene.node_item(node_id)
         except KeyError:
             return None
 
@@ -137,7 +140,7 @@ class CanvasOverlay:
 
     def clear_gradients(self) -> None:
         """Hide every band and the legend; give badged nodes their validation badges back."""
-        for item in self.window.scene.node_items():
+        for item in self.scene.node_items():
             item.set_gradient_level(None)
         for node_id in list(self._badged):
             self._restore_badge(node_id)
@@ -148,14 +151,14 @@ class CanvasOverlay:
         item = self._item(node_id)
         if item is None:
             return
-        diagnostics = self.window.validation.for_node(node_id)
+        diagnostics = self.holder.validation.for_node(node_id)
         if diagnostics:
-            worst = min(diagnostics, key=lambda d: d.severity.name != "ERROR")
+            worst = min(diagnostics, key=lambda d: d.severity is not Severity.ERROR)
             item.set_badge(worst.severity, "\n".join(d.message for d in diagnostics))
         else:
             item.set_badge(None)
 
-    def highlight(self, node_id: str | None, edges: Iterable[Any] = ()) -> None:
+    def highlight(self, node_id: str | None, edges: Iterable[EdgeItem] = ()) -> None:
         """Mark the current node and the wires it travels (None clears)."""
         if self._highlighted is not None:
             item = self._item(self._highlighted)

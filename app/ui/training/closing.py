@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app.ui.training.worker import TrainingWorker
+
+if TYPE_CHECKING:
+    from app.ui.training.controller import TrainingController
 
 HOLD_TIMEOUT_S = 2.0
 RECHECK_MS = 100
@@ -22,18 +27,11 @@ class CloseGuard(QObject):
     the run goes on (unless Pause was on before).
     """
 
-    def __init__(self, window: Any, controller: Any) -> None:
+    def __init__(self, window: QWidget, controller: TrainingController) -> None:
         super().__init__(controller)
-        self._resume_after: Any | None = None
+        self._window, self._controller = window, controller
+        self._resume_after: TrainingWorker | None = None
         window.installEventFilter(self)
-
-    @property
-    def _controller(self) -> Any:
-        return self.parent()
-
-    @property
-    def _window(self) -> Any:
-        return self.parent().window
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Hold the run on Close; stop it on the Hide of a window that closes."""

@@ -1,6 +1,6 @@
-"""The training controller: Run, Continue, Pause, Stop and the step-through, wired to the window.
+"""The training controller: Run, Continue, Pause, Stop and the step-through of the held document.
 
-It owns the Session (built from the window's document) and the worker thread iterating
+It owns the Session (built from the holder's document) and the worker thread iterating
 ``Session.train``; it turns the worker's signals into plot points, node colours, badges and
 status text, and locks model editing while a run or a step-through is under way.
 """
@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTimer, Signal
 
-from app.graph.document import EventKind
+from app.graph.document import DocumentEvent, EventKind
 from app.graph.metrics import EpochMetrics, StepMetrics, TrainingFinished
 from app.graph.session import Session
 from app.ui.training.canvas_overlay import CanvasOverlay
 from app.ui.training.closing import CloseGuard
 from app.ui.training.grad_plot import GradPlot
+from app.ui.training.host import TrainingHost
 from app.ui.training.live import LiveRun
 from app.ui.training.loss_plot import LossPlot
 from app.ui.training.run_actions import RunActions
@@ -49,9 +50,9 @@ class Mode(enum.Enum):
 
 
 class TrainingController(QObject):
-    """Runs training and the step-through of the window's document.
+    """Runs training and the step-through of the held document.
 
-    MainWindow-facing API: ``weights()`` (the trained weights to save beside the graph, or
+    Editor-facing API: ``weights()`` (the trained weights to save beside the graph, or
     None), ``set_weights(d)`` (weights loaded with a graph: Continue starts from them),
     ``shutdown()`` (stop a run and join its thread; also done when the window closes).
     ``run_ended`` is emitted when a run is over and the controller idle again;
@@ -62,27 +63,27 @@ class TrainingController(QObject):
 
     def __init__(
         self,
-        window: Any,
+        host: TrainingHost,
         actions: RunActions,
         loss_plot: LossPlot,
         grad_plot: GradPlot,
         tensor_view: TensorView,
-        docks: dict[str, Any],
     ) -> None:
-        super().__init__(window)
+        super().__init__(host.window)
         self.setObjectName("trainingController")
-        self.window, self.actions, self.docks = window, actions, docks
+        self.host, self.holder, self.actions = host, host.holder, actions
         self.loss_plot, self.grad_plot, self.tensor_view = loss_plot, grad_plot, tensor_view
-        self.overlay = CanvasOverlay(window)
-        self.steps = StepThrough(window, self.overlay, tensor_view)
+        self.overlay = CanvasOverlay(host.holder, host.scene, host.view)
+        self.steps = StepThrough(host.holder, host.scene, self.overlay, tensor_view)
         self.mode = Mode.IDLE
         self.sessions = SessionKeeper(self._message)
         self._worker: TrainingWorker | None = None
         self._thread: QThread | None = None
         self.epochs = EpochBudget(0)
-        self.live = LiveRun(window, loss_plot, grad_plot, self.overlay, actions.progress)
+        self.live = LiveRun(
+            host.holder, host.scene, loss_plot, grad_plot, self.overlay, actions.progress
+        )
         self._finish: TrainingFinished | SessionFailed | None = None
-        self._document = window.document
         self._connect()
         self._update_actions()
 
@@ -96,10 +97,10 @@ class TrainingController(QObject):
         a.step_backward.triggered.connect(self.step_backward)
         a.reset_step.triggered.connect(self.reset_step)
         a.device.activated.connect(self._on_device_chosen)
-        self._document.add_listener(self._on_document_event)
-        self.window.document_replaced.connect(self._on_document_replaced)
-        self.window.scene.selectionChanged.connect(self._on_selection_changed)
-        self._close_guard = CloseGuard(self.window, self)
+        self.holder.changed.connect(self._on_document_event)
+        self.holder.replaced.connect(self._on_document_replaced)
+        self.host.scene.selectionChanged.connect(self._on_selection_changed)
+        self._close_guard = CloseGuard(self.host.window, self)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -160,14 +161,14 @@ class TrainingController(QObject):
             return
         if self.steps.active:
             self.reset_step()
-        build = self.sessions.plan(self.window, keep_weights=not fresh)
+        build = self.sessions.plan(self.holder, keep_weights=not fresh)
         if build is None:
             self._raise_dock("problemsDock")
             return
         if fresh or self.live.global_step == 0:
             self.live.clear()
         self._finish = None
-        self.epochs = EpochBudget(self.window.document.training.epochs)
+        self.epochs = EpochBudget(self.holder.document.training.epochs)
         batched = (StepMetrics, EpochMetrics)  # a few deliveries a second, however fast
         worker = TrainingWorker(run_events(build, self.epochs), batched=batched)
         worker.steps_ready.connect(self._on_steps)
@@ -223,7 +224,7 @@ class TrainingController(QObject):
         finish = self._finish
         if error:
             self._message(f"Training failed: {error}", 0)
-            self.window.show_problems("Training failed", [error])
+            self.host.problems.show_problems("Training failed", [error])
         elif isinstance(finish, SessionFailed):
             self._message(f"Cannot train: {finish.message}", 0)
             self._raise_dock("problemsDock")
@@ -244,10 +245,10 @@ class TrainingController(QObject):
         self.run_ended.emit()
 
     def _on_nan(self, finish: TrainingFinished) -> None:
-        where = node_title(self.window.document, finish.node_id) if finish.node_id else "the loss"
+        where = node_title(self.holder.document, finish.node_id) if finish.node_id else "the loss"
         text = f"Training stopped: NaN/Inf began at {where}: {finish.message}"
-        if finish.node_id is not None and finish.node_id in self.window.document.nodes:
-            self.window.reveal_node(finish.node_id)
+        if finish.node_id is not None and finish.node_id in self.holder.document.nodes:
+            self.host.reveal_node(finish.node_id)
             self.overlay.flag_error(finish.node_id, finish.message)
         self.loss_plot.summary.setText(
             f"<span style='color:#c0302c'>Training stopped: NaN/Inf began at {where}</span>"
@@ -283,7 +284,7 @@ class TrainingController(QObject):
     def _ensure_stepping(self) -> bool:
         if self.steps.active:
             return True
-        session = self.sessions.get(self.window, keep_weights=True)
+        session = self.sessions.get(self.holder, keep_weights=True)
         if session is None:
             return False
         try:
@@ -306,7 +307,7 @@ class TrainingController(QObject):
 
     def _on_selection_changed(self) -> None:
         try:
-            ids = self.window.scene.selected_node_ids()
+            ids = self.host.scene.selected_node_ids()
         except RuntimeError:  # the scene is being torn down
             return
         if len(ids) != 1 or self.mode is Mode.TRAINING:
@@ -321,14 +322,14 @@ class TrainingController(QObject):
         if params:
             entries = [TensorEntry(name, p.numpy(), is_param=True) for name, p in params.items()]
             self.tensor_view.show_tensors(
-                f"weights of {node_title(self._document, node_id)}", entries, mode="value"
+                f"weights of {node_title(self.holder.document, node_id)}", entries, mode="value"
             )
 
     # -- document and settings ------------------------------------------------------------------
-    def _on_document_event(self, event: Any) -> None:
+    def _on_document_event(self, event: DocumentEvent) -> None:
         self.sessions.note(event)
         if event.kind is EventKind.SETTINGS_CHANGED:
-            settings = self.window.document.training
+            settings = self.holder.document.training
             if event.name == "learning_rate" and self.session is not None:
                 self.session.set_learning_rate(settings.learning_rate)
             elif event.name == "epochs":
@@ -343,9 +344,6 @@ class TrainingController(QObject):
     def _on_document_replaced(self) -> None:
         self.shutdown()
         self.reset_step()
-        self._document.remove_listener(self._on_document_event)
-        self._document = self.window.document
-        self._document.add_listener(self._on_document_event)
         self.sessions.forget()
         self.live.clear()
         self._sync_device()
@@ -353,14 +351,14 @@ class TrainingController(QObject):
 
     def _sync_device(self) -> None:
         box = self.actions.device
-        index = box.findData(self.window.document.training.device)
+        index = box.findData(self.holder.document.training.device)
         if index >= 0 and index != box.currentIndex():
             box.setCurrentIndex(index)
 
     def _on_device_chosen(self, index: int) -> None:
         device = self.actions.device.itemData(index)
-        if device != self.window.document.training.device:
-            refused = self.window.editor.set_setting("device", device)
+        if device != self.holder.document.training.device:
+            refused = self.host.editor.set_setting("device", device)
             if refused:
                 self._sync_device()
 
@@ -368,11 +366,9 @@ class TrainingController(QObject):
     def _set_mode(self, mode: Mode) -> None:
         self.mode = mode
         if mode is Mode.IDLE:
-            self.window.set_editing_locked(False, "")
+            self.host.lock_editing(False, "")
         else:
-            self.window.set_editing_locked(
-                True, TRAINING_LOCK if mode is Mode.TRAINING else STEPPING_LOCK
-            )
+            self.host.lock_editing(True, TRAINING_LOCK if mode is Mode.TRAINING else STEPPING_LOCK)
         self._update_actions()
 
     def _update_actions(self) -> None:
@@ -389,10 +385,10 @@ class TrainingController(QObject):
         )
 
     def _raise_dock(self, name: str) -> None:
-        dock = self.docks.get(name) or getattr(self.window, "docks", {}).get(name)
+        dock = self.host.docks.get(name)
         if dock is not None:
             dock.show()
             dock.raise_()
 
     def _message(self, text: str, timeout_ms: int = 8000) -> None:
-        self.window.show_message(text, timeout_ms)
+        self.host.status.show_message(text, timeout_ms)

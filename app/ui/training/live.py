@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import numpy as np
 from PySide6.QtWidgets import QLabel
 
 from app.graph.metrics import EpochMetrics, StepMetrics
 from app.graph.session import Session
+from app.ui.canvas.scene import GraphScene
+from app.ui.document_holder import DocumentHolder
 from app.ui.style import category_colour
 from app.ui.training.cadence import on_screen
 from app.ui.training.canvas_overlay import CanvasOverlay
@@ -33,13 +34,15 @@ class LiveRun:
 
     def __init__(
         self,
-        window: Any,
+        holder: DocumentHolder,
+        scene: GraphScene,
         loss_plot: LossPlot,
         grad_plot: GradPlot,
         overlay: CanvasOverlay,
         progress: QLabel,
     ) -> None:
-        self.window, self.overlay, self.progress = window, overlay, progress
+        self.holder, self.scene = holder, scene
+        self.overlay, self.progress = overlay, progress
         self.loss_plot, self.grad_plot = loss_plot, grad_plot
         self.global_step = 0
         self.last_step: StepMetrics | None = None
@@ -76,11 +79,10 @@ class LiveRun:
 
     def prepare(self, session: Session, epochs: EpochBudget) -> None:
         """A run of ``epochs`` starts on ``session``: name the curves, size the axes."""
-        doc = self.window.document
+        doc = self.holder.document
         names = {nid: node_title(doc, nid) for nid in doc.nodes}
         colours = {
-            nid: category_colour(self.window.scene.node_item(nid).spec.category)
-            for nid in doc.nodes
+            nid: category_colour(self.scene.node_item(nid).spec.category) for nid in doc.nodes
         }
         self.grad_plot.set_nodes(names, colours)
         self.epochs = epochs

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow
+from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMenu, QToolBar
 
 DEVICES = (("cpu", "CPU"), ("gpu", "GPU"))
 
@@ -33,8 +32,11 @@ class RunActions:
 
 
 def _action(
-    window: QMainWindow, name: str, text: str, keys: tuple[str, ...] = (), tip: str = ""
+    window: QMainWindow,
+    actions_by_name: dict[str, QAction],
+    spec: tuple[str, str, str, tuple[str, ...], str],
 ) -> QAction:
+    _field, name, text, keys, tip = spec
     action = QAction(text, window)
     action.setObjectName(name)
     action.setShortcuts([QKeySequence(k) for k in keys])
@@ -43,8 +45,7 @@ def _action(
     action.setToolTip(f"{tip} ({', '.join(keys)})" if keys else tip)
     action.setStatusTip(tip)
     window.addAction(action)
-    if hasattr(window, "actions_by_name"):
-        window.actions_by_name[name] = action
+    actions_by_name[name] = action
     return action
 
 
@@ -102,11 +103,16 @@ def shortcut_rows() -> list[tuple[str, str]]:
     return [(" / ".join(keys), text.replace("&", "")) for _f, _n, text, keys, _t in RUN_SPECS]
 
 
-def build_run_actions(window: Any, gpu_reason: str | None) -> RunActions:
-    """Create the run controls and add them to ``window.menu_run`` and ``window.toolbar``."""
-    made = {
-        field: _action(window, name, text, keys, tip) for field, name, text, keys, tip in RUN_SPECS
-    }
+def build_run_actions(
+    window: QMainWindow,
+    menu: QMenu,
+    bar: QToolBar,
+    actions_by_name: dict[str, QAction],
+    gpu_reason: str | None,
+) -> RunActions:
+    """Create the run controls on ``window`` (registered in ``actions_by_name``) and add them
+    to the Run ``menu``, the toolbar ``bar`` and the status bar."""
+    made = {spec[0]: _action(window, actions_by_name, spec) for spec in RUN_SPECS}
     actions = RunActions(**made, device=device_selector(gpu_reason), progress=QLabel(""))
     actions.pause.setCheckable(True)
     actions.progress.setObjectName("trainingProgress")
@@ -115,7 +121,6 @@ def build_run_actions(window: Any, gpu_reason: str | None) -> RunActions:
         "epoch count applies when the epoch under way ends; a new "
         "learning rate at the next step."
     )
-    menu = window.menu_run
     for group in (
         (actions.run, actions.continue_, actions.pause, actions.stop),
         (actions.step_forward, actions.step_backward, actions.reset_step),
@@ -123,7 +128,6 @@ def build_run_actions(window: Any, gpu_reason: str | None) -> RunActions:
         for action in group:
             menu.addAction(action)
         menu.addSeparator()
-    bar = window.toolbar
     bar.addSeparator()
     for action in (
         actions.run,

@@ -11,14 +11,16 @@ from typing import Any
 
 import numpy as np
 
-from app.graph.document import EventKind
+from app.graph.document import DocumentEvent, EventKind
 from app.graph.errors import GraphError
 from app.graph.metrics import EpochMetrics, TrainingFinished, trained_message
 from app.graph.session import Session
+from app.graph.validate import Severity
+from app.ui.document_holder import DocumentHolder
+from app.ui.editor import LIVE_SETTINGS
 from engine.errors import EngineError
 
 SESSION_ERRORS = (GraphError, EngineError, ValueError, OSError)
-LIVE_SETTINGS = ("learning_rate", "epochs")
 Builder = Callable[[], tuple[Session, str]]
 
 
@@ -52,7 +54,7 @@ class SessionKeeper:
             return None if self.model_changed else self.session.weights()
         return self.loaded
 
-    def note(self, event: Any) -> None:
+    def note(self, event: DocumentEvent) -> None:
         """Follow a document event: model edits and most settings make the session stale."""
         if event.kind is EventKind.NODE_MOVED:
             return
@@ -61,27 +63,27 @@ class SessionKeeper:
         elif event.name not in LIVE_SETTINGS:
             self.stale = True
 
-    def plan(self, window: Any, keep_weights: bool) -> Builder | None:
+    def plan(self, holder: DocumentHolder, keep_weights: bool) -> Builder | None:
         """How to get the session for a run, without building it yet (a new session loads its
         dataset, which may take seconds, so the worker thread calls the builder).
 
         The builder returns the session and a note (empty, or why the kept weights were not
         used). Reuses the current session when ``keep_weights`` and it still fits; otherwise
-        a new session for ``window.document``, starting from the old or loaded weights when
+        a new session for ``holder.document``, starting from the old or loaded weights when
         ``keep_weights`` and they fit. None (after saying why) when the graph has errors.
         """
         if keep_weights and self.session is not None and not self.stale:
             current = self.session
             return lambda: (current, "")
-        validation = window.validate_now()
+        validation = holder.validate_now()
         if not validation.ok:
-            errors = sum(d.severity.name == "ERROR" for d in validation.diagnostics)
+            errors = sum(d.severity is Severity.ERROR for d in validation.diagnostics)
             self._message(f"Cannot train: fix the {errors} error(s) listed in Problems first")
             return None
         weights = None
         if keep_weights:
             weights = self.session.weights() if self.session is not None else self.loaded
-        document = window.document
+        document = holder.document
 
         def build() -> tuple[Session, str]:
             session = Session(document)
@@ -98,9 +100,9 @@ class SessionKeeper:
         """Make ``session`` the current one (it matches the document now)."""
         self.session, self.stale, self.model_changed = session, False, False
 
-    def get(self, window: Any, keep_weights: bool) -> Session | None:
+    def get(self, holder: DocumentHolder, keep_weights: bool) -> Session | None:
         """The session for a step-through, built now; None after saying why not."""
-        build = self.plan(window, keep_weights)
+        build = self.plan(holder, keep_weights)
         if build is None:
             return None
         try:

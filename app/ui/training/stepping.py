@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from app.graph.document import GraphDocument
 from app.graph.specs import Category, get_spec
+from app.graph.stepper import Stepper
+from app.ui.canvas.scene import GraphScene
+from app.ui.document_holder import DocumentHolder
 from app.ui.training.canvas_overlay import CanvasOverlay
 from app.ui.training.tensor_data import TensorEntry
 from app.ui.training.tensor_view import TensorView
 
 
-def node_title(document: Any, node_id: str) -> str:
+def node_title(document: GraphDocument, node_id: str) -> str:
     """``Linear 'hidden'``: the node's type title and its label (or id)."""
     node = document.nodes.get(node_id)
     if node is None:
@@ -18,13 +20,13 @@ def node_title(document: Any, node_id: str) -> str:
     return f"{get_spec(node.type_id).title} '{node.label or node_id}'"
 
 
-def is_data_node(document: Any, node_id: str) -> bool:
+def is_data_node(document: GraphDocument, node_id: str) -> bool:
     """Whether a node is of the Data category (its samples may be pictures)."""
     node = document.nodes.get(node_id)
     return node is not None and get_spec(node.type_id).category == Category.DATA
 
 
-def stepper_entries(stepper: Any, document: Any, node_id: str) -> list[TensorEntry]:
+def stepper_entries(stepper: Stepper, document: GraphDocument, node_id: str) -> list[TensorEntry]:
     """The node's output ports and parameters, each with its value and gradient so far."""
     image = is_data_node(document, node_id)
     values, grads = stepper.value(node_id), stepper.grad(node_id)
@@ -43,18 +45,24 @@ class StepThrough:
     shows its tensors; ``show_node`` shows any node's last value and gradient.
     """
 
-    def __init__(self, window: Any, overlay: CanvasOverlay, tensor_view: TensorView) -> None:
-        self.window = window
+    def __init__(
+        self,
+        holder: DocumentHolder,
+        scene: GraphScene,
+        overlay: CanvasOverlay,
+        tensor_view: TensorView,
+    ) -> None:
+        self.holder, self.scene = holder, scene
         self.overlay = overlay
         self.tensor_view = tensor_view
-        self.stepper: Any | None = None
+        self.stepper: Stepper | None = None
 
     @property
     def active(self) -> bool:
         """Whether a step-through is under way."""
         return self.stepper is not None
 
-    def start(self, stepper: Any) -> None:
+    def start(self, stepper: Stepper) -> None:
         """Begin stepping with a fresh stepper."""
         self.stepper = stepper
 
@@ -99,7 +107,7 @@ class StepThrough:
             return ""
         state = self.stepper.state
         phase = "forward" if state.phase in ("idle", "forward") else "backward"
-        where = node_title(self.window.document, state.node_id) if state.node_id else "start"
+        where = node_title(self.holder.document, state.node_id) if state.node_id else "start"
         text = f"{phase} {state.index}/{state.total}: {where}"
         if state.phase == "done":
             text += " (backward pass complete)"
@@ -110,16 +118,16 @@ class StepThrough:
         if self.stepper is None or not self.stepper.value(node_id):
             return False
         self.tensor_view.show_tensors(
-            node_title(self.window.document, node_id),
-            stepper_entries(self.stepper, self.window.document, node_id),
+            node_title(self.holder.document, node_id),
+            stepper_entries(self.stepper, self.holder.document, node_id),
         )
         return True
 
     def _show(self, node_id: str, mode: str) -> None:
         assert self.stepper is not None
-        self.overlay.highlight(node_id, self.window.scene.edge_items_from(node_id))
+        self.overlay.highlight(node_id, self.scene.edge_items_from(node_id))
         verb = "output" if mode == "value" else "gradient at"
-        title = f"{verb} {node_title(self.window.document, node_id)}"
+        title = f"{verb} {node_title(self.holder.document, node_id)}"
         self.tensor_view.show_tensors(
-            title, stepper_entries(self.stepper, self.window.document, node_id), mode=mode
+            title, stepper_entries(self.stepper, self.holder.document, node_id), mode=mode
         )
