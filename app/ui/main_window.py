@@ -103,14 +103,14 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
         self._connect()
-        if path is not None:
-            self.files.open(path, ask=False)
         self.update_title()
         self.holder.validate_now()
         self.banner.offer(self.recovery.left_behind())
         self.training = install_training(self)  # the training room: run controls, plots, …
         self.files.weights_keeper = self.training
-        install_results(self)  # results, try-it and runs docks; Run > Evaluate
+        install_results(self)  # results, try-it and runs docks, Run > Evaluate; keeps weights
+        if path is not None:  # after the rooms: opens exactly as File > Open (weights included)
+            self.files.open(path, ask=False)
         self._restore_settings()  # after the training docks exist, so their layout restores too
 
     # -- what the window shows ----------------------------------------------------------------

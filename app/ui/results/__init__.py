@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget
 
 from app.graph.compile import Program, compile_document
@@ -24,6 +24,7 @@ from app.ui.results.results_panel import ResultsPanel
 from app.ui.results.runs_overlay import RunOverlay
 from app.ui.results.runs_panel import RunsPanel
 from app.ui.results.tryit import TryItPanel
+from app.ui.results.weights_state import WeightsState
 from engine.errors import EngineError
 
 __all__ = ["ResultsRoom", "install"]
@@ -48,6 +49,7 @@ class ResultsRoom(QObject):
         self.docks = self._add_docks()
         self.overlay = RunOverlay(self.training.loss_plot)
         self.recorder = EditorRecorder(window, self._on_run_recorded)
+        self.weights = WeightsState(window, self.recorder.steps_seen)
         self.action = self._add_action()
         self._path = self._graph_path()
         self._connect()
@@ -82,7 +84,6 @@ class ResultsRoom(QObject):
     def _add_action(self) -> QAction:
         action = QAction("&Evaluate", self.window)
         action.setObjectName("actionEvaluate")
-        action.setShortcut(QKeySequence("Ctrl+E"))
         action.setStatusTip("Score the trained weights on the validation split (Results dock)")
         action.triggered.connect(lambda: self.evaluate_now())
         self.window.menu_run.addSeparator()
@@ -225,4 +226,7 @@ def install(window: Any) -> ResultsRoom:
     """Add the results, try-it and runs docks and Run > Evaluate to ``window``."""
     room = ResultsRoom(window)
     window.results_room = room
+    files = getattr(window, "files", None)
+    if files is not None:
+        files.weights_keeper = room.weights
     return room

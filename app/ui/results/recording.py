@@ -38,6 +38,10 @@ class EditorRecorder(QObject):
         worker.steps_ready.connect(self._on_steps)
         worker.event_ready.connect(self._on_event)
 
+    def steps_seen(self) -> int:
+        """Events of the run under way so far (0 when none is recorded)."""
+        return self._events if self.current is not None else 0
+
     def _on_steps(self, batch: list[Any]) -> None:
         if self.current is not None:
             for event in batch:
