@@ -15,11 +15,13 @@ from typing import Any
 
 from PySide6.QtGui import QGuiApplication
 
+from app.graph.document import FORMAT as FILE_FORMAT
+from app.graph.document import VERSION as FILE_VERSION
 from app.graph.document import GraphDocument
 from app.graph.errors import GraphError
 from app.graph.mutations import AddNode, Batch, Connect, Mutation
 
-FORMAT = "nodegrad-fragment"
+FORMAT = f"{FILE_FORMAT}-fragment"
 
 
 def copy_fragment(document: GraphDocument, node_ids: list[str]) -> dict[str, Any]:
@@ -28,7 +30,7 @@ def copy_fragment(document: GraphDocument, node_ids: list[str]) -> dict[str, Any
     keep = set(node_ids)
     nodes = [n for n in data["nodes"] if n["id"] in keep]
     edges = [e for e in data["edges"] if e["src"] in keep and e["dst"] in keep]
-    return {"format": FORMAT, "version": 1, "nodes": nodes, "edges": edges}
+    return {"format": FORMAT, "version": FILE_VERSION, "nodes": nodes, "edges": edges}
 
 
 def fragment_to_json(fragment: dict[str, Any]) -> str:
@@ -70,8 +72,8 @@ def paste_mutation(
     a valid piece of a document (unknown node types, bad parameters, wires to nowhere).
     """
     whole = {
-        "format": "nodegrad",
-        "version": 1,
+        "format": FILE_FORMAT,
+        "version": FILE_VERSION,
         "nodes": fragment.get("nodes", []),
         "edges": fragment.get("edges", []),
         "training": document.to_dict()["training"],

@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
+from app.graph.document import GraphDocument
 from app.graph.mutations import Mutation, SetLabel, SetParam, SetSetting
 
 MERGE_ID = 0x6E67  # "ng": every mergeable command shares one id; merge_key decides the rest
@@ -45,7 +46,7 @@ class MutationCommand(QUndoCommand):
 
     def __init__(
         self,
-        document: Any,
+        document: GraphDocument,
         mutation: Mutation,
         inverse: Mutation | None = None,
         text: str | None = None,

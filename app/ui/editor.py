@@ -7,6 +7,7 @@ is locked (training runs), applies it to learn whether the document accepts it, 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from PySide6.QtCore import QObject, QPointF, Signal
@@ -26,7 +27,7 @@ from app.graph.mutations import (
     SetParam,
     SetSetting,
 )
-from app.graph.specs import all_specs, get_spec, kinds_compatible
+from app.graph.specs import NodeSpec, PortKind, PortSpec, all_specs, get_spec, kinds_compatible
 from app.ui import style
 from app.ui.canvas.port_item import PortItem
 from app.ui.commands import MutationCommand
@@ -43,7 +44,7 @@ def snap(point: QPointF) -> tuple[float, float]:
     return (round(point.x() / g) * g, round(point.y() / g) * g)
 
 
-def first_port(ports: Any, kind: Any, output: bool) -> Any:
+def first_port(ports: Iterable[PortSpec], kind: PortKind, output: bool) -> PortSpec | None:
     """The first port of ``ports`` that can take (or feed) a wire of ``kind``."""
     for port in ports:
         if kinds_compatible(kind, port.kind) if not output else kinds_compatible(port.kind, kind):
@@ -177,10 +178,12 @@ class Editor(QObject):
     def _wire_through(self, type_id: str, node_id: str, edge: Edge) -> list[Mutation]:
         """The mutations that put node ``node_id`` on wire ``edge`` (empty when kinds clash)."""
         spec = get_spec(type_id)
-        src_kind = get_spec(self.document.nodes[edge.src].type_id).output(edge.src_port).kind
-        dst_kind = get_spec(self.document.nodes[edge.dst].type_id).input(edge.dst_port).kind
-        inp = first_port(spec.inputs, src_kind, output=False)
-        out = next((p for p in spec.outputs if kinds_compatible(p.kind, dst_kind)), None)
+        src = get_spec(self.document.nodes[edge.src].type_id).output(edge.src_port)
+        dst = get_spec(self.document.nodes[edge.dst].type_id).input(edge.dst_port)
+        if src is None or dst is None:
+            return []
+        inp = first_port(spec.inputs, src.kind, output=False)
+        out = next((p for p in spec.outputs if kinds_compatible(p.kind, dst.kind)), None)
         if inp is None or out is None:
             return []
         return [
@@ -263,7 +266,7 @@ class Editor(QObject):
         """Remove one wire (a picked-up wire dropped on empty canvas)."""
         return self.push(Disconnect(edge.src, edge.src_port, edge.dst, edge.dst_port)) is None
 
-    def compatible_specs(self, port: PortItem | None) -> list[Any]:
+    def compatible_specs(self, port: PortItem | None) -> list[NodeSpec]:
         """Node types that can take a wire from (or give one to) ``port``; all for None."""
         specs = all_specs()
         if port is None:

@@ -77,8 +77,8 @@ class FileController(QObject):
     def recent_files(self) -> list[str]:
         """Recently opened or saved files that still exist, newest first."""
         value = QSettings().value("recentFiles", [])
-        paths = [value] if isinstance(value, str) else list(value or [])
-        return [p for p in paths if Path(p).exists()][:MAX_RECENT]
+        paths = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        return [p for p in paths if isinstance(p, str) and Path(p).exists()][:MAX_RECENT]
 
     def _remember(self, path: Path) -> None:
         paths = [str(path)] + [p for p in self.recent_files() if p != str(path)]

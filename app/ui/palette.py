@@ -3,10 +3,9 @@ Enter."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
 
-from PySide6.QtCore import QMimeData, QModelIndex, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.graph.specs import NodeSpec
 from app.ui import style
 from app.ui.canvas.quick_add import match_rank, spec_matches
 from app.ui.canvas.view import NODE_MIME
@@ -32,14 +32,21 @@ SPEC_ROLE = Qt.ItemDataRole.UserRole + 1
 class _EntryDelegate(QStyledItemDelegate):
     """Draws a node-type entry as its title with its one-line help, muted, underneath."""
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
         """Two lines for node types, one for category headers."""
         size = super().sizeHint(option, index)
         if index.data(TYPE_ROLE):
             size.setHeight(int(option.fontMetrics.height() * 2.4))
         return size
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
         """Title on the first line, help (elided) on the second."""
         spec = index.data(SPEC_ROLE)
         if spec is None:
@@ -74,7 +81,7 @@ class _EntryDelegate(QStyledItemDelegate):
 class _PaletteTree(QTreeWidget):
     """The tree of categories and node types; dragging an entry carries its type id."""
 
-    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:
         """Pack the dragged node type as ``application/x-nodegrad-node-type``."""
         data = QMimeData()
         type_ids = [i.data(0, TYPE_ROLE) for i in items if i.data(0, TYPE_ROLE)]
@@ -103,7 +110,7 @@ class Palette(QWidget):
 
     add_requested = Signal(str)
 
-    def __init__(self, specs: Iterable[Any], parent: QWidget | None = None) -> None:
+    def __init__(self, specs: Iterable[NodeSpec], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("palette")
         self.search = QLineEdit(self)
@@ -136,7 +143,7 @@ class Palette(QWidget):
         self.tree.itemActivated.connect(self._on_activated)
         self.tree.currentItemChanged.connect(self._on_current)
 
-    def _build(self, specs: list[Any]) -> None:
+    def _build(self, specs: list[NodeSpec]) -> None:
         groups: dict[str, QTreeWidgetItem] = {}
         bold = QFont(self.font())
         bold.setBold(True)
@@ -160,12 +167,17 @@ class Palette(QWidget):
             item.setData(0, SPEC_ROLE, spec)
         self.tree.expandAll()
 
-    def entries(self) -> list[QTreeWidgetItem]:
-        """Every node-type item (visible or filtered out)."""
-        found = []
-        for g in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(g)
-            found.extend(group.child(i) for i in range(group.childCount()))
+    def groups(self) -> list[QTreeWidgetItem]:
+        """The category items, in palette order."""
+        tops = (self.tree.topLevelItem(g) for g in range(self.tree.topLevelItemCount()))
+        return [group for group in tops if group is not None]
+
+    def entries(self, group: QTreeWidgetItem | None = None) -> list[QTreeWidgetItem]:
+        """Every node-type item (visible or filtered out), or those of one ``group``."""
+        found: list[QTreeWidgetItem] = []
+        for top in [group] if group is not None else self.groups():
+            children = (top.child(i) for i in range(top.childCount()))
+            found.extend(child for child in children if child is not None)
         return found
 
     def visible_type_ids(self) -> list[str]:
@@ -173,11 +185,9 @@ class Palette(QWidget):
         return [i.data(0, TYPE_ROLE) for i in self.entries() if not i.isHidden()]
 
     def _filter(self, text: str) -> None:
-        for g in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(g)
+        for group in self.groups():
             shown = 0
-            for i in range(group.childCount()):
-                item = group.child(i)
+            for item in self.entries(group):
                 match = spec_matches(item.data(0, SPEC_ROLE), text)
                 item.setHidden(not match)
                 shown += match

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPaintEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -46,7 +46,9 @@ class _WrappingDelegate(QStyledItemDelegate):
         super().__init__(tree)
         self.tree = tree
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
         """The one-line size, made taller for messages that wrap."""
         size = super().sizeHint(option, index)
         width = self.tree.header().sectionSize(index.column()) - 8
@@ -112,10 +114,7 @@ class ProblemsPanel(QTreeWidget):
     def _fit_node_column(self) -> None:
         """Widen the Node column to its longest entry (never narrower than at start)."""
         metrics = self.fontMetrics()
-        widths = [
-            metrics.horizontalAdvance(self.topLevelItem(i).text(1)) + 16
-            for i in range(self.topLevelItemCount())
-        ]
+        widths = [metrics.horizontalAdvance(item.text(1)) + 16 for item in self.rows()]
         self.setColumnWidth(1, min(NODE_COLUMN_MAX, max([110, *widths])))
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -139,7 +138,12 @@ class ProblemsPanel(QTreeWidget):
 
     def messages(self) -> list[str]:
         """The listed problem texts, in order."""
-        return [self.topLevelItem(i).text(2) for i in range(self.topLevelItemCount())]
+        return [item.text(2) for item in self.rows()]
+
+    def rows(self) -> list[QTreeWidgetItem]:
+        """The listed problems' rows, in order."""
+        rows = (self.topLevelItem(i) for i in range(self.topLevelItemCount()))
+        return [row for row in rows if row is not None]
 
     def _on_clicked(self, item: QTreeWidgetItem, column: int = 0) -> None:
         node_id = item.data(0, NODE_ROLE)

@@ -1,10 +1,10 @@
 """The event loop keeps running while the editor trains: a figure, never a timed assertion.
 
 The longest gap between the ticks of a 10 ms timer during a run is recorded as a test property
-(``record_property``, shown in JUnit reports) and printed; the budget (100 ms, DESIGN.md) is
-judged from that figure and from ``benchmarks/bench_responsiveness.py``, not asserted here,
-because a shared CI machine makes wall-clock limits flaky. What is asserted is that the loop
-was not frozen: the timer kept ticking through the whole run.
+(``record_property``, shown in JUnit reports) and printed; the budget (100 ms, in
+docs/ARCHITECTURE.md) is judged from that figure and from ``benchmarks/bench_responsiveness.py``,
+not asserted here, because a shared CI machine makes wall-clock limits flaky. What is asserted is
+that the loop was not frozen: the timer kept ticking through the whole run.
 """
 
 from __future__ import annotations

@@ -126,6 +126,10 @@ def test_step_forward_then_backward_through_every_node(qtbot, digits) -> None:
         others = [e for n in order if n != node_id for e in digits.scene.edge_items_from(n)]
         assert not any(edge.active for edge in others)
         values = stepper.value(node_id)
+        if node_id == "output":  # no outputs of its own: the prediction against the target
+            values = stepper.value("logits")
+            assert view.entry_names() == ["prediction vs target"]
+            assert "accuracy on this batch" in view.text_view.toPlainText()
         assert view.shown_shape() == (next(iter(values.values())).shape if values else None)
         assert digits.statusBar().currentMessage().startswith(f"forward {i + 1}/{len(order)}")
         if node_id == "data":

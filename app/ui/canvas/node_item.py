@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from app.graph.errors import GraphError
+from app.graph.specs import NodeSpec
 from app.graph.validate import Severity
 from app.ui import style
 from app.ui.canvas.port_item import PORT_RADIUS, PortItem
+
+if TYPE_CHECKING:
+    from app.ui.canvas.scene import GraphScene
 
 NODE_WIDTH = 160.0
 HEADER_HEIGHT = 26.0
@@ -49,7 +54,9 @@ class NodeItem(QGraphicsItem):
         A user label shown instead of the type title when not empty.
     """
 
-    def __init__(self, node_id: str, spec: Any, params: dict[str, Any], label: str = "") -> None:
+    def __init__(
+        self, node_id: str, spec: NodeSpec, params: Mapping[str, Any], label: str = ""
+    ) -> None:
         super().__init__()
         self.node_id = node_id
         self.spec = spec
@@ -62,6 +69,7 @@ class NodeItem(QGraphicsItem):
         self.highlighted = False
         self.gradient_level: float | None = None
         self.syncing = False
+        self.host: GraphScene | None = None  # the scene that mirrors the document, once added
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -82,7 +90,7 @@ class NodeItem(QGraphicsItem):
         self.update_from(params, label)
 
     # -- content -------------------------------------------------------------------------------
-    def update_from(self, params: dict[str, Any], label: str = "") -> None:
+    def update_from(self, params: Mapping[str, Any], label: str = "") -> None:
         """Refresh the title and the summary line after a parameter or label change."""
         self.title = label or self.spec.title
         try:
@@ -147,17 +155,17 @@ class NodeItem(QGraphicsItem):
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
         """Snap user moves to the grid and keep attached wires following."""
+        host = self.host
         if (
             change == QGraphicsItem.GraphicsItemChange.ItemPositionChange
             and not self.syncing
-            and getattr(self.scene(), "snap_to_grid", False)
+            and host is not None
+            and host.snap_to_grid
         ):
             g = style.GRID_SIZE
             return QPointF(round(value.x() / g) * g, round(value.y() / g) * g)
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
-            scene = self.scene()
-            if scene is not None and hasattr(scene, "node_item_moved"):
-                scene.node_item_moved(self)
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and host is not None:
+            host.node_item_moved(self)
         return super().itemChange(change, value)
 
     # -- painting ------------------------------------------------------------------------------
@@ -235,7 +243,8 @@ class NodeItem(QGraphicsItem):
 
     @staticmethod
     def _metrics(font: str) -> QFontMetricsF:
-        return _fonts()[font + "_metrics"]
+        _fonts()  # makes the metrics on first use
+        return _METRICS[font]
 
     def _elided(self, text: str, font: str, width: float) -> str:
         return self._metrics(font).elidedText(text, Qt.TextElideMode.ElideRight, width)
@@ -255,7 +264,7 @@ class NodeItem(QGraphicsItem):
     def _paint_badge(self, painter: QPainter) -> None:
         centre = QPointF(NODE_WIDTH - 2, -2)
         painter.setPen(QPen(QColor("white"), 1.5))
-        painter.setBrush(style.severity_colour(self.badge_severity))
+        painter.setBrush(style.severity_colour(self.badge_severity or Severity.WARNING))
         painter.drawEllipse(centre, 8, 8)
         painter.setFont(_fonts()["badge"])
         painter.drawText(
@@ -284,15 +293,17 @@ def _header_path() -> QPainterPath:
     return _HEADER[0]
 
 
-_FONTS: dict[str, Any] = {}
+_FONTS: dict[str, QFont] = {}
+_METRICS: dict[str, QFontMetricsF] = {}
 
 
-def _fonts() -> dict[str, Any]:
-    """Fonts made once (creating a QFont per paint is measurable with 500 nodes)."""
+def _fonts() -> dict[str, QFont]:
+    """Fonts made once (creating a QFont per paint is measurable with 500 nodes); their
+    metrics go to ``_METRICS`` at the same time."""
     if not _FONTS:
         _FONTS["title"] = style.small_font(0.0, bold=True)
         _FONTS["small"] = style.small_font(-1.0)
         _FONTS["badge"] = style.small_font(-1.0, bold=True)
-        _FONTS["title_metrics"] = QFontMetricsF(_FONTS["title"])
-        _FONTS["small_metrics"] = QFontMetricsF(_FONTS["small"])
+        _METRICS["title"] = QFontMetricsF(_FONTS["title"])
+        _METRICS["small"] = QFontMetricsF(_FONTS["small"])
     return _FONTS

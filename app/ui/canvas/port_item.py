@@ -6,12 +6,18 @@ only draws while it is hovered or offered as a snap target, so 500 nodes stay ch
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneHoverEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
+from app.graph.specs import PortKind
 from app.ui import style
 
 if TYPE_CHECKING:
@@ -30,7 +36,7 @@ class PortItem(QGraphicsItem):
         The node the port belongs to (also its parent item).
     name : str
         The port name of the node spec.
-    kind : object
+    kind : PortKind
         The ``PortKind`` of the port; it picks the colour.
     is_output : bool
         Outputs sit on the right side, inputs on the left.
@@ -44,7 +50,7 @@ class PortItem(QGraphicsItem):
         self,
         node: NodeItem,
         name: str,
-        kind: Any,
+        kind: PortKind,
         is_output: bool,
         optional: bool = False,
         help_text: str = "",
@@ -103,12 +109,12 @@ class PortItem(QGraphicsItem):
         painter.setBrush(QBrush(self.colour))
         painter.drawEllipse(QPointF(0, 0), PORT_RADIUS + 2.0, PORT_RADIUS + 2.0)
 
-    def hoverEnterEvent(self, event: Any) -> None:
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         """Grow the circle under the mouse."""
         self._hovered = True
         self._refresh()
 
-    def hoverLeaveEvent(self, event: Any) -> None:
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         """Shrink back."""
         self._hovered = False
         self._refresh()

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from app.graph.specs import NodeSpec
 from app.ui import style
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
 MAX_ROWS = 12
 
 
-def match_rank(spec: Any, text: str) -> int | None:
+def match_rank(spec: NodeSpec, text: str) -> int | None:
     """How well a node spec matches a search text: 0 title starts with it, 1 title or type id
     contains every word, 2 category or help does; None for no match."""
     text = text.strip().lower()
@@ -30,7 +31,7 @@ def match_rank(spec: Any, text: str) -> int | None:
     return 2 if all(word in haystack for word in words) else None
 
 
-def spec_matches(spec: Any, text: str) -> bool:
+def spec_matches(spec: NodeSpec, text: str) -> bool:
     """Whether a node spec matches a search text (title, type id, category or help)."""
     return match_rank(spec, text) is not None
 
@@ -62,7 +63,7 @@ class QuickAdd(QFrame):
         layout.addWidget(self.search)
         layout.addWidget(self.list)
         self.resize(260, 300)
-        self._specs: list[Any] = []
+        self._specs: list[NodeSpec] = []
         self.search.textChanged.connect(self._refilter)
         self.search.returnPressed.connect(self._accept_current)
         self.search.installEventFilter(self)
@@ -70,14 +71,15 @@ class QuickAdd(QFrame):
         self.list.itemDoubleClicked.connect(self._accept_item)
         self.hide()
 
-    def open_at(self, pos: QPoint, specs: Sequence[Any]) -> None:
+    def open_at(self, pos: QPoint, specs: Sequence[NodeSpec]) -> None:
         """Show the node types ``specs`` with the popup's corner at ``pos`` (viewport coords)."""
         self._specs = list(specs)
         self.search.clear()
         self._refilter("")
         parent = self.parentWidget()
-        x = max(0, min(pos.x(), parent.width() - self.width()))
-        y = max(0, min(pos.y(), parent.height() - self.height()))
+        room = parent.size() if parent is not None else self.size()
+        x = max(0, min(pos.x(), room.width() - self.width()))
+        y = max(0, min(pos.y(), room.height() - self.height()))
         self.move(x, y)
         self.show()
         self.raise_()
@@ -124,7 +126,11 @@ class QuickAdd(QFrame):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Up/Down in the search box move through the list; Escape closes."""
-        if watched is self.search and event.type() == QEvent.Type.KeyPress:
+        if (
+            watched is self.search
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+        ):
             key = event.key()
             if key == Qt.Key.Key_Escape:
                 self.close_popup()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QLineF, QObject, QPointF, QRectF
+from PySide6.QtCore import QLineF, QObject, QPointF, QRect, QRectF
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
 
@@ -86,7 +86,7 @@ class GraphScene(QGraphicsScene):
 
     def selected_edges(self) -> list[Edge]:
         """The document edges whose wires are selected."""
-        return [item.edge for item in self._edges.values() if item.isSelected()]
+        return [Edge(*key) for key, item in self._edges.items() if item.isSelected()]
 
     # -- document mirroring ---------------------------------------------------------------------
     def rebuild(self) -> None:
@@ -124,6 +124,7 @@ class GraphScene(QGraphicsScene):
         node = self.document.nodes[node_id]
         item = NodeItem(node_id, get_spec(node.type_id), node.params, node.label or "")
         self._nodes[node_id] = item
+        item.host = self
         self.addItem(item)
         self._sync_position(node_id)
 
@@ -206,8 +207,9 @@ class GraphScene(QGraphicsScene):
             item.set_label_visible(visible)
 
     # -- background -----------------------------------------------------------------------------
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         """Fill with the canvas colour and draw a minor/major grid (skipped when zoomed out)."""
+        rect = QRectF(rect)
         colours = style.theme()
         painter.fillRect(rect, colours["canvas"])
         scale = painter.worldTransform().m11()

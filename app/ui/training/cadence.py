@@ -22,7 +22,7 @@ MIN_INTERVAL_MS = 200
 MAX_INTERVAL_MS = 1000
 
 
-class TimedPlotWidget(pg.PlotWidget):
+class TimedPlotWidget(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph has no type hints
     """A PlotWidget that remembers how long its last paint took (``paint_s``).
 
     Its axes show plain numbers (no automatic SI prefix, which relabels the axis as values

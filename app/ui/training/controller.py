@@ -8,7 +8,7 @@ status text, and locks model editing while a run or a step-through is under way.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTimer, Signal
@@ -296,7 +296,7 @@ class TrainingController(QObject):
         self._raise_dock("tensorViewDock")
         return True
 
-    def _step(self, step: Any) -> None:
+    def _step(self, step: Callable[[], str]) -> None:
         try:
             text = step()
         except SESSION_ERRORS as error:

@@ -129,7 +129,7 @@ def build_run_actions(
             menu.addAction(action)
         menu.addSeparator()
     bar.addSeparator()
-    for action in (
+    for shown in (
         actions.run,
         actions.pause,
         actions.stop,
@@ -138,10 +138,10 @@ def build_run_actions(
         actions.step_backward,
         actions.reset_step,
     ):
-        if action is None:
+        if shown is None:
             bar.addSeparator()
         else:
-            bar.addAction(action)
+            bar.addAction(shown)
     bar.addSeparator()
     bar.addWidget(actions.device)
     window.statusBar().addPermanentWidget(actions.progress)
