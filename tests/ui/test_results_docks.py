@@ -186,9 +186,9 @@ def test_runs_are_listed_compared_renamed_restored_and_deleted(
     assert len(overlay.curves) == 2
     colours = {overlay.colour_of(r.id) for r in load_runs(path).runs}
     assert len(colours) == 2
-    legend = window.training.loss_plot.loss_widget.getPlotItem().legend
-    names = [label.text for _, label in legend.items]
-    assert "run 1 (train)" in names and "run 2 (validation)" in names
+    names = [entry[0] for entry in window.training.loss_plot.legend.entries]
+    assert "▸ run 1 (train)" in names and "▸ run 2 (validation)" in names
+    assert "train (smoothed)" in names  # the live curves keep their entries
     table.item(1, 0).setCheckState(Qt.CheckState.Unchecked)
     assert len(overlay.curves) == 1
     # rename by editing the name cell

@@ -147,6 +147,7 @@ class ResultsRoom(QObject):
 
     # -- events ---------------------------------------------------------------------------------
     def _on_run_ended(self) -> None:
+        self.overlay.refresh_legend()  # a new run rebuilt the plot's own legend
         result = self.evaluate_now() if self.program() is not None else None
         self.tryit.refresh()
         self.recorder.finish(result)
@@ -198,7 +199,8 @@ class ResultsRoom(QObject):
             self.runs.reload()  # the "edited since" column
 
     def _graph_path(self) -> Path | None:
-        return self.holder.path
+        path: Path | None = self.holder.path
+        return path
 
     def _fingerprint(self) -> str | None:
         try:

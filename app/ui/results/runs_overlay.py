@@ -16,13 +16,18 @@ COLOURS = [
 ]  # fmt: skip
 
 
+RUN_PREFIX = "▸ "  # marks the legend entries of recorded runs
+
+
 class RunOverlay:
     """Adds one curve per ticked run to ``loss_plot.loss_widget`` (train loss per epoch,
     validation loss dashed), placed on the step axis by the run's steps per epoch."""
 
     def __init__(self, loss_plot: Any) -> None:
+        self.loss_plot = loss_plot
         self.plot = loss_plot.loss_widget
         self.curves: dict[str, list[Any]] = {}
+        self._names: dict[str, str] = {}
 
     def show_runs(self, runs: list[RunRecord]) -> None:
         """Show exactly ``runs`` (others are removed), each in its own colour."""
@@ -36,6 +41,24 @@ class RunOverlay:
                 self._recolour(run, index)
                 continue
             self.curves[run.id] = self._curves(run, index)
+        self._names = {run.id: run.name for run in runs}
+        self.refresh_legend()
+
+    def refresh_legend(self) -> None:
+        """Name the shown runs in the loss plot's legend, after its own entries."""
+        legend = getattr(self.loss_plot, "legend", None)
+        if legend is None or not hasattr(legend, "set_entries"):
+            return
+        mine = {f"{name} (train)" for name in self._names.values()}
+        mine |= {f"{name} (validation)" for name in self._names.values()}
+        own = [e for e in legend.entries if not e[0].startswith(RUN_PREFIX) and e[0] not in mine]
+        entries = list(own)
+        for curves in self.curves.values():
+            for curve in curves:
+                pen = curve.opts["pen"]
+                dashed = pen.style() != pg.QtCore.Qt.PenStyle.SolidLine
+                entries.append((RUN_PREFIX + curve.name(), pen.color(), dashed))
+        legend.set_entries(entries)
 
     def colour_of(self, run_id: str) -> tuple[int, int, int] | None:
         """The colour run ``run_id`` is drawn in (None when not shown)."""

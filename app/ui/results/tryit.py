@@ -104,7 +104,7 @@ class TryItPanel(QWidget):
     def _clear_inputs(self) -> None:
         while self.input_area.count():
             item = self.input_area.takeAt(0)
-            widget = item.widget()
+            widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
         self.grid, self.fields, self.prompt, self.sample = None, [], None, None
