@@ -96,7 +96,7 @@ def validate(doc: GraphDocument) -> ValidationResult:
     result.order = list(nx.topological_sort(graph.subgraph(n for n in graph if n not in looped)))
     wires = {(e.dst, e.dst_port): e for e in doc.edges}
     per_node: dict[str | None, list[Diagnostic]] = {}
-    for d in _port_checks(doc, wires) + _reach_checks(doc, graph, looped):
+    for d in _port_checks(doc, wires) + _reach_checks(doc, graph, looped) + _twice_applied(doc):
         per_node.setdefault(d.node_id, []).append(d)
     shapes, shape_problems = infer_shapes(doc, result.order, wires)
     result.shapes = shapes
@@ -215,6 +215,30 @@ def _port_checks(doc: GraphDocument, wires: Mapping[Key, Edge]) -> list[Diagnost
                         port.name,
                     )
                 )
+    return found
+
+
+def _twice_applied(doc: GraphDocument) -> list[Diagnostic]:
+    """Warnings where a loss's prediction comes from the activation the loss applies itself."""
+    found = []
+    for node in doc.nodes.values():
+        applies = node.spec.applies
+        first = node.spec.inputs[0].name if node.spec.inputs else None
+        edge = doc.input_edge(node.id, first) if applies and first else None
+        source = doc.nodes[edge.src] if edge is not None else None
+        if source is None or source.type_id != applies:
+            continue
+        found.append(
+            Diagnostic(
+                Severity.WARNING,
+                f"{source.display_name} feeds {node.display_name}, which applies "
+                f"{source.spec.title} itself: applied twice, training stalls. Wire the layer "
+                f"before the {source.spec.title} into {first!r} (keep the {source.spec.title} "
+                "for an Output node if you want probabilities)",
+                node.id,
+                first,
+            )
+        )
     return found
 
 

@@ -146,10 +146,10 @@ class FileController(QObject):
     def _load_weights(self, path: Path) -> str:
         """Hand the weights saved beside ``path`` (if any) to the training room; returns a
         note for the status bar (" with its trained weights", which nodes did not fit)."""
-        weights_file = io.weights_path(path)
+        weights_file = io.find_weights(path)  # .safetensors, else a legacy .npz
         if self.weights_keeper is None:
             return ""
-        if not weights_file.exists():
+        if weights_file is None:
             self.weights_keeper.set_weights(None)
             return ""
         try:

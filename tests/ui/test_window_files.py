@@ -171,7 +171,7 @@ def test_weights_are_saved_beside_the_graph_and_handed_back(window, tmp_path, mo
     monkeypatch.setattr(window.training, "set_weights", received.append)
     path = tmp_path / "trained.nodegrad"
     assert window.files.save_as(path)
-    assert (tmp_path / "trained.npz").exists()
+    assert (tmp_path / "trained.safetensors").exists()
     assert window.files.open(path)
     assert len(received) == 1 and all(
         np.array_equal(received[0][name], trained[name]) for name in trained

@@ -18,7 +18,9 @@ from app.graph.specs.base import (
     PortSpec,
     Role,
     Shape,
+    is_text,
     kinds_compatible,
+    show_value,
 )
 from app.graph.specs.common import format_shape
 from app.graph.specs.registry import REGISTRY, all_specs, get_spec, register
@@ -37,6 +39,8 @@ __all__ = [
     "all_specs",
     "format_shape",
     "get_spec",
+    "is_text",
     "kinds_compatible",
     "register",
+    "show_value",
 ]

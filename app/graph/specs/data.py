@@ -134,7 +134,7 @@ register(
         infer=_infer_dataset,
         outputs=(
             PortSpec("x", PortKind.DATA, help="a batch of inputs"),
-            PortSpec("y", PortKind.DATA, help="the batch's targets"),
+            PortSpec("y", PortKind.DATA, help="the batch's targets", target=True),
         ),
         params=(
             ParamSpec(
@@ -165,6 +165,7 @@ register(
                 False,
                 help="digits as 1×8×8 images",
                 when=("name", ("digits",)),
+                shape_fix=True,
             ),
             ParamSpec(
                 "seq_len",
