@@ -254,10 +254,20 @@ class FileController(QObject):
         code = self.export_code(target, Path(path).resolve().parent)
         if code is None:
             return False
+        from app.graph.export import write_weights
+
+        keeper = self.weights_keeper
         try:
             Path(path).write_text(code, encoding="utf-8")
+            weights = keeper.weights() if keeper is not None else None
+            write_weights(self.holder.document, target, path, weights)
         except OSError as error:
             self.dialogs.show_problems(f"Could not write {path}", [str(error)])
+            return False
+        except GraphError as error:
+            self.dialogs.show_problems(
+                f"Could not export the trained weights to {path}", [error.message]
+            )
             return False
         self.status.show_message(f"Exported {path}")
         return True
