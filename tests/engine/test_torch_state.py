@@ -263,6 +263,7 @@ def test_sigmoid_rnn_maps_to_the_exported_loop() -> None:
         (lambda s: s.update(extra=np.zeros(1)), "unexpected key 'extra'"),
         (lambda s: s.update(weight=np.zeros((F, O))), "'weight' has shape (4, 3), expected (3, 4)"),
         (lambda s: s.update(bias="abc"), "'bias'"),
+        (lambda s: s.update(bias=np.array(["a", "b", "c"])), "'bias' holds <U1 values"),
     ],
 )
 def test_bad_state_names_the_key(change: Callable[[dict[str, Any]], Any], message: str) -> None:
