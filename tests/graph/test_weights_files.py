@@ -174,3 +174,13 @@ def test_mutated_weights_files_raise_only_file_format_errors(tmp_path: Path) -> 
             else:
                 outcomes["loaded"] += 1
     assert outcomes["refused"] > 50 and outcomes["loaded"] > 0, outcomes
+
+
+def test_the_export_reads_legacy_weights_beside_the_graph(tmp_path: Path) -> None:
+    from app.graph.export.command import graph_weights
+
+    graph = tmp_path / "old.nodegrad"
+    assert graph_weights(graph) is None
+    np.savez(tmp_path / "old.npz", **WEIGHTS)
+    found = graph_weights(graph)
+    assert found is not None and found.keys() == WEIGHTS.keys()
