@@ -5,6 +5,7 @@ not written to do happens."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import subprocess
 import sys
@@ -102,3 +103,19 @@ def test_hostile_shape_strings_are_refused(tmp_path: Path) -> None:
     data["nodes"].append({**node, "position": [0, 0]})
     with pytest.raises(GraphError):
         export_python(GraphDocument.from_dict(data))
+
+
+@pytest.mark.parametrize("name", ["seed", "epochs", "batch_size", "device", "optimizer"])
+def test_hostile_settings_are_refused_by_the_file_reader(name: str) -> None:
+    data = io.load(ROOT / "examples" / "xor.nodegrad").to_dict()
+    data["training"][name] = hostile("SETTING")
+    with pytest.raises(GraphError):
+        GraphDocument.from_dict(data)
+
+
+def test_settings_reach_the_script_as_literals() -> None:
+    from app.graph.export.common import settings_constants
+
+    settings = io.load(ROOT / "examples" / "xor.nodegrad").training
+    forged = dataclasses.replace(settings, seed=hostile("SEED"))  # past every check
+    assert f"SEED = {hostile('SEED')!r}" in settings_constants(forged, "cuda")

@@ -302,9 +302,9 @@ def _task(document: GraphDocument, data_node: str, outputs: list[str]) -> str:
 def settings_constants(settings: TrainingSettings, gpu_name: str) -> list[str]:
     """The training settings as module constants."""
     lines = [
-        f"SEED = {settings.seed}",
-        f"EPOCHS = {settings.epochs}",
-        f"BATCH_SIZE = {settings.batch_size}",
+        f"SEED = {settings.seed!r}",
+        f"EPOCHS = {settings.epochs!r}",
+        f"BATCH_SIZE = {settings.batch_size!r}",
         f"LEARNING_RATE = {settings.learning_rate!r}",
     ]
     if settings.optimizer == "sgd" and settings.momentum:
