@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 MAX_TEXT_PROBLEMS = 10
 """At most this many strings that are not valid Unicode are listed."""
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _TOP_KEYS = ("format", "version", "nodes", "edges", "training")
 _NODE_KEYS = ("id", "type", "label", "position", "params")
 _EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
@@ -65,11 +67,21 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def read_parts(data: Any, path: str | None = None) -> DocumentParts:
-    """Check parsed JSON ``data``; every problem is reported at once, with its location."""
+def may_hold_surrogates(text: str) -> bool:
+    """Whether JSON ``text`` may hold a lone surrogate once parsed (a ``\\uD800``-``\\uDFFF``
+    escape, or one in the text itself); False lets :func:`read_parts` skip that check."""
+    return _SURROGATE_ESCAPE.search(text) is not None or not is_text(text)
+
+
+def read_parts(data: Any, path: str | None = None, check_text: bool = True) -> DocumentParts:
+    """Check parsed JSON ``data``; every problem is reported at once, with its location.
+
+    ``check_text=False`` skips looking for lone surrogates, for data parsed from text that
+    :func:`may_hold_surrogates` cleared.
+    """
     if not isinstance(data, dict):
         raise FileFormatError([f"(top level): expected an object, got {_kind(data)}"], path)
-    problems = _text_problems(data)
+    problems = _text_problems(data) if check_text else []
     if problems:
         raise FileFormatError(problems, path)
     data = _migrate(data, problems)

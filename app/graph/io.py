@@ -23,7 +23,14 @@ import numpy as np
 
 from app.graph.document import GraphDocument
 from app.graph.errors import FileFormatError
-from app.graph.fileformat import FORMAT, MIGRATIONS, VERSION, parse_text, read_parts
+from app.graph.fileformat import (
+    FORMAT,
+    MIGRATIONS,
+    VERSION,
+    may_hold_surrogates,
+    parse_text,
+    read_parts,
+)
 from app.graph.weights import (
     WeightsMismatchError,
     find_weights,
@@ -62,7 +69,8 @@ def dumps(doc: GraphDocument) -> str:
 
 def loads(text: str, path: str | None = None) -> GraphDocument:
     """Parse ``.nodegrad`` text; raises :class:`FileFormatError` listing every problem."""
-    return document_from_data(parse_text(text, path), path)
+    parts = read_parts(parse_text(text, path), path, check_text=may_hold_surrogates(text))
+    return GraphDocument.from_parts(parts.nodes, parts.edges, parts.training)
 
 
 def document_from_data(data: Any, path: str | None = None) -> GraphDocument:

@@ -14,8 +14,9 @@ import networkx as nx
 
 from app.graph.document import Edge, GraphDocument
 from app.graph.memory import MemoryEstimate, estimate_memory, format_bytes, total_memory
+from app.graph.mutations import wire_problem
 from app.graph.shapes import Diagnostic, Key, Severity, infer_shapes, param_counts
-from app.graph.specs import Role, Shape, format_shape, kinds_compatible
+from app.graph.specs import Role, Shape, format_shape
 
 __all__ = ["Diagnostic", "Severity", "ValidationResult", "format_shape", "validate"]
 
@@ -185,7 +186,7 @@ def _cycle_checks(graph: nx.DiGraph, report: list[Diagnostic]) -> set[str]:
 
 
 def _port_checks(doc: GraphDocument, wires: Mapping[Key, Edge]) -> list[Diagnostic]:
-    """Unconnected required inputs and wires joining incompatible kinds."""
+    """Unconnected required inputs, and wires the wire rule refuses (kinds, ports)."""
     found = []
     for node in doc.nodes.values():
         for port in node.spec.inputs:
@@ -202,19 +203,9 @@ def _port_checks(doc: GraphDocument, wires: Mapping[Key, Edge]) -> list[Diagnost
                         )
                     )
                 continue
-            out = doc.nodes[edge.src].spec.output(edge.src_port)
-            if out is None or not kinds_compatible(out.kind, port.kind):
-                kind = out.kind.value if out else "no"
-                found.append(
-                    Diagnostic(
-                        Severity.ERROR,
-                        f"{node.title}.{port.name} takes "
-                        f"{port.kind.value} values but {edge.src}.{edge.src_port} "
-                        f"carries {kind} values",
-                        node.id,
-                        port.name,
-                    )
-                )
+            problem = wire_problem(doc.nodes, edge)
+            if problem is not None:
+                found.append(Diagnostic(Severity.ERROR, problem[1].message, node.id, port.name))
     return found
 
 

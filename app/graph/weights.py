@@ -13,10 +13,12 @@ memory, and, given ``expected`` names and shapes, any missing, unexpected or mis
 from __future__ import annotations
 
 import json
+import lzma
 import math
 import os
 import struct
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,9 +182,17 @@ def _read_npz(name: str, expected: Mapping[str, Iterable[int]] | None) -> dict[s
                 with archive.open(member) as stream:
                     arrays[entry.name] = np.lib.format.read_array(stream, allow_pickle=False)
             return arrays
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as err:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        ValueError,
+        OSError,
+        zlib.error,
+        lzma.LZMAError,
+    ) as err:
         raise FileFormatError([f"not a readable weights archive: {err}"], name) from None
-    except NotImplementedError as err:  # a compression method zipfile cannot read
+    except (NotImplementedError, RuntimeError) as err:  # unknown compression, encryption
         raise FileFormatError([f"not a readable weights archive: {err}"], name) from None
 
 

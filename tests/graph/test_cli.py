@@ -50,7 +50,8 @@ def test_malformed_file_lists_its_problems(tmp_path: Path, capsys: Capture) -> N
 
 def test_train_prints_progress_and_final_metrics(tmp_path: Path, capsys: Capture) -> None:
     weights = tmp_path / "spiral.safetensors"
-    spiral = str(EXAMPLES / "spiral.nodegrad")
+    spiral = str(tmp_path / "spiral.nodegrad")  # a copy: the run is recorded beside it
+    Path(spiral).write_bytes((EXAMPLES / "spiral.nodegrad").read_bytes())
     assert main(["train", spiral, "--epochs", "3", "--save-weights", str(weights)]) == 0
     captured = capsys.readouterr()
     lines = captured.out.splitlines()

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.graph.document import GraphDocument
+import pytest
+
+from app.graph import io
+from app.graph.document import Edge, GraphDocument
+from app.graph.errors import FileFormatError
+from app.graph.fileformat import read_parts
 from app.graph.validate import Severity, validate
 from tests.graph.test_validate import chain, classifier, messages
 
@@ -47,3 +52,34 @@ def test_a_missing_relative_data_file_names_the_folder_it_was_looked_up_in(
         "'data/points.csv' is relative: it was looked up in " + repr(str(tmp_path)) in m
         for m in found
     ), found
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+@pytest.mark.parametrize("path", ["/dev/zero", "."])
+def test_a_data_path_that_is_not_a_regular_file_is_refused_unread(path: str) -> None:
+    doc = GraphDocument()
+    chain(doc, ("dataset", {"name": "csv", "path": path}))
+    found = messages(validate(doc), "dataset_1")
+    assert any("not a regular file" in m for m in found), found
+
+
+def test_wires_are_checked_by_one_rule() -> None:
+    """Loading, editing and validation all refuse a dataset's targets into a layer."""
+    doc = GraphDocument()
+    ids = chain(doc, ("dataset", {"name": "iris"}), ("linear", {"units": 3}))
+    data = doc.to_dict()
+    data["edges"][0]["src_port"] = "y"
+    with pytest.raises(FileFormatError, match=r"edges\[0\]: Dataset 'dataset_1'.y carries"):
+        io.document_from_data(data)
+    assert "carries the targets" in (doc.check_connect(ids[0], "y", ids[1], "x") or "")
+    parts = read_parts({**data, "edges": []})
+    forced = GraphDocument.from_parts(parts.nodes, [Edge(ids[0], "y", ids[1], "x")], parts.training)
+    assert any("carries the targets" in m for m in messages(validate(forced), ids[1]))
+
+
+def test_severities_are_compared_as_enums_in_the_graph_package() -> None:
+    root = Path(__file__).resolve().parents[2] / "app" / "graph"
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for bad in ('severity == "', "severity.name ==", "severity.value =="):
+            assert bad not in text, f"{path.name}: compares a severity as a string"

@@ -146,3 +146,41 @@ def test_only_float_weights_are_saved(tmp_path: Path) -> None:
         with pytest.raises(FileFormatError, match="weights must be floating-point numbers"):
             io.save_weights({"w": bad}, tmp_path / "w.safetensors")
     assert not list(tmp_path.iterdir())
+
+
+def test_mutated_weights_files_raise_only_file_format_errors(tmp_path: Path) -> None:
+    """Seeded byte mutations of a valid .safetensors and .npz: loaded or FileFormatError."""
+    rng = np.random.default_rng(7)
+    safetensors = tmp_path / "w.safetensors"
+    io.save_weights(WEIGHTS, safetensors)
+    legacy = tmp_path / "w.npz"
+    np.savez_compressed(legacy, **WEIGHTS)
+    outcomes = {"loaded": 0, "refused": 0}
+    for source in (safetensors, legacy):
+        good = source.read_bytes()
+        for case in range(150):
+            data = bytearray(good)
+            for _ in range(int(rng.integers(1, 4))):
+                at = int(rng.integers(len(data)))
+                data[at] = int(rng.integers(256))
+            if case % 5 == 0:
+                data = data[: int(rng.integers(len(data)))]
+            path = tmp_path / f"case{source.suffix}"
+            path.write_bytes(bytes(data))
+            try:
+                io.load_weights(path)
+            except FileFormatError:
+                outcomes["refused"] += 1
+            else:
+                outcomes["loaded"] += 1
+    assert outcomes["refused"] > 50 and outcomes["loaded"] > 0, outcomes
+
+
+def test_the_export_reads_legacy_weights_beside_the_graph(tmp_path: Path) -> None:
+    from app.graph.export.command import graph_weights
+
+    graph = tmp_path / "old.nodegrad"
+    assert graph_weights(graph) is None
+    np.savez(tmp_path / "old.npz", **WEIGHTS)
+    found = graph_weights(graph)
+    assert found is not None and found.keys() == WEIGHTS.keys()

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 def graph_weights(graph: Path) -> dict[str, np.ndarray] | None:
     """The trained weights saved beside ``graph`` (None when there is no weights file)."""
-    path = io.weights_path(graph)
-    return dict(io.load_weights(path)) if path.exists() else None
+    path = io.find_weights(graph)  # the .safetensors, else a legacy .npz
+    return dict(io.load_weights(path)) if path is not None else None
 
 
 def export_command(

@@ -68,11 +68,10 @@ DISTRIBUTED = '''def start_distributed():
     if "LOCAL_RANK" not in os.environ:
         return torch.device("cuda" if cuda else "cpu")
     rank = int(os.environ["LOCAL_RANK"])
-    dist.init_process_group("nccl" if cuda else "gloo")
     if cuda:
         torch.cuda.set_device(rank)
-        return torch.device("cuda", rank)
-    return torch.device("cpu")
+    dist.init_process_group("nccl" if cuda else "gloo")
+    return torch.device("cuda", rank) if cuda else torch.device("cpu")
 
 
 def is_main_process():
