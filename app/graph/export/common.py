@@ -255,6 +255,8 @@ def _plan_node(
         source = wires.get((node_id, port.name))
         if source is not None:
             values[port.name] = names[source]
+        elif port.optional:
+            values[port.name] = "None"  # an unwired optional input (attention's kv)
     if code.init:
         plan.attributes.append((name, _render(code.init, values, node_id)))
         plan.modules[name] = node_id

@@ -1,13 +1,23 @@
 """Node type registry: every node type is declared once, as data, in this package.
 
 Import :data:`REGISTRY`, :func:`get_spec` and :func:`all_specs` from here; the modules per
-category (``data``, ``layers``, ``activations``, ``recurrent``, ``ops``, ``losses``) register
+category (``data``, ``layers``, ``activations``, ``recurrent``, ``ops``, ``losses``, and
+``modern`` and ``attention`` for the layers of modern networks) register
 their specs when this package is imported.
 """
 
 from __future__ import annotations
 
-from app.graph.specs import activations, data, layers, losses, ops, recurrent  # noqa: F401
+from app.graph.specs import (  # noqa: F401
+    activations,
+    attention,
+    data,
+    layers,
+    losses,
+    modern,
+    ops,
+    recurrent,
+)
 from app.graph.specs.base import (
     Category,
     CodeTemplate,
