@@ -40,7 +40,7 @@ ERROR_STYLE = "color: #d9302c;"
 ERROR_FIELD_STYLE = "QLineEdit { border: 1px solid #d9302c; background: rgba(217, 48, 44, 48); }"
 
 # How choices that are acronyms or names read in a combo box (the stored value stays as is).
-CHOICE_LABELS = {"sgd": "SGD", "adam": "Adam", "cpu": "CPU", "gpu": "GPU"}
+CHOICE_LABELS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "cpu": "CPU", "gpu": "GPU"}
 
 PAUSE_MS = 800
 """A typed value that is complete is applied after this long without a keystroke."""

@@ -75,7 +75,7 @@ def test_settings_combos_read_as_words_and_store_the_values(digits, qtbot) -> No
     optimizer = digits.inspector.settings_fields["optimizer"].input
     device = digits.inspector.settings_fields["device"].input
     assert optimizer.currentText() == "Adam" and device.currentText() == "CPU"
-    assert [optimizer.itemText(i) for i in range(optimizer.count())] == ["SGD", "Adam"]
+    assert [optimizer.itemText(i) for i in range(optimizer.count())] == ["SGD", "Adam", "AdamW"]
     optimizer.setCurrentText("SGD")
     assert digits.document.training.optimizer == "sgd"
     digits.actions_by_name["actionUndo"].trigger()

@@ -90,9 +90,8 @@ def assert_follows(plot_widget, base: QColor, text: QColor) -> None:
         axis = item.getAxis(name)
         assert axis.textPen().color().rgb() == text.rgb()
         assert text.name() in axis.label.toHtml().lower()
-    assert item.legend.labelTextColor().rgb() == text.rgb()
-    for _sample, label in item.legend.items:
-        assert text.name() in label.item.toHtml().lower(), label.text
+    legend = plot_widget.parent().legend  # beside the plot, in the palette's text colour
+    assert legend.palette().color(legend.foregroundRole()).rgb() == text.rgb()
 
 
 def test_plots_turn_dark_with_the_palette_and_back(qtbot, restore_palette) -> None:

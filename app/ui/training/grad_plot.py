@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from app.ui.training.cadence import MIN_INTERVAL_MS, Cadence, TimedPlotWidget, on_screen
 from app.ui.training.follow_range import FollowRange, log10_or_nan
+from app.ui.training.plot_theme import PlotLegend, distinct_colours
 from app.ui.training.series import Series
 
 HOVER_PIXELS = 8.0
@@ -21,22 +22,14 @@ MODES = {"parameters": "Parameter gradients", "outputs": "Output gradients"}
 
 
 def node_colours(base: Mapping[str, QColor]) -> dict[str, QColor]:
-    """Per node colours from their category colours, shaded apart where a category repeats
-    (the second Linear a little darker, the third lighter, and so on)."""
-    seen: dict[str, int] = {}
-    colours = {}
-    for node_id, colour in base.items():
-        k = seen.get(colour.name(), 0)
-        seen[colour.name()] = k + 1
-        step = 100 + 55 * ((k + 1) // 2)
-        colours[node_id] = (
-            QColor(colour) if k == 0 else colour.darker(step) if k % 2 else colour.lighter(step)
-        )
-    return colours
+    """A distinct colour per node from their category colours: a node keeps its category's hue
+    unless a node before it already took a colour close to it (two Linear layers: blue and a
+    clearly different colour), see :func:`~app.ui.training.plot_theme.distinct_colours`."""
+    return distinct_colours(base)
 
 
 class GradPlot(QWidget):
-    """One curve per node, coloured like the node, showing its gradient norm per step.
+    """One curve per node, each in a colour of its own, showing its gradient norm per step.
 
     Two sets of curves are kept: the gradient of each parameterised node's parameters and the
     gradient arriving at each node's output; a combo box picks which is shown. Hovering a curve
@@ -71,14 +64,15 @@ class GradPlot(QWidget):
         item.showGrid(x=True, y=True, alpha=0.25)
         item.setLabel("left", "gradient L2 norm")
         item.setLabel("bottom", "step")
-        item.addLegend(offset=(-10, 10))
         self.plot_widget.follow_palette()
+        self.legend = PlotLegend()  # beside the plot area: never over the curves
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.follow = FollowRange(item, min_margin=1.0)  # a decade: norms drift over decades
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header)
+        layout.addWidget(self.legend)
         layout.addWidget(self.plot_widget, 1)
 
         self._timer = QTimer(self)
@@ -96,12 +90,13 @@ class GradPlot(QWidget):
         self.mode_box.setCurrentIndex(list(MODES).index(mode))
 
     def set_nodes(self, names: Mapping[str, str], colours: Mapping[str, QColor]) -> None:
-        """Name and colour the nodes (display name and category colour, by node id); nodes
-        of one category get shades of its colour."""
+        """Name and colour the nodes (display name and category colour, by node id); each
+        curve gets a distinct colour (:func:`node_colours`)."""
         self._names = dict(names)
         self._colours = node_colours(colours)
         for node_id, curve in self._curves.items():
             curve.setPen(self._pen(node_id))
+        self._update_legend()
 
     def clear(self) -> None:
         """Forget every curve (a new run starts)."""
@@ -111,6 +106,7 @@ class GradPlot(QWidget):
         self._series = {mode: {} for mode in MODES}
         self.follow.reset()
         self.hover_label.setText("")
+        self._update_legend()
 
     def plan(self, last_step: int) -> None:
         """The run under way should end at global step ``last_step``: the x axis covers it."""
@@ -178,6 +174,7 @@ class GradPlot(QWidget):
                 curve.setDownsampling(auto=True, method="peak")
                 curve.setClipToView(True)
                 self._curves[node_id] = curve
+                self._update_legend()
             curve.setData(series.x, np.maximum(series.y, 1e-30))
         table = self._series[self._mode].values()
         self.follow.fit(
@@ -220,10 +217,18 @@ class GradPlot(QWidget):
         for curve in self._curves.values():
             self.plot_widget.removeItem(curve)
         self._curves.clear()
+        self._update_legend()
         self.follow.reset()
         self._dirty = True
         self.refresh()
 
+    def _update_legend(self) -> None:
+        self.legend.set_entries(
+            [(self._names.get(n, n), self._colour(n), False) for n in self._curves]
+        )
+
+    def _colour(self, node_id: str) -> QColor:
+        return self._colours.get(node_id, QColor(90, 90, 90))
+
     def _pen(self, node_id: str, bold: bool = False) -> pg.QtGui.QPen:
-        colour = self._colours.get(node_id, QColor(90, 90, 90))
-        return pg.mkPen(colour, width=3 if bold else 1.5)
+        return pg.mkPen(self._colour(node_id), width=3 if bold else 1.5)

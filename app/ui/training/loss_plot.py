@@ -12,9 +12,11 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from app.ui.training.cadence import MIN_INTERVAL_MS, Cadence, TimedPlotWidget, on_screen
 from app.ui.training.follow_range import FollowRange, log10_or_nan
+from app.ui.training.plot_theme import PlotLegend
 from app.ui.training.series import Series
 
-SMOOTHING = 0.95
+SMOOTHING = 0.9
+"""Weight of the past in the smoothed curve (TensorBoard's slider; 0.9 lags about 9 steps)."""
 
 RAW_PEN = pg.mkPen((120, 160, 220, 110), width=1)
 SMOOTH_PEN = pg.mkPen((40, 90, 200), width=2)
@@ -28,7 +30,6 @@ def _plot_widget(y_label: str) -> pg.PlotWidget:
     item.showGrid(x=True, y=True, alpha=0.25)
     item.setLabel("left", y_label)
     item.setLabel("bottom", "step")
-    item.addLegend(offset=(-10, 10))
     widget.follow_palette()
     return widget
 
@@ -90,10 +91,13 @@ class LossPlot(QWidget):
         self.val_curve = _curve(self.loss_widget, "validation", VAL_PEN, symbol="o")
         self.acc_view, self.acc_curve = self._accuracy_axis()
         self.follow = FollowRange(self.loss_widget.getPlotItem())
+        self.legend = PlotLegend()  # beside the plot area: never over the curves
+        self._update_legend()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header)
+        layout.addWidget(self.legend)
         layout.addWidget(self.loss_widget, 1)
 
         self._timer = QTimer(self)
@@ -147,15 +151,22 @@ class LossPlot(QWidget):
         item.showAxis("right", on)
         view.setVisible(on)
         curve.setVisible(on)
-        if on:
-            item.legend.addItem(curve, "validation accuracy")
-        else:
-            item.legend.removeItem(curve)
 
     def set_classifier(self, classifier: bool) -> None:
         """Show validation accuracy on a right-hand axis (classification tasks) or hide it."""
         item = self.loss_widget.getPlotItem()
         self._show_accuracy(item, self.acc_view, self.acc_curve, classifier)
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        entries = [
+            ("train (raw)", RAW_PEN.color(), False),
+            ("train (smoothed)", SMOOTH_PEN.color(), False),
+            ("validation", VAL_PEN.color(), False),
+        ]
+        if self.acc_curve.isVisible():
+            entries.append(("validation accuracy", ACC_PEN.color(), True))
+        self.legend.set_entries(entries)
 
     def add_steps(self, steps: np.ndarray, losses: np.ndarray) -> None:
         """Append training losses at the given global step numbers."""
@@ -212,7 +223,9 @@ class LossPlot(QWidget):
         self._push_s = time.perf_counter() - started
 
     def _smooth(self, loss: float) -> float:
-        """Debiased exponential moving average; non-finite losses leave it unchanged."""
+        """Debiased exponential moving average, as TensorBoard smooths: with weight ``w`` the
+        n-th value is ``sum(w**(n-i) * (1-w) * x_i) / (1 - w**(n+1))``, so the first point is
+        the loss itself rather than a fraction of it; non-finite losses leave it unchanged."""
         if not math.isfinite(loss):
             return self._ema / self._ema_weight if self._ema is not None else math.nan
         self._ema = loss * (1 - SMOOTHING) + (self._ema or 0.0) * SMOOTHING

@@ -4,13 +4,19 @@ pyqtgraph draws with its own configured colours (white background, grey axes) wh
 system palette; :func:`apply_palette` gives a plot the palette's base colour as background, its
 text colour to the axes, their labels, the grid and the legend, and a translucent base to the
 legend box. :class:`~app.ui.training.cadence.TimedPlotWidget` calls it when it is built and
-again on every palette change.
+again on every palette change. The plots' own legends are :class:`PlotLegend` rows beside the
+plot area (never over the data); curve colours come from :func:`distinct_colours`.
 """
 
 from __future__ import annotations
 
+import html
+from collections.abc import Mapping, Sequence
+
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QLabel, QWidget
 
 AXES = ("left", "bottom", "right", "top")
 AXIS_ALPHA = 170  # axis lines and ticks a little softer than the text
@@ -52,3 +58,80 @@ def _colour_legend(legend: pg.LegendItem, background: QColor, text: QColor) -> N
     legend.setLabelTextColor(text)
     for _sample, label in legend.items:
         label.setText(label.text)
+
+
+# A qualitative palette (Tableau 10) that reads on light and dark backgrounds alike.
+DISTINCT = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+)
+MIN_DISTANCE = 110.0
+"""Two curve colours closer than this (:func:`colour_distance`) read as one."""
+
+
+def colour_distance(a: QColor, b: QColor) -> float:
+    """How far apart two colours look ("redmean" weighted RGB distance, 0 to about 765)."""
+    mean_red = (a.red() + b.red()) / 2
+    dr, dg, db = a.red() - b.red(), a.green() - b.green(), a.blue() - b.blue()
+    return float(
+        ((2 + mean_red / 256) * dr * dr + 4 * dg * dg + (2 + (255 - mean_red) / 256) * db * db)
+        ** 0.5
+    )
+
+
+def distinct_colours(preferred: Mapping[str, QColor]) -> dict[str, QColor]:
+    """One colour per key that no other key shares: a key keeps its preferred colour (e.g. its
+    node category's hue) while that is far from every colour given out before it, else it gets
+    the palette colour farthest from those (two Linear layers: blue and orange, not two blues).
+    """
+    given: dict[str, QColor] = {}
+    pool = [QColor(c) for c in DISTINCT]
+    for index, (key, colour) in enumerate(preferred.items()):
+        if all(colour_distance(colour, other) >= MIN_DISTANCE for other in given.values()):
+            given[key] = QColor(colour)
+            continue
+        candidates = [*pool, QColor.fromHsv(index * 137 % 360, 170, 220)]
+        given[key] = max(
+            candidates,
+            key=lambda c: min((colour_distance(c, o) for o in given.values()), default=0.0),
+        )
+    return given
+
+
+def legend_html(entries: Sequence[tuple[str, QColor, bool]]) -> str:
+    """Legend text: a coloured line sample (dashed when asked) before each escaped name."""
+    parts = []
+    for name, colour, dashed in entries:
+        sample = "╍╍" if dashed else "━━"
+        parts.append(
+            f'<span style="white-space:nowrap"><span style="color:{colour.name()}">{sample}'
+            f"</span>&nbsp;{html.escape(name)}</span>"
+        )
+    return " &nbsp; ".join(parts)
+
+
+class PlotLegend(QLabel):
+    """A plot's legend beside the plot area rather than on it, so it never covers data; the
+    entries wrap onto more lines in a narrow dock. Its text follows the palette."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("plotLegend")
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setForegroundRole(QPalette.ColorRole.Text)
+        self.entries: list[tuple[str, QColor, bool]] = []
+
+    def set_entries(self, entries: Sequence[tuple[str, QColor, bool]]) -> None:
+        """Show ``(name, colour, dashed)`` entries in order."""
+        self.entries = list(entries)
+        self.setText(legend_html(self.entries))
+        self.setVisible(bool(self.entries))

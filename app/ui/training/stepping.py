@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from app.graph.document import GraphDocument
-from app.graph.specs import Category, get_spec
+from app.graph.specs import Category, Role, get_spec
 from app.graph.stepper import Stepper
 from app.ui.canvas.scene import GraphScene
 from app.ui.document_holder import DocumentHolder
 from app.ui.training.canvas_overlay import CanvasOverlay
-from app.ui.training.tensor_data import TensorEntry
+from app.ui.training.tensor_data import TensorEntry, is_token_array
 from app.ui.training.tensor_view import TensorView
 
 
@@ -27,13 +31,62 @@ def is_data_node(document: GraphDocument, node_id: str) -> bool:
 
 
 def stepper_entries(stepper: Stepper, document: GraphDocument, node_id: str) -> list[TensorEntry]:
-    """The node's output ports and parameters, each with its value and gradient so far."""
+    """The node's output ports and parameters, each with its value and gradient so far.
+
+    Token indices carry the dataset's vocabulary (shown as characters), samples carry the
+    batch's classes (pictures are captioned with them), and the Output node offers its
+    prediction against the batch's targets.
+    """
     image = is_data_node(document, node_id)
+    dataset = getattr(stepper.program, "dataset", None)
+    vocab = getattr(dataset, "vocab", None)
+    vocab = tuple(vocab) if vocab else None
+    targets = np.asarray(stepper.batch[1])
     values, grads = stepper.value(node_id), stepper.grad(node_id)
     params, pgrads = stepper.params(node_id), stepper.param_grads(node_id)
-    entries = [TensorEntry(port, values[port], grads.get(port), image=image) for port in values]
+    entries = [
+        TensorEntry(
+            port,
+            values[port],
+            grads.get(port),
+            image=image,
+            vocab=vocab if is_token_array(values[port]) else None,
+            labels=_labels(targets, values[port], dataset),
+        )
+        for port in values
+    ]
     entries += [TensorEntry(name, params[name], pgrads.get(name), is_param=True) for name in params]
+    node = document.nodes.get(node_id)
+    if node is not None and get_spec(node.type_id).role is Role.OUTPUT:
+        entries += _prediction(stepper, document, node_id, targets, vocab)
     return entries
+
+
+def _labels(targets: np.ndarray, value: np.ndarray, dataset: Any) -> np.ndarray | None:
+    """The batch's classes when they label the samples of ``value`` one to one."""
+    if getattr(dataset, "task", None) != "classification" or targets.ndim != 1:
+        return None
+    if value.ndim < 2 or value.shape[0] != targets.shape[0] or not is_token_array(targets):
+        return None
+    return targets
+
+
+def _prediction(
+    stepper: Stepper,
+    document: GraphDocument,
+    node_id: str,
+    targets: np.ndarray,
+    vocab: tuple[str, ...] | None,
+) -> list[TensorEntry]:
+    """The Output node's input (the prediction) against the batch's targets, once computed."""
+    edge = document.input_edge(node_id, "x")
+    if edge is None:
+        return []
+    pred = stepper.value(edge.src).get(edge.src_port)
+    if pred is None:
+        return []
+    grad = stepper.grad(edge.src).get(edge.src_port)
+    return [TensorEntry("prediction vs target", pred, grad, vocab=vocab, target=targets)]
 
 
 class StepThrough:
@@ -115,12 +168,12 @@ class StepThrough:
 
     def show_node(self, node_id: str) -> bool:
         """Show a node's last value and gradient; False when stepping has not reached it."""
-        if self.stepper is None or not self.stepper.value(node_id):
+        if self.stepper is None:
             return False
-        self.tensor_view.show_tensors(
-            node_title(self.holder.document, node_id),
-            stepper_entries(self.stepper, self.holder.document, node_id),
-        )
+        entries = stepper_entries(self.stepper, self.holder.document, node_id)
+        if not entries or all(e.value is None for e in entries if not e.is_param):
+            return False
+        self.tensor_view.show_tensors(node_title(self.holder.document, node_id), entries)
         return True
 
     def _show(self, node_id: str, mode: str) -> None:

@@ -1,4 +1,5 @@
-"""The tensor view dock: a node's value or gradient as numbers, a heatmap and a histogram."""
+"""The tensor view dock: a node's value or gradient as numbers, a heatmap and a histogram; text
+samples as characters, predictions against their targets."""
 
 from __future__ import annotations
 
@@ -7,21 +8,27 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QRadioButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from app.ui.training.tensor_data import (
     TensorEntry,
+    channel_count,
     colour_levels,
     histogram,
     picture,
+    sample_count,
+    sample_text,
     stats_text,
 )
 
@@ -35,8 +42,11 @@ class TensorView(QWidget):
     """Shows one tensor of one node: statistics, a heatmap with colour bar and a histogram.
 
     A node offers several tensors (its output ports and, for a parameter node, each weight);
-    a combo box picks one and a value/gradient toggle picks which of the two is drawn.
-    The object name is ``tensorView``.
+    a combo box picks one and a value/gradient toggle picks which of the two is drawn. Spin
+    boxes pick the sample of a batch (``tensorSample``) and the channel of an image tensor
+    (``tensorChannel``). Token indices show as characters and a prediction against its target
+    in ``tensorText``; pictures are captioned with their class. The object name is
+    ``tensorView``.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -68,6 +78,22 @@ class TensorView(QWidget):
         row.addWidget(self.tensor_box, 1)
         row.addWidget(self.value_button)
         row.addWidget(self.grad_button)
+        self.sample_box = self._picker("tensorSample", "Sample")
+        self.channel_box = self._picker("tensorChannel", "Channel")
+        self._pickers = [
+            (QLabel("Sample"), self.sample_box),
+            (QLabel("Channel"), self.channel_box),
+        ]
+        pick = QHBoxLayout()
+        for label, box in self._pickers:
+            pick.addWidget(label)
+            pick.addWidget(box)
+        pick.addStretch(1)
+        self.text_view = QPlainTextEdit()
+        self.text_view.setObjectName("tensorText")
+        self.text_view.setReadOnly(True)
+        self.text_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setMinimumHeight(240)
@@ -91,10 +117,19 @@ class TensorView(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
         layout.addLayout(row)
+        layout.addLayout(pick)
         layout.addWidget(self.stats)
         layout.addWidget(self.caption)
-        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.text_view, 1)
+        layout.addWidget(self.graphics, 3)
         self.clear()
+
+    def _picker(self, name: str, tip: str) -> QSpinBox:
+        box = QSpinBox()
+        box.setObjectName(name)
+        box.setToolTip(f"{tip} to show (from 0)")
+        box.valueChanged.connect(self._redraw)
+        return box
 
     @property
     def mode(self) -> str:
@@ -147,14 +182,25 @@ class TensorView(QWidget):
     def _redraw(self) -> None:
         array = self._current()
         self.shown = None if array is None else np.asarray(array)
-        self.graphics.setVisible(self.shown is not None)
-        if self.shown is None:
+        entry = self._entry()
+        self._update_pickers(entry)
+        if self.shown is None or entry is None:
+            self.graphics.setVisible(False)
+            self.text_view.setVisible(False)
             self.stats.setText("" if not self._entries else f"no {self.mode} yet")
             self._draw_picture(None, False)
             self.hist_curve.setData([], [])
             return
-        entry = self._entries[self.tensor_box.currentIndex()]
         self.stats.setText(stats_text(self.shown))
+        text = sample_text(entry, self.shown, self.sample_box.value())
+        self.text_view.setVisible(text is not None)
+        if text is not None and self.text_view.toPlainText() != text:
+            self.text_view.setPlainText(text)
+        as_characters = text is not None and entry.target is None
+        self.graphics.setVisible(not as_characters)  # characters, not a 5×5 picture of codes
+        if as_characters:
+            self.caption.setText(f"{self.shown.shape[-1]} characters per sample")
+            return
         self._draw_picture(self.shown, entry.is_param, entry.image)
         bins = histogram(self.shown)
         if bins is None:
@@ -162,10 +208,27 @@ class TensorView(QWidget):
         else:
             self.hist_curve.setData(*bins)
 
+    def _entry(self) -> TensorEntry | None:
+        index = self.tensor_box.currentIndex()
+        return self._entries[index] if 0 <= index < len(self._entries) else None
+
+    def _update_pickers(self, entry: TensorEntry | None) -> None:
+        """Offer the sample and channel pickers where the shown tensor has them."""
+        array = self.shown
+        samples = 0 if array is None or entry is None else sample_count(array, entry.is_param)
+        channels = 0 if array is None or entry is None else channel_count(array, entry.is_param)
+        for (label, box), count in zip(self._pickers, (samples, channels), strict=True):
+            box.blockSignals(True)
+            box.setRange(0, max(count - 1, 0))
+            box.blockSignals(False)
+            box.setVisible(count > 1)
+            label.setVisible(count > 1)
+
     def _draw_picture(
         self, array: np.ndarray | None, is_param: bool = False, image: bool = False
     ) -> None:
-        pic = None if array is None else picture(array, is_param, image)
+        sample, channel = self.sample_box.value(), self.channel_box.value()
+        pic = None if array is None else picture(array, is_param, image, sample, channel)
         if pic is None:
             self.image.clear()
             self.caption.setText("" if array is None else "a single number: no heatmap")
@@ -178,4 +241,16 @@ class TensorView(QWidget):
         self.colour_bar.setLevels(levels)
         self.image_plot.setAspectLocked(pic.is_image)
         self.image_plot.autoRange()
-        self.caption.setText(pic.caption)
+        self.caption.setText(pic.caption + self._class_caption(sample))
+
+    def class_of(self, sample: int) -> int | None:
+        """The class of a sample of the shown tensor, when its entry carries labels."""
+        entry = self._entry()
+        labels = None if entry is None else entry.labels
+        if labels is None or not 0 <= sample < len(labels):
+            return None
+        return int(labels[sample])
+
+    def _class_caption(self, sample: int) -> str:
+        label = self.class_of(sample)
+        return "" if label is None else f": class {label}"

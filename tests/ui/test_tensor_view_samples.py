@@ -1,0 +1,106 @@
+"""The tensor view shows what a person can read: text samples as characters, a chosen sample and
+channel, images with their class, and the Output node's prediction against the target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from app.ui.training.tensor_data import as_text, prediction_text
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def step_to(window, node_id: str):
+    """Step forward until ``node_id`` ran; returns the stepper."""
+    ctrl = window.training
+    ctrl.actions.step_forward.trigger()
+    stepper = ctrl.steps.stepper
+    while ctrl.overlay.highlighted != node_id:
+        ctrl.actions.step_forward.trigger()
+    QApplication.processEvents()
+    return stepper
+
+
+def pick(box, steps: int) -> None:
+    """Press the spin box's Up arrow key ``steps`` times."""
+    box.setFocus()
+    for _ in range(steps):
+        QTest.keyClick(box, Qt.Key.Key_Up)
+    QApplication.processEvents()
+
+
+@pytest.fixture
+def chars(make_window):
+    return make_window(EXAMPLES / "char_lstm.nodegrad", (1500, 950))
+
+
+@pytest.fixture
+def cnn(make_window):
+    return make_window(EXAMPLES / "digits_cnn.nodegrad", (1500, 950))
+
+
+def test_a_text_sample_reads_as_characters(chars) -> None:
+    stepper = step_to(chars, "text")
+    view = chars.training.tensor_view
+    vocab = tuple(stepper.program.dataset.vocab)
+    x = stepper.value("text")["x"]
+    assert view.text_view.isVisibleTo(view) and not view.graphics.isVisibleTo(view)
+    assert as_text(x[0], vocab) in view.text_view.toPlainText()
+    assert view.sample_box.isVisibleTo(view) and view.sample_box.maximum() == x.shape[0] - 1
+    pick(view.sample_box, 3)
+    assert view.text_view.toPlainText() == f"sample 3:\n{as_text(x[3], vocab)}"
+    view.select("y")  # the targets: the next characters
+    assert as_text(stepper.value("text")["y"][3], vocab) in view.text_view.toPlainText()
+
+
+def test_the_output_node_shows_the_prediction_against_the_target(chars) -> None:
+    stepper = step_to(chars, "output")
+    view = chars.training.tensor_view
+    assert view.entry_names() == ["prediction vs target"]
+    text = view.text_view.toPlainText()
+    assert text.startswith("accuracy on this batch: ")
+    vocab = tuple(stepper.program.dataset.vocab)
+    target = stepper.batch[1]
+    assert f"target:    {as_text(target[0], vocab)}" in text
+    guess = stepper.value("logits")["y"][0].argmax(axis=-1)
+    assert f"predicted: {as_text(guess, vocab)}" in text
+    chars.scene.clearSelection()
+    chars.scene.node_item("output").setSelected(True)  # clicking it later shows it again
+    assert view.entry_names() == ["prediction vs target"]
+
+
+def test_images_are_labelled_and_sample_and_channel_can_be_picked(cnn) -> None:
+    stepper = step_to(cnn, "data")
+    view = cnn.training.tensor_view
+    x, y = stepper.value("data")["x"], stepper.value("data")["y"]
+    assert view.graphics.isVisibleTo(view) and not view.text_view.isVisibleTo(view)
+    assert view.caption.text().endswith(f": class {y[0]}")
+    pick(view.sample_box, 2)
+    assert view.caption.text().endswith(f": class {y[2]}") and "sample 2" in view.caption.text()
+    assert np.array_equal(view.image.image, x[2, 0])
+    assert not view.channel_box.isVisibleTo(view)  # one channel: nothing to pick
+    step_to(cnn, "conv")
+    out = stepper.value("conv")["y"]
+    assert view.channel_box.isVisibleTo(view) and view.channel_box.maximum() == out.shape[1] - 1
+    assert "sample 2, channel 0" in view.caption.text()  # the chosen sample stays chosen
+    pick(view.channel_box, 5)
+    pick(view.sample_box, 1)
+    assert "sample 3, channel 5" in view.caption.text()
+    assert view.caption.text().endswith(f": class {y[3]}")
+    assert np.allclose(view.image.image, out[3, 5])
+
+
+def test_prediction_text_for_classes_and_regression() -> None:
+    scores = np.array([[2.0, 0.0], [0.0, 3.0], [1.0, 0.0]])
+    text = prediction_text(scores, np.array([0, 1, 1]), None)
+    lines = text.splitlines()
+    assert lines[0] == "accuracy on this batch: 2/3"
+    assert lines[-1].endswith("✗") and not lines[-2].endswith("✗")
+    reg = prediction_text(np.array([[0.5], [1.5]]), np.array([[0.25], [1.5]]), None)
+    assert reg.splitlines()[1].split() == ["0", "0.5", "0.25"]
