@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QContextMenuEvent,
@@ -57,6 +57,7 @@ class GraphView(QGraphicsView):
         self.quick_add.chosen.connect(self._on_quick_add_chosen)
         self.files_dropped: Callable[[list[str]], None] | None = None
         self._wire: WireDrag | None = None
+        self._wire_cancelled = False  # Esc ended a wire drag: ignore the mouse until release
         self._pan_from: QPoint | None = None
         self._space_held = False
         self._press_positions: dict[str, QPointF] = {}
@@ -163,8 +164,21 @@ class GraphView(QGraphicsView):
         source = self.scene().node_item(edge.src).port(edge.src_port, True)
         return WireDrag(self.scene(), self.editor, source, detached=edge)
 
+    def cancel_wire(self) -> bool:
+        """End a wire drag in progress without changing anything (Esc); False when none."""
+        if self._wire is None:
+            return False
+        wire, self._wire = self._wire, None
+        wire.cancel()
+        self._wire_cancelled = True
+        self.editor.show_message("Wire cancelled")
+        return True
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         """Pan, move the loose wire, or let Qt move the selected nodes."""
+        if self._wire_cancelled:
+            event.accept()
+            return
         if self._pan_from is not None:
             delta = event.position().toPoint() - self._pan_from
             self._pan_from = event.position().toPoint()
@@ -181,6 +195,10 @@ class GraphView(QGraphicsView):
         if self._pan_from is not None:
             self._pan_from = None
             self.viewport().unsetCursor()
+            return
+        if self._wire_cancelled:
+            self._wire_cancelled = False
+            event.accept()
             return
         if self._wire is not None:
             wire, self._wire = self._wire, None
@@ -298,8 +316,23 @@ class GraphView(QGraphicsView):
             self.viewport().update()
 
     # -- keys -----------------------------------------------------------------------------------
+    def event(self, event: QEvent) -> bool:
+        """Keep Esc for cancelling a wire drag even where a window shortcut uses it."""
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and self._wire is not None
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Space (held) pans; Tab opens quick-add at the cursor."""
+        """Space (held) pans; Tab opens quick-add at the cursor; Esc cancels a wire drag."""
+        if event.key() == Qt.Key.Key_Escape and self.cancel_wire():
+            event.accept()
+            return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_held = True
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
