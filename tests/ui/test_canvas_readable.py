@@ -3,12 +3,17 @@ wires go around nodes rather than through them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from ui_driver import digits_document, show_document, view_point
 
-from app.ui.canvas.edge_item import EdgeItem
+from app.ui.canvas.edge_item import LABEL_MIN_ZOOM, EdgeItem
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 LEFT = Qt.MouseButton.LeftButton
 NONE = Qt.KeyboardModifier.NoModifier
@@ -62,3 +67,57 @@ def test_escape_puts_a_picked_up_wire_back(window) -> None:
     assert doc.to_dict() == before
     assert all(item.isVisible() for item in scene.edge_items())
     assert not loose_wires(window)
+
+
+def passes_through(path, rect) -> bool:
+    n = 400
+    return any(rect.contains(path.pointAtPercent(i / n)) for i in range(1, n))
+
+
+def crossings(window) -> list[tuple[str, str]]:
+    """(wire, node) pairs where a drawn wire runs through a node that is not one of its ends."""
+    found = []
+    for edge in window.scene.edge_items():
+        ends = {edge.src.node_id, edge.dst.node_id}
+        for node in window.scene.node_items():
+            if node.node_id not in ends and passes_through(edge.path(), node.body_rect()):
+                found.append((f"{edge.src.node_id}->{edge.dst.node_id}", node.node_id))
+    return found
+
+
+def test_a_wire_goes_around_a_node_in_its_way(window) -> None:
+    doc = digits_document()
+    loss = doc.nodes["cross_entropy_loss_1"].position
+    source = doc.nodes["linear_2"].position
+    doc.move_nodes(
+        {"cross_entropy_loss_1": (loss[0], source[1]), "output_1": (loss[0] + 400, source[1])}
+    )
+    show_document(window, doc)
+    edge = next(
+        e
+        for e in window.scene.edge_items()
+        if (e.src.node_id, e.dst.node_id) == ("linear_2", "output_1")
+    )
+    loss_item = window.scene.node_item("cross_entropy_loss_1")
+    assert not passes_through(edge.path(), loss_item.body_rect())
+    assert not crossings(window)
+    loss_item.setPos(loss_item.pos() + QPointF(0, 600))  # out of the way: the wire goes straight
+    QApplication.processEvents()
+    assert not edge.avoids("cross_entropy_loss_1")
+    loss_item.setPos(loss_item.pos() - QPointF(0, 600))  # back in the way: around it again
+    assert edge.avoids("cross_entropy_loss_1") and not crossings(window)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.nodegrad")))
+def test_examples_fit_readably_and_auto_layout_runs_no_wire_behind_a_node(
+    make_window, name
+) -> None:
+    window = make_window(EXAMPLES / name, (1400, 860))  # the default window size
+    window.view.fit_all()
+    assert window.view.zoom() >= LABEL_MIN_ZOOM  # wire shapes are drawn
+    first = min(window.scene.node_items(), key=lambda n: n.pos().x())
+    shown = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    assert shown.contains(first.body_rect())  # the start of the graph is on screen
+    window.actions_by_name["actionAutoLayout"].trigger()
+    QApplication.processEvents()
+    assert not crossings(window)

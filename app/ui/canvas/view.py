@@ -18,7 +18,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
-from app.ui.canvas.edge_item import EdgeItem
+from app.ui.canvas.edge_item import LABEL_MIN_ZOOM, EdgeItem
 from app.ui.canvas.hint import EMPTY_HINT, paint_empty_hint
 from app.ui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH, NodeItem
 from app.ui.canvas.port_item import PortItem
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 NODE_MIME = "application/x-nodegrad-node-type"
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
 FIT_MAX_ZOOM = 1.2  # Fit View never enlarges a small graph past this
+FIT_MIN_ZOOM = LABEL_MIN_ZOOM  # nor shrinks a large one below where wire shapes are drawn
 FIT_MARGIN = 60.0
 
 
@@ -83,8 +84,9 @@ class GraphView(QGraphicsView):
 
     def fit_all(self) -> None:
         """Fit every node into the view (Fit View, F; also after opening a file), at most at
-        ``FIT_MAX_ZOOM``; the view then keeps fitting on resizes until the user zooms, pans or
-        edits."""
+        ``FIT_MAX_ZOOM`` and at least at ``FIT_MIN_ZOOM`` (wire shapes stay drawn: a graph too
+        wide for that shows its left end, to pan from); the view then keeps fitting on resizes
+        until the user zooms, pans or edits."""
         self.auto_fit = True
         self._fit()
 
@@ -98,9 +100,14 @@ class GraphView(QGraphicsView):
             return
         padded = rect.adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN)
         self.fitInView(padded, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > FIT_MAX_ZOOM:
-            self.scale(FIT_MAX_ZOOM / self.zoom(), FIT_MAX_ZOOM / self.zoom())
-        self.centerOn(rect.center())
+        target = min(max(self.zoom(), FIT_MIN_ZOOM), FIT_MAX_ZOOM)
+        self.scale(target / self.zoom(), target / self.zoom())
+        if padded.width() * target <= self.viewport().width():
+            self.centerOn(rect.center())
+            return
+        # Too wide to read whole: show where the data enter (the left) and pan from there.
+        half_width = self.viewport().width() / (2 * target)
+        self.centerOn(QPointF(padded.left() + half_width, rect.center().y()))
 
     def stop_auto_fit(self) -> None:
         """Keep the current zoom and position on resizes (the user placed the view)."""
