@@ -5,7 +5,7 @@ Usage::
     nodegrad [FILE]                          open the editor (on the bundled example by default)
     nodegrad validate FILE                   list the graph's problems
     nodegrad train FILE [--epochs N] [--device cpu|gpu] [--save-weights PATH]
-    nodegrad export FILE --to python|torch|onnx [-o OUT]
+    nodegrad export FILE --to python|torch|onnx [-o OUT] [--no-train]
     nodegrad import MODEL.onnx [-o GRAPH.nodegrad]
     nodegrad eval FILE | sample FILE --prompt T --length N | runs FILE   (see app/cli_results.py)
 
@@ -60,6 +60,7 @@ def _command_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "-o", "--output", type=Path, metavar="OUT", help="default: stdout (onnx: FILE.onnx)"
     )
+    export.add_argument("--no-train", action="store_true", help="inference only: no training loop")
     add_import_parser(sub)
     cli_results.add_parsers(sub)
     return parser
@@ -283,23 +284,16 @@ class ProgressBar:
 
 
 def cmd_export(options: argparse.Namespace) -> int:
-    """``nodegrad export FILE --to python|torch|onnx [-o OUT]``."""
+    """``nodegrad export FILE --to python|torch|onnx [-o OUT] [--no-train]`` (the graph's trained
+    weights are written beside OUT)."""
     if options.target == "onnx":
         from app.cli_onnx import cmd_export_onnx
 
         return cmd_export_onnx(options)
-    from app.graph.export import export_python, export_torch
+    from app.graph.export.command import export_command
 
-    document = _load(options.file)
-    export = export_python if options.target == "python" else export_torch
-    script_dir = None if options.output is None else options.output.resolve().parent
-    code = export(document, title=options.file.stem, script_dir=script_dir)
-    if options.output is None:
-        sys.stdout.write(code)
-        return 0
-    options.output.write_text(code, encoding="utf-8")
-    print(f"wrote {options.output}", file=sys.stderr)
-    return 0
+    train = not options.no_train
+    return export_command(_load(options.file), options.file, options.target, options.output, train)
 
 
 def cmd_editor(path: Path | None) -> int:

@@ -20,11 +20,11 @@ def cmd_export_onnx(options: argparse.Namespace) -> int:
     from app.graph.onnx import export_onnx, save_onnx
 
     document = io.load(options.file)
-    weights_file = io.weights_path(options.file)
-    weights = io.load_weights(weights_file) if weights_file.exists() else None
+    weights_file = io.find_weights(options.file)  # the .safetensors, else a legacy .npz
+    weights = io.load_weights(weights_file) if weights_file is not None else None
     output: Path = options.output or options.file.with_suffix(".onnx")
     save_onnx(export_onnx(document, weights), output)
-    origin = f"trained weights from {weights_file.name}" if weights else "untrained weights"
+    origin = f"trained weights from {weights_file.name}" if weights_file else "untrained weights"
     print(f"wrote {output} ({origin})", file=sys.stderr)
     return 0
 

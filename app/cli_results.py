@@ -83,11 +83,11 @@ def trained_program(file: Path, weights: Path | None) -> tuple[GraphDocument, Pr
 
     document = io.load(file)
     program = compile_document(document)
-    path = weights if weights is not None else io.weights_path(file)
-    if not path.is_file():
+    path = weights if weights is not None else io.find_weights(file)
+    if path is None or not path.is_file():
         raise NoWeightsError(
-            f"{file}: no trained weights ({path} not found); train it first with "
-            f"'nodegrad train {file}'"
+            f"{file}: no trained weights ({path or io.weights_path(file)} not found); train it "
+            f"first with 'nodegrad train {file}'"
         )
     program.load_state_dict(io.load_weights(path))
     return document, program, path

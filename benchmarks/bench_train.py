@@ -220,6 +220,14 @@ def torch_conv(device: str) -> Step:
     return torch_step(model.to(torch_device(device)), *torch_tensors(device, *conv_data()))
 
 
+# the book's per-time-step LSTMCell loop (benchmarks/book_lstm.py)
+from benchmarks.book_lstm import engine_book_lstm, torch_book_lstm  # noqa: E402
+
+BOOK_LSTM: dict[str, Callable[[str], Step]] = {
+    "engine": lambda device: engine_book_lstm(device, LR),
+    "torch": lambda device: torch_book_lstm(torch, device, LR),
+}
+
 WORKLOADS: dict[str, dict[str, Callable[[str], Step]]] = {
     "mlp_small": {
         "engine": lambda device: engine_mlp("mlp_small", device),
@@ -233,6 +241,7 @@ WORKLOADS: dict[str, dict[str, Callable[[str], Step]]] = {
     },
     "lstm_char": {"engine": engine_lstm, "torch": torch_lstm},
     "conv_digits": {"engine": engine_conv, "torch": torch_conv},
+    "lstm_cell_book": BOOK_LSTM,
 }
 
 # --- timing -------------------------------------------------------------------------------

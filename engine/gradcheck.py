@@ -24,20 +24,22 @@ def _objective(fn: Callable[..., Tensor], inputs: Sequence[Tensor], weights: Any
 def _numeric_grad(
     fn: Callable[..., Tensor], inputs: Sequence[Tensor], x: Tensor, weights: Any, eps: float
 ) -> np.ndarray:
-    """Central differences of the weighted objective with respect to each element of ``x``."""
-    if not x.data.flags.c_contiguous:
-        x.data = get_array_module(x.data).ascontiguousarray(x.data)
-    flat = x.data.reshape(-1)
-    grad = np.zeros(flat.shape, dtype=np.float64)
-    for i in range(flat.size):
-        orig = flat[i].item()
-        flat[i] = orig + eps
+    """Central differences of the weighted objective with respect to each element of ``x``.
+
+    ``x.data`` is perturbed in place, element by element, and never replaced: it may be a view
+    the layer relies on (the book's ``LSTMCell`` fuses its gate weights that way).
+    """
+    data = x.data
+    grad = np.zeros(data.shape, dtype=np.float64)
+    for index in np.ndindex(*data.shape):
+        orig = data[index].item()
+        data[index] = orig + eps
         plus = _objective(fn, inputs, weights)
-        flat[i] = orig - eps
+        data[index] = orig - eps
         minus = _objective(fn, inputs, weights)
-        flat[i] = orig
-        grad[i] = (plus - minus) / (2 * eps)
-    return grad.reshape(x.shape)
+        data[index] = orig
+        grad[index] = (plus - minus) / (2 * eps)
+    return grad
 
 
 def gradcheck(

@@ -26,9 +26,10 @@ class MSELoss(Layer):
     Parameters
     ----------
     reduction : {'sum', 'mean'}
-        ``'sum'`` (default, the book's formula): summed over the batch axis, so a (N, 1)
-        prediction gives a loss of shape (1,) as in the book; predictions with more than one
-        value per sample are summed to a scalar. ``'mean'``: mean over every element.
+        ``'sum'`` (default, the book's formula ``((pred - target) ** 2).sum(0)``): summed over
+        the batch axis, one sum per output, so a (N, K) prediction gives a loss of shape (K,)
+        ((1,) for one output, as in the book); ``backward()`` seeds every sum with one, which
+        is the gradient of their total. ``'mean'``: a scalar, the mean over every element.
 
     Examples
     --------
@@ -38,6 +39,8 @@ class MSELoss(Layer):
     array([5.], dtype=float32)
     >>> MSELoss("mean")(pred, target)
     array(2.5, dtype=float32)
+    >>> MSELoss()(Tensor([[1.0, 2.0], [3.0, 4.0]]), Tensor([[0.0, 0.0], [0.0, 0.0]]))
+    array([10., 20.], dtype=float32)
     """
 
     def __init__(self, reduction: str = "sum") -> None:
@@ -54,7 +57,7 @@ class MSELoss(Layer):
         if self.reduction == "mean":
             return squared.mean()
         per_output: Tensor = squared.sum(0)
-        return per_output if per_output.size == 1 else per_output.sum()
+        return per_output
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"

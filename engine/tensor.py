@@ -307,8 +307,8 @@ class Tensor:
         """Return the data in a new shape (ints or one tuple; -1 infers a size)."""
         return _ops.shape.reshape(self, shape)
 
-    def flatten(self, start_dim: int = 1) -> Tensor:
-        """Merge the axes from ``start_dim`` on into one."""
+    def flatten(self, start_dim: int = 0) -> Tensor:
+        """Merge the axes from ``start_dim`` on into one (default: everything, as NumPy)."""
         return _ops.shape.flatten(self, start_dim)
 
     def exp(self) -> Tensor:

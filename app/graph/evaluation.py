@@ -187,6 +187,15 @@ def evaluate(program: Program, split: Split = "val") -> Evaluation:
     if not program.loss_nodes:
         raise GraphError("the graph has no loss node; add one to evaluate it")
     loss, scores, targets = _collect(program, dataset)
+    with np.errstate(all="ignore"):  # a diverged model scores NaN; it does not warn
+        return _score(program, dataset, used, split, loss, scores, targets)
+
+
+def _score(
+    program: Program, dataset: Dataset, used: Split, split: Split, loss: float,
+    scores: np.ndarray, targets: np.ndarray,
+) -> Evaluation:  # fmt: skip
+    """The figures of :func:`evaluate` from the collected predictions and targets."""
     task = task_of(program)
     note = "" if used == split else "the graph has no validation split; evaluated on training"
     metrics: dict[str, float] = {"loss": loss}

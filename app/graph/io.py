@@ -1,36 +1,65 @@
-"""``.nodegrad`` files (versioned JSON) and weights files (``.npz``, loaded without pickle).
+"""``.nodegrad`` files (versioned JSON) and weights files (``.safetensors``; legacy ``.npz``).
 
 Loading checks everything before building anything: a malformed file raises
 :class:`~app.graph.errors.FileFormatError` listing every problem with its location, e.g.
-``nodes[3].params.units: expected a positive int, got -4``. Nothing in a file is executed.
+``nodes[3].params.units: expected a positive int, got -4``. Nothing in a file is executed. The
+format itself (its name, version and parser) is :mod:`app.graph.fileformat`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
-import math
 import os
 import secrets
 import stat
-import zipfile
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO
 
 import numpy as np
 
-from app.graph.document import FORMAT, VERSION, GraphDocument
-from app.graph.errors import FileFormatError, ParamError
-from app.graph.mutations import TRAINING_PARAMS, Edge, Node, TrainingSettings
-from app.graph.specs import REGISTRY, PortSpec, get_spec, kinds_compatible
+from app.graph.document import GraphDocument
+from app.graph.errors import FileFormatError
+from app.graph.fileformat import (
+    FORMAT,
+    MIGRATIONS,
+    VERSION,
+    may_hold_surrogates,
+    parse_text,
+    read_parts,
+)
+from app.graph.weights import (
+    WeightsMismatchError,
+    find_weights,
+    read_weights,
+    weights_bytes,
+    weights_path,
+)
 
-# Upgrades of older files: MIGRATIONS[v] turns version-v data into version v + 1 data.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+__all__ = [
+    "FORMAT",
+    "MIGRATIONS",
+    "VERSION",
+    "FileFormatError",
+    "WeightsMismatchError",
+    "document_from_data",
+    "dumps",
+    "find_weights",
+    "load",
+    "load_weights",
+    "loads",
+    "save",
+    "save_weights",
+    "weights_path",
+]
 
-_TOP_KEYS = ("format", "version", "nodes", "edges", "training")
-_NODE_KEYS = ("id", "type", "label", "position", "params")
-_EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Larger ``.nodegrad`` files are refused unread (the largest real graphs take a few MB)."""
+STALE_SECONDS = 60.0
+"""A temporary file of a save older than this was left by a save that was killed."""
 
 
 def dumps(doc: GraphDocument) -> str:
@@ -40,13 +69,14 @@ def dumps(doc: GraphDocument) -> str:
 
 def loads(text: str, path: str | None = None) -> GraphDocument:
     """Parse ``.nodegrad`` text; raises :class:`FileFormatError` listing every problem."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise FileFormatError(
-            [f"line {err.lineno} column {err.colno}: not valid JSON ({err.msg})"], path
-        ) from None
-    return document_from_data(data, path)
+    parts = read_parts(parse_text(text, path), path, check_text=may_hold_surrogates(text))
+    return GraphDocument.from_parts(parts.nodes, parts.edges, parts.training)
+
+
+def document_from_data(data: Any, path: str | None = None) -> GraphDocument:
+    """Check parsed JSON data and build the document; every problem is reported at once."""
+    parts = read_parts(data, path)
+    return GraphDocument.from_parts(parts.nodes, parts.edges, parts.training)
 
 
 def load(
@@ -59,9 +89,14 @@ def load(
     """
     name = os.fspath(path)
     try:
-        raw = Path(name).read_bytes()
+        with open(name, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as err:
         raise FileFormatError([f"cannot read the file: {err.strerror}"], name) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise FileFormatError(
+            [f"(top level): larger than {MAX_FILE_BYTES // 2**20} MiB, not a nodegrad graph"], name
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -77,270 +112,75 @@ def save(doc: GraphDocument, path: str | os.PathLike[str]) -> None:
     _atomic_write(Path(path), lambda handle: handle.write(text))
 
 
-def weights_path(path: str | os.PathLike[str]) -> Path:
-    """The weights file beside a ``.nodegrad`` file: same name, ``.npz`` suffix."""
-    return Path(path).with_suffix(".npz")
-
-
 def save_weights(weights: Mapping[str, np.ndarray], path: str | os.PathLike[str]) -> None:
-    """Save named arrays (``"node_id.param"`` -> array) to an ``.npz`` file, atomically."""
-    arrays: dict[str, Any] = {}  # Any: np.savez types **kwds as if one could be allow_pickle
-    for name, value in weights.items():
-        array = np.asarray(value)
-        if array.dtype.kind not in "biuf":
-            raise FileFormatError([f"{name}: weights must be numbers, got {array.dtype}"])
-        arrays[name] = array
-    _atomic_write(Path(path), lambda handle: np.savez(handle, **arrays))
+    """Save named float arrays (``"node_id.param"`` -> array) as ``.safetensors``, atomically.
+
+    Whatever suffix ``path`` has, the file is ``.safetensors`` data (readable by PyTorch and
+    other tools without nodegrad); :func:`weights_path` names it beside a graph.
+    """
+    data = weights_bytes(weights)
+    _atomic_write(Path(path), lambda handle: handle.write(data))
 
 
-def load_weights(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    """Load named arrays saved by :func:`save_weights` (never unpickles anything)."""
-    name = os.fspath(path)
-    try:
-        with np.load(name, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise FileFormatError(["expected an .npz archive of named arrays"], name)
-            return {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-        raise FileFormatError([f"not a readable weights archive: {err}"], name) from None
+def load_weights(
+    path: str | os.PathLike[str], expected: Mapping[str, Iterable[int]] | None = None
+) -> dict[str, np.ndarray]:
+    """Load named arrays from a ``.safetensors`` file or a legacy ``.npz`` archive.
+
+    Every header is checked before any array is read; nothing is unpickled. With ``expected``
+    (name -> shape, every array the graph needs) a file that does not fit raises
+    :class:`~app.graph.weights.WeightsMismatchError`, whose ``mismatches`` maps each wrong name
+    to the reason. Other problems raise :class:`FileFormatError`.
+    """
+    return read_weights(path, expected)
 
 
 def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write through a temporary file beside ``path``, then rename it over ``path``.
 
-    The file gets the permissions of the file it replaces, else those of any new file (0666
-    less the umask): the temporary file is created with ``os.open``, which applies the umask,
-    not with ``tempfile.mkstemp`` (always 0600).
+    The data reaches the disk (``fsync``) before the rename, and the rename itself after it (the
+    folder is synced where the system allows), so a crash leaves the old file or the new one.
+    Temporary files that killed saves of ``path`` left behind are removed. The file gets the
+    permissions of the file it replaces, else those of any new file (0666 less the umask): the
+    temporary file is created with ``os.open``, which applies the umask, not with
+    ``tempfile.mkstemp`` (always 0600).
     """
+    _remove_stale_temporaries(path)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
         with contextlib.suppress(FileNotFoundError):
             os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    _sync_folder(path.parent)
 
 
-def document_from_data(data: Any, path: str | None = None) -> GraphDocument:
-    """Check parsed JSON data and build the document; every problem is reported at once."""
-    problems: list[str] = []
-    if not isinstance(data, dict):
-        raise FileFormatError([f"(top level): expected an object, got {_kind(data)}"], path)
-    data = _migrate(data, problems)
-    if problems:
-        raise FileFormatError(problems, path)
-    for key in data:
-        if key not in _TOP_KEYS:
-            problems.append(f"{key}: unknown key (expected one of {', '.join(_TOP_KEYS)})")
-    raw_nodes = data.get("nodes", [])
-    nodes = _read_nodes(raw_nodes, problems)
-    # Wires of nodes already reported (or of an unreadable node list) are not checked again.
-    mentioned = (
-        {n.get("id") for n in raw_nodes if isinstance(n, dict)}
-        if isinstance(raw_nodes, list)
-        else None
-    )
-    edges = _read_edges(data.get("edges", []), nodes, mentioned, problems)
-    training = _read_training(data.get("training", {}), problems)
-    if problems:
-        raise FileFormatError(problems, path)
-    return GraphDocument._build(nodes.values(), edges, training)
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (the rename) to disk; a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # Windows: folders cannot be opened; NTFS journals the rename itself
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on a folder
+    finally:
+        os.close(fd)
 
 
-def _migrate(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
-    if data.get("format") != FORMAT:
-        problems.append(f"format: expected {FORMAT!r}, got {data.get('format')!r}")
-        return data
-    version = data.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        problems.append(f"version: expected a positive int, got {version!r}")
-    elif version > VERSION:
-        problems.append(
-            f"version: the file is version {version}, this nodegrad reads up to version "
-            f"{VERSION}; update nodegrad"
-        )
-    else:
-        while version < VERSION:
-            data = MIGRATIONS[version](data)
-            version += 1
-    return data
-
-
-def _kind(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"the number {value!r}"
-    return names.get(type(value), type(value).__name__)
-
-
-def _read_nodes(raw: Any, problems: list[str]) -> dict[str, Node]:
-    nodes: dict[str, Node] = {}
-    if not isinstance(raw, list):
-        problems.append(f"nodes: expected a list, got {_kind(raw)}")
-        return nodes
-    seen: set[str] = set()
-    for i, item in enumerate(raw):
-        node = _read_node(f"nodes[{i}]", item, problems)
-        node_id = item.get("id") if isinstance(item, dict) else None
-        if isinstance(node_id, str):
-            # Checked on the raw id, so a copy that has other problems is reported as one too.
-            if node_id in seen:
-                problems.append(f"nodes[{i}].id: duplicate id {node_id!r}")
-                continue
-            seen.add(node_id)
-        if node is not None:
-            nodes[node.id] = node
-    return nodes
-
-
-def _read_node(where: str, item: Any, problems: list[str]) -> Node | None:
-    if not isinstance(item, dict):
-        problems.append(f"{where}: expected an object, got {_kind(item)}")
-        return None
-    before = len(problems)
-    problems.extend(f"{where}.{k}: unknown key" for k in item if k not in _NODE_KEYS)
-    node_id, type_id = item.get("id"), item.get("type")
-    if not isinstance(node_id, str) or not node_id.isidentifier():
-        problems.append(f"{where}.id: expected an identifier like 'linear_1', got {node_id!r}")
-    if type_id not in REGISTRY:
-        known = "" if isinstance(type_id, str) else f" (got {_kind(type_id)})"
-        problems.append(f"{where}.type: unknown node type {type_id!r}{known}")
-    label = item.get("label", "")
-    if not isinstance(label, str):
-        problems.append(f"{where}.label: expected a string, got {_kind(label)}")
-    position = item.get("position", [0.0, 0.0])
-    if not _is_position(position):
-        problems.append(f"{where}.position: expected [x, y] numbers, got {position!r}")
-    params = _read_params(where, type_id, item.get("params", {}), problems)
-    if len(problems) > before:
-        return None
-    x, y = (float(v) for v in position)
-    return Node(str(node_id), get_spec(str(type_id)).type_id, params, (x, y), label)
-
-
-def _is_position(value: Any) -> bool:
-    return (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-        and all(math.isfinite(v) for v in value)
-    )
-
-
-def _read_params(where: str, type_id: Any, raw: Any, problems: list[str]) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        problems.append(f"{where}.params: expected an object, got {_kind(raw)}")
-        return {}
-    if type_id not in REGISTRY:
-        return {}
-    spec = get_spec(type_id)
-    names = {p.name for p in spec.params}
-    for key in raw:
-        if key not in names:
-            problems.append(f"{where}.params.{key}: {spec.title} has no parameter {key!r}")
-    values = {}
-    for p in spec.params:
-        try:
-            values[p.name] = p.coerce(raw.get(p.name, p.default))
-        except ParamError as err:
-            problems.append(f"{where}.params.{p.name}: {err.message}")
-    return values
-
-
-def _read_edges(
-    raw: Any, nodes: Mapping[str, Node], mentioned: set[Any] | None, problems: list[str]
-) -> list[Edge]:
-    if not isinstance(raw, list):
-        problems.append(f"edges: expected a list, got {_kind(raw)}")
-        return []
-    edges: dict[tuple[str, str], tuple[int, Edge]] = {}
-    for j, item in enumerate(raw):
-        edge = _read_edge(f"edges[{j}]", item, problems)
-        if edge is None or mentioned is None:
-            continue
-        if not _check_ends(f"edges[{j}]", edge, nodes, mentioned, problems):
-            continue
-        key = (edge.dst, edge.dst_port)
-        if key in edges:
-            problems.append(
-                f"edges[{j}]: input {edge.dst}.{edge.dst_port} already has a wire "
-                f"(edges[{edges[key][0]}]); an input takes one wire"
-            )
-            continue
-        edges[key] = (j, edge)
-    return [edge for _, edge in edges.values()]
-
-
-def _read_edge(where: str, item: Any, problems: list[str]) -> Edge | None:
-    if not isinstance(item, dict):
-        problems.append(f"{where}: expected an object, got {_kind(item)}")
-        return None
-    before = len(problems)
-    problems.extend(f"{where}.{k}: unknown key" for k in item if k not in _EDGE_KEYS)
-    for key in _EDGE_KEYS:
-        if not isinstance(item.get(key), str):
-            problems.append(f"{where}.{key}: expected a string, got {_kind(item.get(key))}")
-    return None if len(problems) > before else Edge(*(item[k] for k in _EDGE_KEYS))
-
-
-def _check_ends(
-    where: str, edge: Edge, nodes: Mapping[str, Node], mentioned: set[Any], problems: list[str]
-) -> bool:
-    """Both ends exist with those ports and kinds that fit; a node already reported is skipped."""
-    if edge.src in mentioned - nodes.keys() or edge.dst in mentioned - nodes.keys():
-        return False
-    out = _port(f"{where}.src", nodes, edge.src, edge.src_port, "output", problems)
-    into = _port(f"{where}.dst", nodes, edge.dst, edge.dst_port, "input", problems)
-    if out is None or into is None:
-        return False
-    if not kinds_compatible(out.kind, into.kind):
-        problems.append(
-            f"{where}: {edge.src}.{edge.src_port} carries {out.kind.value} values but "
-            f"{edge.dst}.{edge.dst_port} takes {into.kind.value} values"
-        )
-        return False
-    if edge.src == edge.dst:
-        problems.append(f"{where}: node {edge.src!r} is wired into itself")
-        return False
-    return True
-
-
-def _port(
-    where: str,
-    nodes: Mapping[str, Node],
-    node_id: str,
-    port: str,
-    side: Literal["input", "output"],
-    problems: list[str],
-) -> PortSpec | None:
-    """The ``side`` port ``port`` of node ``node_id``; None (and a problem) when missing."""
-    if node_id not in nodes:
-        problems.append(f"{where}: no node {node_id!r} (the wire dangles)")
-        return None
-    spec = nodes[node_id].spec
-    found = spec.output(port) if side == "output" else spec.input(port)
-    if found is None:
-        problems.append(f"{where}_port: {spec.title} has no {side} {port!r}")
-    return found
-
-
-def _read_training(raw: Any, problems: list[str]) -> TrainingSettings:
-    if not isinstance(raw, dict):
-        problems.append(f"training: expected an object, got {_kind(raw)}")
-        return TrainingSettings()
-    names = {p.name for p in TRAINING_PARAMS}
-    problems.extend(f"training.{k}: unknown setting" for k in raw if k not in names)
-    values = {}
-    for p in TRAINING_PARAMS:
-        if p.name in raw:
-            try:
-                values[p.name] = p.coerce(raw[p.name])
-            except ParamError as err:
-                problems.append(f"training.{p.name}: {err.message}")
-    return TrainingSettings(**values)
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete ``.NAME.xxxxxxxx.tmp`` files of ``path`` older than :data:`STALE_SECONDS`."""
+    cutoff = time.time() - STALE_SECONDS
+    with contextlib.suppress(OSError):
+        for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if tmp.stat().st_mtime < cutoff:
+                    tmp.unlink()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.graph.errors import CycleError, GraphError, ParamError, PortKindError
-from app.graph.specs import NodeSpec, ParamSpec, ParamType, get_spec, kinds_compatible
+from app.graph.specs import NodeSpec, ParamSpec, ParamType, Role, get_spec, kinds_compatible
 from app.graph.training_options import OPTIMIZER_OPTIONS, STOPPING_OPTIONS
 
 
@@ -140,31 +140,57 @@ def setting_spec(name: str) -> ParamSpec:
     raise ParamError(f"There is no training setting {name!r}", port=name)
 
 
-def connect_problem(nodes: Mapping[str, Node], edges: Iterable[Edge], e: Edge) -> GraphError | None:
-    """Why the wire ``e`` may not join a document of ``nodes`` and ``edges`` (None: it may).
+WireEnd = str
+"""Which field of an :class:`Edge` a wire problem is about: ``src``, ``src_port``, ``dst``,
+``dst_port``, or ``""`` for the wire as a whole."""
 
-    Refused: unknown nodes or ports, a node feeding itself, incompatible kinds, and a wire that
-    would close a loop (the error lists the loop's nodes). The message is a sentence for people,
-    naming nodes as :attr:`Node.display_name` does.
+
+def wire_problem(nodes: Mapping[str, Node], e: Edge) -> tuple[WireEnd, GraphError] | None:
+    """Why the wire ``e`` cannot exist between ``nodes`` whatever else is wired (None: it can).
+
+    The one rule for wires, used by editing (:func:`connect_problem`) and by loading files:
+    both ends exist and have those ports, a node does not feed itself, the kinds fit, and a
+    dataset's targets (a port marked ``target``) never feed a layer. The first item says which
+    field of ``e`` is at fault, for messages that locate the problem in a file.
     """
-    for node_id in (e.src, e.dst):
+    for end, node_id in (("src", e.src), ("dst", e.dst)):
         if node_id not in nodes:
-            return GraphError(f"There is no node {node_id!r}", node_id)
+            return end, GraphError(f"There is no node {node_id!r}", node_id)
     if e.src == e.dst:
-        return CycleError("Cannot connect a node to itself", (e.src,))
+        return "", CycleError("Cannot connect a node to itself", (e.src,))
     src, dst = nodes[e.src], nodes[e.dst]
     out, into = src.spec.output(e.src_port), dst.spec.input(e.dst_port)
     if out is None:
-        return PortKindError(f"{src.display_name} has no output {e.src_port!r}", e.src, e.src_port)
+        text = f"{src.display_name} has no output {e.src_port!r}"
+        return "src_port", PortKindError(text, e.src, e.src_port)
     if into is None:
-        return PortKindError(f"{dst.display_name} has no input {e.dst_port!r}", e.dst, e.dst_port)
+        text = f"{dst.display_name} has no input {e.dst_port!r}"
+        return "dst_port", PortKindError(text, e.dst, e.dst_port)
     if not kinds_compatible(out.kind, into.kind):
-        return PortKindError(
+        text = (
             f"{src.display_name}.{e.src_port} carries {out.kind.value} values but "
-            f"{dst.display_name}.{e.dst_port} takes {into.kind.value} values",
-            e.dst,
-            e.dst_port,
+            f"{dst.display_name}.{e.dst_port} takes {into.kind.value} values"
         )
+        return "", PortKindError(text, e.dst, e.dst_port)
+    if out.target and dst.spec.role is Role.LAYER:
+        text = (
+            f"{src.display_name}.{e.src_port} carries the targets (labels), not inputs: wire it "
+            f"into a loss's target; {dst.display_name}.{e.dst_port} takes the model's input"
+        )
+        return "", PortKindError(text, e.dst, e.dst_port)
+    return None
+
+
+def connect_problem(nodes: Mapping[str, Node], edges: Iterable[Edge], e: Edge) -> GraphError | None:
+    """Why the wire ``e`` may not join a document of ``nodes`` and ``edges`` (None: it may).
+
+    Refused: what :func:`wire_problem` refuses, and a wire that would close a loop (the error
+    lists the loop's nodes). The message is a sentence for people, naming nodes as
+    :attr:`Node.display_name` does.
+    """
+    problem = wire_problem(nodes, e)
+    if problem is not None:
+        return problem[1]
     loop = _path(edges, e.dst, e.src)
     if loop:
         names = " → ".join([*loop, e.dst])

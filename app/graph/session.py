@@ -124,6 +124,10 @@ class Session:
                 metrics.get("accuracy"),
                 time.perf_counter() - started,
             )
+            val_loss = metrics.get("loss")
+            if val_loss is not None and not math.isfinite(val_loss):
+                yield self._nan_in_validation(val_loss)
+                return
             early = self._early_stop(metrics.get("loss"))
             if early is not None:
                 yield early
@@ -221,18 +225,52 @@ class Session:
 
     def _nan_forward(self, values: Values, loss: float) -> TrainingFinished:
         """Name the first node, in execution order, whose output holds NaN or Inf."""
+        found = self._first_non_finite(values)
+        if found is None:
+            return TrainingFinished("nan", self.program.loss_nodes[0], f"the loss went {loss}")
+        node_id, port = found
+        return TrainingFinished(
+            "nan", node_id,
+            f"the output '{port}' of node '{node_id}' went non-finite "
+            f"(loss {loss}); lower the learning rate or check the data",
+        )  # fmt: skip
+
+    def _first_non_finite(self, values: Values) -> tuple[str, str] | None:
+        """``(node_id, port)`` of the first output, in execution order, holding NaN or Inf."""
         for node_id in self.program.order:
             for port, tensor in values[node_id].items():
                 data = getattr(tensor, "data", None)
                 if data is None or data.dtype.kind != "f":
                     continue
                 if not bool(get_array_module(data).isfinite(data).all()):
-                    return TrainingFinished(
-                        "nan", node_id,
-                        f"the output '{port}' of node '{node_id}' went non-finite "
-                        f"(loss {loss}); lower the learning rate or check the data",
-                    )  # fmt: skip
-        return TrainingFinished("nan", self.program.loss_nodes[0], f"the loss went {loss}")
+                    return node_id, port
+        return None
+
+    def _nan_in_validation(self, val_loss: float) -> TrainingFinished:
+        """Why the validation loss is not finite: the first non-finite node output on the first
+        validation batch holding one (the training batches were fine)."""
+        assert self.val_set is not None
+        size = max(self.settings.batch_size, 256)
+        self.program.eval()
+        try:
+            with engine.no_grad(), np.errstate(all="ignore"):
+                for index, (x, y) in enumerate(DataLoader(self.val_set, size, shuffle=False)):
+                    found = self._first_non_finite(self.program.forward(x, y))
+                    if found is not None:
+                        node_id, port = found
+                        first = index * size
+                        return TrainingFinished(
+                            "nan", node_id,
+                            f"the validation loss is not finite: on validation samples "
+                            f"{first}-{first + len(x) - 1} the output '{port}' of node "
+                            f"'{node_id}' holds NaN or Inf; check the data (the training "
+                            "batches were finite)",
+                        )  # fmt: skip
+        finally:
+            self.program.train()
+        return TrainingFinished(
+            "nan", self.program.loss_nodes[0], f"the validation loss went {val_loss}"
+        )
 
     def gradient_norms(self, values: Values) -> tuple[dict[str, float], dict[str, float]]:
         """L2 norms of the gradient at each node's outputs and of each node's parameters.

@@ -8,12 +8,14 @@ runs this after the structural checks.
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from app.graph.document import Edge, GraphDocument, Node
 from app.graph.errors import GraphError, ShapeError
-from app.graph.specs import PortKind, Role, Shape, format_shape
+from app.graph.specs import ParamType, PortKind, Role, Shape, format_shape
 
 Key = tuple[str, str]
 
@@ -66,12 +68,42 @@ def infer_shapes(
             try:
                 out = spec.infer(doc.resolved_params(node_id), in_shapes)
             except ShapeError as err:
-                found.append(Diagnostic(Severity.ERROR, err.message, node_id, err.port))
+                message = _with_fixes(doc, node, wires, err)
+                found.append(Diagnostic(Severity.ERROR, message, node_id, err.port))
                 continue
             shapes.update(((node_id, port), tuple(shape)) for port, shape in out.items())
             info.update(_data_info(doc, node))
             found.extend(_data_checks(node, wires, info, shapes))
     return shapes, found
+
+
+def _with_fixes(doc: GraphDocument, node: Node, wires: Mapping[Key, Edge], err: ShapeError) -> str:
+    """The error's message, preceded by a one-click fix on the data node feeding the refused
+    port (an option marked ``shape_fix``), and followed, for a relative file path that could
+    not be read, by the folder it was looked up in."""
+    message = err.message
+    param = next((p for p in node.spec.params if p.name == err.port), None)
+    raw = node.params.get(err.port) if err.port else None
+    relative = isinstance(raw, str) and raw and not os.path.isabs(raw)
+    if param is not None and param.file and relative:
+        resolved = doc.resolved_params(node.id)[param.name]
+        if not os.path.isfile(resolved):
+            folder = doc.base_dir if doc.base_dir is not None else Path.cwd()
+            message += (
+                f" (the path {raw!r} is relative: it was looked up in {str(folder)!r}, "
+                "the graph file's folder)"
+            )
+    edge = wires.get((node.id, err.port)) if err.port else None
+    source = doc.nodes.get(edge.src) if edge is not None else None
+    if source is None or source.spec.role is not Role.DATA:
+        return message
+    for option in source.spec.active_params(source.params):
+        if option.shape_fix and option.type is ParamType.BOOL and not source.params[option.name]:
+            return (
+                f"Turn on the '{option.caption}' option of {source.display_name} "
+                f"({option.help}); or: {message}"
+            )
+    return message
 
 
 def _data_info(doc: GraphDocument, node: Node) -> dict[Key, DataInfo]:
@@ -144,16 +176,16 @@ def _class_check(
     if edge is None or target is None or target.kind is PortKind.TENSOR:
         return []
     logits = shapes.get((edge.src, edge.src_port))
-    if not logits or logits[-1] is None or logits[-1] >= data.n_classes:
+    if not logits or logits[-1] is None or logits[-1] == data.n_classes:
         return []
-    return [
-        _error(
-            node,
-            "logits",
-            f"The targets have {data.n_classes} classes but the logits {format_shape(logits)} "
-            f"have {logits[-1]} columns; set the units of {edge.src} to {data.n_classes}",
-        )
-    ]
+    text = (
+        f"The targets have {data.n_classes} classes but the logits {format_shape(logits)} "
+        f"have {logits[-1]} columns; set the units of {edge.src} to {data.n_classes}"
+    )
+    if logits[-1] < data.n_classes:
+        return [_error(node, "logits", text)]
+    extra = " (the extra columns are classes that never occur)"
+    return [Diagnostic(Severity.WARNING, text + extra, node.id, "logits")]
 
 
 def _error(node: Node, port: str, message: str) -> Diagnostic:

@@ -14,8 +14,9 @@ import networkx as nx
 
 from app.graph.document import Edge, GraphDocument
 from app.graph.memory import MemoryEstimate, estimate_memory, format_bytes, total_memory
+from app.graph.mutations import wire_problem
 from app.graph.shapes import Diagnostic, Key, Severity, infer_shapes, param_counts
-from app.graph.specs import Role, Shape, format_shape, kinds_compatible
+from app.graph.specs import Role, Shape, format_shape
 
 __all__ = ["Diagnostic", "Severity", "ValidationResult", "format_shape", "validate"]
 
@@ -96,7 +97,7 @@ def validate(doc: GraphDocument) -> ValidationResult:
     result.order = list(nx.topological_sort(graph.subgraph(n for n in graph if n not in looped)))
     wires = {(e.dst, e.dst_port): e for e in doc.edges}
     per_node: dict[str | None, list[Diagnostic]] = {}
-    for d in _port_checks(doc, wires) + _reach_checks(doc, graph, looped):
+    for d in _port_checks(doc, wires) + _reach_checks(doc, graph, looped) + _twice_applied(doc):
         per_node.setdefault(d.node_id, []).append(d)
     shapes, shape_problems = infer_shapes(doc, result.order, wires)
     result.shapes = shapes
@@ -185,7 +186,7 @@ def _cycle_checks(graph: nx.DiGraph, report: list[Diagnostic]) -> set[str]:
 
 
 def _port_checks(doc: GraphDocument, wires: Mapping[Key, Edge]) -> list[Diagnostic]:
-    """Unconnected required inputs and wires joining incompatible kinds."""
+    """Unconnected required inputs, and wires the wire rule refuses (kinds, ports)."""
     found = []
     for node in doc.nodes.values():
         for port in node.spec.inputs:
@@ -202,19 +203,33 @@ def _port_checks(doc: GraphDocument, wires: Mapping[Key, Edge]) -> list[Diagnost
                         )
                     )
                 continue
-            out = doc.nodes[edge.src].spec.output(edge.src_port)
-            if out is None or not kinds_compatible(out.kind, port.kind):
-                kind = out.kind.value if out else "no"
-                found.append(
-                    Diagnostic(
-                        Severity.ERROR,
-                        f"{node.title}.{port.name} takes "
-                        f"{port.kind.value} values but {edge.src}.{edge.src_port} "
-                        f"carries {kind} values",
-                        node.id,
-                        port.name,
-                    )
-                )
+            problem = wire_problem(doc.nodes, edge)
+            if problem is not None:
+                found.append(Diagnostic(Severity.ERROR, problem[1].message, node.id, port.name))
+    return found
+
+
+def _twice_applied(doc: GraphDocument) -> list[Diagnostic]:
+    """Warnings where a loss's prediction comes from the activation the loss applies itself."""
+    found = []
+    for node in doc.nodes.values():
+        applies = node.spec.applies
+        first = node.spec.inputs[0].name if node.spec.inputs else None
+        edge = doc.input_edge(node.id, first) if applies and first else None
+        source = doc.nodes[edge.src] if edge is not None else None
+        if source is None or source.type_id != applies:
+            continue
+        found.append(
+            Diagnostic(
+                Severity.WARNING,
+                f"{source.display_name} feeds {node.display_name}, which applies "
+                f"{source.spec.title} itself: applied twice, training stalls. Wire the layer "
+                f"before the {source.spec.title} into {first!r} (keep the {source.spec.title} "
+                "for an Output node if you want probabilities)",
+                node.id,
+                first,
+            )
+        )
     return found
 
 

@@ -15,6 +15,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
+from app.ui import onnx_files
 from app.ui.canvas.scene import GraphScene
 from app.ui.canvas.view import GraphView
 from app.ui.edit_ops import EditOps
@@ -105,6 +106,14 @@ EXPORT = (
         "Py&Torch…",
         lambda w: lambda: w.files.export("torch"),
         ("Ctrl+Shift+E",),
+    ),
+    Spec("actionExportOnnx", "&ONNX…", lambda w: lambda: onnx_files.export_onnx(w.files)),
+)
+IMPORT = (
+    Spec(
+        "actionImportOnnx",
+        "&Import ONNX…",
+        lambda w: lambda: onnx_files.import_onnx(w.files, w.host),
     ),
 )
 EDIT = (
@@ -247,6 +256,7 @@ def build_file_menu(targets: ActionTargets) -> tuple[QMenu, QMenu, QMenu, QMenu]
     examples.setEnabled(bool(example_files()))
     menu.addSeparator()
     add_actions(targets, menu, FILE_SAVE)
+    add_actions(targets, menu, IMPORT)
     export = menu.addMenu("&Export")
     add_actions(targets, export, EXPORT)
     menu.addSeparator()

@@ -15,10 +15,10 @@ from typing import Any
 
 from PySide6.QtGui import QGuiApplication
 
-from app.graph.document import FORMAT as FILE_FORMAT
-from app.graph.document import VERSION as FILE_VERSION
 from app.graph.document import GraphDocument
 from app.graph.errors import GraphError
+from app.graph.fileformat import FORMAT as FILE_FORMAT
+from app.graph.fileformat import VERSION as FILE_VERSION
 from app.graph.mutations import AddNode, Batch, Connect, Mutation
 
 FORMAT = f"{FILE_FORMAT}-fragment"

@@ -46,5 +46,5 @@ class WeightsKeeper(Protocol):
     def weights(self) -> Weights | None:
         """The weights to save beside the graph, or None."""
 
-    def set_weights(self, weights: Weights | None) -> None:
-        """Weights loaded with the graph."""
+    def set_weights(self, weights: Weights | None) -> str | None:
+        """Weights loaded with the graph; may return a note for the status bar."""

@@ -121,8 +121,8 @@ class FileController(QObject):
         else:
             self.holder.open_document(document, path)
             self._remember(path)
-        self._load_weights(path)
-        self.status.show_message(f"Opened {path}")
+        note = self._load_weights(path)
+        self.status.show_message(f"Opened {path}{note}")
         return True
 
     def restore(self, recovered: Recovered) -> bool:
@@ -139,23 +139,37 @@ class FileController(QObject):
         document.base_dir = folder
         original = Path(recovered.original) if recovered.original else None
         self.holder.open_document(document, original, modified=True)
+        note = self._load_weights(original) if original is not None else ""
+        self.status.show_message(f"Restored the recovered graph{note}")
         return True
 
-    def _load_weights(self, path: Path) -> None:
-        """Hand the weights saved beside ``path`` (if any) to the training room."""
-        weights_file = io.weights_path(path)
-        if self.weights_keeper is None or not weights_file.exists():
-            return
+    def _load_weights(self, path: Path) -> str:
+        """Hand the weights saved beside ``path`` (if any) to the training room; returns a
+        note for the status bar (" with its trained weights", which nodes did not fit)."""
+        weights_file = io.find_weights(path)  # .safetensors, else a legacy .npz
+        if self.weights_keeper is None:
+            return ""
+        if weights_file is None:
+            self.weights_keeper.set_weights(None)
+            return ""
         try:
-            self.weights_keeper.set_weights(io.load_weights(weights_file))
+            note = self.weights_keeper.set_weights(io.load_weights(weights_file))
         except FileFormatError as error:
             self.dialogs.show_problems(f"Could not load {weights_file.name}", error.problems)
+            return f" (its weights file {weights_file.name} could not be read)"
+        return note if isinstance(note, str) else " with its trained weights"
 
-    def _save_weights(self, path: Path) -> None:
-        """Write the trained weights beside the graph (nothing when there are none)."""
-        weights = self.weights_keeper.weights() if self.weights_keeper is not None else None
+    def _save_weights(self, path: Path) -> str:
+        """Write the trained weights beside the graph (nothing when there are none); returns
+        a note for the status bar saying which weights were written."""
+        keeper = self.weights_keeper
+        if keeper is None:
+            return ""
+        snapshot = getattr(keeper, "weights_for_save", None)
+        weights, note = snapshot() if snapshot is not None else (keeper.weights(), "")
         if weights:
             io.save_weights(weights, io.weights_path(path))
+        return note if weights else ""
 
     def open_example(self, path: Path) -> bool:
         """Open a bundled example as an untitled copy (saving asks for a new name)."""
@@ -187,7 +201,7 @@ class FileController(QObject):
     def _write(self, path: Path) -> bool:
         try:
             io.save(self.holder.document, path)
-            self._save_weights(path)
+            note = self._save_weights(path)
         except (OSError, GraphError) as error:
             self.dialogs.show_problems(f"Could not save {path.name}", [str(error)])
             return False
@@ -195,7 +209,7 @@ class FileController(QObject):
         self.holder.mark_saved(path)
         self.recovery.clear()
         self._remember(path)
-        self.status.show_message(f"Saved {path}")
+        self.status.show_message(f"Saved {path}{note}")
         return True
 
     def _move_base_dir(self, path: Path) -> None:
@@ -240,10 +254,20 @@ class FileController(QObject):
         code = self.export_code(target, Path(path).resolve().parent)
         if code is None:
             return False
+        from app.graph.export import write_weights
+
+        keeper = self.weights_keeper
         try:
             Path(path).write_text(code, encoding="utf-8")
+            weights = keeper.weights() if keeper is not None else None
+            write_weights(self.holder.document, target, path, weights)
         except OSError as error:
             self.dialogs.show_problems(f"Could not write {path}", [str(error)])
+            return False
+        except GraphError as error:
+            self.dialogs.show_problems(
+                f"Could not export the trained weights to {path}", [error.message]
+            )
             return False
         self.status.show_message(f"Exported {path}")
         return True

@@ -48,6 +48,7 @@ from app.ui.palette import Palette
 from app.ui.problems import ProblemsPanel
 from app.ui.recovery import Recovery
 from app.ui.recovery_banner import RecoveryBanner
+from app.ui.results import install as install_results
 from app.ui.status_summary import StatusSummary
 from app.ui.training import install as install_training
 
@@ -102,13 +103,14 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
         self._connect()
-        if path is not None:
-            self.files.open(path, ask=False)
         self.update_title()
         self.holder.validate_now()
         self.banner.offer(self.recovery.left_behind())
         self.training = install_training(self)  # the training room: run controls, plots, …
         self.files.weights_keeper = self.training
+        install_results(self)  # results, try-it and runs docks, Run > Evaluate; keeps weights
+        if path is not None:  # after the rooms: opens exactly as File > Open (weights included)
+            self.files.open(path, ask=False)
         self._restore_settings()  # after the training docks exist, so their layout restores too
 
     # -- what the window shows ----------------------------------------------------------------

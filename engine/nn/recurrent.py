@@ -11,6 +11,7 @@ from engine import backend
 from engine.errors import EngineError
 from engine.nn.activation import Relu, Sigmoid, Tanh
 from engine.nn.linear import Linear
+from engine.nn.lstm_cell_fn import FusedGates, LSTMCellFn
 from engine.nn.module import Layer
 from engine.nn.torch_state import gate_order, sub_state, with_prefix
 from engine.tensor import Tensor
@@ -152,7 +153,8 @@ class LSTMCell(Layer):
     Sub-layers in creation (and parameter) order: ``xf, xi, xo, xc`` (Linear(n_inputs,
     n_hidden) with bias), ``hf, hi, ho, hc`` (Linear(n_hidden, n_hidden, bias=False)),
     ``w_ho`` (Linear(n_hidden, n_output, bias=False)): 13 parameters.
-    For whole sequences the faster :class:`engine.nn.LSTM` fuses the gates.
+    The gate parameters are views into one fused weight, so a step is one matrix product
+    (:mod:`engine.nn.lstm_cell_fn`). For whole sequences :class:`engine.nn.LSTM` is faster.
 
     Examples
     --------
@@ -174,18 +176,24 @@ class LSTMCell(Layer):
         self.ho = Linear(n_hidden, n_hidden, bias=False)
         self.hc = Linear(n_hidden, n_hidden, bias=False)
         self.w_ho = Linear(n_hidden, n_output, bias=False)
+        self._gates = FusedGates(
+            (self.xf, self.xi, self.xo, self.xc), (self.hf, self.hi, self.ho, self.hc)
+        )
 
     def forward(
         self, input: Any, hidden: tuple[Tensor, Tensor]
     ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-        """Return ``(output, (h, c))`` for one time step; ``hidden`` is the pair ``(h, c)``."""
-        prev_hidden, prev_cell = hidden[0], hidden[1]
-        f = (self.xf.forward(input) + self.hf.forward(prev_hidden)).sigmoid()
-        i = (self.xi.forward(input) + self.hi.forward(prev_hidden)).sigmoid()
-        o = (self.xo.forward(input) + self.ho.forward(prev_hidden)).sigmoid()
-        g = (self.xc.forward(input) + self.hc.forward(prev_hidden)).tanh()
-        c = (f * prev_cell) + (i * g)
-        h = o * c.tanh()
+        """Return ``(output, (h, c))`` for one time step; ``hidden`` is the pair ``(h, c)``.
+
+        The eight gate products run as one (:mod:`engine.nn.lstm_cell_fn`); ``h`` and ``c`` are
+        the two halves of the step's state.
+        """
+        weight, bias = self._gates.arrays()
+        state = LSTMCellFn.apply(
+            input, hidden[0], hidden[1], *self._gates.parameters(), weight=weight, bias=bias
+        )
+        n = self.n_hidden
+        h, c = state[:, :n], state[:, n:]
         output = self.w_ho.forward(h)
         return output, (h, c)
 

@@ -60,6 +60,10 @@ def check_state(
     arrays: dict[str, np.ndarray] = {}
     for key, shape in expected.items():
         array = as_array(state[key], key)
+        if array.dtype.kind not in "biuf":
+            raise EngineError(
+                f"{owner}.load_torch_state_dict: {key!r} holds {array.dtype} values, not numbers"
+            )
         if tuple(array.shape) != tuple(shape):
             raise EngineError(
                 f"{owner}.load_torch_state_dict: {key!r} has shape {tuple(array.shape)}, "

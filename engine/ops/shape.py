@@ -61,13 +61,17 @@ def reshape(x: Tensor, shape: tuple[Any, ...]) -> Tensor:
     return Reshape.apply(x, shape=tuple(int(n) for n in shape))
 
 
-def flatten(x: Tensor, start_dim: int = 1) -> Tensor:
-    """Merge the axes from ``start_dim`` on: ``(N, C, H, W) -> (N, C*H*W)``.
+def flatten(x: Tensor, start_dim: int = 0) -> Tensor:
+    """Merge the axes from ``start_dim`` on; by default into one dimension, as NumPy's and
+    PyTorch's ``flatten()`` do. ``start_dim=1`` keeps the batch axis: ``(N, C, H, W) ->
+    (N, C*H*W)`` (what the :class:`~engine.nn.Flatten` layer does).
 
     Examples
     --------
     >>> from engine import Tensor
     >>> Tensor([[[1, 2], [3, 4]]]).flatten().shape
+    (4,)
+    >>> Tensor([[[1, 2], [3, 4]]]).flatten(1).shape
     (1, 4)
     """
     start = start_dim % x.ndim if x.ndim else 0

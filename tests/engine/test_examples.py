@@ -72,7 +72,7 @@ def test_bench_train_prints_a_row_per_workload(capsys):
     spec.loader.exec_module(bench)
     bench.main(["--steps", "1", "--blocks", "1"])
     out = capsys.readouterr().out
-    for name in ("mlp_small", "mlp_large", "lstm_char", "conv_digits"):
+    for name in ("mlp_small", "mlp_large", "lstm_char", "conv_digits", "lstm_cell_book"):
         assert f"| {name} |" in out
 
 

@@ -34,12 +34,23 @@ def test_mse_sum_is_the_books_shape_and_value():
 
 def test_mse_multi_output_and_mean():
     pred, target = np.random.randn(4, 3), np.random.randn(4, 3)
-    total = MSELoss()(Tensor(pred), target)
-    assert total.shape == () and np.isclose(total.item(), ((pred - target) ** 2).sum(), rtol=1e-5)
+    sums = MSELoss()(Tensor(pred), target)  # the book's formula: one sum per output
+    assert sums.shape == (3,)
+    np.testing.assert_allclose(sums.numpy(), ((pred - target) ** 2).sum(0), rtol=1e-5)
     mean = MSELoss("mean")(Tensor(pred), target)
     assert np.isclose(mean.item(), ((pred - target) ** 2).mean(), rtol=1e-5)
     with pytest.raises(ValueError, match="reduction"):
         MSELoss("max")
+
+
+def test_mse_sum_gradient_matches_torch_on_several_outputs():
+    torch = pytest.importorskip("torch")
+    pred, target = np.random.randn(4, 3), np.random.randn(4, 3)
+    mine = Tensor(pred, autograd=True)
+    MSELoss()(mine, Tensor(target)).backward()
+    theirs = torch.tensor(pred, requires_grad=True)
+    torch.nn.functional.mse_loss(theirs, torch.tensor(target), reduction="sum").backward()
+    np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("shape", [(5, 4), (3, 6, 4)])

@@ -194,7 +194,7 @@ def test_dropout_modes() -> None:
 
 def test_flatten_and_getitem_bool_mask() -> None:
     x = Tensor(np.arange(24.0).reshape(2, 3, 4), autograd=True)
-    assert x.flatten().shape == (2, 12) and x.flatten(0).shape == (24,)
+    assert x.flatten().shape == (24,) and x.flatten(1).shape == (2, 12)
     y = x[x.data > 20]
     assert y.data.tolist() == [21.0, 22.0, 23.0]
     y.sum().backward()

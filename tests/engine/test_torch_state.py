@@ -263,6 +263,7 @@ def test_sigmoid_rnn_maps_to_the_exported_loop() -> None:
         (lambda s: s.update(extra=np.zeros(1)), "unexpected key 'extra'"),
         (lambda s: s.update(weight=np.zeros((F, O))), "'weight' has shape (4, 3), expected (3, 4)"),
         (lambda s: s.update(bias="abc"), "'bias'"),
+        (lambda s: s.update(bias=np.array(["a", "b", "c"])), "'bias' holds <U1 values"),
     ],
 )
 def test_bad_state_names_the_key(change: Callable[[dict[str, Any]], Any], message: str) -> None:
@@ -312,3 +313,20 @@ def test_numpy_input_never_imports_torch() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_state_dicts_on_every_device(device: str) -> None:
+    """On a GPU the arrays come back as NumPy, and loading writes into the device's arrays."""
+    model = engine.Sequential([engine.Linear(F, H), engine.BatchNorm1d(H), engine.LSTM(H, O)])
+    before = model.torch_state_dict()
+    model.to(device)
+    state = model.torch_state_dict()
+    assert all(isinstance(v, np.ndarray) for v in state.values())
+    changed = {  # bias_hh stays zero: loading adds it to the engine's one bias
+        k: v + 1 if v.dtype.kind == "f" and "bias_hh" not in k else v for k, v in state.items()
+    }
+    model.load_torch_state_dict(changed)
+    assert model[0].weight.device == device
+    for key, value in model.torch_state_dict().items():
+        np.testing.assert_allclose(value, changed[key], rtol=1e-6, err_msg=key)
+        assert value.shape == before[key].shape

@@ -183,6 +183,102 @@ def sine_lstm() -> GraphDocument:
     )
 
 
+def residual_cnn() -> GraphDocument:
+    """Digit images through a residual block: the block's output is added to its input (a skip
+    connection), BatchNorm2d after each convolution, global average pooling before the head."""
+    conv = {"out_channels": 32, "kernel_size": 3, "padding": 1}
+    doc = GraphDocument()
+    nodes: list[tuple[str, str, dict[str, Any], tuple[float, float]]] = [
+        ("data", "dataset", {"name": "digits", "images": True}, (0, 0)),
+        ("stem", "conv2d", conv, (1, 0)),
+        ("stem_bn", "batch_norm2d", {}, (2, 0)),
+        ("stem_relu", "relu", {}, (3, 0)),
+        ("stem_pool", "max_pool2d", {"kernel_size": 2, "stride": 2}, (4, 0)),
+        ("conv1", "conv2d", conv, (5, -1)),
+        ("bn1", "batch_norm2d", {}, (6, -1)),
+        ("relu1", "relu", {}, (7, -1)),
+        ("conv2", "conv2d", conv, (8, -1)),
+        ("bn2", "batch_norm2d", {}, (9, -1)),
+        ("skip", "add", {}, (10, 0)),
+        ("block_relu", "relu", {}, (11, 0)),
+        ("pool", "global_avg_pool2d", {}, (12, 0)),
+        ("logits", "linear", {"units": 10}, (13, 0)),
+        ("loss", "cross_entropy_loss", {}, (14, 0.6)),
+        ("output", "output", {"task": "classification"}, (14, -0.6)),
+    ]
+    for node_id, type_id, params, (col, row) in nodes:
+        doc.add_node(type_id, params, position=(col * COLUMN, row * 150.0), node_id=node_id)
+    wires = [
+        ("data", "x", "stem", "x"), ("stem", "y", "stem_bn", "x"),
+        ("stem_bn", "y", "stem_relu", "x"), ("stem_relu", "y", "stem_pool", "x"),
+        ("stem_pool", "y", "conv1", "x"),
+        ("conv1", "y", "bn1", "x"), ("bn1", "y", "relu1", "x"), ("relu1", "y", "conv2", "x"),
+        ("conv2", "y", "bn2", "x"), ("bn2", "y", "skip", "a"), ("stem_pool", "y", "skip", "b"),
+        ("skip", "y", "block_relu", "x"), ("block_relu", "y", "pool", "x"),
+        ("pool", "y", "logits", "x"), ("logits", "y", "loss", "logits"),
+        ("data", "y", "loss", "target"), ("logits", "y", "output", "x"),
+    ]  # fmt: skip
+    for wire in wires:
+        doc.connect(*wire)
+    settings = {"optimizer": "adam", "learning_rate": 0.003, "batch_size": 32, "epochs": 10}
+    for name, value in settings.items():
+        doc.set_setting(name, value)
+    return doc
+
+
+def gru_sine() -> GraphDocument:
+    """The sine task of ``sine_lstm`` with a GRU: fewer gates, the same fit."""
+    return chain(
+        GraphDocument(),
+        [
+            ("sine", "dataset", {"name": "sine_sequence", "seq_len": 20}),
+            ("gru", "gru", {"hidden": 32}),
+            ("readout", "linear", {"units": 1}),
+            ("loss", "mse_loss", {"reduction": "mean"}),
+            ("output", "output", {"task": "regression"}),
+        ],
+        [
+            ("sine", "x", "gru", "x"),
+            ("gru", "y", "readout", "x"),
+            ("readout", "y", "loss", "pred"),
+            ("sine", "y", "loss", "target"),
+            ("readout", "y", "output", "x"),
+        ],
+        {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 16, "epochs": 15},
+    )
+
+
+def char_transformer(vocab_size: int = 49) -> GraphDocument:
+    """A small causal transformer language model on the bundled corpus: token and position
+    embeddings, two pre-norm encoder layers (each step sees only the past), a linear head."""
+    layer = {"heads": 4, "dim_feedforward": 64, "causal": True}
+    return chain(
+        GraphDocument(),
+        [
+            ("text", "dataset", {"name": "text", "seq_len": 25}),
+            ("embed", "embedding", {"vocab_size": vocab_size, "dim": 32}),
+            ("position", "positional_embedding", {"max_len": 25}),
+            ("block1", "transformer_encoder", layer),
+            ("block2", "transformer_encoder", layer),
+            ("logits", "linear", {"units": vocab_size}),
+            ("loss", "cross_entropy_loss", {}),
+            ("output", "output", {"task": "classification"}),
+        ],
+        [
+            ("text", "x", "embed", "x"),
+            ("embed", "y", "position", "x"),
+            ("position", "y", "block1", "x"),
+            ("block1", "y", "block2", "x"),
+            ("block2", "y", "logits", "x"),
+            ("logits", "y", "loss", "logits"),
+            ("text", "y", "loss", "target"),
+            ("logits", "y", "output", "x"),
+        ],
+        {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 16, "epochs": 5,
+         "val_split": 0.1},
+    )  # fmt: skip
+
+
 EXAMPLES: dict[str, Callable[[], GraphDocument]] = {
     "xor": xor,
     "spiral": spiral,
@@ -190,6 +286,9 @@ EXAMPLES: dict[str, Callable[[], GraphDocument]] = {
     "digits_cnn": digits_cnn,
     "char_lstm": char_lstm,
     "sine_lstm": sine_lstm,
+    "residual_cnn": residual_cnn,
+    "gru_sine": gru_sine,
+    "char_transformer": char_transformer,
 }
 
 

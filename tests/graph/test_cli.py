@@ -49,8 +49,9 @@ def test_malformed_file_lists_its_problems(tmp_path: Path, capsys: Capture) -> N
 
 
 def test_train_prints_progress_and_final_metrics(tmp_path: Path, capsys: Capture) -> None:
-    weights = tmp_path / "spiral.npz"
-    spiral = str(EXAMPLES / "spiral.nodegrad")
+    weights = tmp_path / "spiral.safetensors"
+    spiral = str(tmp_path / "spiral.nodegrad")  # a copy: the run is recorded beside it
+    Path(spiral).write_bytes((EXAMPLES / "spiral.nodegrad").read_bytes())
     assert main(["train", spiral, "--epochs", "3", "--save-weights", str(weights)]) == 0
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
@@ -88,7 +89,8 @@ def test_train_on_a_gpu_that_is_missing(capsys: Capture) -> None:
 def test_export_to_stdout_and_to_a_file(tmp_path: Path, capsys: Capture) -> None:
     assert main(["export", XOR, "--to", "python"]) == 0
     code = capsys.readouterr().out
-    assert code.startswith('"""xor: a nodegrad graph exported as a script')
+    assert code.startswith('"""A nodegrad graph (its name is ``GRAPH``) exported as a script')
+    assert "GRAPH = 'xor'" in code
     assert "class Model(Layer):" in code
     out = tmp_path / "xor_torch.py"
     assert main(["export", XOR, "--to", "torch", "-o", str(out)]) == 0

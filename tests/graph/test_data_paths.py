@@ -136,4 +136,4 @@ def test_cli_export_to_a_file_writes_script_relative_paths(project: Path, tmp_pa
     assert main(["export", graph, "--to", "torch", "-o", str(out)]) == 0
     code = out.read_text(encoding="utf-8")
     assert "Path(__file__).resolve().parent / '../project/data/points.csv'" in code
-    assert code.startswith('"""') and "from pathlib import Path\n\nimport torch" in code
+    assert code.startswith('"""') and "from pathlib import Path\n\nimport numpy as np" in code

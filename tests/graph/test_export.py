@@ -174,7 +174,7 @@ def test_gpu_settings_move_the_model_and_batches(tmp_path: Path) -> None:
     assert 'DEVICE = "gpu"' in engine_code and "model.to(DEVICE)" in engine_code
     assert "model(Tensor(x, device=DEVICE), Tensor(y, device=DEVICE))" in engine_code
     assert 'DEVICE = "cuda"' in torch_code
-    assert "torch.from_numpy(x).to(DEVICE)" in torch_code
+    assert "net(x.to(device), y.to(device))" in torch_code and "torch.cuda.set_device" in torch_code
     path = tmp_path / "gpu.py"
     path.write_text(engine_code, encoding="utf-8")
     assert_ruff_clean(path)

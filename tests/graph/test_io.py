@@ -92,8 +92,8 @@ def test_missing_optional_fields_take_defaults() -> None:
             lambda d: d["nodes"][1].update(id="dataset_1"),
             [
                 "nodes[1].id: duplicate id 'dataset_1'",
-                "edges[0].dst: no node 'linear_1' (the wire dangles)",
-                "edges[1].src: no node 'linear_1' (the wire dangles)",
+                "edges[0].dst: There is no node 'linear_1'",
+                "edges[1].src: There is no node 'linear_1'",
             ],
         ),
         (
@@ -101,21 +101,21 @@ def test_missing_optional_fields_take_defaults() -> None:
             [
                 "nodes[1].type: unknown node type 'Dense'",
                 "nodes[1].id: duplicate id 'dataset_1'",
-                "edges[0].dst: no node 'linear_1' (the wire dangles)",
-                "edges[1].src: no node 'linear_1' (the wire dangles)",
+                "edges[0].dst: There is no node 'linear_1'",
+                "edges[1].src: There is no node 'linear_1'",
             ],
         ),
         (
             lambda d: d["nodes"][0].update(id="1 bad"),
             [
                 "nodes[0].id: expected an identifier like 'linear_1', got '1 bad'",
-                "edges[0].src: no node 'dataset_1' (the wire dangles)",
-                "edges[2].src: no node 'dataset_1' (the wire dangles)",
+                "edges[0].src: There is no node 'dataset_1'",
+                "edges[2].src: There is no node 'dataset_1'",
             ],
         ),
         (
             lambda d: d["nodes"][0].update(position=[1]),
-            ["nodes[0].position: expected [x, y] numbers, got [1]"],
+            ["nodes[0].position: expected [x, y] finite numbers, got [1]"],
         ),
         (
             lambda d: d["nodes"][0].update(label=3),
@@ -125,18 +125,18 @@ def test_missing_optional_fields_take_defaults() -> None:
         (lambda d: d["nodes"].append(7), ["nodes[3]: expected an object, got the number 7"]),
         (
             lambda d: d["edges"][0].update(src="ghost"),
-            ["edges[0].src: no node 'ghost' (the wire dangles)"],
+            ["edges[0].src: There is no node 'ghost'"],
         ),
         (
             lambda d: d["edges"][0].update(dst_port="z"),
-            ["edges[0].dst_port: Linear has no input 'z'"],
+            ["edges[0].dst_port: Linear 'head' has no input 'z'"],
         ),
         (
             lambda d: d["edges"][0].update(src_port=None),
             ["edges[0].src_port: expected a string, got null"],
         ),
         (
-            lambda d: d["edges"].append(dict(d["edges"][0], src_port="y")),
+            lambda d: d["edges"].append(dict(d["edges"][0])),
             ["edges[3]: input linear_1.x already has a wire (edges[0]); an input takes one wire"],
         ),
         (
@@ -222,7 +222,7 @@ def test_weights_round_trip_without_pickle(tmp_path: Path) -> None:
         "linear_1.bias": np.zeros(3, dtype=np.float32),
     }
     path = io.weights_path(tmp_path / "model.nodegrad")
-    assert path.name == "model.npz"
+    assert path.name == "model.safetensors"
     io.save_weights(weights, path)
     loaded = io.load_weights(path)
     assert loaded.keys() == weights.keys()
@@ -238,9 +238,9 @@ def test_pickled_or_broken_weights_are_refused(tmp_path: Path) -> None:
         io.load_weights(pickled)
     broken = tmp_path / "broken.npz"
     broken.write_bytes(b"not a zip")
-    with pytest.raises(FileFormatError, match="not a readable weights archive"):
+    with pytest.raises(FileFormatError, match="not a weights file"):
         io.load_weights(broken)
-    with pytest.raises(FileFormatError, match="weights must be numbers"):
+    with pytest.raises(FileFormatError, match="weights must be floating-point numbers"):
         io.save_weights({"w": np.array(["a"])}, tmp_path / "s.npz")
 
 
@@ -274,3 +274,38 @@ def test_saving_over_a_file_keeps_its_permissions(tmp_path: Path, umask: Any) ->
     io.save(GraphDocument(), path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
     assert io.load(path).nodes == {}
+
+
+def test_saving_syncs_the_file_before_the_rename_and_the_folder_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        calls.append("fsync folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        real_fsync(fd)
+
+    def replace(src: Any, dst: Any) -> None:
+        calls.append("rename")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    io.save(sample(), tmp_path / "model.nodegrad")
+    expected = ["fsync file", "rename", "fsync folder"]
+    assert calls == (expected if os.name == "posix" else expected[:2])
+
+
+def test_a_killed_saves_temporary_file_is_removed_by_the_next_save(tmp_path: Path) -> None:
+    path = tmp_path / "model.nodegrad"
+    stale = tmp_path / ".model.nodegrad.0badf00d.tmp"
+    fresh = tmp_path / ".model.nodegrad.1234abcd.tmp"  # another save, still writing
+    other = tmp_path / ".other.nodegrad.0badf00d.tmp"
+    for tmp in (stale, fresh, other):
+        tmp.write_text("half a file")
+    old = stale.stat().st_mtime - 3600
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    io.save(sample(), path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, fresh.name, other.name])

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from app.graph import io
 from app.graph import mutations as mu
 from app.graph.document import TRAINING_PARAMS, GraphDocument, Node
-from app.graph.errors import GraphError
+from app.graph.errors import GraphError, ParamError, PortKindError
+from app.graph.mutations import MoveNodes
 from app.graph.specs import REGISTRY, ParamType, get_spec
 
 TYPES = sorted(REGISTRY)
@@ -99,3 +104,30 @@ def test_batch_inverse_of_a_remove_and_readd() -> None:
     doc.apply(undo)
     assert doc.to_dict() == before
     assert get_spec("relu").title == "ReLU"
+
+
+@pytest.mark.parametrize(
+    "position", [(math.nan, 0.0), (0.0, math.inf), (-math.inf, 1.0), (10**400, 0), ("a", 1)]
+)
+def test_move_nodes_refuses_positions_that_are_not_finite_numbers(position: Any) -> None:
+    doc = GraphDocument()
+    doc.add_node("relu", position=(5, 6), node_id="r")
+    before = doc.to_dict()
+    with pytest.raises(ParamError, match="position"):
+        doc.apply(MoveNodes({"r": position}))
+    with pytest.raises(ParamError):
+        doc.add_node("relu", position=position)
+    assert doc.to_dict() == before
+
+
+def test_a_dataset_target_is_refused_as_a_layer_input() -> None:
+    doc = GraphDocument()
+    doc.add_node("dataset", {"name": "iris"}, node_id="data")
+    doc.add_node("linear", node_id="fc")
+    doc.add_node("mse_loss", node_id="loss")
+    reason = doc.check_connect("data", "y", "fc", "x")
+    assert reason is not None and "carries the targets" in reason
+    with pytest.raises(PortKindError):
+        doc.connect("data", "y", "fc", "x")
+    doc.connect("data", "y", "loss", "target")
+    doc.connect("data", "x", "fc", "x")

@@ -15,6 +15,7 @@ from onnx_cases import run_onnx, single_node_graph
 from app.graph import io
 from app.graph.document import GraphDocument
 from app.graph.onnx import compile_for_inference, export_onnx
+from app.graph.onnx.export_modern import MODERN_CONVERTERS
 from app.graph.onnx.export_ops import CONVERTERS, Refusal
 from app.graph.onnx.importer import import_model, import_onnx
 from app.graph.onnx.reader import OnnxImportError
@@ -125,10 +126,15 @@ def test_nodegrad_export_round_trips(name: str) -> None:
         np.testing.assert_allclose(weights[key], value, atol=1e-6, err_msg=key)
 
 
+# Issue 14's node types export (checked against ONNX Runtime in test_onnx_export) but the
+# importer does not read them back yet.
+EXPORT_ONLY = set(MODERN_CONVERTERS)
 ROUND_TRIP = [
     pytest.param(s, id=s.type_id)
     for s in all_specs()
-    if s.role in LAYERS and not isinstance(CONVERTERS.get(s.type_id, Refusal("")), Refusal)
+    if s.role in LAYERS
+    and s.type_id not in EXPORT_ONLY
+    and not isinstance(CONVERTERS.get(s.type_id, Refusal("")), Refusal)
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -113,6 +114,20 @@ def test_non_finite_output_names_the_first_node() -> None:
     assert (last.reason, last.node_id) == ("nan", "dense2")
     assert "dense2" in last.message
     assert not any(isinstance(e, StepMetrics) for e in events)
+
+
+def test_nan_only_in_the_validation_split_is_reported_with_its_origin() -> None:
+    session = Session(load("spiral"))
+    assert session.val_set is not None
+    x = session.val_set.x.copy()
+    x[300 % len(x), 0] = np.nan
+    session.val_set = dataclasses.replace(session.val_set, x=x)
+    events = list(session.train(epochs=1))
+    last = events[-1]
+    assert isinstance(last, TrainingFinished)
+    assert (last.reason, last.node_id) == ("nan", session.program.data_node)
+    assert "validation" in last.message and "check the data" in last.message
+    assert f"'{session.program.data_node}'" in last.message
 
 
 def test_divergence_is_caught_before_the_update() -> None:

@@ -58,6 +58,18 @@ ISSUE_TITLES = {
     "Cross-entropy loss",
     "BCE-with-logits loss",
     "Output",
+    # issue 14: modern networks
+    "GELU",
+    "SiLU",
+    "Conv1d",
+    "AvgPool2d",
+    "GlobalAvgPool2d",
+    "BatchNorm2d",
+    "GRU",
+    "Multi-head attention",
+    "Positional embedding",
+    "Transformer encoder layer",
+    "Permute",
 }
 
 

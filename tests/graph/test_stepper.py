@@ -55,7 +55,9 @@ def reference_gradients(doc: GraphDocument, batch: tuple) -> dict[str, np.ndarra
     return {name: p.grad.data.copy() for name, p in program.named_parameters()}
 
 
-@pytest.mark.parametrize("name", ["digits_cnn", "char_lstm", "branching"])
+@pytest.mark.parametrize(
+    "name", ["digits_cnn", "char_lstm", "branching", "residual_cnn", "gru_sine", "char_transformer"]
+)
 def test_stepping_to_the_end_gives_backwards_gradients(name: str) -> None:
     doc = branching() if name == "branching" else load(name)
     session = Session(doc)

@@ -200,7 +200,7 @@ def test_cancelling_the_close_question_keeps_the_run_going(
     thread = ctrl._thread
     assert digits.close()
     assert len(asked) == 2 and thread.isFinished() and not ctrl.is_training()
-    assert (tmp_path / "g.npz").exists()  # the weights of the held run were saved
+    assert (tmp_path / "g.safetensors").exists()  # the weights of the held run were saved
 
 
 def test_device_selector_greys_out_an_unusable_gpu(digits) -> None:
@@ -266,7 +266,7 @@ def test_weights_saved_with_the_graph_come_back_for_continue(qtbot, digits, tmp_
     trained = ctrl.weights()
     path = tmp_path / "digits.nodegrad"
     assert digits.files.save_as(path)
-    assert path.with_suffix(".npz").exists()
+    assert path.with_suffix(".safetensors").exists()
     assert digits.files.open(path, ask=False)
     assert ctrl.session is None and ctrl.actions.continue_.isEnabled()
     loaded = ctrl.weights()

@@ -45,6 +45,7 @@ class Statement:
     target: str
     expression: str
     node_id: str
+    needs_y: bool = False  # reads the targets (a loss): skipped when predicting
 
 
 @dataclass
@@ -63,6 +64,12 @@ class ModelPlan:
         The forward method's arguments (``x``, ``y``).
     loss, prediction
         The expressions the forward method returns.
+    modules
+        Attribute name -> node id, for every attribute (where the trained weights go).
+    data_params
+        The Dataset node's checked parameters (paths as the script reads them).
+    y_dependent
+        The forward variables computed from the targets ``y``.
     """
 
     settings: TrainingSettings
@@ -76,6 +83,14 @@ class ModelPlan:
     dataset_call: str = ""
     task: str = "classification"
     binary: bool = False
+    modules: dict[str, str] = field(default_factory=dict)
+    data_params: dict[str, Any] = field(default_factory=dict)
+    y_dependent: set[str] = field(default_factory=lambda: {"y"})
+
+    @property
+    def prediction_needs_y(self) -> bool:
+        """Whether the prediction itself is computed from the targets (no ``predict(x)``)."""
+        return self.prediction in self.y_dependent
 
 
 def identifier(node_id: str, taken: set[str]) -> str:
@@ -165,6 +180,7 @@ def plan_model(
         values = _template_values(spec, params, in_shapes)
         if spec.role is Role.DATA:
             plan.dataset_call = _render(spec.engine_code.init, values, node_id)
+            plan.data_params = dict(params)
             continue
         if spec.role is Role.OUTPUT:
             continue
@@ -239,14 +255,22 @@ def _plan_node(
         source = wires.get((node_id, port.name))
         if source is not None:
             values[port.name] = names[source]
+        elif port.optional:
+            values[port.name] = "None"  # an unwired optional input (attention's kv)
     if code.init:
         plan.attributes.append((name, _render(code.init, values, node_id)))
+        plan.modules[name] = node_id
     support = _render(code.support, values, node_id)
     if support and support not in plan.support:
         plan.support.append(support)
     output = _single_output(spec)
     names[(node_id, output)] = name
-    plan.statements.append(Statement(name, _render(code.call, values, node_id), node_id))
+    sources = [wires[(node_id, p.name)] for p in spec.inputs if (node_id, p.name) in wires]
+    needs_y = any(names[source] in plan.y_dependent for source in sources)
+    if needs_y:
+        plan.y_dependent.add(name)
+    statement = Statement(name, _render(code.call, values, node_id), node_id, needs_y)
+    plan.statements.append(statement)
 
 
 def _prediction_source(
@@ -278,9 +302,9 @@ def _task(document: GraphDocument, data_node: str, outputs: list[str]) -> str:
 def settings_constants(settings: TrainingSettings, gpu_name: str) -> list[str]:
     """The training settings as module constants."""
     lines = [
-        f"SEED = {settings.seed}",
-        f"EPOCHS = {settings.epochs}",
-        f"BATCH_SIZE = {settings.batch_size}",
+        f"SEED = {settings.seed!r}",
+        f"EPOCHS = {settings.epochs!r}",
+        f"BATCH_SIZE = {settings.batch_size!r}",
         f"LEARNING_RATE = {settings.learning_rate!r}",
     ]
     if settings.optimizer == "sgd" and settings.momentum:
@@ -349,10 +373,19 @@ def free_names(code: str) -> set[str]:
     return loaded - bound
 
 
+STDLIB = {
+    "csv": "import csv",
+    "functools": "import functools",
+    "os": "import os",
+    "Path": "from pathlib import Path",
+}
+
+
 def stdlib_imports(used: set[str]) -> list[str]:
-    """The standard-library import lines (and the blank line after them) a script needs:
-    ``Path`` for data files found beside the script."""
-    return ["from pathlib import Path", ""] if "Path" in used else []
+    """The standard-library import lines (and the blank line after them) a script needs, in
+    isort order: ``csv``, ``functools``, ``os``, ``Path``."""
+    lines = [line for name, line in STDLIB.items() if name in used]
+    return [*lines, ""] if lines else []
 
 
 def data_helpers(used: set[str]) -> list[str]:

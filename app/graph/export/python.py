@@ -1,8 +1,10 @@
 """Export a graph as a standalone Python script on nodegrad's ``engine``.
 
 The script holds a ``Model`` layer with one attribute per node that builds something, a forward
-method in the editor's execution order, and the dataset, loss, optimizer and training loop of
-the document's settings. Seeded like the editor, it reproduces the editor's training losses.
+method in the editor's execution order, ``build_model()`` (with the trained weights written
+beside the script, see :mod:`app.graph.export.files`) and ``predict(x)``, and the dataset, loss,
+optimizer and training loop of the document's settings. Seeded like the editor, it reproduces the
+editor's training losses.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from typing import TYPE_CHECKING
 
 import engine
 from app.graph.export.common import (
+    STDLIB,
     data_helpers,
     free_names,
     from_import,
     plan_model,
     stdlib_imports,
 )
-from app.graph.export.script import Dialect, script
+from app.graph.export.script import Dialect, engine_script
 
 if TYPE_CHECKING:
     from app.graph.document import GraphDocument
@@ -43,11 +46,17 @@ ENGINE = Dialect(
     move_model="model.to(DEVICE)",
     device="gpu",
     description="script on nodegrad's engine",
+    load_state="model.load_state_dict(arrays)",
+    save_state="model.state_dict()",
 )
 
 
 def export_python(
-    document: GraphDocument, title: str = "model", script_dir: str | os.PathLike[str] | None = None
+    document: GraphDocument,
+    title: str = "model",
+    script_dir: str | os.PathLike[str] | None = None,
+    *,
+    train: bool = True,
 ) -> str:
     """Return a runnable, ruff-clean script that builds and trains the graph with ``engine``.
 
@@ -56,24 +65,28 @@ def export_python(
     document
         A valid graph with one Dataset node and at least one loss node.
     title
-        Name used in the script's docstring (e.g. the file's stem).
+        The graph's name (e.g. the file's stem), written as the ``GRAPH`` string literal.
     script_dir
         The folder the script will be saved in: data files the graph names relative to its
         own folder are then found relative to the script. None: absolute paths.
+    train
+        False writes an inference-only script (``build_model``/``predict`` and an evaluation
+        when run, no training loop).
 
     Raises
     ------
     GraphError
         When the graph has errors or a node cannot be written out.
     """
-    return script(plan_model(document, "engine", title, script_dir), ENGINE, engine_imports)
+    plan = plan_model(document, "engine", title, script_dir)
+    return engine_script(plan, ENGINE, engine_imports, train)
 
 
 def engine_imports(code: str) -> str:
     """The import block for the names ``code`` uses from numpy and the engine (isort order)."""
     used = free_names(code)
     from_data = data_helpers(used)
-    candidates = used - set(from_data) - set(dir(builtins))
+    candidates = used - set(from_data) - set(dir(builtins)) - set(STDLIB)
     from_engine = {
         n for n in candidates if (hasattr(engine, n) and not n.startswith("__")) or n == "data"
     }  # ``__file__`` is the script's own; ``Path`` comes from pathlib (stdlib_imports)

@@ -1,5 +1,11 @@
 """The parts of an exported script both flavors share, written through a :class:`Dialect`: the
-``Model`` class, ``accuracy``/``evaluate`` and the ``train`` loop."""
+header, the ``Model`` class, ``build_model``/``predict``, ``accuracy``, and (for the engine) the
+``evaluate`` function and the ``train`` loop.
+
+Nothing from the graph is pasted into the code as text: names become identifiers
+(:func:`~app.graph.export.common.identifier`), values are checked by their parameter specs, and
+strings (the graph's name, file paths, column names) are written as literals (``repr``).
+"""
 
 from __future__ import annotations
 
@@ -35,46 +41,47 @@ class Dialect:
     move_model: str
     device: str  # the device name the settings' "gpu" becomes
     description: str
+    load_state: str  # loads ``arrays`` (a dict of NumPy arrays) into ``model``
+    save_state: str  # the ``{name: NumPy array}`` dict of ``model``'s state
 
 
-def script(plan: ModelPlan, dialect: Dialect, imports: Callable[[str], str]) -> str:
-    """Assemble the whole script: docstring, imports, constants, model, metrics and loop."""
-    body = [
-        *settings_constants(plan.settings, dialect.device),
+def header(dialect: Dialect, train: bool, extra: str = "") -> list[str]:
+    """The module docstring (it names no graph: the name is the ``GRAPH`` literal)."""
+    run = (
+        "Running it trains the model with the graph's training settings, prints the losses and\n"
+        'the validation metrics after every epoch, as "nodegrad train" does, and saves the\n'
+        "weights where ``build_model()`` reads them."
+        if train
+        else "Running it evaluates the trained model on the validation data (inference only)."
+    )
+    return [
+        f'"""A nodegrad graph (its name is ``GRAPH``) exported as a {dialect.description}.',
         "",
-        "",
-        *(line for block in plan.support for line in (*block.splitlines(), "", "")),
-        *model_class(plan, dialect),
-        "",
-        "",
-        *metric_functions(plan, dialect),
-        "",
-        "",
-        *train_function(plan, dialect),
-        "",
-        "",
-        'if __name__ == "__main__":',
-        "    train()",
-    ]
-    code = "\n".join(body) + "\n"
-    header = [
-        f'"""{plan.title}: a nodegrad graph exported as a {dialect.description}.',
-        "",
-        "Running it trains the model with the graph's training settings and prints the losses",
-        'and the validation metrics after every epoch, as "nodegrad train" does.',
+        "Import it for ``build_model()`` (the model with the trained weights saved beside this",
+        "script, as <script>.weights.npz, or named by $NODEGRAD_WEIGHTS) and ``predict(x)``.",
+        run + extra,
         '"""',
         "",
     ]
-    return "\n".join(header) + "\n" + imports(code) + "\n\n" + code
+
+
+def constants(plan: ModelPlan, dialect: Dialect) -> list[str]:
+    """``GRAPH`` (the graph's name as a literal) and the training settings."""
+    return [f"GRAPH = {plan.title!r}", *settings_constants(plan.settings, dialect.device)]
 
 
 def model_class(plan: ModelPlan, dialect: Dialect) -> list[str]:
-    """The ``Model`` class: constructors in build order, forward in execution order."""
+    """The ``Model`` class: constructors in build order, forward in execution order, the
+    statements that read the targets last (skipped when there are none)."""
     init = ["def __init__(self):", "    super().__init__()"]
     init += [f"    self.{name} = {expression}" for name, expression in plan.attributes]
-    forward = [f"def forward(self, {', '.join(plan.inputs)}):"]
-    forward.append('    """Return the prediction and the loss of one batch."""')
-    forward += [f"    {s.target} = {s.expression}" for s in plan.statements]
+    forward = ["def forward(self, x, y=None):"]
+    forward.append('    """Return the prediction and the loss of one batch (no loss without y)."""')
+    first = [s for s in plan.statements if not s.needs_y]
+    forward += [f"    {s.target} = {s.expression}" for s in first]
+    if not plan.prediction_needs_y:
+        forward += ["    if y is None:", f"        return {plan.prediction}, None"]
+    forward += [f"    {s.target} = {s.expression}" for s in plan.statements if s.needs_y]
     forward.append(f"    return {plan.prediction}, {plan.loss}")
     return [
         f"class Model({dialect.base}):",
@@ -86,26 +93,95 @@ def model_class(plan: ModelPlan, dialect: Dialect) -> list[str]:
     ]
 
 
+def inference_functions(plan: ModelPlan, dialect: Dialect) -> list[str]:
+    """``weights_path``, ``build_model``, ``trained_model`` and ``predict``."""
+    lines = [
+        "def weights_path():",
+        '    """The trained weights: $NODEGRAD_WEIGHTS, else <this script>.weights.npz."""',
+        '    default = Path(__file__).resolve().with_suffix(".weights.npz")',
+        '    return os.environ.get("NODEGRAD_WEIGHTS") or str(default)',
+        "",
+        "",
+        "def build_model(weights=None):",
+        '    """The graph\'s model, seeded as in the editor, with the trained weights read from',
+        '    ``weights`` (default: ``weights_path()``) when that file exists."""',
+        f"    {dialect.seed}",
+        "    model = Model()",
+        "    path = weights_path() if weights is None else weights",
+        "    if os.path.exists(path):",
+        "        with np.load(path, allow_pickle=False) as archive:",
+        "            arrays = {key: archive[key] for key in archive.files}",
+        f"        {dialect.load_state}",
+        "    return model",
+        "",
+        "",
+        "@functools.lru_cache(maxsize=1)",
+        "def trained_model():",
+        '    """``build_model()``, built once."""',
+        "    return build_model()",
+        "",
+        "",
+    ]
+    return lines + _predict(plan, dialect)
+
+
+def _predict(plan: ModelPlan, dialect: Dialect) -> list[str]:
+    """``predict(x, model=None)`` (refusing when the prediction needs the targets)."""
+    if plan.prediction_needs_y:
+        return [
+            "def predict(x, model=None):",
+            '    """Not available: this graph\'s prediction is computed from the targets."""',
+            '    raise NotImplementedError("the prediction of this graph needs the targets")',
+        ]
+    return [
+        "def predict(x, model=None):",
+        '    """The Output node\'s value for the NumPy batch ``x`` (evaluation mode), as NumPy."""',
+        "    model = trained_model() if model is None else model",
+        "    model.eval()",
+        "    x = np.asarray(x)",
+        '    if x.dtype.kind == "f":',
+        "        x = x.astype(np.float32)",
+        f"    with {dialect.no_grad}:",
+        f"        prediction, _ = model({dialect.tensor.format('x')})",
+        f"    return {dialect.to_numpy.format('prediction')}",
+    ]
+
+
+def save_function(dialect: Dialect) -> list[str]:
+    """``save_weights(model, path)``: NumPy arrays only, readable without unpickling."""
+    return [
+        "def save_weights(model, path):",
+        '    """Write the model\'s state as NumPy arrays (read back with allow_pickle=False)."""',
+        f"    np.savez(path, **{dialect.save_state})",
+        '    print(f"saved the weights to {path}")',
+    ]
+
+
 def _batch(plan: ModelPlan, dialect: Dialect) -> str:
     """``Tensor(x), Tensor(y)`` in the dialect (on the GPU when the settings say so)."""
     wrap = dialect.tensor_gpu if plan.settings.device == "gpu" else dialect.tensor
     return f"{wrap.format('x')}, {wrap.format('y')}"
 
 
-def metric_functions(plan: ModelPlan, dialect: Dialect) -> list[str]:
-    """``accuracy`` (classification only) and ``evaluate``."""
-    lines: list[str] = []
-    classify = plan.task != "regression"
+def accuracy_function(plan: ModelPlan, dialect: Dialect) -> list[str]:
+    """``accuracy(prediction, y)`` for classification; nothing for regression."""
+    if plan.task == "regression":
+        return []
     scores = dialect.to_numpy.format("prediction")
-    if classify:
-        guess = f"({scores}[..., 0] > 0)" if plan.binary else f"{scores}.argmax(axis=-1)"
-        lines += [
-            "def accuracy(prediction, y):",
-            '    """Number of correct guesses in a batch."""',
-            f"    return int(({guess} == y).sum())",
-            "",
-            "",
-        ]
+    guess = f"({scores}[..., 0] > 0)" if plan.binary else f"{scores}.argmax(axis=-1)"
+    return [
+        "def accuracy(prediction, y):",
+        '    """Number of correct guesses in a batch."""',
+        f"    return int(({guess} == y).sum())",
+        "",
+        "",
+    ]
+
+
+def metric_functions(plan: ModelPlan, dialect: Dialect) -> list[str]:
+    """``accuracy`` (classification only) and ``evaluate`` over an ``engine.data`` dataset."""
+    classify = plan.task != "regression"
+    lines = accuracy_function(plan, dialect)
     lines += [
         "def evaluate(model, dataset):",
         '    """Mean loss (and accuracy) on ``dataset``, without training."""',
@@ -124,9 +200,19 @@ def metric_functions(plan: ModelPlan, dialect: Dialect) -> list[str]:
     return lines
 
 
-def train_function(plan: ModelPlan, dialect: Dialect) -> list[str]:
-    """``train(epochs)``: data, seeded model, optimizer and the loop; returns every loss."""
-    settings = plan.settings
+def _datasets(plan: ModelPlan, train: bool = True) -> list[str]:
+    """The lines binding ``train_set`` and ``val_set`` (training) or ``val_set`` (evaluation;
+    the whole dataset without a split)."""
+    lines = [f"    dataset = {plan.dataset_call}"]
+    if plan.settings.val_split:
+        part = "train_set, val_set" if train else "_, val_set"
+        return [*lines, f"    {part} = split(dataset, VAL_SPLIT, seed=SEED)"]
+    return [*lines, f"    {'train_set' if train else 'val_set'} = dataset"]
+
+
+def optimization(settings: TrainingSettings, dialect: Dialect) -> tuple[str, list[str], list[str]]:
+    """The optimizer expression, the update lines of a step (gradient clipping included) and
+    the lines building the learning-rate ``scheduler`` (none for a constant rate)."""
     if settings.optimizer in ("adam", "adamw"):
         optimizer = dialect.adam if settings.optimizer == "adam" else dialect.adamw
     else:
@@ -136,17 +222,20 @@ def train_function(plan: ModelPlan, dialect: Dialect) -> list[str]:
     update = list(dialect.update)
     if settings.grad_clip:
         update.insert(len(update) - 1, dialect.clip)  # before ``optimizer.step()``
-    schedule = schedule_lines(settings, dialect)
+    return optimizer, update, schedule_lines(settings, dialect)
+
+
+def train_function(plan: ModelPlan, dialect: Dialect) -> list[str]:
+    """``train(epochs)``: data, seeded model, optimizer and the loop; returns every loss."""
+    settings = plan.settings
+    optimizer, update, schedule = optimization(settings, dialect)
     lines = [
         "def train(epochs=EPOCHS):",
         '    """Train a freshly seeded model; return it and the loss of every step."""',
-        f"    dataset = {plan.dataset_call}",
+        *_datasets(plan),
+        f"    {dialect.seed}",
+        "    model = Model()",
     ]
-    if settings.val_split:
-        lines.append("    train_set, val_set = split(dataset, VAL_SPLIT, seed=SEED)")
-    else:
-        lines.append("    train_set = dataset")
-    lines += [f"    {dialect.seed}", "    model = Model()"]
     if settings.device == "gpu":
         lines.append(f"    {dialect.move_model}")
     lines += [
@@ -163,9 +252,9 @@ def train_function(plan: ModelPlan, dialect: Dialect) -> list[str]:
         *(["        scheduler.step()"] if schedule else []),
         "        steps = losses[-len(loader) :]",
         '        report = f"epoch {epoch + 1}/{epochs}: loss {sum(steps) / len(steps):.4f}"',
-        *_validation_report(plan),
+        *validation_report(plan),
         "        print(report)",
-        *_early_stopping(plan),
+        *early_stopping(plan),
         "    return model, losses",
     ]
     return lines
@@ -199,7 +288,7 @@ def schedule_lines(settings: TrainingSettings, dialect: Dialect) -> list[str]:
     ]
 
 
-def _early_stopping(plan: ModelPlan) -> list[str]:
+def early_stopping(plan: ModelPlan) -> list[str]:
     """The loop's lines that stop when the validation loss stalls (early stopping set)."""
     if not plan.settings.early_stopping or not plan.settings.val_split:
         return []
@@ -214,16 +303,70 @@ def _early_stopping(plan: ModelPlan) -> list[str]:
     ]
 
 
-def _validation_report(plan: ModelPlan) -> list[str]:
+def validation_report(plan: ModelPlan, call: str = "evaluate(model, val_set)") -> list[str]:
     """The loop's lines adding the validation metrics to an epoch's report (if there is a split)."""
     if not plan.settings.val_split:
         return []
     if plan.task == "regression":
-        return [
-            "        val_loss, _ = evaluate(model, val_set)",
-            '        report += f", val loss {val_loss:.4f}"',
-        ]
+        return [f"        val_loss, _ = {call}", '        report += f", val loss {val_loss:.4f}"']
     return [
-        "        val_loss, val_accuracy = evaluate(model, val_set)",
+        f"        val_loss, val_accuracy = {call}",
         '        report += f", val loss {val_loss:.4f}, val accuracy {val_accuracy:.2%}"',
     ]
+
+
+def evaluate_main(plan: ModelPlan, load: list[str], call: str) -> list[str]:
+    """``main()`` of an inference-only script: the trained model's metrics on the validation
+    data (``load`` binds ``val_set``; ``call`` evaluates it)."""
+    return [
+        "def main():",
+        '    """Print the trained model\'s loss (and accuracy) on the validation data."""',
+        *load,
+        f"    loss, accuracy = {call}",
+        '    report = f"{GRAPH}: loss {loss:.4f}"',
+        '    print(report if accuracy is None else f"{report}, accuracy {accuracy:.2%}")',
+    ]
+
+
+def engine_script(
+    plan: ModelPlan, dialect: Dialect, imports: Callable[[str], str], train: bool = True
+) -> str:
+    """The whole engine script: header, imports, constants, model, inference, metrics, loop."""
+    if train:
+        tail = [
+            *train_function(plan, dialect),
+            "",
+            "",
+            *save_function(dialect),
+            "",
+            "",
+            'if __name__ == "__main__":',
+            "    trained, _ = train()",
+            "    save_weights(trained, weights_path())",
+        ]
+    else:
+        tail = [
+            *evaluate_main(plan, _datasets(plan, train=False), "evaluate(build_model(), val_set)"),
+            "",
+            "",
+            'if __name__ == "__main__":',
+            "    main()",
+        ]
+    body = [
+        *constants(plan, dialect),
+        "",
+        "",
+        *(line for block in plan.support for line in (*block.splitlines(), "", "")),
+        *model_class(plan, dialect),
+        "",
+        "",
+        *inference_functions(plan, dialect),
+        "",
+        "",
+        *metric_functions(plan, dialect),
+        "",
+        "",
+        *tail,
+    ]
+    code = "\n".join(body) + "\n"
+    return "\n".join(header(dialect, train)) + "\n" + imports(code) + "\n\n" + code

@@ -212,3 +212,8 @@ CONVERTERS: dict[str, Converter | Refusal] = {
     "sum": reduce("ReduceSum", axes_as_input=True),
     "mean": reduce("ReduceMean", axes_as_input=False),  # axes become an input at opset 18
 }
+
+# The node types of modern networks (issue 14) have their converters in their own module.
+from app.graph.onnx.export_modern import MODERN_CONVERTERS  # noqa: E402
+
+CONVERTERS.update(MODERN_CONVERTERS)

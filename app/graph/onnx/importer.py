@@ -139,8 +139,8 @@ def _document(plan: Plan, name: str) -> tuple[GraphDocument, Weights]:
     document = GraphDocument()
     weights: Weights = {}
     for node in plan.nodes.values():
-        label = node.onnx_name if node.onnx_name and node.onnx_name != node.id else ""
-        document.add_node(node.type_id, node.params, positions[node.id], node.id, label[:80])
+        label = _label(node.onnx_name, node.id)
+        document.add_node(node.type_id, node.params, positions[node.id], node.id, label)
         weights.update({f"{node.id}.{k}": np.asarray(v) for k, v in node.weights.items()})
     for node in plan.nodes.values():
         for port, (src, src_port) in node.inputs.items():
@@ -151,6 +151,19 @@ def _document(plan: Plan, name: str) -> tuple[GraphDocument, Weights]:
         reason = " ".join(str(error.message).split())
         raise OnnxImportError(f"{name}: the imported graph does not run: {reason}") from None
     return document, weights
+
+
+def _label(onnx_name: str, node_id: str) -> str:
+    """A label from the ONNX node's name: PyTorch's ``/encoder/fc1/Gemm`` -> ``encoder.fc1``
+    (none for bare indices such as ``/0/Conv``, or when the name became the id)."""
+    if onnx_name == node_id:
+        return ""
+    parts = [p for p in onnx_name.split("/") if p]
+    if onnx_name.startswith("/") and len(parts) > 1:
+        parts = parts[:-1]
+    if all(p.isdigit() for p in parts):
+        return ""
+    return ".".join(parts)[:80]
 
 
 def save_imported(document: GraphDocument, weights: Weights, path: str | os.PathLike[str]) -> Path:

@@ -1,13 +1,23 @@
 """Node type registry: every node type is declared once, as data, in this package.
 
 Import :data:`REGISTRY`, :func:`get_spec` and :func:`all_specs` from here; the modules per
-category (``data``, ``layers``, ``activations``, ``recurrent``, ``ops``, ``losses``) register
+category (``data``, ``layers``, ``activations``, ``recurrent``, ``ops``, ``losses``, and
+``modern`` and ``attention`` for the layers of modern networks) register
 their specs when this package is imported.
 """
 
 from __future__ import annotations
 
-from app.graph.specs import activations, data, layers, losses, ops, recurrent  # noqa: F401
+from app.graph.specs import (  # noqa: F401
+    activations,
+    attention,
+    data,
+    layers,
+    losses,
+    modern,
+    ops,
+    recurrent,
+)
 from app.graph.specs.base import (
     Category,
     CodeTemplate,
@@ -18,7 +28,9 @@ from app.graph.specs.base import (
     PortSpec,
     Role,
     Shape,
+    is_text,
     kinds_compatible,
+    show_value,
 )
 from app.graph.specs.common import format_shape
 from app.graph.specs.registry import REGISTRY, all_specs, get_spec, register
@@ -37,6 +49,8 @@ __all__ = [
     "all_specs",
     "format_shape",
     "get_spec",
+    "is_text",
     "kinds_compatible",
     "register",
+    "show_value",
 ]

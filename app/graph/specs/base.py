@@ -91,6 +91,31 @@ class Role(enum.Enum):
     OUTPUT = "output"
 
 
+def show_value(value: Any, limit: int = 40) -> str:
+    """A value as a short one-line text for error messages: ``-4``, ``'8'``, ``a list``.
+
+    Containers are named, not printed (they may be huge or deeply nested); long texts and
+    numbers are cut to about ``limit`` characters.
+    """
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**limit:
+        return "a number too large to use"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def is_text(value: str) -> bool:
+    """Whether ``value`` can be written as UTF-8 (it holds no lone surrogate)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class PortSpec:
     """One input or output port of a node type."""
@@ -99,6 +124,8 @@ class PortSpec:
     kind: PortKind = PortKind.TENSOR
     optional: bool = False
     help: str = ""
+    target: bool = False
+    """The port carries the batch's targets (a Dataset's ``y``): never wired into a layer."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +151,9 @@ class ParamSpec:
     check: CheckFn | None = None
     file: bool = False
     label: str = ""
+    shape_fix: bool = False
+    """A BOOL option of a data node that, turned on, gives its data the shape layers such as
+    Conv2d expect (digits ``images``): validation offers it first when they refuse the shape."""
 
     @property
     def caption(self) -> str:
@@ -175,25 +205,34 @@ class ParamSpec:
         return noun
 
     def _check_type(self, value: Any) -> tuple[str | None, Any]:
-        bad = f"expected {self.expected()}, got {value!r}"
+        bad = f"expected {self.expected()}, got {show_value(value)}"
         if self.type is ParamType.BOOL:
             return (None if isinstance(value, bool) else bad), value
         if self.type is ParamType.CHOICE:
-            return (None if value in (self.choices or ()) else bad), value
+            hashable = value is None or isinstance(value, (str, int, float))
+            return (None if hashable and value in (self.choices or ()) else bad), value
         if self.type is ParamType.STR:
+            if isinstance(value, str) and not is_text(value):
+                return (
+                    "expected text, got a string with a lone surrogate (not valid Unicode)",
+                    value,
+                )
             return (None if isinstance(value, str) else bad), value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return bad, value
         if self.type is ParamType.INT and not isinstance(value, int):
             return bad, value
         if self.type is ParamType.FLOAT:
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:
+                return bad, value
             if not math.isfinite(value):
                 return bad, value
         if self.minimum is not None and value < self.minimum:
-            return f"expected {self._bound('>=', self.minimum)}, got {value!r}", value
+            return f"expected {self._bound('>=', self.minimum)}, got {show_value(value)}", value
         if self.maximum is not None and value > self.maximum:
-            return f"expected {self._bound('<=', self.maximum)}, got {value!r}", value
+            return f"expected {self._bound('<=', self.maximum)}, got {show_value(value)}", value
         return None, value
 
     def _bound(self, op: str, limit: float) -> str:
@@ -274,6 +313,9 @@ class NodeSpec:
     load: Callable[[Mapping[str, Any]], Dataset] | None = None
     example: Mapping[str, Shape] | None = None
     legacy_ids: tuple[str, ...] = ()
+    applies: str = ""
+    """A loss's: the type id of the activation it applies to its prediction itself (softmax for
+    cross-entropy); validation warns when a node of that type feeds the prediction."""
 
     def summary(self, params: Mapping[str, Any]) -> str:
         """A compact line for the canvas, e.g. ``128 units`` (empty when there is nothing)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -84,10 +85,14 @@ def load_dataset(params: Mapping[str, Any]) -> Dataset:
     stamp = None
     if name in FILE_DATASETS and path:
         try:
-            stamp = os.stat(path).st_mtime_ns
+            info = os.stat(path)
         except OSError as err:
             reason = f"Cannot read dataset file {path!r}: {err.strerror}"
             raise ShapeError(reason, port="path") from err
+        if not stat.S_ISREG(info.st_mode):  # a folder, a device such as /dev/zero, a pipe
+            reason = f"Cannot read dataset file {path!r}: not a regular file"
+            raise ShapeError(reason, port="path")
+        stamp = info.st_mtime_ns
     key = tuple(sorted(params.items()))
     return _load_cached(key, stamp)
 
@@ -134,7 +139,7 @@ register(
         infer=_infer_dataset,
         outputs=(
             PortSpec("x", PortKind.DATA, help="a batch of inputs"),
-            PortSpec("y", PortKind.DATA, help="the batch's targets"),
+            PortSpec("y", PortKind.DATA, help="the batch's targets", target=True),
         ),
         params=(
             ParamSpec(
@@ -165,6 +170,7 @@ register(
                 False,
                 help="digits as 1×8×8 images",
                 when=("name", ("digits",)),
+                shape_fix=True,
             ),
             ParamSpec(
                 "seq_len",

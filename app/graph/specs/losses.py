@@ -91,12 +91,13 @@ def loss(
 
     The code templates read the ``template_values`` placeholders ``engine_target`` (appended to
     the target in the engine script), ``torch_pred`` and ``torch_target`` (to the prediction and
-    the target in PyTorch).
+    the target in PyTorch); ``engine_suffix`` (a keyword) is appended to the engine call.
     """
     kw.setdefault("infer", _same_size(title, first))
     kw.setdefault("forward", _reshaped_forward(first))
     kw.setdefault("template_values", _target_like_prediction(first))
-    engine_call = f"self.{{name}}({{{first}}}, {{target}}{{engine_target}})"
+    suffix = kw.pop("engine_suffix", "")
+    engine_call = f"self.{{name}}({{{first}}}, {{target}}{{engine_target}}){suffix}"
     torch_call = f"self.{{name}}({{{first}}}{{torch_pred}}, {{target}}{{torch_target}})"
     kw["engine_code"] = CodeTemplate(kw.pop("engine_init"), engine_call)
     kw["torch_code"] = CodeTemplate(kw.pop("torch_init"), torch_call)
@@ -117,6 +118,24 @@ def loss(
     )
 
 
+def _mse_forward(
+    module: Any, params: Mapping[str, Any], inputs: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The engine's ``'sum'`` gives one sum per output (the book's); the graph minimises their
+    total, a scalar like every loss node's (the same gradient: ``backward`` seeds each with 1)."""
+    out = _reshaped_forward("pred")(module, params, inputs)
+    loss = out["loss"]
+    return {"loss": loss.sum() if loss.size > 1 else loss}
+
+
+def _mse_values(params: Mapping[str, Any], s: Shapes) -> dict[str, str]:
+    """The target fix, and ``.sum()`` after a ``'sum'`` loss of several outputs per sample."""
+    values = _target_like_prediction("pred")(params, s)
+    several = params["reduction"] == "sum" and samples(s["pred"]) > 1
+    values["engine_total"] = ".sum()" if several else ""
+    return values
+
+
 loss(
     "mse_loss",
     "MSE loss",
@@ -133,6 +152,9 @@ loss(
         ),
     ),
     build=lambda p, s: engine().MSELoss(reduction=p["reduction"]),
+    forward=_mse_forward,
+    template_values=_mse_values,
+    engine_suffix="{engine_total}",
     engine_init="MSELoss(reduction='{reduction}')",
     torch_init="nn.MSELoss(reduction='{reduction}')",
     summarize=lambda p: p["reduction"],
@@ -166,6 +188,7 @@ loss(
     "Softmax cross-entropy between logits and integer class labels, for classification.",
     "logits",
     PortKind.INDICES,
+    applies="softmax",
     infer=_infer_ce,
     forward=lambda m, p, i: {"loss": m(i["logits"], i["target"])},
     template_values=_ce_template_values,
@@ -180,6 +203,7 @@ loss(
     "Binary cross-entropy on sigmoid(logits) against 0/1 targets, for yes/no outputs.",
     "logits",
     PortKind.TENSOR,
+    applies="sigmoid",
     build=lambda p, s: engine().BCEWithLogitsLoss(),
     template_values=_target_like_prediction("logits", torch_suffix=".float()"),
     engine_init="BCEWithLogitsLoss()",

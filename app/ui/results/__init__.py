@@ -1,0 +1,234 @@
+"""After training: the results, try-it and runs docks, Run > Evaluate, and the run history.
+
+``install(main_window)`` adds them after the training room; it returns the
+:class:`ResultsRoom` and sets ``main_window.results_room``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget
+
+from app.graph.compile import Program, compile_document
+from app.graph.document import EventKind
+from app.graph.errors import GraphError
+from app.graph.evaluation import Evaluation, evaluate
+from app.graph.mutations import Batch, SetSetting
+from app.graph.runs import RunRecord, append_run, fingerprint
+from app.ui.results.recording import EditorRecorder
+from app.ui.results.results_panel import ResultsPanel
+from app.ui.results.runs_overlay import RunOverlay
+from app.ui.results.runs_panel import RunsPanel
+from app.ui.results.tryit import TryItPanel
+from app.ui.results.weights_state import WeightsState
+from engine.errors import EngineError
+
+__all__ = ["ResultsRoom", "install"]
+
+ERRORS = (GraphError, EngineError, ValueError, OSError)
+
+
+class ResultsRoom(QObject):
+    """Keeps the three docks in step with the window's document, weights and runs."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.setObjectName("resultsRoom")
+        self.window = window
+        self.holder = window.holder
+        self.training = window.training
+        self._compiled: tuple[int, int, Program] | None = None
+        self.pending: list[RunRecord] = []
+        self.results = ResultsPanel(self.program)
+        self.tryit = TryItPanel(self.program)
+        self.runs = RunsPanel(self._fingerprint)
+        self.docks = self._add_docks()
+        self.overlay = RunOverlay(self.training.loss_plot)
+        self.recorder = EditorRecorder(window, self._on_run_recorded)
+        self.weights = WeightsState(window, self.recorder.steps_seen)
+        self.action = self._add_action()
+        self._path = self._graph_path()
+        self._connect()
+        self.runs.load(self._path)
+
+    # -- construction -------------------------------------------------------------------------
+    def _add_docks(self) -> dict[str, QDockWidget]:
+        window = self.window
+        bottom, right = (
+            Qt.DockWidgetArea.BottomDockWidgetArea,
+            Qt.DockWidgetArea.RightDockWidgetArea,
+        )
+        docks = {
+            "results": window.add_dock("results", "Results", self.results, bottom),
+            "runs": window.add_dock("runs", "Runs", self.runs, bottom),
+            "tryIt": window.add_dock("tryIt", "Try it", self.tryit, right),
+        }
+        window.docks.update(docks)
+        loss = window.docks.get("lossPlotDock")
+        if loss is not None:
+            window.tabifyDockWidget(loss, docks["results"])
+            window.tabifyDockWidget(docks["results"], docks["runs"])
+            loss.raise_()
+        tensor = window.docks.get("tensorViewDock")
+        if tensor is not None:
+            window.tabifyDockWidget(tensor, docks["tryIt"])
+        inspector = window.docks.get("inspectorDock")
+        if inspector is not None:
+            inspector.raise_()
+        return docks
+
+    def _add_action(self) -> QAction:
+        action = QAction("&Evaluate", self.window)
+        action.setObjectName("actionEvaluate")
+        action.setStatusTip("Score the trained weights on the validation split (Results dock)")
+        action.triggered.connect(lambda: self.evaluate_now())
+        self.window.menu_run.addSeparator()
+        self.window.menu_run.addAction(action)
+        self.window.addAction(action)
+        self.window.actions_by_name["actionEvaluate"] = action
+        return action
+
+    def _connect(self) -> None:
+        self.training.run_ended.connect(self._on_run_ended)
+        self.holder.replaced.connect(self._on_document_replaced)
+        self.holder.file_changed.connect(self._on_file_changed)
+        self.holder.changed.connect(self._on_document_event)
+        self.results.evaluate_requested.connect(self.evaluate_now)
+        self.runs.overlay_changed.connect(self.overlay.show_runs)
+        self.runs.restore_requested.connect(self.restore_settings)
+        self.runs.message.connect(self.window.show_message)
+
+    # -- the trained model --------------------------------------------------------------------
+    def program(self) -> Program | None:
+        """The compiled graph with its trained (or loaded) weights; None while training, when
+        there are none, or after a model edit."""
+        training = self.training
+        if training.is_training():
+            return None
+        keeper = training.sessions
+        if keeper.session is not None:
+            return None if keeper.model_changed else keeper.session.program
+        if not keeper.loaded:
+            return None
+        key = (id(self.window.document), id(keeper.loaded))
+        if self._compiled is not None and self._compiled[:2] == key:
+            return self._compiled[2]
+        try:
+            program = compile_document(self.window.document)
+            program.load_state_dict(keeper.loaded)
+        except ERRORS:
+            return None
+        self._compiled = (*key, program)
+        return program
+
+    def evaluate_now(self, split: str = "") -> Evaluation | None:
+        """Evaluate the trained weights (Run > Evaluate) and show the results dock."""
+        split = split or str(self.results.split.currentData())
+        self.docks["results"].show()
+        self.docks["results"].raise_()
+        program = self.program()
+        if program is None:
+            why = "a run is under way" if self.training.is_training() else "no trained weights"
+            self.results.show_error(f"Nothing to evaluate: {why}. Train the model first.")
+            self.window.show_message(f"Nothing to evaluate: {why}")
+            return None
+        try:
+            result = evaluate(program, split)  # type: ignore[arg-type]
+        except ERRORS as error:
+            self.results.show_error(f"Cannot evaluate: {error}")
+            self.window.show_message(f"Cannot evaluate: {error}")
+            return None
+        self.results.show_evaluation(result)
+        return result
+
+    # -- events ---------------------------------------------------------------------------------
+    def _on_run_ended(self) -> None:
+        self.overlay.refresh_legend()  # a new run rebuilt the plot's own legend
+        result = self.evaluate_now() if self.program() is not None else None
+        self.tryit.refresh()
+        self.recorder.finish(result)
+
+    def _on_run_recorded(self, record: RunRecord) -> None:
+        path = self._graph_path()
+        if path is None:
+            self.pending.append(record)  # written beside the graph when it is first saved
+            return
+        try:
+            append_run(path, record)
+        except OSError as error:
+            self.window.show_message(f"The run was not recorded: {error}")
+        self.runs.reload()
+
+    def _on_document_replaced(self) -> None:
+        self._compiled = None
+        self.pending = []
+        self.results.clear()
+        self._path = self._graph_path()
+        self.runs.load(self._path)
+        self.tryit.refresh()
+
+    def _on_document_event(self, event: Any) -> None:
+        if event.kind is EventKind.NODE_MOVED:
+            return
+        self._compiled = None
+        if event.kind is not EventKind.SETTINGS_CHANGED:
+            self.runs.refresh_marks()
+        if event.kind is not EventKind.SETTINGS_CHANGED and self.results.result is not None:
+            self.results.clear("The model was edited since these results; train it again.")
+            self.tryit.refresh()
+
+    def _on_file_changed(self) -> None:
+        """Saved (perhaps under a new name): the history follows the file."""
+        path = self._graph_path()
+        if path is not None and self.pending:
+            for record in self.pending:
+                try:
+                    append_run(path, record)
+                except OSError as error:
+                    self.window.show_message(f"The run was not recorded: {error}")
+            self.pending = []
+            self._path = None
+        if path != self._path:
+            self._path = path
+            self.runs.load(path)
+        else:
+            self.runs.reload()  # the "edited since" column
+
+    def _graph_path(self) -> Path | None:
+        path: Path | None = self.holder.path
+        return path
+
+    def _fingerprint(self) -> str | None:
+        try:
+            return fingerprint(self.window.document)
+        except (GraphError, ValueError, TypeError):
+            return None
+
+    def restore_settings(self, run: RunRecord) -> None:
+        """Put ``run``'s training settings back, as one undoable edit."""
+        current = self.window.document.training
+        changes = tuple(
+            SetSetting(name, value)
+            for name, value in run.settings.items()
+            if hasattr(current, name) and getattr(current, name) != value
+        )
+        if not changes:
+            self.window.show_message(f"The settings already are those of '{run.name}'")
+            return
+        refused = self.window.editor.push(Batch(changes, f"Restore Settings of Run '{run.name}'"))
+        if refused is None:
+            self.window.show_message(f"Restored the settings of '{run.name}'")
+
+
+def install(window: Any) -> ResultsRoom:
+    """Add the results, try-it and runs docks and Run > Evaluate to ``window``."""
+    room = ResultsRoom(window)
+    window.results_room = room
+    files = getattr(window, "files", None)
+    if files is not None:
+        files.weights_keeper = room.weights
+    return room

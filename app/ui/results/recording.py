@@ -1,0 +1,73 @@
+"""Records each editor run (settings, fingerprint, epochs, final metrics) as it happens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+from app.graph.evaluation import Evaluation
+from app.graph.metrics import TrainingFinished
+from app.graph.runs import RunRecord, RunRecorder, load_runs, next_name
+
+
+class EditorRecorder(QObject):
+    """Follows the worker of every run the window starts (Run, Continue) and hands the
+    finished :class:`RunRecord` to ``on_record`` when :meth:`finish` is called."""
+
+    def __init__(self, window: Any, on_record: Callable[[RunRecord], None]) -> None:
+        super().__init__(window)
+        self.window = window
+        self.on_record = on_record
+        self.current: RunRecorder | None = None
+        self._worker: Any = None
+        self._events = 0
+        # Stop becomes enabled when a run starts, however it was started (menu, toolbar,
+        # shortcut, script); the worker exists by then and is still loading its data.
+        window.training.actions.stop.enabledChanged.connect(self._on_started)
+
+    def _on_started(self, enabled: bool = True) -> None:
+        """A run began: follow its worker's events."""
+        worker = self.window.training.worker
+        if not enabled or worker is None or worker is self._worker:
+            return
+        self._worker = worker
+        self._events = 0
+        self.current = RunRecorder(self.window.document, source="editor")
+        worker.steps_ready.connect(self._on_steps)
+        worker.event_ready.connect(self._on_event)
+
+    def steps_seen(self) -> int:
+        """Events of the run under way so far (0 when none is recorded)."""
+        return self._events if self.current is not None else 0
+
+    def _on_steps(self, batch: list[Any]) -> None:
+        if self.current is not None:
+            for event in batch:
+                self.current.observe(event)
+            self._events += len(batch)
+
+    def _on_event(self, event: object) -> None:
+        if self.current is not None and isinstance(event, TrainingFinished):
+            self.current.observe(event)
+
+    def finish(self, result: Evaluation | None) -> RunRecord | None:
+        """The run ended: build its record (with ``result``'s metrics) and hand it on.
+
+        A run that never took a step (it could not start) is not recorded.
+        """
+        recorder, self.current, self._worker = self.current, None, None
+        if recorder is None or self._events == 0:
+            return None
+        final: dict[str, float | None] = {}
+        if result is not None:
+            final = {f"{result.split}_{k}": v for k, v in result.metrics.items()}
+        room = getattr(self.window, "results_room", None)
+        path = room._graph_path() if room is not None else None
+        history = load_runs(path) if path is not None else None
+        pending = len(room.pending) if room is not None else 0
+        name = next_name(history) if history is not None else f"run {pending + 1}"
+        record = recorder.record(name, final)
+        self.on_record(record)
+        return record
