@@ -61,6 +61,7 @@ VARIANTS = [
     ("conv2d", {"stride": 2, "padding": 1, "kernel_size": 2}),
     ("reshape", {"shape": "2,-1"}),
     ("multihead_attention", {"causal": True, "bias": False, "heads": 2}),
+    ("transformer_encoder", {"norm_first": False, "causal": True}),
 ]
 
 

@@ -6,8 +6,10 @@ output projection, exactly as :class:`engine.nn.attention.MultiHeadAttention` co
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -65,3 +67,42 @@ def attention(e: Emitter, node: CompiledNode, x: Mapping[str, str]) -> dict[str,
         return {"y": y[0]}
     out_b = e.weight(f"{node.id}.out_proj.bias", state["out_proj.bias"])
     return {"y": e.op("Add", [y[0], out_b], name=node.id)[0]}
+
+
+def _part(node: CompiledNode, name: str, module: Any, params: dict[str, Any]) -> CompiledNode:
+    """A sub-layer of ``node`` as a node of its own, for the converters of its kind."""
+    return dataclasses.replace(node, id=f"{node.id}/{name}", module=module, params=params)
+
+
+def transformer_encoder(e: Emitter, node: CompiledNode, x: Mapping[str, str]) -> dict[str, str]:
+    """The encoder layer from its parts: self-attention and a GELU feed-forward block, each
+    with a residual connection and a LayerNorm before (``norm_first``) or after it."""
+    from app.graph.onnx.export_modern import _gelu
+    from app.graph.onnx.export_ops import _layer_norm, _linear
+
+    layer = _module(node)
+
+    def run(part: str, convert: Any, module: Any, value: str, **params: Any) -> str:
+        out: str = convert(e, _part(node, part, module, params), {"x": value})["y"]
+        return out
+
+    def attend(value: str) -> str:
+        return run("self_attn", attention, layer.self_attn, value, causal=layer.causal)
+
+    def feed_forward(value: str) -> str:
+        hidden = run("linear1", _linear, layer.linear1, value)
+        hidden = run("gelu", _gelu, None, hidden, approximate=layer.activation.approximate)
+        return run("linear2", _linear, layer.linear2, hidden)
+
+    def norm(part: str, value: str) -> str:
+        return run(part, _layer_norm, getattr(layer, part), value)
+
+    def add(part: str, a: str, b: str) -> str:
+        return e.op("Add", [a, b], name=f"{node.id}/{part}")[0]
+
+    src = x["x"]
+    if layer.norm_first:
+        mid = add("residual1", src, attend(norm("norm1", src)))
+        return {"y": add("residual2", mid, feed_forward(norm("norm2", mid)))}
+    mid = norm("norm1", add("residual1", src, attend(src)))
+    return {"y": norm("norm2", add("residual2", mid, feed_forward(mid)))}
