@@ -11,6 +11,7 @@ import numpy as np
 
 from app.graph.compile import CompiledNode
 from app.graph.onnx.emitter import Emitter
+from app.graph.onnx.export_attention import attention
 from app.graph.onnx.export_ops import (
     Converter,
     Refusal,
@@ -119,6 +120,6 @@ MODERN_CONVERTERS: dict[str, Converter | Refusal] = {
     "gru": _gru,
     "permute": _permute,
     "positional_embedding": _positional,
-    "multihead_attention": Refusal(f"Multi-head attention {_LATER}"),
+    "multihead_attention": attention,
     "transformer_encoder": Refusal(f"Transformer encoder layer {_LATER}"),
 }
