@@ -189,7 +189,7 @@ class MainWindow(QMainWindow):
         holder.replaced.connect(lambda: inspector.show_node(None))
         holder.validated.connect(
             lambda result: inspector.update_summary(
-                {n: result.param_counts.get(n) for n in holder.document.nodes}
+                {n: result.param_counts.get(n) for n in holder.document.nodes}, result.memory
             )
         )
         holder.replaced.connect(self.view.fit_all)
