@@ -111,7 +111,6 @@ class MainWindow(QMainWindow):
         self.holder.validate_now()
         self.banner.offer(self.recovery.left_behind())
         self.training = install_training(self)  # the training room: run controls, plots, …
-        self.files.weights_keeper = self.training
         install_results(self)  # results, try-it and runs docks, Run > Evaluate; keeps weights
         if path is not None:  # after the rooms: opens exactly as File > Open (weights included)
             self.files.open(path, ask=False)
