@@ -111,7 +111,7 @@ class MainWindow(QMainWindow):
         self.holder.validate_now()
         self.banner.offer(self.recovery.left_behind())
         self.training = install_training(self)  # the training room: run controls, plots, …
-        install_results(self)  # results, try-it and runs docks, Run > Evaluate; keeps weights
+        self.results_room = install_results(self)  # results, try-it, runs docks; keeps weights
         if path is not None:  # after the rooms: opens exactly as File > Open (weights included)
             self.files.open(path, ask=False)
         self._restore_settings()  # after the training docks exist, so their layout restores too
