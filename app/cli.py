@@ -208,6 +208,7 @@ def cmd_train(options: argparse.Namespace) -> int:
             finished = event
     progress.close()
     if finished is not None and finished.reason == "nan":
+        cli_results.record_run(options.file, recorder, sys.stderr)
         raise CliError(finished.message or f"training diverged at node '{finished.node_id}'")
     _print_summary(last_epoch, last_step)
     cli_results.after_training(options, document, session, recorder)

@@ -78,6 +78,19 @@ def test_a_run_marks_the_window_modified_and_closing_asks(
     assert same(io.load_weights(io.weights_path(path)), trained)
 
 
+def test_new_after_a_run_asks_to_save_the_weights(
+    qtbot, make_window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = make_window(copy("spiral", tmp_path))
+    train(qtbot, window, 1)
+    window.undo_stack.undo()  # only the trained weights are unsaved now
+    asked: list[str] = []
+    monkeypatch.setattr(MainWindow, "ask_save_changes", lambda self: asked.append("?") or "cancel")
+    nodes = set(window.document.nodes)
+    window.findChild(QAction, "actionNew").trigger()
+    assert asked == ["?"] and set(window.document.nodes) == nodes  # Cancel keeps the graph
+
+
 def test_pausing_a_run_marks_the_window_modified(qtbot, make_window, tmp_path: Path) -> None:
     window = make_window(copy("digits_mlp", tmp_path))
     window.editor.set_setting("epochs", 200)
