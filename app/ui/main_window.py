@@ -94,11 +94,15 @@ class MainWindow(QMainWindow):
         self.view = GraphView(self.scene, self.editor, self)
         self.view.actions_by_name = self.actions_by_name  # for its right-click menu
         self.recovery = Recovery()
-        self.files = FileController(self.holder, self, self, self.recovery, self)
+        self.files = FileController(
+            self.holder, dialogs=self, status=self, recovery=self.recovery, parent=self
+        )
         self.view.files_dropped = self.files.open_dropped
         self.banner = RecoveryBanner(self.files)
         self.setCentralWidget(self.banner.wrap(self.view))
-        self.edit_ops = EditOps(self.holder, self.editor, self.scene, self.view, self, self)
+        self.edit_ops = EditOps(
+            self.holder, self.editor, self.scene, self.view, status=self, problems=self
+        )
         self._build_menus()
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()

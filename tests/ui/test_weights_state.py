@@ -12,6 +12,8 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QAction, QDropEvent
 
 from app.graph import io
+from app.graph.compile import compile_document
+from app.graph.evaluation import evaluate
 from app.ui.main_window import MainWindow
 from app.ui.recovery import Recovered, Recovery
 
@@ -112,8 +114,16 @@ def test_every_opening_path_loads_the_trained_weights(
         assert same(window.training.weights(), weights), how
         assert "with its trained weights" in window.statusBar().currentMessage(), how
         assert window.findChild(QAction, "actionContinue").isEnabled(), how
+        assert window.results_room.tryit.program is not None, how  # try-it uses them at once
 
-    check(make_window(path), "command line")  # MainWindow(path=...)
+    window = make_window(path)  # MainWindow(path=...), as the command line does
+    check(window, "command line")
+    window.findChild(QAction, "actionEvaluate").trigger()  # the loaded weights, on demand
+    result = window.results_room.results.result
+    assert result is not None and result.split == "val"
+    program = compile_document(io.load(path))
+    program.load_state_dict(weights)
+    assert result.metrics == pytest.approx(evaluate(program).metrics)
     window = make_window()
     monkeypatch.setattr(MainWindow, "ask_open_path", lambda self: str(path))
     window.findChild(QAction, "actionOpen").trigger()

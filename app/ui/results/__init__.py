@@ -49,7 +49,7 @@ class ResultsRoom(QObject):
         self.docks = self._add_docks()
         self.overlay = RunOverlay(self.training.loss_plot)
         self.recorder = EditorRecorder(window, self._on_run_recorded)
-        self.weights = WeightsState(window, self.recorder.steps_seen)
+        self.weights = WeightsState(window, self.recorder.steps_seen, self._on_weights_loaded)
         self.action = self._add_action()
         self._path = self._graph_path()
         self._connect()
@@ -162,6 +162,11 @@ class ResultsRoom(QObject):
         except OSError as error:
             self.window.show_message(f"The run was not recorded: {error}")
         self.runs.reload()
+
+    def _on_weights_loaded(self) -> None:
+        """Weights came with an opened graph: try-it can use them now."""
+        self._compiled = None
+        self.tryit.refresh()
 
     def _on_document_replaced(self) -> None:
         self._compiled = None

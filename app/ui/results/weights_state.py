@@ -29,10 +29,11 @@ HOLD_TIMEOUT_S = 5.0
 class WeightsState(QObject):
     """Keeps the training room's weights in step with the document and its file."""
 
-    def __init__(self, window: Any, steps_seen: Any) -> None:
+    def __init__(self, window: Any, steps_seen: Any, loaded: Any = None) -> None:
         super().__init__(window)
         self.window, self.holder, self.training = window, window.holder, window.training
         self._steps_seen = steps_seen
+        self._loaded = loaded or (lambda: None)  # called after weights were handed over
         self.misfits: list[Misfit] = []
         actions = self.training.actions
         actions.stop.enabledChanged.connect(self._on_run_state)
@@ -90,10 +91,12 @@ class WeightsState(QObject):
             program = compile_document(self.holder.document, self.holder.validation)
         except (GraphError, EngineError, ValueError, OSError):
             self.training.set_weights(weights)  # the graph cannot run yet: keep them as saved
+            self._loaded()
             return " with its trained weights"
         fitted, self.misfits = fit_weights(program, weights)
         self.training.set_weights(fitted)
         self._show_misfits()
+        self._loaded()
         if not self.misfits:
             return " with its trained weights"
         names = ", ".join(f"'{m.node_id}'" for m in self.misfits)
