@@ -115,8 +115,9 @@ def test_an_attention_node_shows_its_map_per_head(make_window, tmp_path: Path) -
     QApplication.processEvents()
     attention = stepper.program.modules["block1"].last_attention
     steps = stepper.value("block1")["y"].shape[1]
-    assert view.shown_shape() == (attention.shape[0], 4, steps, steps)
-    assert view.channel_box.isVisibleTo(view) and view.channel_box.maximum() == 3
-    pick(view.channel_box, 2)
-    assert f"channel 2, {steps}×{steps}" in view.caption.text()
+    heads = window.document.nodes["block1"].params["heads"]
+    assert heads > 1 and view.shown_shape() == (attention.shape[0], heads, steps, steps)
+    assert view.channel_box.isVisibleTo(view) and view.channel_box.maximum() == heads - 1
+    pick(view.channel_box, 1)
+    assert f"channel 1, {steps}×{steps}" in view.caption.text()
     view.grab().save(str(tmp_path / "attention.png"))  # renders offscreen without error
