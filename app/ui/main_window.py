@@ -111,8 +111,7 @@ class MainWindow(QMainWindow):
         self.holder.validate_now()
         self.banner.offer(self.recovery.left_behind())
         self.training = install_training(self)  # the training room: run controls, plots, …
-        self.files.weights_keeper = self.training
-        install_results(self)  # results, try-it and runs docks, Run > Evaluate; keeps weights
+        self.results_room = install_results(self)  # results, try-it, runs docks; keeps weights
         if path is not None:  # after the rooms: opens exactly as File > Open (weights included)
             self.files.open(path, ask=False)
         self._restore_settings()  # after the training docks exist, so their layout restores too
@@ -189,7 +188,7 @@ class MainWindow(QMainWindow):
         holder.replaced.connect(lambda: inspector.show_node(None))
         holder.validated.connect(
             lambda result: inspector.update_summary(
-                {n: result.param_counts.get(n) for n in holder.document.nodes}
+                {n: result.param_counts.get(n) for n in holder.document.nodes}, result.memory
             )
         )
         holder.replaced.connect(self.view.fit_all)

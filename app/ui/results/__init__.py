@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
@@ -27,6 +27,9 @@ from app.ui.results.tryit import TryItPanel
 from app.ui.results.weights_state import WeightsState
 from engine.errors import EngineError
 
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
 __all__ = ["ResultsRoom", "install"]
 
 ERRORS = (GraphError, EngineError, ValueError, OSError)
@@ -35,7 +38,7 @@ ERRORS = (GraphError, EngineError, ValueError, OSError)
 class ResultsRoom(QObject):
     """Keeps the three docks in step with the window's document, weights and runs."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.setObjectName("resultsRoom")
         self.window = window
@@ -229,11 +232,9 @@ class ResultsRoom(QObject):
             self.window.show_message(f"Restored the settings of '{run.name}'")
 
 
-def install(window: Any) -> ResultsRoom:
-    """Add the results, try-it and runs docks and Run > Evaluate to ``window``."""
+def install(window: MainWindow) -> ResultsRoom:
+    """Add the results, try-it and runs docks and Run > Evaluate to ``window``; the room's
+    weights become the file controller's weights keeper."""
     room = ResultsRoom(window)
-    window.results_room = room
-    files = getattr(window, "files", None)
-    if files is not None:
-        files.weights_keeper = room.weights
+    window.files.weights_keeper = room.weights
     return room
