@@ -8,9 +8,18 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+)
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from app.graph.document import Edge
 from app.ui import style
 from app.ui.canvas.node_item import NodeItem
 from app.ui.canvas.port_item import PortItem
@@ -137,7 +146,7 @@ class EdgeItem(QGraphicsItem):
         The document ``Edge`` it shows (None for the dragged wire).
     """
 
-    def __init__(self, src: PortItem, dst: PortItem | None, edge: object = None) -> None:
+    def __init__(self, src: PortItem, dst: PortItem | None, edge: Edge | None = None) -> None:
         super().__init__()
         self.src = src
         self.dst = dst
@@ -300,10 +309,10 @@ class EdgeItem(QGraphicsItem):
             painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
 
 
-_FONT: list = []
+_FONT: list[QFont] = []
 
 
-def _label_font():
+def _label_font() -> QFont:
     """The shape label font, made once."""
     if not _FONT:
         _FONT.append(style.small_font(-1.5))

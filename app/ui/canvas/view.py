@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QContextMenuEvent,
@@ -69,6 +69,10 @@ class GraphView(QGraphicsView):
         self._was_empty = True
         editor.holder.changed.connect(self._on_document_changed)
         editor.holder.replaced.connect(self._on_document_changed)
+
+    def scene(self) -> GraphScene:
+        """The canvas scene this view shows."""
+        return cast(GraphScene, super().scene())
 
     # -- zoom and view ------------------------------------------------------------------------
     def zoom(self) -> float:
@@ -169,6 +173,8 @@ class GraphView(QGraphicsView):
         if edge is None:
             return WireDrag(self.scene(), self.editor, port)
         source = self.scene().node_item(edge.src).port(edge.src_port, True)
+        if source is None:  # the wire's output port is gone: start a new wire instead
+            return WireDrag(self.scene(), self.editor, port)
         return WireDrag(self.scene(), self.editor, source, detached=edge)
 
     def cancel_wire(self) -> bool:
@@ -303,7 +309,7 @@ class GraphView(QGraphicsView):
         scene = self.scene()
         return EMPTY_HINT if scene is not None and scene.is_empty() else ""
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         """On an empty canvas, say how to start (in the middle of the view, whatever the zoom)."""
         if self.empty_hint():
             paint_empty_hint(painter, QRectF(self.viewport().rect()))
@@ -336,8 +342,13 @@ class GraphView(QGraphicsView):
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Space (held) pans; Tab opens quick-add at the cursor; Esc cancels a wire drag."""
+        """Space (held) pans; Tab opens quick-add at the cursor; Esc cancels a wire drag;
+        Delete while editing is locked (training runs) says why nothing is deleted."""
         if event.key() == Qt.Key.Key_Escape and self.cancel_wire():
+            event.accept()
+            return
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.editor.is_locked():
+            self.editor.refuse_if_locked()  # Delete is disabled: say why, like other edits
             event.accept()
             return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
