@@ -16,6 +16,7 @@ Every failure ends in one clear message on stderr and a non-zero exit status, ne
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -110,11 +111,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nodegrad: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (``nodegrad eval ... | head``): stop quietly
+        _silence_stdout()
+        return 141
     except Exception as error:
         if os.environ.get("NODEGRAD_DEBUG"):
             raise
         print(f"nodegrad: error: {describe_error(error)}", file=sys.stderr)
         return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush cannot fail again."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def describe_error(error: BaseException) -> str:

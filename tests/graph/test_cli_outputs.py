@@ -68,3 +68,21 @@ def test_eval_with_a_missing_weights_file_names_it(graph: Path, capsys: Capture)
     err = capsys.readouterr().err
     assert f"--weights {missing}: no such file" in err
     assert "train it first" not in err
+
+
+class _ClosedPipe:
+    """A stdout whose reader has gone away (``nodegrad ... | head``)."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_pipe_ends_quietly(
+    graph: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdout", _ClosedPipe())
+    assert main(["validate", str(graph)]) == 141
+    assert capsys.readouterr().err == ""
