@@ -54,7 +54,7 @@ def cmd_import(options: argparse.Namespace) -> int:
     document, weights = import_onnx(options.file)
     weights_file = save_imported(document, weights, output)
     print(
-        f"wrote {output} ({len(document.nodes)} nodes) and {weights_file.name}; add a Dataset "
+        f"wrote {output} ({len(document.nodes)} nodes) and {weights_file}; add a Dataset "
         "and a loss to train it further",
         file=sys.stderr,
     )
