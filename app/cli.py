@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__, cli_results
 from app.cli_onnx import add_import_parser, cmd_import
+from app.cli_paths import check_output
 
 if TYPE_CHECKING:
     from app.graph.document import GraphDocument
@@ -186,6 +187,8 @@ def cmd_train(options: argparse.Namespace) -> int:
     from app.graph.session import Session
 
     document = _load(options.file)
+    if options.save_weights is not None:
+        check_output(options.save_weights, options.file, option="--save-weights")
     if options.device is not None:
         _check_device(options.device)
         document.set_setting("device", options.device)
@@ -287,6 +290,8 @@ class ProgressBar:
 def cmd_export(options: argparse.Namespace) -> int:
     """``nodegrad export FILE --to python|torch|onnx [-o OUT] [--no-train]`` (the graph's trained
     weights are written beside OUT)."""
+    if options.output is not None:
+        check_output(options.output, options.file)
     if options.target == "onnx":
         from app.cli_onnx import cmd_export_onnx
 

@@ -83,6 +83,8 @@ def trained_program(file: Path, weights: Path | None) -> tuple[GraphDocument, Pr
 
     document = io.load(file)
     program = compile_document(document)
+    if weights is not None and not weights.is_file():
+        raise NoWeightsError(f"--weights {weights}: no such file")
     path = weights if weights is not None else io.find_weights(file)
     if path is None or not path.is_file():
         raise NoWeightsError(

@@ -46,13 +46,12 @@ from app.ui.files import FileController
 from app.ui.inspector import Inspector
 from app.ui.palette import Palette
 from app.ui.problems import ProblemsPanel
-from app.ui.recovery import Recovery
+from app.ui.recovery import Recovery, autosave_delay_ms
 from app.ui.recovery_banner import RecoveryBanner
 from app.ui.results import install as install_results
 from app.ui.status_summary import StatusSummary
 from app.ui.training import install as install_training
 
-AUTOSAVE_MS = 60_000
 CHAIN_GAP = 100.0  # between a node added from the palette and the selected one it follows
 LOCKED_WHILE_TRAINING = (
     "actionUndo",
@@ -94,6 +93,7 @@ class MainWindow(QMainWindow):
         self.view = GraphView(self.scene, self.editor, self)
         self.view.actions_by_name = self.actions_by_name  # for its right-click menu
         self.recovery = Recovery()
+        self.recovery.hold_lock()  # while this editor runs, its recovery file is not offered
         self.files = FileController(
             self.holder, dialogs=self, status=self, recovery=self.recovery, parent=self
         )
@@ -193,9 +193,10 @@ class MainWindow(QMainWindow):
         )
         holder.replaced.connect(self.view.fit_all)
         holder.file_changed.connect(self.update_title)
-        self._autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
+        # autosave a few seconds after the last edit (debounced; the delay is a setting)
+        self._autosave_timer = QTimer(self, singleShot=True, interval=autosave_delay_ms())
         self._autosave_timer.timeout.connect(self.autosave)
-        self._autosave_timer.start()
+        holder.changed.connect(lambda _event: self._autosave_timer.start())
         self.scene.selectionChanged.connect(self._on_selection_changed)
         self.node_palette.add_requested.connect(self._on_palette_add)
         self.problems.node_activated.connect(self.reveal_node)
@@ -376,6 +377,7 @@ class MainWindow(QMainWindow):
         settings.setValue("windowState", self.saveState())
         self._autosave_timer.stop()
         self.recovery.clear()
+        self.recovery.release_lock()
         self.holder.detach()
         event.accept()
 

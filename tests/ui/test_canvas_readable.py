@@ -121,3 +121,18 @@ def test_examples_fit_readably_and_auto_layout_runs_no_wire_behind_a_node(
     window.actions_by_name["actionAutoLayout"].trigger()
     QApplication.processEvents()
     assert not crossings(window)
+
+
+def test_delete_during_a_run_says_why(window) -> None:
+    show_document(window, digits_document())
+    before = window.document.to_dict()
+    window.set_editing_locked(True, "training is running")
+    window.scene.node_item("relu_1").setSelected(True)
+    window.view.setFocus()
+    window.statusBar().clearMessage()
+    QTest.keyClick(window.view, Qt.Key.Key_Delete)
+    assert window.document.to_dict() == before
+    assert window.statusBar().currentMessage() == "Edit refused: training is running"
+    window.set_editing_locked(False)
+    QTest.keyClick(window.view, Qt.Key.Key_Delete)
+    assert "relu_1" not in window.document.nodes

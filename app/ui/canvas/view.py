@@ -342,8 +342,13 @@ class GraphView(QGraphicsView):
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Space (held) pans; Tab opens quick-add at the cursor; Esc cancels a wire drag."""
+        """Space (held) pans; Tab opens quick-add at the cursor; Esc cancels a wire drag;
+        Delete while editing is locked (training runs) says why nothing is deleted."""
         if event.key() == Qt.Key.Key_Escape and self.cancel_wire():
+            event.accept()
+            return
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.editor.is_locked():
+            self.editor.refuse_if_locked()  # Delete is disabled: say why, like other edits
             event.accept()
             return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget
 
@@ -71,6 +71,8 @@ class ResultsRoom(QObject):
             "tryIt": window.add_dock("tryIt", "Try it", self.tryit, right),
         }
         window.docks.update(docks)
+        if QSettings().value("windowState"):  # the saved layout, restored after install, wins
+            return docks  # (tabifying first would leave stray tab bars behind the restore)
         loss = window.docks.get("lossPlotDock")
         if loss is not None:
             window.tabifyDockWidget(loss, docks["results"])
