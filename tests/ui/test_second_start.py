@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QTabBar
+from PySide6.QtWidgets import QApplication, QTabBar, QWidget
 
 DIGITS = Path(__file__).resolve().parents[2] / "examples" / "digits_mlp.nodegrad"
 
@@ -28,3 +28,18 @@ def test_the_second_start_has_one_tab_bar_per_dock_group(make_window) -> None:
                 assert not bar.geometry().intersects(palette), bar.tabText(0)
         window.close()
         QApplication.processEvents()
+
+
+def test_the_end_of_run_message_is_not_cut_off_at_the_default_size(qtbot, make_window) -> None:
+    window = make_window(DIGITS, (1400, 860))  # the default window size
+    window.document.set_setting("epochs", 1)
+    window.training.run()
+    assert window.training.actions.progress.isVisible()  # progress while it trains
+    qtbot.waitUntil(lambda: not window.training.is_training(), timeout=60_000)
+    QApplication.processEvents()
+    bar = window.statusBar()
+    message = bar.currentMessage()
+    assert message.startswith("Training finished")
+    taken = sum(w.width() for w in bar.findChildren(QWidget) if w.isVisible() and w.parent() is bar)
+    room = bar.width() - taken
+    assert bar.fontMetrics().horizontalAdvance(message) < room, (message, room)
