@@ -45,7 +45,7 @@ def add_parsers(sub: Any) -> None:
     sample.add_argument("--prompt", required=True, help="the text to continue")
     sample.add_argument("--length", required=True, type=_count, help="characters to add")
     sample.add_argument("--temperature", type=_positive_float, default=1.0)
-    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--seed", type=_count, default=0, help="a whole number >= 0")
     sample.add_argument("--weights", type=Path, metavar="PATH", help="default: beside FILE")
     runs = sub.add_parser("runs", help="list the runs recorded beside a graph")
     runs.add_argument("file", type=Path, help="a .nodegrad file")

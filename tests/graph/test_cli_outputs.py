@@ -86,3 +86,9 @@ def test_a_closed_pipe_ends_quietly(
     monkeypatch.setattr("sys.stdout", _ClosedPipe())
     assert main(["validate", str(graph)]) == 141
     assert capsys.readouterr().err == ""
+
+
+def test_sample_refuses_a_negative_seed_as_a_usage_error(graph: Path, capsys: Capture) -> None:
+    args = ["sample", str(graph), "--prompt", "a", "--length", "1", "--seed", "-1"]
+    assert main(args) == 2
+    assert "argument --seed" in capsys.readouterr().err
