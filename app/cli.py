@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__, cli_results
 from app.cli_onnx import add_import_parser, cmd_import
-from app.cli_paths import check_output
+from app.cli_paths import check_output, check_weights_fit
 
 if TYPE_CHECKING:
     from app.graph.document import GraphDocument
@@ -306,10 +306,18 @@ def cmd_export(options: argparse.Namespace) -> int:
         from app.cli_onnx import cmd_export_onnx
 
         return cmd_export_onnx(options)
+    from app.graph import io
+    from app.graph.compile import compile_document
     from app.graph.export.command import export_command
 
+    document = _load(options.file)
+    weights_file = io.find_weights(options.file)
+    if weights_file is not None:
+        check_weights_fit(
+            compile_document(document), io.load_weights(weights_file), weights_file, options.file
+        )
     train = not options.no_train
-    return export_command(_load(options.file), options.file, options.target, options.output, train)
+    return export_command(document, options.file, options.target, options.output, train)
 
 
 def cmd_editor(path: Path | None) -> int:

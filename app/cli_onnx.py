@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.cli_paths import check_output
+from app.cli_paths import check_output, check_weights_fit
 
 
 def cmd_export_onnx(options: argparse.Namespace) -> int:
@@ -19,11 +19,13 @@ def cmd_export_onnx(options: argparse.Namespace) -> int:
     The trained weights saved beside the graph are used when there are some.
     """
     from app.graph import io
-    from app.graph.onnx import export_onnx, save_onnx
+    from app.graph.onnx import compile_for_inference, export_onnx, save_onnx
 
     document = io.load(options.file)
     weights_file = io.find_weights(options.file)  # the .safetensors, else a legacy .npz
     weights = io.load_weights(weights_file) if weights_file is not None else None
+    if weights is not None and weights_file is not None:
+        check_weights_fit(compile_for_inference(document), weights, weights_file, options.file)
     output: Path = options.output or options.file.with_suffix(".onnx")
     check_output(output, options.file)
     save_onnx(export_onnx(document, weights), output)

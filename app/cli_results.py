@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from app.cli_paths import check_weights_fit
+
 if TYPE_CHECKING:
     from app.graph.compile import Program
     from app.graph.document import GraphDocument
@@ -91,7 +93,9 @@ def trained_program(file: Path, weights: Path | None) -> tuple[GraphDocument, Pr
             f"{file}: no trained weights ({path or io.weights_path(file)} not found); train it "
             f"first with 'nodegrad train {file}'"
         )
-    program.load_state_dict(io.load_weights(path))
+    saved = io.load_weights(path)
+    check_weights_fit(program, saved, path, file)
+    program.load_state_dict(saved)
     return document, program, path
 
 

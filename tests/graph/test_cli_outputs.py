@@ -92,3 +92,23 @@ def test_sample_refuses_a_negative_seed_as_a_usage_error(graph: Path, capsys: Ca
     args = ["sample", str(graph), "--prompt", "a", "--length", "1", "--seed", "-1"]
     assert main(args) == 2
     assert "argument --seed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command", [["eval"], ["export", "--to", "torch", "-o", "m.py"], ["export", "--to", "onnx"]]
+)
+def test_weights_that_no_longer_fit_are_named_with_the_way_out(
+    graph: Path, command: list[str], capsys: Capture
+) -> None:
+    from app.graph import io
+    from app.graph.compile import compile_document
+
+    io.save_weights(compile_document(io.load(graph)).state_dict(), io.weights_path(graph))
+    doc = io.load(graph)
+    doc.set_param("hidden", "units", 7)  # edited since the weights were saved
+    io.save(doc, graph)
+    args = [a if a != "m.py" else str(graph.parent / a) for a in command]
+    assert main([args[0], str(graph), *args[1:]]) == 1
+    err = capsys.readouterr().err
+    assert f"the weights in {io.weights_path(graph)} do not fit" in err
+    assert "nodegrad train" in err and "node 'hidden'" in err
