@@ -16,6 +16,7 @@ Every failure ends in one clear message on stderr and a non-zero exit status, ne
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__, cli_results
 from app.cli_onnx import add_import_parser, cmd_import
+from app.cli_paths import check_output
 
 if TYPE_CHECKING:
     from app.graph.document import GraphDocument
@@ -109,11 +111,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nodegrad: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (``nodegrad eval ... | head``): stop quietly
+        _silence_stdout()
+        return 141
     except Exception as error:
         if os.environ.get("NODEGRAD_DEBUG"):
             raise
         print(f"nodegrad: error: {describe_error(error)}", file=sys.stderr)
         return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush cannot fail again."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def describe_error(error: BaseException) -> str:
@@ -186,6 +197,8 @@ def cmd_train(options: argparse.Namespace) -> int:
     from app.graph.session import Session
 
     document = _load(options.file)
+    if options.save_weights is not None:
+        check_output(options.save_weights, options.file, option="--save-weights")
     if options.device is not None:
         _check_device(options.device)
         document.set_setting("device", options.device)
@@ -208,6 +221,7 @@ def cmd_train(options: argparse.Namespace) -> int:
             finished = event
     progress.close()
     if finished is not None and finished.reason == "nan":
+        cli_results.record_run(options.file, recorder, sys.stderr)
         raise CliError(finished.message or f"training diverged at node '{finished.node_id}'")
     _print_summary(last_epoch, last_step)
     cli_results.after_training(options, document, session, recorder)
@@ -286,6 +300,8 @@ class ProgressBar:
 def cmd_export(options: argparse.Namespace) -> int:
     """``nodegrad export FILE --to python|torch|onnx [-o OUT] [--no-train]`` (the graph's trained
     weights are written beside OUT)."""
+    if options.output is not None:
+        check_output(options.output, options.file)
     if options.target == "onnx":
         from app.cli_onnx import cmd_export_onnx
 

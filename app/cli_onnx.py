@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.cli_paths import check_output
+
 
 def cmd_export_onnx(options: argparse.Namespace) -> int:
     """Write the graph's inference part to ``-o`` (default: the graph's name with ``.onnx``).
@@ -23,6 +25,7 @@ def cmd_export_onnx(options: argparse.Namespace) -> int:
     weights_file = io.find_weights(options.file)  # the .safetensors, else a legacy .npz
     weights = io.load_weights(weights_file) if weights_file is not None else None
     output: Path = options.output or options.file.with_suffix(".onnx")
+    check_output(output, options.file)
     save_onnx(export_onnx(document, weights), output)
     origin = f"trained weights from {weights_file.name}" if weights_file else "untrained weights"
     print(f"wrote {output} ({origin})", file=sys.stderr)
@@ -46,11 +49,12 @@ def cmd_import(options: argparse.Namespace) -> int:
     """Import the model, then write the graph and its weights beside it (both or neither)."""
     from app.graph.onnx import import_onnx, save_imported
 
-    document, weights = import_onnx(options.file)
     output: Path = options.output or options.file.with_suffix(".nodegrad")
+    check_output(output, options.file)
+    document, weights = import_onnx(options.file)
     weights_file = save_imported(document, weights, output)
     print(
-        f"wrote {output} ({len(document.nodes)} nodes) and {weights_file.name}; add a Dataset "
+        f"wrote {output} ({len(document.nodes)} nodes) and {weights_file}; add a Dataset "
         "and a loss to train it further",
         file=sys.stderr,
     )

@@ -16,7 +16,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from app.graph.compile import Program
@@ -83,6 +83,8 @@ def trained_program(file: Path, weights: Path | None) -> tuple[GraphDocument, Pr
 
     document = io.load(file)
     program = compile_document(document)
+    if weights is not None and not weights.is_file():
+        raise NoWeightsError(f"--weights {weights}: no such file")
     path = weights if weights is not None else io.find_weights(file)
     if path is None or not path.is_file():
         raise NoWeightsError(
@@ -220,7 +222,6 @@ def after_training(
     """Save the weights (``--save-weights PATH``, else beside the graph unless ``--no-save``)
     and record the run beside the graph; say where each went."""
     from app.graph import io
-    from app.graph.runs import append_run, load_runs, next_name
 
     target = options.save_weights
     if target is None and not options.no_save:
@@ -228,10 +229,17 @@ def after_training(
     if target is not None:
         io.save_weights(session.weights(), target)
         print(f"weights saved to {target}")
-    record = recorder.record(next_name(load_runs(options.file)))
+    record_run(options.file, recorder)
+
+
+def record_run(file: Path, recorder: RunRecorder, stream: TextIO | None = None) -> None:
+    """Append the run to the history beside ``file`` and say where (a diverged one too)."""
+    from app.graph.runs import append_run, load_runs, next_name
+
+    record = recorder.record(next_name(load_runs(file)))
     try:
-        where = append_run(options.file, record)
+        where = append_run(file, record)
     except OSError as error:
         print(f"nodegrad: note: the run was not recorded ({error})", file=sys.stderr)
         return
-    print(f"run recorded as '{record.name}' in {where}")
+    print(f"run recorded as '{record.name}' in {where}", file=stream or sys.stdout)

@@ -228,6 +228,18 @@ BOOK_LSTM: dict[str, Callable[[str], Step]] = {
     "torch": lambda device: torch_book_lstm(torch, device, LR),
 }
 
+# issue 14: a causal transformer (AdamW) and a GRU (benchmarks/bench_modern.py)
+from benchmarks import bench_modern  # noqa: E402
+
+TRANSFORMER_CHAR: dict[str, Callable[[str], Step]] = {
+    "engine": bench_modern.engine_transformer,
+    "torch": lambda device: bench_modern.torch_transformer(torch, device),
+}
+GRU_CHAR: dict[str, Callable[[str], Step]] = {
+    "engine": lambda device: bench_modern.engine_gru(device, LR),
+    "torch": lambda device: bench_modern.torch_gru(torch, device, LR),
+}
+
 WORKLOADS: dict[str, dict[str, Callable[[str], Step]]] = {
     "mlp_small": {
         "engine": lambda device: engine_mlp("mlp_small", device),
@@ -242,6 +254,8 @@ WORKLOADS: dict[str, dict[str, Callable[[str], Step]]] = {
     "lstm_char": {"engine": engine_lstm, "torch": torch_lstm},
     "conv_digits": {"engine": engine_conv, "torch": torch_conv},
     "lstm_cell_book": BOOK_LSTM,
+    "transformer_char": TRANSFORMER_CHAR,
+    "gru_char": GRU_CHAR,
 }
 
 # --- timing -------------------------------------------------------------------------------

@@ -46,5 +46,8 @@ class WeightsKeeper(Protocol):
     def weights(self) -> Weights | None:
         """The weights to save beside the graph, or None."""
 
+    def weights_for_save(self) -> tuple[Weights | None, str]:
+        """The weights to save beside the graph (or None) and a note for the status bar."""
+
     def set_weights(self, weights: Weights | None) -> str | None:
         """Weights loaded with the graph; may return a note for the status bar."""

@@ -66,7 +66,7 @@ class FileController(QObject):
     ) -> None:
         super().__init__(parent)
         self.holder, self.dialogs, self.status, self.recovery = holder, dialogs, status, recovery
-        self.weights_keeper: WeightsKeeper | None = None  # the training room, once installed
+        self.weights_keeper: WeightsKeeper | None = None  # the results room, once installed
 
     @property
     def path(self) -> Path | None:
@@ -165,8 +165,7 @@ class FileController(QObject):
         keeper = self.weights_keeper
         if keeper is None:
             return ""
-        snapshot = getattr(keeper, "weights_for_save", None)
-        weights, note = snapshot() if snapshot is not None else (keeper.weights(), "")
+        weights, note = keeper.weights_for_save()
         if weights:
             io.save_weights(weights, io.weights_path(path))
         return note if weights else ""

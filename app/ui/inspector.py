@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.graph.document import TRAINING_PARAMS
 from app.graph.errors import GraphError
+from app.graph.memory import MemoryEstimate, format_bytes
 from app.graph.specs import get_spec
 from app.ui.editor import LIVE_SETTINGS
 from app.ui.fields import FieldEditor, editor_for_param
@@ -107,8 +109,12 @@ class Inspector(QScrollArea):
     def _on_setting(self, pspec: Any, value: Any, field: FieldEditor) -> None:
         _apply_checked(pspec, value, field, lambda v: self.editor.set_setting(pspec.name, v))
 
-    def update_summary(self, counts: dict[str, int | None]) -> None:
-        """Fill the model summary with parameter counts per node and their total."""
+    def update_summary(
+        self, counts: dict[str, int | None], memory: MemoryEstimate | None = None
+    ) -> None:
+        """Fill the model summary with parameter counts per node and their total, then the
+        memory training needs (parameters, activations at the batch size, the total and the
+        node taking the most) when validation estimated it."""
         self.summary.clear()
         total = 0
         for node_id, count in counts.items():
@@ -122,6 +128,25 @@ class Inspector(QScrollArea):
         font.setBold(True)
         item.setFont(0, font)
         item.setFont(1, font)
+        if memory is not None:
+            self._add_memory_rows(memory, font)
+
+    def _add_memory_rows(self, memory: MemoryEstimate, bold: QFont) -> None:
+        nodes = self.editor.document.nodes
+        largest = nodes.get(memory.largest_node or "")
+        rows = [
+            ("Memory: parameters", format_bytes(memory.parameter_bytes)),
+            ("Memory: activations", format_bytes(memory.activation_bytes)),
+            ("Memory to train", format_bytes(memory.total_bytes)),
+        ]
+        if largest is not None:
+            rows.append(("Largest: " + largest.display_name, ""))
+        for name, value in rows:
+            row = QTreeWidgetItem(self.summary, [name, value])
+            row.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+            if name == "Memory to train":
+                row.setFont(0, bold)
+                row.setFont(1, bold)
 
     # -- node page ------------------------------------------------------------------------------
     def show_node(self, node_id: str | None) -> None:

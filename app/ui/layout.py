@@ -140,7 +140,7 @@ def _grid(
     across = 1 - along
     step_along = max(sizes[n][along] for n in nodes) + LAYER_GAP
     step_across = max(sizes[n][across] for n in nodes) + NODE_GAP
-    placed = {}
+    placed: dict[str, tuple[float, float]] = {}
     for k, n in enumerate(nodes):
         point = [0.0, 0.0]
         point[along] = origin[along] + (k % columns) * step_along

@@ -46,13 +46,12 @@ from app.ui.files import FileController
 from app.ui.inspector import Inspector
 from app.ui.palette import Palette
 from app.ui.problems import ProblemsPanel
-from app.ui.recovery import Recovery
+from app.ui.recovery import Recovery, autosave_delay_ms
 from app.ui.recovery_banner import RecoveryBanner
 from app.ui.results import install as install_results
 from app.ui.status_summary import StatusSummary
 from app.ui.training import install as install_training
 
-AUTOSAVE_MS = 60_000
 CHAIN_GAP = 100.0  # between a node added from the palette and the selected one it follows
 LOCKED_WHILE_TRAINING = (
     "actionUndo",
@@ -94,11 +93,16 @@ class MainWindow(QMainWindow):
         self.view = GraphView(self.scene, self.editor, self)
         self.view.actions_by_name = self.actions_by_name  # for its right-click menu
         self.recovery = Recovery()
-        self.files = FileController(self.holder, self, self, self.recovery, self)
+        self.recovery.hold_lock()  # while this editor runs, its recovery file is not offered
+        self.files = FileController(
+            self.holder, dialogs=self, status=self, recovery=self.recovery, parent=self
+        )
         self.view.files_dropped = self.files.open_dropped
         self.banner = RecoveryBanner(self.files)
         self.setCentralWidget(self.banner.wrap(self.view))
-        self.edit_ops = EditOps(self.holder, self.editor, self.scene, self.view, self, self)
+        self.edit_ops = EditOps(
+            self.holder, self.editor, self.scene, self.view, status=self, problems=self
+        )
         self._build_menus()
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
@@ -107,8 +111,7 @@ class MainWindow(QMainWindow):
         self.holder.validate_now()
         self.banner.offer(self.recovery.left_behind())
         self.training = install_training(self)  # the training room: run controls, plots, …
-        self.files.weights_keeper = self.training
-        install_results(self)  # results, try-it and runs docks, Run > Evaluate; keeps weights
+        self.results_room = install_results(self)  # results, try-it, runs docks; keeps weights
         if path is not None:  # after the rooms: opens exactly as File > Open (weights included)
             self.files.open(path, ask=False)
         self._restore_settings()  # after the training docks exist, so their layout restores too
@@ -185,14 +188,15 @@ class MainWindow(QMainWindow):
         holder.replaced.connect(lambda: inspector.show_node(None))
         holder.validated.connect(
             lambda result: inspector.update_summary(
-                {n: result.param_counts.get(n) for n in holder.document.nodes}
+                {n: result.param_counts.get(n) for n in holder.document.nodes}, result.memory
             )
         )
         holder.replaced.connect(self.view.fit_all)
         holder.file_changed.connect(self.update_title)
-        self._autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
+        # autosave a few seconds after the last edit (debounced; the delay is a setting)
+        self._autosave_timer = QTimer(self, singleShot=True, interval=autosave_delay_ms())
         self._autosave_timer.timeout.connect(self.autosave)
-        self._autosave_timer.start()
+        holder.changed.connect(lambda _event: self._autosave_timer.start())
         self.scene.selectionChanged.connect(self._on_selection_changed)
         self.node_palette.add_requested.connect(self._on_palette_add)
         self.problems.node_activated.connect(self.reveal_node)
@@ -373,6 +377,7 @@ class MainWindow(QMainWindow):
         settings.setValue("windowState", self.saveState())
         self._autosave_timer.stop()
         self.recovery.clear()
+        self.recovery.release_lock()
         self.holder.detach()
         event.accept()
 

@@ -53,7 +53,7 @@ class WholeNumberBox(QSpinBox):
         """The largest allowed value."""
         return self.allowed[1]
 
-    def validate(self, text: str, pos: int) -> object:
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         """Take every text: whole numbers the box can hold are values, the rest stays as typed."""
         value = parse_int(text)
         fits = value is not None and -INT_LIMIT <= value <= INT_LIMIT

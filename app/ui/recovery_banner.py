@@ -70,8 +70,12 @@ class RecoveryBanner(QFrame):
         self.show()
 
     def restore(self) -> None:
-        """Open the recovered document as modified (its original file, if any, as the path)."""
+        """Open the recovered document as modified (its original file, if any, as the path).
+        Its recovery file is kept until the restored document is saved or autosaved; older
+        ones are deleted."""
         if self.found and self.files.restore(self.found[0]):
+            self.files.recovery.adopt(self.found[0])
+            self.found = self.found[1:]
             self.discard()
 
     def discard(self) -> None:

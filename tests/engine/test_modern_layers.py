@@ -245,3 +245,24 @@ def test_bad_sizes_are_refused() -> None:
         GRU(3, 4)(Tensor(np.zeros((2, 3))))
     with pytest.raises(ShapeError, match="expected input"):
         BatchNorm2d(3)(Tensor(np.zeros((2, 4, 2, 2))))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_layer_on_the_device_matches_the_cpu(name: str, device: str) -> None:
+    """The same layer on ``device`` (the GPU where CuPy runs) gives the CPU's output and
+    gradients (skipped without a GPU)."""
+    make, _, shape = CASES[name]
+    layer = make()
+    twin = make()
+    twin.load_state_dict(layer.state_dict())
+    twin.to(device)
+    a = np.random.default_rng(10).standard_normal(shape)
+    x, xd = Tensor(a, autograd=True), Tensor(a, autograd=True, device=device)
+    out, outd = _engine_forward(name, layer, x), _engine_forward(name, twin, xd)
+    np.testing.assert_allclose(outd.numpy(), out.data, rtol=1e-9, atol=1e-11)
+    weights = np.random.default_rng(11).standard_normal(out.shape)
+    out.backward(weights)
+    outd.backward(Tensor(weights, device=device))
+    np.testing.assert_allclose(xd.grad.numpy(), x.grad.data, rtol=1e-8, atol=1e-10)
+    for (key, p), (_, q) in zip(layer.named_parameters(), twin.named_parameters(), strict=True):
+        np.testing.assert_allclose(q.grad.numpy(), p.grad.data, rtol=1e-8, atol=1e-10, err_msg=key)

@@ -251,7 +251,7 @@ def gru_sine() -> GraphDocument:
 def char_transformer(vocab_size: int = 49) -> GraphDocument:
     """A small causal transformer language model on the bundled corpus: token and position
     embeddings, two pre-norm encoder layers (each step sees only the past), a linear head."""
-    layer = {"heads": 4, "dim_feedforward": 64, "causal": True}
+    layer = {"heads": 2, "dim_feedforward": 64, "causal": True}
     return chain(
         GraphDocument(),
         [
@@ -274,8 +274,8 @@ def char_transformer(vocab_size: int = 49) -> GraphDocument:
             ("text", "y", "loss", "target"),
             ("logits", "y", "output", "x"),
         ],
-        {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 16, "epochs": 5,
-         "val_split": 0.1},
+        {"optimizer": "adam", "learning_rate": 0.02, "batch_size": 16, "epochs": 5,
+         "val_split": 0.1, "lr_schedule": "cosine", "grad_clip": 1.0},
     )  # fmt: skip
 
 

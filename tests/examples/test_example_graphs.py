@@ -83,19 +83,24 @@ def test_sine_lstm_fits_the_waves() -> None:
     assert epochs[-1].val_accuracy is None
 
 
-def validation_accuracy(name: str, capsys: pytest.CaptureFixture[str]) -> float:
-    """`nodegrad train` at the example's saved settings; the validation accuracy it prints."""
-    assert main(["train", str(path_of(name))]) == 0
+def validation_accuracy(name: str, capsys: pytest.CaptureFixture[str], folder: Path) -> float:
+    """`nodegrad train` at the example's saved settings (on a copy in ``folder``: the weights
+    and the run are written beside it); the validation accuracy it prints."""
+    assert main(["train", copy_of(name, folder)]) == 0
     out = capsys.readouterr().out
     return float(re.search(r"validation accuracy: ([\d.]+)%", out).group(1))  # type: ignore[union-attr]
 
 
-def test_residual_cnn_reaches_98_percent(capsys: pytest.CaptureFixture[str]) -> None:
-    assert validation_accuracy("residual_cnn", capsys) >= 98.0
+def test_residual_cnn_reaches_98_percent(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert validation_accuracy("residual_cnn", capsys, tmp_path) >= 98.0
 
 
-def test_char_transformer_predicts_characters(capsys: pytest.CaptureFixture[str]) -> None:
-    assert validation_accuracy("char_transformer", capsys) > 30.0  # uniform guessing: 2%
+def test_char_transformer_predicts_characters(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert validation_accuracy("char_transformer", capsys, tmp_path) > 30.0  # uniform guessing: 2%
 
 
 def test_gru_sine_fits_the_waves() -> None:

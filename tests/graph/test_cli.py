@@ -75,6 +75,9 @@ def test_train_reports_divergence_with_the_node(tmp_path: Path, capsys: Capture)
     assert main(["train", str(path)]) == 1
     err = capsys.readouterr().err
     assert "nodegrad: error: " in err and "node '" in err and "non-finite" in err
+    from app.graph.runs import load_runs
+
+    assert [r.outcome for r in load_runs(path).runs] == ["nan"]  # a diverged run is recorded
 
 
 def test_train_on_a_gpu_that_is_missing(capsys: Capture) -> None:

@@ -65,7 +65,9 @@ def test_import_writes_the_graph_and_its_weights(
     assert main(["export", str(graph), "--to", "onnx", "-o", str(tmp_path / "m.onnx")]) == 0
     out = tmp_path / "back.nodegrad"
     assert main(["import", str(tmp_path / "m.onnx"), "-o", str(out)]) == 0
-    assert "add a Dataset and a loss" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "add a Dataset and a loss" in err
+    assert f"and {io.weights_path(out)};" in err  # where the weights went, not just their name
     doc = io.load(out)
     weights = io.load_weights(io.weights_path(out))
     program = compile_for_inference(doc, weights)

@@ -86,7 +86,9 @@ def torch() -> Any:
     torch.set_num_threads(threads)
 
 
-@pytest.mark.parametrize("name", [*NAMES, "batch_norm"])
+@pytest.mark.parametrize(
+    "name", [*NAMES, "residual_cnn", "gru_sine", "char_transformer", "batch_norm"]
+)
 @pytest.mark.parametrize("target", ["torch", "python"])
 def test_predict_gives_the_engines_output_for_the_trained_weights(
     name: str, target: str, tmp_path: Path, torch: Any

@@ -124,3 +124,23 @@ def test_torch_model_with_the_engine_weights_computes_the_engine_loss(zoo: str) 
         assert ours == pytest.approx(theirs[1].item(), rel=1e-7)
     finally:
         engine.set_default_dtype(np.float32)
+
+
+@pytest.mark.parametrize("zoo", sorted(ZOOS))
+def test_step_through_shows_each_new_nodes_output_and_gradient(zoo: str) -> None:
+    doc = ZOOS[zoo]()
+    stepper = Session(doc).stepper()
+    total = len(stepper.order)
+    for _ in range(total):
+        stepper.forward_step()
+    for _ in range(total):
+        stepper.backward_step()
+    for node_id in stepper.order:
+        node = doc.nodes[node_id]
+        if node.type_id in ("dataset", "mse_loss", "cross_entropy_loss"):
+            continue
+        value, grad = stepper.value(node_id)["y"], stepper.grad(node_id)["y"]
+        assert value.shape == grad.shape and np.isfinite(grad).all(), node_id
+        assert np.abs(grad).sum() > 0, node_id
+        params = stepper.params(node_id)
+        assert set(stepper.param_grads(node_id)) == set(params), node_id

@@ -60,7 +60,28 @@ VARIANTS = [
     ("softmax", {"dim": 1}),
     ("conv2d", {"stride": 2, "padding": 1, "kernel_size": 2}),
     ("reshape", {"shape": "2,-1"}),
+    ("multihead_attention", {"causal": True, "bias": False, "heads": 2}),
+    ("transformer_encoder", {"norm_first": False, "causal": True}),
 ]
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_self_attention_exports(causal: bool) -> None:
+    doc = GraphDocument()
+    doc.add_node("input", {"shape": "5,8"}, node_id="in0")
+    doc.add_node("multihead_attention", {"causal": causal, "heads": 4}, node_id="att")
+    doc.add_node("output", node_id="out")
+    doc.connect("in0", "x", "att", "x")
+    doc.connect("att", "y", "out", "x")
+    rng = np.random.default_rng(2)
+    program = compile_for_inference(doc)
+    state = {k: v + 0.1 * rng.standard_normal(v.shape) for k, v in program.state_dict().items()}
+    x = rng.standard_normal((3, 5, 8)).astype(np.float32)
+    program.load_state_dict(state)
+    values = program.forward(x, x, {"in0": x})
+    expected = program.prediction(values).numpy()  # type: ignore[union-attr]
+    got = run_onnx(export_onnx(doc, state).SerializeToString(), {"input": x})
+    np.testing.assert_allclose(got, expected, atol=1e-4, rtol=1e-4)
 
 
 @pytest.mark.parametrize(("type_id", "params"), VARIANTS, ids=[f"{t}-{p}" for t, p in VARIANTS])

@@ -101,7 +101,8 @@ def test_nothing_selected_shows_training_settings_and_summary(window) -> None:
     assert rate.has_error() and window.document.training.learning_rate == 0.05
     window.validate_now()
     summary = window.inspector.summary
-    total = summary.topLevelItem(summary.topLevelItemCount() - 1)
+    rows = [summary.topLevelItem(i) for i in range(summary.topLevelItemCount())]
+    total = next(row for row in rows if row.text(0) == "Total")
     assert total.text(0) == "Total" and total.text(1) == f"{64 * 64 + 64 + 64 * 10 + 10:,}"
 
 

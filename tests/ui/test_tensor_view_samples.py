@@ -104,3 +104,20 @@ def test_prediction_text_for_classes_and_regression() -> None:
     assert lines[-1].endswith("✗") and not lines[-2].endswith("✗")
     reg = prediction_text(np.array([[0.5], [1.5]]), np.array([[0.25], [1.5]]), None)
     assert reg.splitlines()[1].split() == ["0", "0.5", "0.25"]
+
+
+def test_an_attention_node_shows_its_map_per_head(make_window, tmp_path: Path) -> None:
+    window = make_window(EXAMPLES / "char_transformer.nodegrad", (1500, 950))
+    stepper = step_to(window, "block1")
+    view = window.training.tensor_view
+    assert "attention (channel = head)" in view.entry_names()
+    view.select("attention (channel = head)")
+    QApplication.processEvents()
+    attention = stepper.program.modules["block1"].last_attention
+    steps = stepper.value("block1")["y"].shape[1]
+    heads = window.document.nodes["block1"].params["heads"]
+    assert heads > 1 and view.shown_shape() == (attention.shape[0], heads, steps, steps)
+    assert view.channel_box.isVisibleTo(view) and view.channel_box.maximum() == heads - 1
+    pick(view.channel_box, 1)
+    assert f"channel 1, {steps}×{steps}" in view.caption.text()
+    view.grab().save(str(tmp_path / "attention.png"))  # renders offscreen without error

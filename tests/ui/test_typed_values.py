@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 from ui_driver import select_only, type_into
 
 import app.ui.fields as fields
+from app.graph.memory import format_bytes
 
 
 @pytest.fixture
@@ -107,3 +108,25 @@ def test_browse_fills_the_dataset_path_relative_to_the_graph(digits, monkeypatch
     monkeypatch.setattr(fields, "ask_file", lambda *a: "")  # cancelled: nothing changes
     QTest.mouseClick(field.browse, Qt.MouseButton.LeftButton)
     assert digits.document.nodes["data"].params["path"] == "data/points.csv"
+
+
+def test_the_model_summary_shows_the_memory_estimate(digits, settings) -> None:
+    result = digits.validate_now()
+    memory = result.memory
+    assert memory is not None and memory.total_bytes > 0
+    summary = digits.inspector.summary
+    rows = {
+        summary.topLevelItem(i).text(0): summary.topLevelItem(i).text(1)
+        for i in range(summary.topLevelItemCount())
+    }
+    assert rows["Memory to train"] == format_bytes(memory.total_bytes)
+    assert rows["Memory: parameters"] == format_bytes(memory.parameter_bytes)
+    assert rows["Memory: activations"] == format_bytes(memory.activation_bytes)
+    largest = digits.document.nodes[memory.largest_node].display_name
+    assert f"Largest: {largest}" in rows
+    type_into(settings["batch_size"].input, "256")  # more samples at once: more memory
+    bigger = digits.validate_now().memory
+    assert bigger.activation_bytes > memory.activation_bytes
+    rows = [summary.topLevelItem(i) for i in range(summary.topLevelItemCount())]
+    shown = next(r.text(1) for r in rows if r.text(0) == "Memory: activations")
+    assert shown == format_bytes(bigger.activation_bytes)

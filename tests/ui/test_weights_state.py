@@ -12,6 +12,8 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QAction, QDropEvent
 
 from app.graph import io
+from app.graph.compile import compile_document
+from app.graph.evaluation import evaluate
 from app.ui.main_window import MainWindow
 from app.ui.recovery import Recovered, Recovery
 
@@ -78,6 +80,19 @@ def test_a_run_marks_the_window_modified_and_closing_asks(
     assert same(io.load_weights(io.weights_path(path)), trained)
 
 
+def test_new_after_a_run_asks_to_save_the_weights(
+    qtbot, make_window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = make_window(copy("spiral", tmp_path))
+    train(qtbot, window, 1)
+    window.undo_stack.undo()  # only the trained weights are unsaved now
+    asked: list[str] = []
+    monkeypatch.setattr(MainWindow, "ask_save_changes", lambda self: asked.append("?") or "cancel")
+    nodes = set(window.document.nodes)
+    window.findChild(QAction, "actionNew").trigger()
+    assert asked == ["?"] and set(window.document.nodes) == nodes  # Cancel keeps the graph
+
+
 def test_pausing_a_run_marks_the_window_modified(qtbot, make_window, tmp_path: Path) -> None:
     window = make_window(copy("digits_mlp", tmp_path))
     window.editor.set_setting("epochs", 200)
@@ -99,8 +114,16 @@ def test_every_opening_path_loads_the_trained_weights(
         assert same(window.training.weights(), weights), how
         assert "with its trained weights" in window.statusBar().currentMessage(), how
         assert window.findChild(QAction, "actionContinue").isEnabled(), how
+        assert window.results_room.tryit.program is not None, how  # try-it uses them at once
 
-    check(make_window(path), "command line")  # MainWindow(path=...)
+    window = make_window(path)  # MainWindow(path=...), as the command line does
+    check(window, "command line")
+    window.findChild(QAction, "actionEvaluate").trigger()  # the loaded weights, on demand
+    result = window.results_room.results.result
+    assert result is not None and result.split == "val"
+    program = compile_document(io.load(path))
+    program.load_state_dict(weights)
+    assert result.metrics == pytest.approx(evaluate(program).metrics)
     window = make_window()
     monkeypatch.setattr(MainWindow, "ask_open_path", lambda self: str(path))
     window.findChild(QAction, "actionOpen").trigger()

@@ -11,6 +11,7 @@ import numpy as np
 
 from app.graph.compile import CompiledNode
 from app.graph.onnx.emitter import Emitter
+from app.graph.onnx.export_attention import attention, transformer_encoder
 from app.graph.onnx.export_ops import (
     Converter,
     Refusal,
@@ -108,7 +109,6 @@ def _positional(e: Emitter, node: CompiledNode, x: Mapping[str, str]) -> dict[st
     return {"y": e.op("Add", [x["x"], table], name=node.id)[0]}
 
 
-_LATER = "is not written to ONNX yet; export the PyTorch script instead"
 MODERN_CONVERTERS: dict[str, Converter | Refusal] = {
     "gelu": _gelu,
     "silu": _silu,
@@ -119,6 +119,6 @@ MODERN_CONVERTERS: dict[str, Converter | Refusal] = {
     "gru": _gru,
     "permute": _permute,
     "positional_embedding": _positional,
-    "multihead_attention": Refusal(f"Multi-head attention {_LATER}"),
-    "transformer_encoder": Refusal(f"Transformer encoder layer {_LATER}"),
+    "multihead_attention": attention,
+    "transformer_encoder": transformer_encoder,
 }

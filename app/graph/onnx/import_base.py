@@ -46,8 +46,8 @@ class OnnxNode:
     def tensor(self, index: int = 0) -> Tensor:
         """Input ``index`` as a plain nodegrad value; anything else is :class:`Unsupported`."""
         value = self.input(index)
-        if isinstance(value, Tensor) and value.layout is Layout.PLAIN:
-            return value
+        if isinstance(value, Tensor) and value.layout in (Layout.PLAIN, Layout.POOLED):
+            return value  # a pooled view is reshaped when a node reads it
         raise Unsupported(f"input {index} must be a computed tensor, {describe(value)}")
 
     def const(self, index: int, what: str) -> np.ndarray:

@@ -110,9 +110,12 @@ def transpose(plan: Plan, node: OnnxNode) -> list[Value]:
             return [Tensor(value.node, value.port, (b, a, c), Layout.TIME_MAJOR)]
         if value.layout is Layout.TIME_MAJOR:
             return [Tensor(value.node, value.port, (b, a, c), Layout.PLAIN)]
+    if isinstance(value, Tensor) and perm and perm[0] == 0:
+        dims = ",".join(str(int(d)) for d in perm)
+        return [plan.add("permute", {"dims": dims}, {"x": node.tensor(0)}, name=node.name)]
     raise Unsupported(
-        f"perm {perm} {describe(value)}; only the time/batch swap around RNN, LSTM and GRU "
-        "layers is supported"
+        f"perm {perm} {describe(value)}; the batch must stay first (a time/batch swap only "
+        "around RNN, LSTM and GRU layers)"
     )
 
 

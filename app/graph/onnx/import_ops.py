@@ -11,12 +11,14 @@ from typing import Any
 
 import numpy as np
 
+from app.graph.onnx import import_elementwise as elementwise
 from app.graph.onnx import import_fold as fold
-from app.graph.onnx.export_ops import ENGINE_TO_ONNX_GATES
+from app.graph.onnx.export_ops import ENGINE_TO_ONNX_GATES, ENGINE_TO_ONNX_GRU_GATES
 from app.graph.onnx.import_base import ImportConverter, OnnxNode, describe
 from app.graph.onnx.import_recurrent import recurrent
 from app.graph.onnx.values import (
     Const,
+    Layout,
     Plan,
     Poison,
     Sym,
@@ -56,12 +58,6 @@ def softmax(plan: Plan, node: OnnxNode) -> list[Value]:
     return [plan.add("softmax", {"dim": axis}, {"x": x}, name=node.name)]
 
 
-def flatten(plan: Plan, node: OnnxNode) -> list[Value]:
-    """Flatten at axis 1 (everything after the batch)."""
-    node.require(node.attr("axis", 1) == 1, "only axis 1 (keep the batch) is supported")
-    return [plan.add("flatten", {}, {"x": node.tensor(0)}, name=node.name)]
-
-
 def gemm(plan: Plan, node: OnnxNode) -> list[Value]:
     """Gemm(x, B, C) = alpha·x·B' + beta·C -> Linear (weight alpha·B', bias beta·C)."""
     node.require(not node.attr("transA", 0), "transA is not supported")
@@ -88,23 +84,53 @@ def matmul(plan: Plan, node: OnnxNode) -> list[Value]:
     return [plan.add("matmul", {}, inputs, name=node.name)]
 
 
-def binary(type_id: str) -> ImportConverter:
-    """Add or Mul: two tensors; a bias after a MatMul; or a tensor and a uniform constant."""
+def arithmetic(op: str, type_id: str | None = None) -> ImportConverter:
+    """Add, Mul, Sub, Div, Pow. A bias after a MatMul joins its Linear; scalars and tensors of
+    one source stay an element-wise expression (a GELU in the making); else, with ``type_id``,
+    two tensors (Add, Multiply), a positional table or a uniform constant."""
 
     def convert(plan: Plan, node: OnnxNode) -> list[Value]:
         a, b = node.input(0), node.input(1)
-        if isinstance(a, Const) and not isinstance(b, Const):
-            a, b = b, a  # both ops commute
-        if isinstance(a, Tensor) and isinstance(b, Const):
+        if isinstance(a, Const) and not isinstance(b, Const) and type_id is not None:
+            a, b = b, a  # Add and Mul commute
+        if type_id == "add" and isinstance(a, Tensor) and isinstance(b, Const):
             alone = node.uses[node.inputs.index(a)] == 1
-            folded = _fold_bias(plan, a, b.array) if type_id == "add" and alone else None
+            folded = _fold_bias(plan, a, b.array) if alone else None
             if folded is not None:
                 return [folded]
+        x, y = elementwise.operand(a), elementwise.operand(b)
+        if x is not None and y is not None:
+            expr = elementwise.combine(op, x, y, name=node.name)
+            if expr is not None:
+                return [expr]
+        if type_id is None:
+            raise Unsupported(f"{op} of {describe(a)} and {describe(b)}")
+        a, b = elementwise.materialize(plan, a), elementwise.materialize(plan, b)
+        if isinstance(a, Tensor) and isinstance(b, Const):
+            if type_id == "add" and _is_positional(a, b.array):
+                params = {"max_len": int(a.shape[1] or 1)}
+                table = {"weight": _f32(b.array).reshape(a.shape[1:])}
+                return [plan.add("positional_embedding", params, {"x": a}, table, node.name)]
             return [_with_constant(plan, node, type_id, a, b.array)]
-        fed = {"a": node.tensor(0), "b": node.tensor(1)}
+        fed = {"a": _plain(a, 0), "b": _plain(b, 1)}
         return [plan.add(type_id, {}, fed, name=node.name)]
 
     return convert
+
+
+def _plain(value: Value | None, index: int) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    raise Unsupported(f"input {index} must be a computed tensor, {describe(value)}")
+
+
+def _is_positional(x: Tensor, table: np.ndarray) -> bool:
+    """A (T, F) table added to N×T×F sequences: a learned positional embedding."""
+    return (
+        len(x.shape) == 3
+        and tuple(table.shape[-2:]) == tuple(x.shape[1:])
+        and (table.ndim == 2 or (table.ndim == 3 and table.shape[0] == 1))
+    )
 
 
 def _fold_bias(plan: Plan, x: Tensor, bias: np.ndarray) -> Tensor | None:
@@ -138,13 +164,15 @@ def _vector(array: np.ndarray, size: int, what: str) -> np.ndarray:
 
 
 def conv(plan: Plan, node: OnnxNode) -> list[Value]:
-    """Conv with a square kernel, equal strides and padding, no groups or dilation."""
+    """Conv over images (square kernel) or sequences (1-D): equal strides and padding, no
+    groups or dilation -> Conv2d or Conv1d."""
     weight = _f32(node.const(1, "the kernel"))
-    node.require(weight.ndim == 4 and weight.shape[2] == weight.shape[3], "a square 2-D kernel")
+    square = weight.ndim == 4 and weight.shape[2] == weight.shape[3]
+    node.require(square or weight.ndim == 3, "a square 2-D kernel or a 1-D one")
     node.require(node.attr("group", 1) == 1, "grouped convolutions are not supported")
     node.require(set(node.attr("dilations", [1])) == {1}, "dilations are not supported")
     node.require(node.attr("auto_pad", "NOTSET") == "NOTSET", "auto_pad is not supported")
-    strides, pads = node.attr("strides", [1, 1]), node.attr("pads", [0, 0, 0, 0])
+    strides, pads = node.attr("strides", [1]), node.attr("pads", [0])
     node.require(len(set(strides)) == 1 and len(set(pads)) == 1, "equal strides and pads")
     bias = node.const_default(2, np.zeros(weight.shape[0], dtype=np.float32))
     params = {
@@ -154,29 +182,52 @@ def conv(plan: Plan, node: OnnxNode) -> list[Value]:
         "padding": int(pads[0]),
     }
     weights = {"weight": weight, "bias": _f32(bias)}
-    return [plan.add("conv2d", params, {"x": node.tensor(0)}, weights, node.name)]
+    type_id = "conv2d" if weight.ndim == 4 else "conv1d"
+    return [plan.add(type_id, params, {"x": node.tensor(0)}, weights, node.name)]
 
 
-def max_pool(plan: Plan, node: OnnxNode) -> list[Value]:
-    """MaxPool with a square window, no padding, dilation or ceil mode."""
+def _window(node: OnnxNode) -> dict[str, int]:
+    """A pooling's square window and stride (no padding, dilation or ceil mode)."""
     kernel = node.attr("kernel_shape", [])
-    strides = node.attr("strides", kernel)
+    strides = node.attr("strides", [1] * len(kernel))
     node.require(len(kernel) == 2 and kernel[0] == kernel[1], "a square 2-D window")
     node.require(len(set(strides)) == 1, "equal strides")
     node.require(set(node.attr("pads", [0])) == {0}, "padding is not supported")
     node.require(not node.attr("ceil_mode", 0), "ceil_mode is not supported")
     node.require(set(node.attr("dilations", [1])) == {1}, "dilations are not supported")
+    return {"kernel_size": int(kernel[0]), "stride": int(strides[0])}
+
+
+def max_pool(plan: Plan, node: OnnxNode) -> list[Value]:
+    """MaxPool with a square window -> MaxPool2d (no Indices output)."""
     node.require(len(node.proto.output) < 2 or not node.proto.output[1], "Indices not supported")
-    params = {"kernel_size": int(kernel[0]), "stride": int(strides[0])}
-    return [plan.add("max_pool2d", params, {"x": node.tensor(0)}, name=node.name)]
+    return [plan.add("max_pool2d", _window(node), {"x": node.tensor(0)}, name=node.name)]
+
+
+def average_pool(plan: Plan, node: OnnxNode) -> list[Value]:
+    """AveragePool with a square window -> AvgPool2d."""
+    return [plan.add("avg_pool2d", _window(node), {"x": node.tensor(0)}, name=node.name)]
 
 
 def global_average_pool(plan: Plan, node: OnnxNode) -> list[Value]:
-    """GlobalAveragePool of N×C×H×W -> two Means (over W, then H) keeping the dimensions."""
-    x = node.tensor(0)
-    node.require(len(x.shape) == 4, "N×C×H×W input")
-    width = plan.add("mean", {"dim": -1, "keepdims": True}, {"x": x}, name="")
-    return [plan.add("mean", {"dim": -2, "keepdims": True}, {"x": width}, name=node.name)]
+    """GlobalAveragePool -> GlobalAvgPool2d (N×C), seen as ONNX's N×C×1×1 until a Flatten."""
+    pooled = plan.add("global_avg_pool2d", {}, {"x": node.tensor(0)}, name=node.name)
+    return [Tensor(pooled.node, pooled.port, (*pooled.shape, 1, 1), Layout.POOLED)]
+
+
+def flatten(plan: Plan, node: OnnxNode) -> list[Value]:
+    """Flatten at axis 1 (everything after the batch); a pooled N×C×1×1 is N×C already."""
+    node.require(node.attr("axis", 1) == 1, "only axis 1 (keep the batch) is supported")
+    x = node.input(0)
+    if isinstance(x, Tensor) and x.layout is Layout.POOLED:
+        return [Tensor(x.node, x.port, x.shape[:2])]
+    return [plan.add("flatten", {}, {"x": node.tensor(0)}, name=node.name)]
+
+
+def gelu(plan: Plan, node: OnnxNode) -> list[Value]:
+    """Gelu (opset 20) -> GELU, exact or with the tanh approximation."""
+    params = {"approximate": str(node.attr("approximate", "none"))}
+    return [plan.add("gelu", params, {"x": node.tensor(0)}, name=node.name)]
 
 
 def reshape(plan: Plan, node: OnnxNode) -> list[Value]:
@@ -208,13 +259,15 @@ def dropout(plan: Plan, node: OnnxNode) -> list[Value]:
 
 
 def batch_norm(plan: Plan, node: OnnxNode) -> list[Value]:
-    """BatchNormalization of N×F features (inference form) -> BatchNorm1d."""
+    """BatchNormalization (inference form) of N×F features or N×C×H×W images ->
+    BatchNorm1d or BatchNorm2d."""
     x = node.tensor(0)
-    node.require(len(x.shape) == 2, f"only N×F features (BatchNorm1d), got rank {len(x.shape)}")
+    kinds = {2: "batch_norm1d", 4: "batch_norm2d"}
+    node.require(len(x.shape) in kinds, f"only N×F or N×C×H×W input, got rank {len(x.shape)}")
     _eps(node)
     names = ("weight", "bias", "running_mean", "running_var")
     weights = {n: _f32(node.const(i + 1, n)).reshape(-1) for i, n in enumerate(names)}
-    return [plan.add("batch_norm1d", {}, {"x": x}, weights, node.name)]
+    return [plan.add(kinds[len(x.shape)], {}, {"x": x}, weights, node.name)]
 
 
 def layer_norm(plan: Plan, node: OnnxNode) -> list[Value]:
@@ -264,6 +317,11 @@ def concat(plan: Plan, node: OnnxNode) -> list[Value]:
     return [joined]
 
 
+# Ops that read element-wise expressions themselves; every other op reads them as nodes.
+READS_EXPRESSIONS = frozenset(
+    {"Identity", "Tanh", "Sigmoid", "Erf", "Add", "Mul", "Sub", "Div", "Pow"}
+)
+
 IMPORTERS: dict[str, ImportConverter] = {
     "Identity": fold.identity,
     "Constant": fold.constant,
@@ -276,14 +334,20 @@ IMPORTERS: dict[str, ImportConverter] = {
     "Cast": fold.cast,
     "Gemm": gemm,
     "MatMul": matmul,
-    "Add": binary("add"),
-    "Mul": binary("multiply"),
+    "Add": arithmetic("add", "add"),
+    "Mul": arithmetic("mul", "multiply"),
+    "Sub": arithmetic("sub"),
+    "Div": arithmetic("div"),
+    "Pow": arithmetic("pow"),
+    "Erf": elementwise.unary("erf"),
+    "Gelu": gelu,
+    "AveragePool": average_pool,
     "Conv": conv,
     "MaxPool": max_pool,
     "GlobalAveragePool": global_average_pool,
     "Relu": simple("relu"),
-    "Tanh": simple("tanh"),
-    "Sigmoid": simple("sigmoid"),
+    "Tanh": elementwise.unary("tanh"),
+    "Sigmoid": elementwise.unary("sigmoid"),
     "LeakyRelu": leaky_relu,
     "Softmax": softmax,
     "Flatten": flatten,
@@ -296,4 +360,5 @@ IMPORTERS: dict[str, ImportConverter] = {
     "Concat": concat,
     "RNN": recurrent("rnn", (0,)),
     "LSTM": recurrent("lstm", ENGINE_TO_ONNX_GATES),
+    "GRU": recurrent("gru", ENGINE_TO_ONNX_GRU_GATES, split_bias=True, linear_before_reset=1),
 }

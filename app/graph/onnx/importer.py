@@ -21,7 +21,8 @@ from app.graph import io
 from app.graph.document import GraphDocument
 from app.graph.errors import GraphError
 from app.graph.onnx.import_base import OnnxNode
-from app.graph.onnx.import_ops import IMPORTERS
+from app.graph.onnx.import_elementwise import materialize
+from app.graph.onnx.import_ops import IMPORTERS, READS_EXPRESSIONS
 from app.graph.onnx.layout import layered_positions
 from app.graph.onnx.reader import OnnxImportError, default_opset, read_model
 from app.graph.onnx.values import Const, Plan, Poison, Tensor, Unsupported, Value
@@ -57,6 +58,11 @@ def import_model(model: onnx.ModelProto, name: str = "model") -> tuple[GraphDocu
     values[feeds[0].name] = _input_node(plan, feeds[0], name)
     unsupported, problems = _convert_nodes(plan, graph, values, opset)
     result = values.get(graph.output[0].name)
+    if not unsupported and not problems:
+        try:
+            result = materialize(plan, result)
+        except Unsupported as error:
+            problems.append(f"the output: {error.message}")
     if not unsupported and not problems and not isinstance(result, Tensor):
         problems.append(f"the output {graph.output[0].name!r} is not a computed tensor")
     _raise_problems(name, unsupported, problems)
@@ -106,8 +112,10 @@ def _convert_nodes(
         elif reasons:
             problems.append(f"{where}: {reasons[0]}")
         elif not any(isinstance(v, Poison) for v in inputs):
-            node = OnnxNode(proto, inputs, opset, [uses[n] for n in proto.input])
             try:
+                if proto.op_type not in READS_EXPRESSIONS:
+                    inputs = [materialize(plan, v) for v in inputs]
+                node = OnnxNode(proto, inputs, opset, [uses[n] for n in proto.input])
                 outs = converter(plan, node)
             except Unsupported as error:
                 problems.append(f"{where}: {error.message}")

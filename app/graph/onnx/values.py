@@ -27,12 +27,14 @@ class Layout(enum.Enum):
     """How an ONNX value relates to the nodegrad output it stands for.
 
     ``PLAIN`` the same tensor; ``TIME_MAJOR`` its (T, N, F) transpose (what ONNX's recurrent
-    ops read); ``RECURRENT_Y`` a recurrent op's (T, 1, N, H) output.
+    ops read); ``RECURRENT_Y`` a recurrent op's (T, 1, N, H) output; ``POOLED`` a global
+    pooling's N×C output seen as ONNX's N×C×1×1 (a Flatten makes it plain again).
     """
 
     PLAIN = "plain"
     TIME_MAJOR = "time-major"
     RECURRENT_Y = "recurrent Y"
+    POOLED = "pooled N×C×1×1"
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,31 @@ class Poison:
     reason: str | None = None
 
 
-Value = Const | Sym | Zeros | Tensor | Poison
+MAX_EXPR_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class Expr:
+    """An element-wise function of one computed tensor, kept symbolic until a node reads it, so
+    that ``x·sigmoid(x)`` becomes one SiLU and ``0.5·x·(1 + erf(x/√2))`` one GELU.
+
+    ``op`` is ``"x"`` for the tensor itself, else the function applied to ``args`` (expressions
+    of the same tensor, or numbers).
+    """
+
+    source: Tensor
+    op: str = "x"
+    args: tuple[Expr | float, ...] = ()
+    depth: int = 0
+    name: str = ""  # the ONNX node that made it (the id of the node it becomes, when free)
+
+    @property
+    def shape(self) -> Shape:
+        """The shape of the source (element-wise functions keep it)."""
+        return self.source.shape
+
+
+Value = Const | Sym | Zeros | Tensor | Poison | Expr
 
 
 @dataclass
@@ -96,6 +122,7 @@ class Plan:
     def __init__(self) -> None:
         self.nodes: dict[str, PlannedNode] = {}
         self.consumed: set[str] = set()
+        self.materialized: dict[Expr | Tensor, Tensor] = {}
 
     def new_id(self, name: str, type_id: str) -> str:
         """``name`` when it is a free identifier (a nodegrad export's node ids come back), else
@@ -119,6 +146,7 @@ class Plan:
 
         Raises :class:`Unsupported` when the parameters or shapes are refused by the node type.
         """
+        inputs = {port: self._unpooled(value) for port, value in inputs.items()}
         for port, value in inputs.items():
             if value.layout is not Layout.PLAIN:
                 raise Unsupported(f"its input {port} is a {value.layout.value} view")
@@ -137,3 +165,13 @@ class Plan:
         self.consumed.update(v.node for v in inputs.values())
         port = spec.outputs[0].name if spec.outputs else ""
         return Tensor(node_id, port, shapes.get(port, ()))
+
+    def _unpooled(self, value: Tensor) -> Tensor:
+        """A pooled N×C value read as N×C×1×1: a Reshape to ``C,1,1`` (planned once)."""
+        if value.layout is not Layout.POOLED:
+            return value
+        if value not in self.materialized:
+            plain = Tensor(value.node, value.port, value.shape[:2])
+            shape = f"{value.shape[1]},1,1"
+            self.materialized[value] = self.add("reshape", {"shape": shape}, {"x": plain})
+        return self.materialized[value]

@@ -31,7 +31,7 @@ P = Mapping[str, Any]
 activation(
     "gelu",
     "GELU",
-    "x·Φ(x), Φ the normal distribution: a smooth ReLU (transformers use it).",
+    "x·Φ(x), Φ the normal distribution: smooth near 0 (transformers use it).",
     "GELU({approximate!r})",
     "nn.GELU(approximate={approximate!r})",
     params=(
@@ -47,7 +47,7 @@ activation(
     summarize=lambda p: "tanh approx." if p["approximate"] == "tanh" else "",
 )
 activation(
-    "silu", "SiLU", "x·sigmoid(x) (also called swish), a smooth ReLU.", "SiLU()", "nn.SiLU()"
+    "silu", "SiLU", "x·sigmoid(x) (also called swish), smooth near 0.", "SiLU()", "nn.SiLU()"
 )
 
 

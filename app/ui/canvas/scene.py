@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from PySide6.QtCore import QLineF, QObject, QPointF, QRect, QRectF
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
@@ -43,6 +44,8 @@ class GraphScene(QGraphicsScene):
         self._nodes: dict[str, NodeItem] = {}
         self._edges: dict[EdgeKey, EdgeItem] = {}
         self._by_node: dict[str, set[EdgeKey]] = {}
+        self._layout_version = 0  # bumped when a node is added, removed or moved
+        self._boxes: tuple[int, list[NodeItem], np.ndarray] = (-1, [], np.zeros((0, 4)))
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
         holder.changed.connect(self._on_document_event)
@@ -59,6 +62,16 @@ class GraphScene(QGraphicsScene):
     def node_item(self, node_id: str) -> NodeItem:
         """The item showing node ``node_id`` (KeyError when there is none)."""
         return self._nodes[node_id]
+
+    def node_boxes(self) -> tuple[list[NodeItem], np.ndarray]:
+        """Every node item and its body as a row ``left, top, right, bottom`` (for routing
+        wires around nodes; cached until a node is added, removed or moved)."""
+        if self._boxes[0] != self._layout_version:
+            items = list(self._nodes.values())
+            rects = [i.body_rect() for i in items]
+            boxes = np.array([(r.left(), r.top(), r.right(), r.bottom()) for r in rects])
+            self._boxes = (self._layout_version, items, boxes.reshape(-1, 4))
+        return self._boxes[1], self._boxes[2]
 
     def node_items(self) -> list[NodeItem]:
         """Every node item, in document order."""
@@ -92,6 +105,7 @@ class GraphScene(QGraphicsScene):
     def rebuild(self) -> None:
         """Drop every item and build them again from the document (another document)."""
         self._nodes.clear()  # first: clear() below emits selectionChanged for selected items
+        self._layout_version += 1
         self._edges.clear()
         self._by_node.clear()
         self.clear()
@@ -124,6 +138,7 @@ class GraphScene(QGraphicsScene):
         node = self.document.nodes[node_id]
         item = NodeItem(node_id, get_spec(node.type_id), node.params, node.label or "")
         self._nodes[node_id] = item
+        self._layout_version += 1
         item.host = self
         self.addItem(item)
         self._sync_position(node_id)
@@ -132,6 +147,7 @@ class GraphScene(QGraphicsScene):
         for key in list(self._by_node.get(node_id, ())):
             self._remove_edge_key(key)
         item = self._nodes.pop(node_id, None)
+        self._layout_version += 1
         self._by_node.pop(node_id, None)
         if item is not None:
             self.removeItem(item)
@@ -171,9 +187,16 @@ class GraphScene(QGraphicsScene):
             self.removeItem(item)
 
     def node_item_moved(self, item: NodeItem) -> None:
-        """Keep the wires of a moving node attached (called by NodeItem.itemChange)."""
-        for key in self._by_node.get(item.node_id, ()):
+        """Keep the wires of a moving node attached (called by NodeItem.itemChange), and
+        re-route the wires it now stands in the way of or no longer does."""
+        self._layout_version += 1
+        own = self._by_node.get(item.node_id, set())
+        for key in own:
             self._edges[key].adjust()
+        body = item.body_rect()
+        for key, edge in self._edges.items():
+            if key not in own and (edge.avoids(item.node_id) or edge.crosses(body)):
+                edge.adjust()
         self._grow(item)
 
     def _grow(self, item: NodeItem) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QContextMenuEvent,
@@ -18,7 +18,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
-from app.ui.canvas.edge_item import EdgeItem
+from app.ui.canvas.edge_item import LABEL_MIN_ZOOM, EdgeItem
 from app.ui.canvas.hint import EMPTY_HINT, paint_empty_hint
 from app.ui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH, NodeItem
 from app.ui.canvas.port_item import PortItem
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 NODE_MIME = "application/x-nodegrad-node-type"
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
 FIT_MAX_ZOOM = 1.2  # Fit View never enlarges a small graph past this
+FIT_MIN_ZOOM = LABEL_MIN_ZOOM  # nor shrinks a large one below where wire shapes are drawn
 FIT_MARGIN = 60.0
 
 
@@ -57,6 +58,7 @@ class GraphView(QGraphicsView):
         self.quick_add.chosen.connect(self._on_quick_add_chosen)
         self.files_dropped: Callable[[list[str]], None] | None = None
         self._wire: WireDrag | None = None
+        self._wire_cancelled = False  # Esc ended a wire drag: ignore the mouse until release
         self._pan_from: QPoint | None = None
         self._space_held = False
         self._press_positions: dict[str, QPointF] = {}
@@ -67,6 +69,10 @@ class GraphView(QGraphicsView):
         self._was_empty = True
         editor.holder.changed.connect(self._on_document_changed)
         editor.holder.replaced.connect(self._on_document_changed)
+
+    def scene(self) -> GraphScene:
+        """The canvas scene this view shows."""
+        return cast(GraphScene, super().scene())
 
     # -- zoom and view ------------------------------------------------------------------------
     def zoom(self) -> float:
@@ -82,8 +88,9 @@ class GraphView(QGraphicsView):
 
     def fit_all(self) -> None:
         """Fit every node into the view (Fit View, F; also after opening a file), at most at
-        ``FIT_MAX_ZOOM``; the view then keeps fitting on resizes until the user zooms, pans or
-        edits."""
+        ``FIT_MAX_ZOOM`` and at least at ``FIT_MIN_ZOOM`` (wire shapes stay drawn: a graph too
+        wide for that shows its left end, to pan from); the view then keeps fitting on resizes
+        until the user zooms, pans or edits."""
         self.auto_fit = True
         self._fit()
 
@@ -97,9 +104,14 @@ class GraphView(QGraphicsView):
             return
         padded = rect.adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN)
         self.fitInView(padded, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > FIT_MAX_ZOOM:
-            self.scale(FIT_MAX_ZOOM / self.zoom(), FIT_MAX_ZOOM / self.zoom())
-        self.centerOn(rect.center())
+        target = min(max(self.zoom(), FIT_MIN_ZOOM), FIT_MAX_ZOOM)
+        self.scale(target / self.zoom(), target / self.zoom())
+        if padded.width() * target <= self.viewport().width():
+            self.centerOn(rect.center())
+            return
+        # Too wide to read whole: show where the data enter (the left) and pan from there.
+        half_width = self.viewport().width() / (2 * target)
+        self.centerOn(QPointF(padded.left() + half_width, rect.center().y()))
 
     def stop_auto_fit(self) -> None:
         """Keep the current zoom and position on resizes (the user placed the view)."""
@@ -161,10 +173,25 @@ class GraphView(QGraphicsView):
         if edge is None:
             return WireDrag(self.scene(), self.editor, port)
         source = self.scene().node_item(edge.src).port(edge.src_port, True)
+        if source is None:  # the wire's output port is gone: start a new wire instead
+            return WireDrag(self.scene(), self.editor, port)
         return WireDrag(self.scene(), self.editor, source, detached=edge)
+
+    def cancel_wire(self) -> bool:
+        """End a wire drag in progress without changing anything (Esc); False when none."""
+        if self._wire is None:
+            return False
+        wire, self._wire = self._wire, None
+        wire.cancel()
+        self._wire_cancelled = True
+        self.editor.show_message("Wire cancelled")
+        return True
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         """Pan, move the loose wire, or let Qt move the selected nodes."""
+        if self._wire_cancelled:
+            event.accept()
+            return
         if self._pan_from is not None:
             delta = event.position().toPoint() - self._pan_from
             self._pan_from = event.position().toPoint()
@@ -181,6 +208,10 @@ class GraphView(QGraphicsView):
         if self._pan_from is not None:
             self._pan_from = None
             self.viewport().unsetCursor()
+            return
+        if self._wire_cancelled:
+            self._wire_cancelled = False
+            event.accept()
             return
         if self._wire is not None:
             wire, self._wire = self._wire, None
@@ -278,7 +309,7 @@ class GraphView(QGraphicsView):
         scene = self.scene()
         return EMPTY_HINT if scene is not None and scene.is_empty() else ""
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         """On an empty canvas, say how to start (in the middle of the view, whatever the zoom)."""
         if self.empty_hint():
             paint_empty_hint(painter, QRectF(self.viewport().rect()))
@@ -298,8 +329,28 @@ class GraphView(QGraphicsView):
             self.viewport().update()
 
     # -- keys -----------------------------------------------------------------------------------
+    def event(self, event: QEvent) -> bool:
+        """Keep Esc for cancelling a wire drag even where a window shortcut uses it."""
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and self._wire is not None
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Space (held) pans; Tab opens quick-add at the cursor."""
+        """Space (held) pans; Tab opens quick-add at the cursor; Esc cancels a wire drag;
+        Delete while editing is locked (training runs) says why nothing is deleted."""
+        if event.key() == Qt.Key.Key_Escape and self.cancel_wire():
+            event.accept()
+            return
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.editor.is_locked():
+            self.editor.refuse_if_locked()  # Delete is disabled: say why, like other edits
+            event.accept()
+            return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_held = True
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)

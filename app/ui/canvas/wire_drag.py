@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLineF, QPointF, QRectF
-from PySide6.QtWidgets import QGraphicsScene
 
 from app.ui.canvas.edge_item import EdgeItem, wire_path
 from app.ui.canvas.port_item import PortItem
 
 if TYPE_CHECKING:
+    from app.ui.canvas.scene import GraphScene
     from app.ui.editor import Editor
 
 SNAP_DISTANCE = 24.0
@@ -26,7 +26,7 @@ class WireDrag:
 
     Parameters
     ----------
-    scene : QGraphicsScene
+    scene : GraphScene
         The canvas scene (the loose wire is added to it).
     editor : Editor
         Answers whether a connection is allowed and performs it.
@@ -38,7 +38,7 @@ class WireDrag:
     """
 
     def __init__(
-        self, scene: QGraphicsScene, editor: Editor, anchor: PortItem, detached: Any = None
+        self, scene: GraphScene, editor: Editor, anchor: PortItem, detached: Any = None
     ) -> None:
         self.scene = scene
         self.editor = editor
@@ -147,7 +147,7 @@ class _ReverseWire(EdgeItem):
         self._anchor_port = anchor
         super().__init__(anchor, None)
 
-    def adjust(self) -> None:
+    def adjust(self, reroute: bool = True) -> None:
         """Draw from the mouse (an output to be) into the anchored input."""
         self.prepareGeometryChange()
         self._path = wire_path(self._free_end, self._anchor_port.centre())

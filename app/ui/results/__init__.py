@@ -7,9 +7,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget
 
@@ -27,6 +27,9 @@ from app.ui.results.tryit import TryItPanel
 from app.ui.results.weights_state import WeightsState
 from engine.errors import EngineError
 
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
 __all__ = ["ResultsRoom", "install"]
 
 ERRORS = (GraphError, EngineError, ValueError, OSError)
@@ -35,7 +38,7 @@ ERRORS = (GraphError, EngineError, ValueError, OSError)
 class ResultsRoom(QObject):
     """Keeps the three docks in step with the window's document, weights and runs."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.setObjectName("resultsRoom")
         self.window = window
@@ -49,7 +52,7 @@ class ResultsRoom(QObject):
         self.docks = self._add_docks()
         self.overlay = RunOverlay(self.training.loss_plot)
         self.recorder = EditorRecorder(window, self._on_run_recorded)
-        self.weights = WeightsState(window, self.recorder.steps_seen)
+        self.weights = WeightsState(window, self.recorder.steps_seen, self._on_weights_loaded)
         self.action = self._add_action()
         self._path = self._graph_path()
         self._connect()
@@ -68,6 +71,8 @@ class ResultsRoom(QObject):
             "tryIt": window.add_dock("tryIt", "Try it", self.tryit, right),
         }
         window.docks.update(docks)
+        if QSettings().value("windowState"):  # the saved layout, restored after install, wins
+            return docks  # (tabifying first would leave stray tab bars behind the restore)
         loss = window.docks.get("lossPlotDock")
         if loss is not None:
             window.tabifyDockWidget(loss, docks["results"])
@@ -163,6 +168,11 @@ class ResultsRoom(QObject):
             self.window.show_message(f"The run was not recorded: {error}")
         self.runs.reload()
 
+    def _on_weights_loaded(self) -> None:
+        """Weights came with an opened graph: try-it can use them now."""
+        self._compiled = None
+        self.tryit.refresh()
+
     def _on_document_replaced(self) -> None:
         self._compiled = None
         self.pending = []
@@ -224,11 +234,9 @@ class ResultsRoom(QObject):
             self.window.show_message(f"Restored the settings of '{run.name}'")
 
 
-def install(window: Any) -> ResultsRoom:
-    """Add the results, try-it and runs docks and Run > Evaluate to ``window``."""
+def install(window: MainWindow) -> ResultsRoom:
+    """Add the results, try-it and runs docks and Run > Evaluate to ``window``; the room's
+    weights become the file controller's weights keeper."""
     room = ResultsRoom(window)
-    window.results_room = room
-    files = getattr(window, "files", None)
-    if files is not None:
-        files.weights_keeper = room.weights
+    window.files.weights_keeper = room.weights
     return room

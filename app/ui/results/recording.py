@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 
@@ -11,12 +11,15 @@ from app.graph.evaluation import Evaluation
 from app.graph.metrics import TrainingFinished
 from app.graph.runs import RunRecord, RunRecorder, load_runs, next_name
 
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
 
 class EditorRecorder(QObject):
     """Follows the worker of every run the window starts (Run, Continue) and hands the
     finished :class:`RunRecord` to ``on_record`` when :meth:`finish` is called."""
 
-    def __init__(self, window: Any, on_record: Callable[[RunRecord], None]) -> None:
+    def __init__(self, window: MainWindow, on_record: Callable[[RunRecord], None]) -> None:
         super().__init__(window)
         self.window = window
         self.on_record = on_record
@@ -63,7 +66,7 @@ class EditorRecorder(QObject):
         final: dict[str, float | None] = {}
         if result is not None:
             final = {f"{result.split}_{k}": v for k, v in result.metrics.items()}
-        room = getattr(self.window, "results_room", None)
+        room = self.window.results_room
         path = room._graph_path() if room is not None else None
         history = load_runs(path) if path is not None else None
         pending = len(room.pending) if room is not None else 0

@@ -9,7 +9,7 @@ status bar and in the problems panel until the next run.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject
@@ -22,6 +22,9 @@ from app.graph.weights_fit import Misfit, fit_weights
 from app.ui.problems import NODE_ROLE, severity_icon
 from engine.errors import EngineError
 
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
 Weights = dict[str, np.ndarray]
 HOLD_TIMEOUT_S = 5.0
 
@@ -29,10 +32,11 @@ HOLD_TIMEOUT_S = 5.0
 class WeightsState(QObject):
     """Keeps the training room's weights in step with the document and its file."""
 
-    def __init__(self, window: Any, steps_seen: Any) -> None:
+    def __init__(self, window: MainWindow, steps_seen: Any, loaded: Any = None) -> None:
         super().__init__(window)
         self.window, self.holder, self.training = window, window.holder, window.training
         self._steps_seen = steps_seen
+        self._loaded = loaded or (lambda: None)  # called after weights were handed over
         self.misfits: list[Misfit] = []
         actions = self.training.actions
         actions.stop.enabledChanged.connect(self._on_run_state)
@@ -90,10 +94,12 @@ class WeightsState(QObject):
             program = compile_document(self.holder.document, self.holder.validation)
         except (GraphError, EngineError, ValueError, OSError):
             self.training.set_weights(weights)  # the graph cannot run yet: keep them as saved
+            self._loaded()
             return " with its trained weights"
         fitted, self.misfits = fit_weights(program, weights)
         self.training.set_weights(fitted)
         self._show_misfits()
+        self._loaded()
         if not self.misfits:
             return " with its trained weights"
         names = ", ".join(f"'{m.node_id}'" for m in self.misfits)
@@ -120,8 +126,8 @@ class WeightsState(QObject):
 
     def _show_misfits(self) -> None:
         """Add a warning row per misfit to the problems panel (after its own rows)."""
-        panel = getattr(self.window, "problems", None)
-        if panel is None or not self.misfits:
+        panel = self.window.problems
+        if not self.misfits:
             return
         for misfit in self.misfits:
             node = self.holder.document.nodes.get(misfit.node_id)

@@ -27,6 +27,8 @@ __all__ = ["TrainingController", "TrainingHost", "install"]
 def _arrange(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     """Loss and gradient plots tabbed beside Problems; the tensor view tabbed with the
     inspector (a step-through raises it)."""
+    if QSettings().value("windowState"):  # the saved layout, restored after install, wins;
+        return  # tabifying first would leave stray tab bars behind after the restore
     loss, grad, tensor = docks["lossPlotDock"], docks["gradPlotDock"], docks["tensorViewDock"]
     problems, inspector = docks["problemsDock"], docks["inspectorDock"]
     window.splitDockWidget(problems, loss, Qt.Orientation.Horizontal)
@@ -35,8 +37,7 @@ def _arrange(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     loss.raise_()
     window.tabifyDockWidget(inspector, tensor)  # the inspector is locked while stepping anyway
     inspector.raise_()
-    if not QSettings().value("windowState"):  # a saved layout, restored after install, wins
-        _DockSizer(window, loss)
+    _DockSizer(window, loss)
 
 
 class _DockSizer(QObject):

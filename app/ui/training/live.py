@@ -72,6 +72,9 @@ class LiveRun:
         """The run ended: the last progress text, and the plots' x axes fitted to the steps
         done (a stopped run ends before its plan)."""
         self.show_progress()
+        # The end-of-run message says it all: give it the progress label's room in the status
+        # bar so it is not cut off at the default window size (shown again at the next run).
+        self.progress.hide()
         for plot in (self.loss_plot, self.grad_plot):
             plot.plan(self.global_step)
             if on_screen(plot):
@@ -79,6 +82,7 @@ class LiveRun:
 
     def prepare(self, session: Session, epochs: EpochBudget) -> None:
         """A run of ``epochs`` starts on ``session``: name the curves, size the axes."""
+        self.progress.show()
         doc = self.holder.document
         names = {nid: node_title(doc, nid) for nid in doc.nodes}
         colours = {

@@ -34,7 +34,9 @@ def _plot_widget(y_label: str) -> pg.PlotWidget:
     return widget
 
 
-def _curve(plot: pg.PlotWidget, name: str, pen: pg.QtGui.QPen, symbol: str | None = None):
+def _curve(
+    plot: pg.PlotWidget, name: str, pen: pg.QtGui.QPen, symbol: str | None = None
+) -> pg.PlotDataItem:
     curve = plot.plot(
         [],
         [],

@@ -14,6 +14,7 @@ from app.ui.document_holder import DocumentHolder
 from app.ui.training.canvas_overlay import CanvasOverlay
 from app.ui.training.tensor_data import TensorEntry, is_token_array
 from app.ui.training.tensor_view import TensorView
+from engine.backend import to_numpy
 
 
 def node_title(document: GraphDocument, node_id: str) -> str:
@@ -56,10 +57,21 @@ def stepper_entries(stepper: Stepper, document: GraphDocument, node_id: str) -> 
         for port in values
     ]
     entries += [TensorEntry(name, params[name], pgrads.get(name), is_param=True) for name in params]
+    entries += _attention(stepper, node_id, values)
     node = document.nodes.get(node_id)
     if node is not None and get_spec(node.type_id).role is Role.OUTPUT:
         entries += _prediction(stepper, document, node_id, targets, vocab)
     return entries
+
+
+def _attention(stepper: Stepper, node_id: str, values: dict[str, Any]) -> list[TensorEntry]:
+    """The attention weights of an attention node's forward, (N, heads, T, S): the channel
+    picker chooses the head, the picture is its T×S map (rows: queries, columns: keys)."""
+    module = stepper.program.modules.get(node_id)
+    weights = getattr(module, "last_attention", None) if values else None
+    if weights is None:
+        return []
+    return [TensorEntry("attention (channel = head)", np.array(to_numpy(weights)))]
 
 
 def _labels(targets: np.ndarray, value: np.ndarray, dataset: Any) -> np.ndarray | None:
