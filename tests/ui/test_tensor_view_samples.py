@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from app.ui.training.tensor_data import as_text, prediction_text
+from app.ui.training.tensor_data import as_text, prediction_text, token_labels
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -110,14 +110,34 @@ def test_an_attention_node_shows_its_map_per_head(make_window, tmp_path: Path) -
     window = make_window(EXAMPLES / "char_transformer.nodegrad", (1500, 950))
     stepper = step_to(window, "block1")
     view = window.training.tensor_view
-    assert "attention (channel = head)" in view.entry_names()
-    view.select("attention (channel = head)")
+    assert view.axis_labels("left") is None  # the block's output: plain numbers on the axes
+    assert "attention (per head)" in view.entry_names()
+    view.select("attention (per head)")
     QApplication.processEvents()
     attention = stepper.program.modules["block1"].last_attention
     steps = stepper.value("block1")["y"].shape[1]
     heads = window.document.nodes["block1"].params["heads"]
     assert heads > 1 and view.shown_shape() == (attention.shape[0], heads, steps, steps)
     assert view.channel_box.isVisibleTo(view) and view.channel_box.maximum() == heads - 1
+    assert view.channel_label.text() == "Head" and view.channel_label.isVisibleTo(view)
     pick(view.channel_box, 1)
-    assert f"channel 1, {steps}×{steps}" in view.caption.text()
+    assert f"head 1, {steps}×{steps}" in view.caption.text()
+    vocab = tuple(stepper.program.dataset.vocab)
+    x = stepper.batch[0]
+    pick(view.sample_box, 2)
+    chars = token_labels(x[2], vocab)
+    assert len(chars) == steps
+    for side in ("left", "bottom"):  # queries down the side, keys along the bottom
+        ticks = view.axis_labels(side)
+        assert ticks and ticks[0] == (0.5, chars[0])
+        assert all(label == chars[int(pos)] for pos, label in ticks)
+        gaps = set(np.diff([pos for pos, _ in ticks]).tolist())
+        assert len(gaps) == 1 and len(ticks) == -(-steps // int(gaps.pop()))  # evenly thinned
     view.grab().save(str(tmp_path / "attention.png"))  # renders offscreen without error
+    view.select("y")
+    assert view.axis_labels("left") is None and view.channel_label.text() == "Channel"
+
+
+def test_token_labels_are_readable() -> None:
+    vocab = ("a", " ", "\n")
+    assert token_labels(np.array([0, 1, 2, 7]), vocab) == ["a", "␣", "↵", "?"]

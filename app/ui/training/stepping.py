@@ -65,13 +65,20 @@ def stepper_entries(stepper: Stepper, document: GraphDocument, node_id: str) -> 
 
 
 def _attention(stepper: Stepper, node_id: str, values: dict[str, Any]) -> list[TensorEntry]:
-    """The attention weights of an attention node's forward, (N, heads, T, S): the channel
-    picker chooses the head, the picture is its T×S map (rows: queries, columns: keys)."""
+    """The attention weights of an attention node's forward, (N, heads, T, S): the head picker
+    chooses the head, the picture is its T×S map (rows: queries, columns: keys), its axes
+    labelled with the sample's characters when the batch is text of that length."""
     module = stepper.program.modules.get(node_id)
     weights = getattr(module, "last_attention", None) if values else None
     if weights is None:
         return []
-    return [TensorEntry("attention (channel = head)", np.array(to_numpy(weights)))]
+    array = np.array(to_numpy(weights))
+    vocab = tuple(getattr(getattr(stepper.program, "dataset", None), "vocab", None) or ())
+    inputs = np.asarray(stepper.batch[0])
+    text = bool(vocab) and is_token_array(inputs) and array.ndim == 4
+    fits = text and inputs.shape == (array.shape[0], array.shape[2]) == array.shape[::3]
+    tokens, chars = (inputs, vocab) if fits else (None, None)
+    return [TensorEntry("attention (per head)", array, heads=True, tokens=tokens, vocab=chars)]
 
 
 def _labels(targets: np.ndarray, value: np.ndarray, dataset: Any) -> np.ndarray | None:

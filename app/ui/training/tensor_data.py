@@ -32,6 +32,8 @@ class TensorEntry:
     vocab: tuple[str, ...] | None = None
     labels: np.ndarray | None = None
     target: np.ndarray | None = None
+    heads: bool = False
+    tokens: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -84,12 +86,14 @@ def picture(
     image: bool = False,
     sample: int = 0,
     channel: int = 0,
+    channel_name: str = "channel",
 ) -> Picture | None:
     """The 2-D view of a tensor, or None for a scalar.
 
     Parameters are drawn whole (higher ranks folded into columns). For activations one sample
     is drawn (``sample``, clamped to the batch): a picture when ``image`` is set and the sample
-    is square (digits' 64 pixels become 8×8), channel ``channel`` for (N, C, H, W), and for
+    is square (digits' 64 pixels become 8×8), channel ``channel`` for (N, C, H, W) (named
+    ``channel_name`` in the caption), and for
     (N, F) features the first rows of the batch so the first sample is row 0.
     """
     a = np.asarray(array, dtype=np.float64)
@@ -116,7 +120,9 @@ def picture(
     c = min(max(channel, 0), planes.shape[0] - 1)
     plane = planes[c]
     return Picture(
-        plane, f"sample {index}, channel {c}, {plane.shape[0]}×{plane.shape[1]}", is_image=image
+        plane,
+        f"sample {index}, {channel_name} {c}, {plane.shape[0]}×{plane.shape[1]}",
+        is_image=image,
     )
 
 
@@ -125,6 +131,12 @@ def as_text(indices: np.ndarray, vocab: tuple[str, ...]) -> str:
     outside the vocabulary as ``?``)."""
     chars = [vocab[i] if 0 <= i < len(vocab) else "?" for i in np.asarray(indices).ravel()]
     return "".join(chars).replace("\n", NEWLINE)
+
+
+def token_labels(indices: np.ndarray, vocab: tuple[str, ...]) -> list[str]:
+    """One readable label per token: its character, a newline as ``↵``, a space as ``␣``."""
+    text = as_text(indices, vocab)
+    return ["␣" if c == " " else c for c in text]
 
 
 def is_token_array(array: np.ndarray) -> bool:

@@ -30,12 +30,14 @@ from app.ui.training.tensor_data import (
     sample_count,
     sample_text,
     stats_text,
+    token_labels,
 )
 
 EMPTY_TEXT = "Step forward, or click a node after a step, to see its tensors."
 VALUE_MAP = pg.colormap.get("viridis")
 GRAD_MAP = pg.colormap.get("CET-D1")
 GREY_MAP = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (0, 0, 0)])
+TOKEN_AXES = ("left", "bottom")  # queries down the side, keys along the bottom
 
 
 class TensorView(QWidget):
@@ -44,9 +46,10 @@ class TensorView(QWidget):
     A node offers several tensors (its output ports and, for a parameter node, each weight);
     a combo box picks one and a value/gradient toggle picks which of the two is drawn. Spin
     boxes pick the sample of a batch (``tensorSample``) and the channel of an image tensor
-    (``tensorChannel``). Token indices show as characters and a prediction against its target
-    in ``tensorText``; pictures are captioned with their class. The object name is
-    ``tensorView``.
+    (``tensorChannel``; its label reads "Head" for an attention map, whose axes show the sample's
+    characters for a text dataset, else time indices). Token indices show as characters and a
+    prediction against its target in ``tensorText``; pictures are captioned with their class.
+    The object name is ``tensorView``.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -80,10 +83,14 @@ class TensorView(QWidget):
         row.addWidget(self.grad_button)
         self.sample_box = self._picker("tensorSample", "Sample")
         self.channel_box = self._picker("tensorChannel", "Channel")
+        self.channel_label = QLabel("Channel")
+        self.channel_label.setObjectName("tensorChannelLabel")
         self._pickers = [
             (QLabel("Sample"), self.sample_box),
-            (QLabel("Channel"), self.channel_box),
+            (self.channel_label, self.channel_box),
         ]
+        self._tokens: list[str] | None = None
+        self._ticks: dict[str, list[tuple[float, str]]] = {}
         pick = QHBoxLayout()
         for label, box in self._pickers:
             pick.addWidget(label)
@@ -103,6 +110,7 @@ class TensorView(QWidget):
         self.image_plot.setAspectLocked(False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image_plot.addItem(self.image)
+        self.image_plot.getViewBox().sigResized.connect(self._label_axes)
         self.colour_bar = pg.ColorBarItem(colorMap=VALUE_MAP, interactive=False, width=14)
         self.colour_bar.setImageItem(self.image, insert_in=self.image_plot)
         self.hist_plot = self.graphics.addPlot(row=1, col=0)
@@ -223,12 +231,20 @@ class TensorView(QWidget):
             box.blockSignals(False)
             box.setVisible(count > 1)
             label.setVisible(count > 1)
+        name = "Head" if entry is not None and entry.heads else "Channel"
+        self.channel_label.setText(name)
+        self.channel_box.setToolTip(f"{name} to show (from 0)")
 
     def _draw_picture(
         self, array: np.ndarray | None, is_param: bool = False, image: bool = False
     ) -> None:
         sample, channel = self.sample_box.value(), self.channel_box.value()
-        pic = None if array is None else picture(array, is_param, image, sample, channel)
+        entry = self._entry()
+        heads = entry is not None and entry.heads
+        name = "head" if heads else "channel"
+        pic = None if array is None else picture(array, is_param, image, sample, channel, name)
+        self._tokens = self._sample_tokens(sample) if heads and pic is not None else None
+        self._label_axes()
         if pic is None:
             self.image.clear()
             self.caption.setText("" if array is None else "a single number: no heatmap")
@@ -242,6 +258,33 @@ class TensorView(QWidget):
         self.image_plot.setAspectLocked(pic.is_image)
         self.image_plot.autoRange()
         self.caption.setText(pic.caption + self._class_caption(sample))
+
+    def _sample_tokens(self, sample: int) -> list[str] | None:
+        """The characters of a sample of the shown attention map, when it is text."""
+        entry = self._entry()
+        if entry is None or entry.tokens is None or entry.vocab is None:
+            return None
+        row = entry.tokens[min(max(sample, 0), len(entry.tokens) - 1)]
+        return token_labels(row, entry.vocab)
+
+    def axis_labels(self, side: str) -> list[tuple[float, str]] | None:
+        """The tick labels set on the heatmap's ``"left"`` or ``"bottom"`` axis (None: numbers)."""
+        return self._ticks.get(side)
+
+    def _label_axes(self) -> None:
+        """Label the heatmap's axes with the tokens, skipping some when they would crowd."""
+        box, font = self.image_plot.getViewBox().size(), self.fontMetrics()
+        spacing = {"left": font.height() + 2, "bottom": font.averageCharWidth() * 3}
+        self._ticks.clear()
+        for side, extent in zip(TOKEN_AXES, (box.height(), box.width()), strict=True):
+            axis = self.image_plot.getAxis(side)
+            if self._tokens is None:
+                axis.setTicks(None)
+                continue
+            step = -(-len(self._tokens) // max(int(extent // spacing[side]), 1))
+            ticks = [(i + 0.5, c) for i, c in enumerate(self._tokens) if i % step == 0]
+            self._ticks[side] = ticks
+            axis.setTicks([ticks])
 
     def class_of(self, sample: int) -> int | None:
         """The class of a sample of the shown tensor, when its entry carries labels."""
