@@ -126,7 +126,42 @@ class MaxPool2dFn(Function):
         return (dx,)
 
 
-class Conv2d(Layer):
+class ConvLayer(Layer):
+    """Shared part of ``Conv1d`` and ``Conv2d``: arguments, ``weight`` and ``bias``, PyTorch state.
+
+    Subclasses define ``reset_parameters`` (the initialisation) and ``forward``.
+    """
+
+    weight: Tensor
+    bias: Tensor
+
+    def __init__(
+        self, in_ch: int, out_ch: int, kernel: int, stride: int = 1, padding: int = 0
+    ) -> None:
+        super().__init__()
+        self.in_ch, self.out_ch, self.kernel = int(in_ch), int(out_ch), int(kernel)
+        self.stride, self.padding = int(stride), int(padding)
+        if min(self.in_ch, self.out_ch, self.kernel, self.stride) < 1 or self.padding < 0:
+            raise ValueError(f"{type(self).__name__}: invalid arguments ({self.extra_repr()})")
+        self.reset_parameters()
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_ch}, {self.out_ch}, kernel={self.kernel}, stride={self.stride}, "
+            f"padding={self.padding}"
+        )
+
+    def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """The state of the matching ``torch.nn.Conv*d``: ``weight`` (out_ch, in_ch, kernel...)
+        and ``bias`` (out_ch,), the same arrays."""
+        return OrderedDict(weight=self.weight.numpy(), bias=self.bias.numpy())
+
+    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self._set_parameter("weight", arrays["weight"])
+        self._set_parameter("bias", arrays["bias"])
+
+
+class Conv2d(ConvLayer):
     """2-D convolution (cross-correlation, as in PyTorch) over NCHW images.
 
     Parameters
@@ -162,16 +197,6 @@ class Conv2d(Layer):
     weight: Tensor
     bias: Tensor
 
-    def __init__(
-        self, in_ch: int, out_ch: int, kernel: int, stride: int = 1, padding: int = 0
-    ) -> None:
-        super().__init__()
-        self.in_ch, self.out_ch, self.kernel = int(in_ch), int(out_ch), int(kernel)
-        self.stride, self.padding = int(stride), int(padding)
-        if min(self.in_ch, self.out_ch, self.kernel, self.stride) < 1 or self.padding < 0:
-            raise ValueError(f"Conv2d: invalid arguments ({self.extra_repr()})")
-        self.reset_parameters()
-
     def reset_parameters(self) -> None:
         """He initialisation ``randn * sqrt(2 / (in_ch * kernel**2))``, zero bias."""
         fan_in = self.in_ch * self.kernel**2
@@ -187,23 +212,35 @@ class Conv2d(Layer):
             input, self.weight, self.bias, stride=self.stride, padding=self.padding
         )
 
+
+class Pool2d(StatelessLayer):
+    """Shared part of the window pools: ``kernel``, ``stride`` (default ``kernel``), the check.
+
+    Subclasses set ``fn``, the :class:`Function` applied to each (B, C, H, W) input.
+    """
+
+    fn: type[Function]
+
+    def __init__(self, kernel: int, stride: int | None = None) -> None:
+        super().__init__()
+        self.kernel = int(kernel)
+        self.stride = int(stride) if stride is not None else self.kernel
+        if self.kernel < 1 or self.stride < 1:
+            raise ValueError(f"{type(self).__name__}: invalid arguments ({self.extra_repr()})")
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Return the pooled windows."""
+        if input.ndim != 4:
+            raise ShapeError(
+                f"{type(self).__name__}: expected input (B, C, H, W), got shape {input.shape}"
+            )
+        return self.fn.apply(input, kernel=self.kernel, stride=self.stride)
+
     def extra_repr(self) -> str:
-        return (
-            f"{self.in_ch}, {self.out_ch}, kernel={self.kernel}, stride={self.stride}, "
-            f"padding={self.padding}"
-        )
-
-    def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """The state of ``nn.Conv2d(in_ch, out_ch, kernel, stride, padding)``: ``weight``
-        (out_ch, in_ch, kernel, kernel) and ``bias`` (out_ch,), the same arrays."""
-        return OrderedDict(weight=self.weight.numpy(), bias=self.bias.numpy())
-
-    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        self._set_parameter("weight", arrays["weight"])
-        self._set_parameter("bias", arrays["bias"])
+        return f"kernel={self.kernel}, stride={self.stride}"
 
 
-class MaxPool2d(StatelessLayer):
+class MaxPool2d(Pool2d):
     """Maximum over ``kernel``×``kernel`` windows of NCHW images.
 
     Parameters
@@ -224,18 +261,4 @@ class MaxPool2d(StatelessLayer):
     (1, 3, 4, 4)
     """
 
-    def __init__(self, kernel: int, stride: int | None = None) -> None:
-        super().__init__()
-        self.kernel = int(kernel)
-        self.stride = int(stride) if stride is not None else self.kernel
-        if self.kernel < 1 or self.stride < 1:
-            raise ValueError(f"MaxPool2d: invalid arguments ({self.extra_repr()})")
-
-    def forward(self, input: Tensor) -> Tensor:
-        """Return the window maxima."""
-        if input.ndim != 4:
-            raise ShapeError(f"MaxPool2d: expected input (B, C, H, W), got shape {input.shape}")
-        return MaxPool2dFn.apply(input, kernel=self.kernel, stride=self.stride)
-
-    def extra_repr(self) -> str:
-        return f"kernel={self.kernel}, stride={self.stride}"
+    fn = MaxPool2dFn

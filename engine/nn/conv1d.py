@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -11,8 +10,7 @@ import numpy as np
 from engine.autograd import Function
 from engine.backend import get_array_module
 from engine.errors import ShapeError
-from engine.nn.conv import _out_size
-from engine.nn.module import Layer
+from engine.nn.conv import ConvLayer, _out_size
 from engine.tensor import Tensor
 
 __all__ = ["Conv1d", "Conv1dFn"]
@@ -62,7 +60,7 @@ class Conv1dFn(Function):
         return dx, dw, db
 
 
-class Conv1d(Layer):
+class Conv1d(ConvLayer):
     """1-D convolution (cross-correlation, as ``torch.nn.Conv1d``) over (N, C, L) sequences.
 
     Parameters
@@ -91,19 +89,6 @@ class Conv1d(Layer):
     (5, 4, 10)
     """
 
-    weight: Tensor
-    bias: Tensor
-
-    def __init__(
-        self, in_ch: int, out_ch: int, kernel: int, stride: int = 1, padding: int = 0
-    ) -> None:
-        super().__init__()
-        self.in_ch, self.out_ch, self.kernel = int(in_ch), int(out_ch), int(kernel)
-        self.stride, self.padding = int(stride), int(padding)
-        if min(self.in_ch, self.out_ch, self.kernel, self.stride) < 1 or self.padding < 0:
-            raise ValueError(f"Conv1d: invalid arguments ({self.extra_repr()})")
-        self.reset_parameters()
-
     def reset_parameters(self) -> None:
         """Uniform in ``[-1/sqrt(fan_in), 1/sqrt(fan_in)]``, as PyTorch."""
         bound = 1.0 / math.sqrt(self.in_ch * self.kernel)
@@ -119,18 +104,4 @@ class Conv1d(Layer):
             )
         return Conv1dFn.apply(
             input, self.weight, self.bias, stride=self.stride, padding=self.padding
-        )
-
-    def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """``nn.Conv1d``'s keys: ``weight`` (out, in, k), ``bias`` (out,)."""
-        return OrderedDict(weight=self.weight.numpy(), bias=self.bias.numpy())
-
-    def _load_torch_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        self._set_parameter("weight", arrays["weight"])
-        self._set_parameter("bias", arrays["bias"])
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.in_ch}, {self.out_ch}, kernel={self.kernel}, stride={self.stride}, "
-            f"padding={self.padding}"
         )

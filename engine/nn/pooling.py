@@ -9,7 +9,7 @@ import numpy as np  # noqa: F401  (the doctests use it)
 from engine.autograd import Function
 from engine.backend import get_array_module
 from engine.errors import ShapeError
-from engine.nn.conv import _out_size, _windows
+from engine.nn.conv import Pool2d, _out_size, _windows
 from engine.nn.module import StatelessLayer
 from engine.tensor import Tensor
 
@@ -45,7 +45,7 @@ class AvgPool2dFn(Function):
         return (dx,)
 
 
-class AvgPool2d(StatelessLayer):
+class AvgPool2d(Pool2d):
     """Mean over ``kernel``×``kernel`` windows of NCHW images, as ``torch.nn.AvgPool2d``.
 
     Parameters
@@ -61,21 +61,7 @@ class AvgPool2d(StatelessLayer):
     (1, 3, 4, 4)
     """
 
-    def __init__(self, kernel: int, stride: int | None = None) -> None:
-        super().__init__()
-        self.kernel = int(kernel)
-        self.stride = int(stride) if stride is not None else self.kernel
-        if self.kernel < 1 or self.stride < 1:
-            raise ValueError(f"AvgPool2d: invalid arguments ({self.extra_repr()})")
-
-    def forward(self, input: Tensor) -> Tensor:
-        """Return the window means."""
-        if input.ndim != 4:
-            raise ShapeError(f"AvgPool2d: expected input (B, C, H, W), got shape {input.shape}")
-        return AvgPool2dFn.apply(input, kernel=self.kernel, stride=self.stride)
-
-    def extra_repr(self) -> str:
-        return f"kernel={self.kernel}, stride={self.stride}"
+    fn = AvgPool2dFn
 
 
 class GlobalAvgPool2d(StatelessLayer):

@@ -149,10 +149,22 @@ def _fold_bias(plan: Plan, x: Tensor, bias: np.ndarray) -> Tensor | None:
 def _with_constant(plan: Plan, node: OnnxNode, type_id: str, x: Tensor, c: np.ndarray) -> Tensor:
     """``x`` with a constant tensor whose values are all equal (a Constant node)."""
     flat = np.ravel(c)
+    node.require(
+        not _is_causal_mask(c), "a causal attention mask: causal attention cannot be imported yet"
+    )
     node.require(flat.size > 0 and bool(np.all(flat == flat[0])), "non-uniform constant operand")
     dims = ",".join(str(d) for d in c.shape) or "1"
     const = plan.add("constant", {"value": float(flat[0]), "shape": dims}, {}, name="")
     return plan.add(type_id, {}, {"a": x, "b": const}, name=node.name)
+
+
+def _is_causal_mask(c: np.ndarray) -> bool:
+    """Whether ``c`` is a T×T table that is 0 on and below the diagonal and very negative above."""
+    if c.ndim < 2 or c.shape[-1] != c.shape[-2] or c.shape[-1] < 2 or c.size != c.shape[-1] ** 2:
+        return False
+    table = np.asarray(c, dtype=np.float64).reshape(c.shape[-2:])
+    above = np.triu(np.ones(table.shape, dtype=bool), k=1)
+    return bool(np.all(table[~above] == 0) and np.all(table[above] < -1e4))
 
 
 def _vector(array: np.ndarray, size: int, what: str) -> np.ndarray:
