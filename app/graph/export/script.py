@@ -93,6 +93,17 @@ def model_class(plan: ModelPlan, dialect: Dialect) -> list[str]:
     ]
 
 
+def model_section(plan: ModelPlan, dialect: Dialect) -> list[str]:
+    """The support blocks, the model class and the inference functions, blank-line separated."""
+    return [
+        *(line for block in plan.support for line in (*block.splitlines(), "", "")),
+        *model_class(plan, dialect),
+        "",
+        "",
+        *inference_functions(plan, dialect),
+    ]
+
+
 def inference_functions(plan: ModelPlan, dialect: Dialect) -> list[str]:
     """``weights_path``, ``build_model``, ``trained_model`` and ``predict``."""
     lines = [
@@ -356,11 +367,7 @@ def engine_script(
         *constants(plan, dialect),
         "",
         "",
-        *(line for block in plan.support for line in (*block.splitlines(), "", "")),
-        *model_class(plan, dialect),
-        "",
-        "",
-        *inference_functions(plan, dialect),
+        *model_section(plan, dialect),
         "",
         "",
         *metric_functions(plan, dialect),

@@ -165,28 +165,36 @@ layer(
 )
 
 
-def _infer_pool(params: P, s: Shapes) -> dict[str, Shape]:
-    x = s["x"]
-    _need_image("MaxPool2d", x)
-    return {"y": (*x[:2], *_window("MaxPool2d", x, params["kernel_size"], params["stride"], 0))}
+def pool2d(type_id: str, title: str, help: str) -> NodeSpec:
+    """Register a 2-D pooling op ``title`` (``MaxPool2d``, ``AvgPool2d``) over N×C×H×W images,
+    with a square window and a stride."""
+
+    def infer(params: P, s: Shapes) -> dict[str, Shape]:
+        x = s["x"]
+        _need_image(title, x)
+        return {"y": (*x[:2], *_window(title, x, params["kernel_size"], params["stride"], 0))}
+
+    return layer(
+        type_id,
+        title,
+        help,
+        infer,
+        role=Role.OP,
+        params=(
+            ParamSpec("kernel_size", ParamType.INT, 2, minimum=1, maximum=16, help="window size"),
+            ParamSpec("stride", ParamType.INT, 2, minimum=1, maximum=16, help="step of the window"),
+        ),
+        build=lambda p, s: getattr(engine(), title)(p["kernel_size"], stride=p["stride"]),
+        example={"x": (None, 2, 8, 8)},
+        engine_code=CodeTemplate(title + "({kernel_size}, stride={stride})", "self.{name}({x})"),
+        torch_code=CodeTemplate(
+            "nn." + title + "({kernel_size}, stride={stride})", "self.{name}({x})"
+        ),
+        summarize=lambda p: f"{p['kernel_size']}×{p['kernel_size']}",
+    )
 
 
-layer(
-    "max_pool2d",
-    "MaxPool2d",
-    "The maximum over each window of N×C×H×W images.",
-    _infer_pool,
-    role=Role.OP,
-    params=(
-        ParamSpec("kernel_size", ParamType.INT, 2, minimum=1, maximum=16, help="window size"),
-        ParamSpec("stride", ParamType.INT, 2, minimum=1, maximum=16, help="step of the window"),
-    ),
-    build=lambda p, s: engine().MaxPool2d(p["kernel_size"], stride=p["stride"]),
-    example={"x": (None, 2, 8, 8)},
-    engine_code=CodeTemplate("MaxPool2d({kernel_size}, stride={stride})", "self.{name}({x})"),
-    torch_code=CodeTemplate("nn.MaxPool2d({kernel_size}, stride={stride})", "self.{name}({x})"),
-    summarize=lambda p: f"{p['kernel_size']}×{p['kernel_size']}",
-)
+pool2d("max_pool2d", "MaxPool2d", "The maximum over each window of N×C×H×W images.")
 
 
 def _infer_flatten(params: P, s: Shapes) -> dict[str, Shape]:

@@ -22,7 +22,7 @@ from app.graph.specs.base import (
 )
 from app.graph.specs.common import call_module, engine, features, in_features
 from app.graph.specs.common import format_shape as fmt
-from app.graph.specs.layers import _need_image, _window, layer
+from app.graph.specs.layers import _need_image, layer, pool2d
 from app.graph.specs.recurrent import HIDDEN, _sequence_infer
 from app.graph.specs.registry import register
 
@@ -105,28 +105,7 @@ layer(
 )
 
 
-def _infer_avg_pool(params: P, s: Shapes) -> dict[str, Shape]:
-    x = s["x"]
-    _need_image("AvgPool2d", x)
-    return {"y": (*x[:2], *_window("AvgPool2d", x, params["kernel_size"], params["stride"], 0))}
-
-
-layer(
-    "avg_pool2d",
-    "AvgPool2d",
-    "The mean over each window of N×C×H×W images.",
-    _infer_avg_pool,
-    role=Role.OP,
-    params=(
-        ParamSpec("kernel_size", ParamType.INT, 2, minimum=1, maximum=16, help="window size"),
-        ParamSpec("stride", ParamType.INT, 2, minimum=1, maximum=16, help="step of the window"),
-    ),
-    build=lambda p, s: engine().AvgPool2d(p["kernel_size"], stride=p["stride"]),
-    example={"x": (None, 2, 8, 8)},
-    engine_code=CodeTemplate("AvgPool2d({kernel_size}, stride={stride})", "self.{name}({x})"),
-    torch_code=CodeTemplate("nn.AvgPool2d({kernel_size}, stride={stride})", "self.{name}({x})"),
-    summarize=lambda p: f"{p['kernel_size']}×{p['kernel_size']}",
-)
+pool2d("avg_pool2d", "AvgPool2d", "The mean over each window of N×C×H×W images.")
 
 
 def _infer_global_pool(params: P, s: Shapes) -> dict[str, Shape]:
