@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from app import __version__, cli_results
 from app.cli_onnx import add_import_parser, cmd_import
 from app.cli_paths import check_output, check_weights_fit
+from app.cli_types import whole_number
 
 if TYPE_CHECKING:
     from app.graph.document import GraphDocument
@@ -52,7 +53,7 @@ def _command_parser() -> argparse.ArgumentParser:
     validate.add_argument("file", type=Path, help="a .nodegrad file")
     train = sub.add_parser("train", help="train a graph with its saved settings")
     train.add_argument("file", type=Path, help="a .nodegrad file")
-    train.add_argument("--epochs", type=_positive_int, help="override the number of epochs")
+    train.add_argument("--epochs", type=whole_number(1), help="override the number of epochs")
     train.add_argument("--device", choices=("cpu", "gpu"), help="override the device")
     train.add_argument("--save-weights", type=Path, metavar="PATH", help="default: beside FILE")
     train.add_argument("--no-save", action="store_true", help="do not save the trained weights")
@@ -79,17 +80,6 @@ def _editor_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", "-V", action="version", version=f"nodegrad {__version__}")
     parser.add_argument("file", nargs="?", type=Path, help="a .nodegrad file to open")
     return parser
-
-
-def _positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from app.cli_paths import check_weights_fit
+from app.cli_types import positive_float, whole_number
 
 if TYPE_CHECKING:
     from app.graph.compile import Program
@@ -45,34 +46,12 @@ def add_parsers(sub: Any) -> None:
     sample = sub.add_parser("sample", help="generate text with a trained language model")
     sample.add_argument("file", type=Path, help="a .nodegrad file trained on a text dataset")
     sample.add_argument("--prompt", required=True, help="the text to continue")
-    sample.add_argument("--length", required=True, type=_count, help="characters to add")
-    sample.add_argument("--temperature", type=_positive_float, default=1.0)
-    sample.add_argument("--seed", type=_count, default=0, help="a whole number >= 0")
+    sample.add_argument("--length", required=True, type=whole_number(0), help="characters to add")
+    sample.add_argument("--temperature", type=positive_float, default=1.0)
+    sample.add_argument("--seed", type=whole_number(0), default=0, help="a whole number >= 0")
     sample.add_argument("--weights", type=Path, metavar="PATH", help="default: beside FILE")
     runs = sub.add_parser("runs", help="list the runs recorded beside a graph")
     runs.add_argument("file", type=Path, help="a .nodegrad file")
-
-
-def _count(text: str) -> int:
-    """argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    """argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
 
 
 def trained_program(file: Path, weights: Path | None) -> tuple[GraphDocument, Program, Path]:
