@@ -87,6 +87,7 @@ class Inspector(QScrollArea):
         self.summary.setObjectName("modelSummary")
         self.summary.setHeaderLabels(["Node", "Parameters"])
         self.summary.setRootIsDecorated(False)
+        self.summary.setMinimumHeight(180)  # a few rows stay readable; the page scrolls instead
         header = self.summary.header()  # names take the room, counts as wide as they need
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
