@@ -28,7 +28,12 @@ from app.graph.export.script import (
     save_function,
     validation_report,
 )
-from app.graph.export.standalone_data import SPLIT, corpus_literal, data_function, data_imports
+from app.graph.export.standalone_data import (
+    corpus_literal,
+    data_function,
+    data_imports,
+    split_function,
+)
 
 if TYPE_CHECKING:
     from app.graph.document import GraphDocument
@@ -140,7 +145,8 @@ def splits_function(plan: ModelPlan) -> list[str]:
     ]
     if not plan.settings.val_split:
         return [*lines, "    return (x, y), (x, y)"]
-    return [*SPLIT.splitlines(), "", "", *lines, "    return split(x, y, VAL_SPLIT, SEED)"]
+    split = split_function(plan.data_params)
+    return [*split, "", "", *lines, "    return split(x, y, VAL_SPLIT, SEED)"]
 
 
 def _corpus(plan: ModelPlan) -> list[str]:

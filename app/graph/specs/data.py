@@ -56,7 +56,10 @@ def loader_call(params: Mapping[str, Any]) -> tuple[str, tuple[Any, ...], dict[s
     if name == "sine_sequence":
         return name, (), {"seq_len": params["seq_len"]}
     if name == "text":
-        return name, (path or None,), {"seq_len": params["seq_len"]}
+        kwargs = {"seq_len": params["seq_len"]}
+        if params.get("stride"):  # 0: windows side by side, the engine's default
+            kwargs["stride"] = params["stride"]
+        return name, (path or None,), kwargs
     if name == "csv":
         return name, (path, params["target"]), {}
     if name == "npz":
@@ -82,6 +85,12 @@ def load_dataset(params: Mapping[str, Any]) -> Dataset:
     name, path = params["name"], params["path"]
     if name in ("csv", "npz") and not path:
         raise ShapeError(f"The {name} dataset needs a file: set 'path'", port="path")
+    if name == "text" and params.get("stride", 0) > params["seq_len"]:
+        reason = (
+            f"stride {params['stride']} is longer than seq_len {params['seq_len']}: characters "
+            f"between windows would be skipped; use at most {params['seq_len']} (0 = seq_len)"
+        )
+        raise ShapeError(reason, port="stride")
     stamp = None
     if name in FILE_DATASETS and path:
         try:
@@ -180,6 +189,17 @@ register(
                 maximum=1000,
                 help="time steps per sequence",
                 when=("name", SEQUENCE_DATASETS),
+            ),
+            ParamSpec(
+                "stride",
+                ParamType.INT,
+                0,
+                minimum=0,
+                maximum=1000,
+                help="characters from one window's start to the next: 0 = seq_len (side by "
+                "side); smaller overlaps the windows, giving more samples, and the validation "
+                "split then takes the end of the text",
+                when=("name", ("text",)),
             ),
         ),
         forward=_pass_batch,
