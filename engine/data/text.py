@@ -8,10 +8,15 @@ import numpy as np
 
 from engine.data.dataset import Dataset, DatasetError
 
-__all__ = ["DEFAULT_CORPUS", "text"]
+__all__ = ["CORPORA", "DEFAULT_CORPUS", "text"]
 
-#: The corpus used when ``text()`` gets no argument: prose written for this project.
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "resources" / "corpus" / "lighthouse.txt"
+_FOLDER = Path(__file__).resolve().parents[2] / "resources" / "corpus"
+#: The bundled corpora by name, prose written for this project: ``lighthouse`` (two stories,
+#: 6.6 KB, quick to train on) and ``stories`` (those and ten more, 58 KB, enough text for a
+#: transformer).
+CORPORA = {"lighthouse": _FOLDER / "lighthouse.txt", "stories": _FOLDER / "stories.txt"}
+#: The corpus used when ``text()`` gets no text and no corpus name.
+DEFAULT_CORPUS = CORPORA["lighthouse"]
 
 
 def _read(path: Path) -> str:
@@ -31,10 +36,13 @@ def _is_file(name: str) -> bool:
         return False
 
 
-def _load(source: str | Path | None) -> tuple[str, str]:
-    """Return (text, name) for a path, a literal string or the default corpus."""
+def _load(source: str | Path | None, corpus: str) -> tuple[str, str]:
+    """Return (text, name) for a path, a literal string or a bundled corpus."""
     if source is None:
-        return _read(DEFAULT_CORPUS), DEFAULT_CORPUS.stem
+        if corpus not in CORPORA:
+            known = ", ".join(CORPORA)
+            raise DatasetError(f"no bundled corpus {corpus!r}; the corpora are {known}")
+        return _read(CORPORA[corpus]), corpus
     if isinstance(source, Path):
         return _read(source), source.stem
     slashed_word = " " not in source and ("/" in source or "\\" in source)
@@ -49,7 +57,10 @@ def _load(source: str | Path | None) -> tuple[str, str]:
 
 
 def text(
-    path_or_str: str | Path | None = None, seq_len: int = 25, stride: int | None = None
+    path_or_str: str | Path | None = None,
+    seq_len: int = 25,
+    stride: int | None = None,
+    corpus: str = "lighthouse",
 ) -> Dataset:
     """A character-level language-modelling dataset.
 
@@ -62,11 +73,13 @@ def text(
     path_or_str : str, Path or None
         A ``.txt`` file (a ``Path``, or a one-line string that names an existing file, ends in
         ``.txt`` or is one word holding a ``/``), the text itself, or None for the bundled
-        corpus (``DEFAULT_CORPUS``).
+        corpus named by ``corpus``.
     seq_len : int
         Characters per sample.
     stride : int or None
         Characters between the starts of two windows, 1 to ``seq_len``; None = ``seq_len``.
+    corpus : str
+        The bundled corpus read when ``path_or_str`` is None, a key of ``CORPORA``.
 
     Returns
     -------
@@ -80,8 +93,8 @@ def text(
     Raises
     ------
     DatasetError
-        Missing or non-UTF-8 file, a text shorter than ``seq_len + 1`` characters, or a
-        ``stride`` outside 1 to ``seq_len``.
+        Missing or non-UTF-8 file, an unknown corpus, a text shorter than ``seq_len + 1``
+        characters, or a ``stride`` outside 1 to ``seq_len``.
 
     Examples
     --------
@@ -99,7 +112,7 @@ def text(
             f"stride must be between 1 and seq_len = {seq_len}, got {stride} "
             "(a larger stride would skip characters)"
         )
-    body, name = _load(path_or_str)
+    body, name = _load(path_or_str, corpus)
     if len(body) < seq_len + 1:
         raise DatasetError(
             f"text {name!r} has {len(body)} characters; at least seq_len + 1 = "

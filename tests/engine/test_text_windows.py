@@ -104,3 +104,15 @@ def test_a_long_line_of_text_is_text_not_a_file_name() -> None:
     line = "word " * 200
     assert data.text(line, seq_len=4).decode(data.text(line, seq_len=4).x[0]) == "word"
     assert data.text("a\0b" * 3, seq_len=2).vocab == ["\0", "a", "b"]
+
+
+def test_the_bundled_corpora_are_read_by_name() -> None:
+    small, large = data.text(), data.text(corpus="stories")
+    assert small.name == "lighthouse" and large.name == "stories"
+    assert data.CORPORA["lighthouse"] == data.DEFAULT_CORPUS
+    stories = data.CORPORA["stories"].read_text(encoding="utf-8")
+    assert stories.startswith(data.DEFAULT_CORPUS.read_text(encoding="utf-8"))
+    assert 50_000 < len(stories) < 100_000
+    assert len(large) == (len(stories) - 1) // 25
+    with pytest.raises(data.DatasetError, match="no bundled corpus 'poems'; the corpora are"):
+        data.text(corpus="poems")

@@ -154,9 +154,10 @@ def _corpus(plan: ModelPlan) -> list[str]:
     params = plan.data_params
     if params.get("name") != "text" or params.get("path"):
         return []
-    from engine.data.text import DEFAULT_CORPUS
+    from engine.data.text import CORPORA
 
-    return ["", "", *corpus_literal(DEFAULT_CORPUS.read_text(encoding="utf-8"))]
+    corpus = CORPORA[params.get("corpus", "lighthouse")]
+    return ["", "", *corpus_literal(corpus.read_text(encoding="utf-8"))]
 
 
 def evaluate_function(plan: ModelPlan) -> list[str]:

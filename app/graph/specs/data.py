@@ -42,6 +42,8 @@ DATASETS = (
     "npz",
 )
 FILE_DATASETS = ("csv", "npz", "text")
+#: The bundled text corpora (``engine.data.CORPORA``), read when a text dataset names no file.
+CORPORA = ("lighthouse", "stories")
 SEQUENCE_DATASETS = ("text", "sine_sequence")
 
 
@@ -59,6 +61,8 @@ def loader_call(params: Mapping[str, Any]) -> tuple[str, tuple[Any, ...], dict[s
         kwargs = {"seq_len": params["seq_len"]}
         if params.get("stride"):  # 0: windows side by side, the engine's default
             kwargs["stride"] = params["stride"]
+        if not path and params.get("corpus", CORPORA[0]) != CORPORA[0]:
+            kwargs["corpus"] = params["corpus"]
         return name, (path or None,), kwargs
     if name == "csv":
         return name, (path, params["target"]), {}
@@ -133,6 +137,8 @@ def _dataset_summary(params: Mapping[str, Any]) -> str:
     name = str(params["name"])
     if name in ("csv", "npz") or (name == "text" and params["path"]):
         return f"{name}: {os.path.basename(params['path']) or '(no file)'}"
+    if name == "text":
+        return f"text: {params['corpus']}"
     if name == "digits" and params["images"]:
         return "digits (images)"
     return name
@@ -162,9 +168,19 @@ register(
                 "path",
                 ParamType.STR,
                 "",
-                help="the file to read, relative to the graph's folder (text: empty = bundled)",
+                help="the file to read, relative to the graph's folder (text: empty = a "
+                "bundled corpus)",
                 when=("name", FILE_DATASETS),
                 file=True,
+            ),
+            ParamSpec(
+                "corpus",
+                ParamType.CHOICE,
+                CORPORA[0],
+                choices=CORPORA,
+                help="the bundled text read when no file is set: lighthouse (6.6 KB, quick) or "
+                "stories (58 KB, enough for a transformer)",
+                when=("name", ("text",)),
             ),
             ParamSpec(
                 "target",
