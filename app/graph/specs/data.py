@@ -179,7 +179,7 @@ register(
                 CORPORA[0],
                 choices=CORPORA,
                 help="the bundled text read when no file is set: lighthouse (6.6 KB, quick) or "
-                "stories (58 KB, enough for a transformer)",
+                "stories (88 KB, enough for a transformer)",
                 when=("name", ("text",)),
             ),
             ParamSpec(
