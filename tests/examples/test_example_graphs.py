@@ -99,12 +99,14 @@ def test_residual_cnn_reaches_98_percent(
 
 
 def test_char_transformer_predicts_characters() -> None:
-    """One of its epochs (its saved run of 7 beats char_lstm's saved run, which takes as long;
-    README, A short tour). Always guessing a space scores 19%, the best guess from the character
-    before 32%."""
-    epochs = train("char_transformer", epochs=1)
-    assert epochs[-1].val_loss is not None and epochs[-1].val_loss < 0.5 * math.log(LM_VOCAB)
-    assert epochs[-1].val_accuracy is not None and epochs[-1].val_accuracy > 0.4
+    """One epoch over half its windows (a window every 16 characters, not 8). Its saved run of 7
+    epochs beats char_lstm's saved run, which takes as long (README, A short tour). Always
+    guessing a space scores 19%, the best guess from the character before 32%."""
+    doc = io.load(path_of("char_transformer"))
+    doc.set_param("text", "stride", 16)
+    epochs = [e for e in Session(doc).train(epochs=1) if isinstance(e, EpochMetrics)]
+    assert epochs[-1].val_loss is not None and epochs[-1].val_loss < 0.55 * math.log(LM_VOCAB)
+    assert epochs[-1].val_accuracy is not None and epochs[-1].val_accuracy > 0.33
 
 
 def test_gru_sine_fits_the_waves() -> None:
