@@ -155,7 +155,7 @@ def test_an_error_inside_a_block_is_on_the_block_node_and_names_the_inner_node()
     errors = validate(doc).errors
     inside = [d for d in errors if d.inner == "layer_1__act1"]
     assert inside and inside[0].node_id == "layer_1"
-    assert inside[0].message.startswith("In block layer 'layer_1':")
+    assert inside[0].message.startswith("In block layer 'layer_1' › act1: ")
 
 
 def test_exposed_parameters_are_set_per_instance_and_undo_restores_them() -> None:
