@@ -235,3 +235,15 @@ def test_rename_block_follows_in_files() -> None:
     assert list(doc.blocks) == ["layer"]
     with pytest.raises(GraphError, match="identifier"):
         doc.apply(bm.RenameBlock("layer", "two words"))
+
+
+def test_a_problem_in_a_repeated_block_is_told_once_with_its_path() -> None:
+    doc = mlp(hidden=1)
+    doc.apply(group(doc, ["dense1", "act1"], name="layer"))
+    doc.apply(bm.EditBlock("layer", mu.SetParam("dense1", "units", 2)))
+    doc.set_param("layer_1", "repeat", 2)
+    doc.apply(bm.EditBlock("layer", mu.Disconnect("dense1", "y", "act1", "x")))
+    errors = [d for d in validate(doc).errors if d.inner is not None]
+    assert len(errors) == 1
+    assert errors[0].node_id == "layer_1"
+    assert errors[0].message.startswith("In block layer 'layer_1' › act1: ")
