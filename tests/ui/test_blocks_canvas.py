@@ -84,7 +84,7 @@ def test_the_scope_refuses_a_path_that_does_not_exist(parts) -> None:
 
 
 def test_the_scope_locates_flat_ids_and_reveals_them(parts) -> None:
-    holder, editor, _scene = parts
+    _holder, editor, _scene = parts
     block_id = grouped(editor, ["linear_1", "relu_1"])
     scope = editor.scope
     assert scope.locate(f"{block_id}__relu_1") == ((block_id,), "relu_1")
