@@ -155,7 +155,7 @@ def test_an_error_inside_a_block_is_on_the_block_node_and_names_the_inner_node()
     errors = validate(doc).errors
     inside = [d for d in errors if d.inner == "layer_1__act1"]
     assert inside and inside[0].node_id == "layer_1"
-    assert inside[0].message.startswith("In block layer 'layer_1':")
+    assert inside[0].message.startswith("In block layer 'layer_1' › act1: ")
 
 
 def test_exposed_parameters_are_set_per_instance_and_undo_restores_them() -> None:
@@ -235,3 +235,15 @@ def test_rename_block_follows_in_files() -> None:
     assert list(doc.blocks) == ["layer"]
     with pytest.raises(GraphError, match="identifier"):
         doc.apply(bm.RenameBlock("layer", "two words"))
+
+
+def test_a_problem_in_a_repeated_block_is_told_once_with_its_path() -> None:
+    doc = mlp(hidden=1)
+    doc.apply(group(doc, ["dense1", "act1"], name="layer"))
+    doc.apply(bm.EditBlock("layer", mu.SetParam("dense1", "units", 2)))
+    doc.set_param("layer_1", "repeat", 2)
+    doc.apply(bm.EditBlock("layer", mu.Disconnect("dense1", "y", "act1", "x")))
+    errors = [d for d in validate(doc).errors if d.inner is not None]
+    assert len(errors) == 1
+    assert errors[0].node_id == "layer_1"
+    assert errors[0].message.startswith("In block layer 'layer_1' › act1: ")
