@@ -8,7 +8,7 @@ then sets its own value; the row says so (:func:`show_exposure`). A block's inpu
 nodes have their caption edited as the port's name (:func:`label_caption`).
 
 Edits of a definition (rename, make unique, expose, hide) are top-level mutations: they are
-pushed as they are, never wrapped into the open block (``Editor.push_top``).
+pushed as they are, never wrapped into the open block (``Editor.push(m, scoped=False)``).
 """
 
 from __future__ import annotations
@@ -44,26 +44,22 @@ PORT_TYPES = (BLOCK_INPUT, BLOCK_OUTPUT)
 
 def shown_graph(editor: Editor) -> GraphDocument:
     """The graph the canvas shows: the document's own, or the inside of the open block."""
-    scope = getattr(editor, "scope", None)
-    return editor.document if scope is None else scope.graph()
+    return editor.graph
 
 
 def open_definition(editor: Editor) -> str | None:
     """The definition whose inside is shown (None: the graph itself)."""
-    scope = getattr(editor, "scope", None)
-    return None if scope is None else scope.definition
+    return editor.scope.definition
 
 
 def flat_id(editor: Editor, node_id: str) -> str:
     """The flat id (validation's key) of node ``node_id`` of the shown graph."""
-    scope = getattr(editor, "scope", None)
-    return node_id if scope is None else str(scope.flat_id(node_id))
+    return editor.scope.flat_id(node_id)
 
 
 def push_top(editor: Editor, mutation: Mutation) -> str | None:
     """Push a mutation of the top-level document (not wrapped into the open block)."""
-    push = getattr(editor, "push_top", editor.push)
-    return push(mutation)
+    return editor.push(mutation, scoped=False)
 
 
 def name_problem(doc: GraphDocument, old: str, new: str) -> str | None:
@@ -137,7 +133,7 @@ class BlockBox(QGroupBox):
         if node is None or node.block is None:
             return
         name = node.block.name
-        if not self.name_edit.hasFocus():
+        if not self.name_edit.isModified():  # not being typed in: follow the document
             self.name_edit.setText(name)
             self._set_name_error(None)
         users = instance_count(self.editor.document, name)
@@ -165,12 +161,13 @@ class BlockBox(QGroupBox):
     def _on_name_done(self) -> None:
         """Rename the definition on Enter or when the box loses focus."""
         node = self.node()
-        if node is None or node.block is None:
+        if node is None or node.block is None or not self.name_edit.isModified():
             return
         old, new = node.block.name, self.name_edit.text().strip()
         reason = name_problem(self.editor.document, old, new)
         if reason is None and new != old:
             reason = push_top(self.editor, bm.RenameBlock(old, new))
+        self.name_edit.setModified(reason is not None)  # a refused name stays as typed
         self._set_name_error(reason)
 
     def _on_make_unique(self) -> None:

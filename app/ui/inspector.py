@@ -77,6 +77,7 @@ class Inspector(QScrollArea):
         self._stack.addWidget(self._doc_page)
         self.setWidget(self._stack)
         self.show_node(None)
+        editor.scope.changed.connect(lambda: self.show_node(None))  # another graph is shown
 
     # -- document page --------------------------------------------------------------------------
     def _build_document_page(self) -> QWidget:
@@ -236,6 +237,9 @@ class Inspector(QScrollArea):
 
     def _on_label(self) -> None:
         node = self._shown_node()
+        if not self.label_edit.isModified():  # an undo may have changed the label since
+            return
+        self.label_edit.setModified(False)
         if node is not None and self.label_edit.text() != (node.label or ""):
             self.editor.set_label(node.id, self.label_edit.text())
 
@@ -292,7 +296,7 @@ class Inspector(QScrollArea):
                 field.base_dir = doc.base_dir
                 if not _typing(field):
                     field.set_value(node.params.get(name))
-            if not self.label_edit.hasFocus():
+            if not self.label_edit.isModified():  # not being typed in: follow the document
                 self.label_edit.setText(node.label or "")
             if self.block_box is not None:
                 self.block_box.refresh()
