@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import engine
+from app.graph.blocks.flatten import flatten
 from app.graph.errors import GraphError
 from app.graph.specs import get_spec
 from app.graph.specs.base import NodeSpec, Role, Shape
@@ -267,7 +268,9 @@ def compile_document(
     Returns
     -------
     Program
-        Modules built in topological order after seeding with the document's seed, so two
+        Of the flat graph (blocks opened up, :mod:`app.graph.blocks.flatten`, so node ids
+        inside blocks are flat ids such as ``res1__conv``); modules built in topological order
+        after seeding with the document's seed, so two
         compilations of one document start from the same weights.
 
     Raises
@@ -277,6 +280,7 @@ def compile_document(
     """
     result = validation if validation is not None else validate(document)
     raise_if_invalid(result)
+    document = flatten(document).document
     dataset = _load_dataset(document, result.order)  # before seeding, as exported scripts do
     seed_everything(document.training.seed)
     nodes: dict[str, CompiledNode] = {}

@@ -7,19 +7,26 @@ Every change goes through :meth:`GraphDocument.apply`, which performs a mutation
 from __future__ import annotations
 
 import dataclasses
-import enum
-import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from app.graph import mutations as mu
+from app.graph.blocks.definition import BlockTable
+from app.graph.blocks.handlers import block_handlers, link_block
 from app.graph.errors import GraphError, ParamError
+from app.graph.events import DocumentEvent, EventKind, Listener
 from app.graph.fileformat import FORMAT, VERSION
-from app.graph.mutations import TRAINING_PARAMS, Edge, Node, TrainingSettings, setting_spec
-from app.graph.specs import get_spec, is_text
+from app.graph.mutations import (
+    TRAINING_PARAMS,
+    Edge,
+    Node,
+    TrainingSettings,
+    finite_position,
+    setting_spec,
+)
+from app.graph.specs import is_text
 
 __all__ = [
     "TRAINING_PARAMS",
@@ -31,32 +38,6 @@ __all__ = [
     "TrainingSettings",
     "setting_spec",
 ]
-
-
-class EventKind(enum.Enum):
-    """What changed in a document."""
-
-    NODE_ADDED = "node_added"
-    NODE_REMOVED = "node_removed"
-    NODE_MOVED = "node_moved"
-    NODE_CHANGED = "node_changed"
-    EDGE_ADDED = "edge_added"
-    EDGE_REMOVED = "edge_removed"
-    SETTINGS_CHANGED = "settings_changed"
-    RESET = "reset"
-
-
-@dataclass(frozen=True)
-class DocumentEvent:
-    """One change told to listeners; ``name`` is the parameter, ``label`` or setting changed."""
-
-    kind: EventKind
-    node_id: str | None = None
-    edge: Edge | None = None
-    name: str | None = None
-
-
-Listener = Callable[[DocumentEvent], None]
 
 
 class GraphDocument:
@@ -73,8 +54,11 @@ class GraphDocument:
     []
     """
 
-    def __init__(self) -> None:
+    def __init__(self, blocks: BlockTable | None = None, owner: str | None = None) -> None:
         self._nodes: dict[str, Node] = {}
+        self._blocks = BlockTable() if blocks is None else blocks
+        # The block whose inside this document is (None: the graph itself).
+        self.owner = owner
         self._inputs: dict[tuple[str, str], Edge] = {}
         self._edge_list: list[Edge] | None = None  # self.edges, kept until a wire or node changes
         self._training = TrainingSettings()
@@ -92,6 +76,7 @@ class GraphDocument:
             mu.SetLabel: self._set_label,
             mu.SetSetting: self._set_setting,
             mu.Batch: self._batch,
+            **block_handlers(self),
         }
 
     # -- reading ---------------------------------------------------------------------------
@@ -112,6 +97,12 @@ class GraphDocument:
         if self._edge_list is None:
             self._edge_list = sorted(self._inputs.values(), key=key)
         return list(self._edge_list)
+
+    @property
+    def blocks(self) -> BlockTable:
+        """The block definitions by name, shared with every block's inside; change them only
+        through the block mutations (:mod:`app.graph.blocks.mutations`)."""
+        return self._blocks
 
     @property
     def training(self) -> TrainingSettings:
@@ -155,9 +146,28 @@ class GraphDocument:
         self._listeners.remove(fn)
 
     def _emit(self, kind: EventKind, **kw: Any) -> None:
+        if self.owner is not None:
+            self._blocks.revision += 1
         event = DocumentEvent(kind, **kw)
         for fn in list(self._listeners):
             fn(event)
+
+    # -- for the block handlers -------------------------------------------------------------
+    def node_changed(self, node_id: str, name: str) -> None:
+        """Tell listeners that ``node_id`` changed (its block's inside, ports or parameters)."""
+        self._emit(EventKind.NODE_CHANGED, node_id=node_id, name=name)
+
+    def blocks_changed(self, name: str) -> None:
+        """Tell listeners that block ``name`` was added, removed, renamed or edited."""
+        self._emit(EventKind.BLOCKS_CHANGED, name=name)
+
+    def remove_wire(self, edge: Edge) -> None:
+        """Remove ``edge`` without an inverse (a block handler records it)."""
+        self._unwire(edge)
+
+    def replace_node(self, node: Node) -> None:
+        """Put ``node`` in place of the node with its id, without events or checks."""
+        self._nodes[node.id] = node
 
     # -- mutating --------------------------------------------------------------------------
     def apply(self, mutation: mu.Mutation) -> mu.Mutation:
@@ -186,7 +196,7 @@ class GraphDocument:
             node_id or self.new_node_id(type_id),
             type_id,
             dict(params or {}),
-            _position(position),
+            finite_position(position),
             label,
         )
         return self.apply(mu.AddNode(node))
@@ -246,12 +256,13 @@ class GraphDocument:
             raise GraphError(f"The node id {node.id!r} must be a Python identifier", node.id)
         if not isinstance(node.label, str) or not is_text(node.label):
             raise ParamError(f"{node.id}.label: expected text", node.id, "label")
-        spec = get_spec(node.type_id)
+        node = link_block(self, node)
+        spec = node.spec
         try:
             params = spec.coerce_params(node.params)
         except ParamError as err:
             raise ParamError(f"{node.id}.{err.port}: {err.message}", node.id, err.port) from None
-        node = dataclasses.replace(node, params=params, position=_position(node.position))
+        node = dataclasses.replace(node, params=params, position=finite_position(node.position))
         items = list(self._nodes.items())
         at = len(items) if m.index is None else max(0, min(m.index, len(items)))
         items.insert(at, (node.id, node))
@@ -277,7 +288,7 @@ class GraphDocument:
         return mu.AddNode(node, wires, index)
 
     def _move_nodes(self, m: mu.MoveNodes) -> mu.Mutation:
-        moves = {node_id: _position(xy) for node_id, xy in m.positions.items()}
+        moves = {node_id: finite_position(xy) for node_id, xy in m.positions.items()}
         old = {node_id: self.node(node_id).position for node_id in moves}
         for node_id, xy in moves.items():
             self._nodes[node_id] = dataclasses.replace(self._nodes[node_id], position=xy)
@@ -347,25 +358,15 @@ class GraphDocument:
 
     # -- whole documents -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """The document as plain JSON-ready data, keys in a stable order."""
-        nodes = [
-            {
-                "id": n.id,
-                "type": n.type_id,
-                "label": n.label,
-                "position": list(n.position),
-                "params": dict(n.params),
-            }
-            for n in self._nodes.values()
-        ]
-        edges = [dataclasses.asdict(e) for e in self.edges]
-        return {
-            "format": FORMAT,
-            "version": VERSION,
-            "nodes": nodes,
-            "edges": edges,
-            "training": self._training.to_dict(),
-        }
+        """The document as plain JSON-ready data, keys in a stable order (``blocks`` only
+        when there are block definitions)."""
+        from app.graph.blocks.files import blocks_data, graph_data
+
+        data: dict[str, Any] = {"format": FORMAT, "version": VERSION, **graph_data(self)}
+        data["training"] = self._training.to_dict()
+        if self._blocks:
+            data["blocks"] = blocks_data(self._blocks)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GraphDocument:
@@ -382,21 +383,26 @@ class GraphDocument:
 
     @classmethod
     def from_parts(
-        cls, nodes: Iterable[Node], edges: Iterable[Edge], training: TrainingSettings
+        cls,
+        nodes: Iterable[Node],
+        edges: Iterable[Edge],
+        training: TrainingSettings,
+        blocks: BlockTable | None = None,
+        owner: str | None = None,
     ) -> GraphDocument:
         """A document of checked parts, without events, in time linear in their number.
 
         ``nodes`` must hold coerced parameters and ``edges`` wires that
         :func:`~app.graph.mutations.wire_problem` accepts (:mod:`app.graph.fileformat` gives
         such parts); what is cheap to check is checked: unique ids, wires between known nodes,
-        one wire per input.
+        one wire per input. Block nodes must hold definitions of ``blocks``.
 
         Raises
         ------
         GraphError
             When the parts break one of those rules.
         """
-        doc = cls()
+        doc = cls(blocks, owner)
         for node in nodes:
             if node.id in doc._nodes:
                 raise GraphError(f"There is already a node {node.id!r}", node.id)
@@ -411,20 +417,11 @@ class GraphDocument:
         return doc
 
     def assign(self, other: GraphDocument) -> None:
-        """Take over ``other``'s nodes, wires and settings (not undoable); emits ``RESET``."""
+        """Take over ``other``'s nodes, wires, blocks and settings (not undoable); emits
+        ``RESET``."""
         self._nodes, self._inputs = dict(other._nodes), dict(other._inputs)
+        self._blocks = other._blocks
         self._edge_list = None
         self._training = other._training
         self.base_dir = other.base_dir
         self._emit(EventKind.RESET)
-
-
-def _position(xy: Iterable[float]) -> tuple[float, float]:
-    """``(x, y)`` as finite floats; raises :class:`ParamError` for anything else (NaN, inf)."""
-    try:
-        x, y = (float(v) for v in xy)
-    except (TypeError, ValueError, OverflowError):
-        raise ParamError("A position is two numbers (x, y)", port="position") from None
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise ParamError(f"A position must be finite, got ({x}, {y})", port="position")
-    return (x, y)

@@ -14,36 +14,49 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.graph.errors import FileFormatError, ParamError
 from app.graph.mutations import TRAINING_PARAMS, Edge, Node, TrainingSettings, wire_problem
-from app.graph.specs import REGISTRY, get_spec, is_text, show_value
+from app.graph.specs import NodeSpec, get_spec, is_known_type, is_text, show_value
+from app.graph.specs.blocks import BLOCK, BLOCK_INPUT, BLOCK_OUTPUT
+
+if TYPE_CHECKING:
+    from app.graph.blocks.definition import BlockTable
 
 FORMAT = "nodegrad"
 """The value of a file's ``format`` key."""
-VERSION = 1
-"""The version this nodegrad writes; older versions are upgraded by :data:`MIGRATIONS`."""
+VERSION = 2
+"""The version this nodegrad writes; older versions are upgraded by :data:`MIGRATIONS`.
+
+Version 2 added blocks (a ``blocks`` list of definitions, block nodes naming theirs)."""
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 had no blocks: its data is version 2 data as it is."""
+    return {**data, "version": 2}
+
 
 # Upgrades of older files: MIGRATIONS[v] turns version-v data into version v + 1 data.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 MAX_TEXT_PROBLEMS = 10
 """At most this many strings that are not valid Unicode are listed."""
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_TOP_KEYS = ("format", "version", "nodes", "edges", "training")
-_NODE_KEYS = ("id", "type", "label", "position", "params")
+_TOP_KEYS = ("format", "version", "nodes", "edges", "training", "blocks")
+_NODE_KEYS = ("id", "type", "block", "label", "position", "params")
 _EDGE_KEYS = ("src", "src_port", "dst", "dst_port")
 
 
 @dataclass(frozen=True)
 class DocumentParts:
-    """A checked file's nodes (in file order), wires and training settings."""
+    """A checked file's nodes (in file order), wires, training settings and blocks."""
 
     nodes: list[Node]
     edges: list[Edge]
     training: TrainingSettings
+    blocks: BlockTable
 
 
 def parse_text(text: str, path: str | None = None) -> Any:
@@ -87,21 +100,37 @@ def read_parts(data: Any, path: str | None = None, check_text: bool = True) -> D
     data = _migrate(data, problems)
     if problems:
         raise FileFormatError(problems, path)
+    from app.graph.blocks.files import read_blocks
+
     for key in data:
         if key not in _TOP_KEYS:
             problems.append(f"{_key(key)}: unknown key (expected one of {', '.join(_TOP_KEYS)})")
-    raw_nodes = data.get("nodes", [])
-    nodes = _read_nodes(raw_nodes, problems)
+    blocks = read_blocks(data.get("blocks", []), problems)
+    nodes, edges = read_graph(data.get("nodes", []), data.get("edges", []), "", blocks, problems)
+    training = _read_training(data.get("training", {}), problems)
+    if problems:
+        raise FileFormatError(problems, path)
+    return DocumentParts(list(nodes.values()), edges, training, blocks)
+
+
+def read_graph(
+    raw_nodes: Any,
+    raw_edges: Any,
+    where: str,
+    blocks: BlockTable,
+    problems: list[str],
+    owner: str | None = None,
+) -> tuple[dict[str, Node], list[Edge]]:
+    """The nodes and wires of a graph (``where`` ``""``) or a block's inside (``where``
+    ``blocks[2].``, ``owner`` its name); problems are added to ``problems``."""
+    nodes = _read_nodes(raw_nodes, problems, blocks, where, owner)
     # Wires of nodes already reported (or of an unreadable node list) are not checked again.
     reported: set[str] | None = None
     if isinstance(raw_nodes, list):
         ids = (n.get("id") for n in raw_nodes if isinstance(n, dict))
         reported = {i for i in ids if isinstance(i, str)} - nodes.keys()
-    edges = _read_edges(data.get("edges", []), nodes, reported, problems)
-    training = _read_training(data.get("training", {}), problems)
-    if problems:
-        raise FileFormatError(problems, path)
-    return DocumentParts(list(nodes.values()), edges, training)
+    edges = _read_edges(raw_edges, nodes, reported, problems, where)
+    return nodes, edges
 
 
 def _text_problems(data: Any) -> list[str]:
@@ -160,19 +189,21 @@ def _kind(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _read_nodes(raw: Any, problems: list[str]) -> dict[str, Node]:
+def _read_nodes(
+    raw: Any, problems: list[str], blocks: BlockTable, where: str, owner: str | None
+) -> dict[str, Node]:
     nodes: dict[str, Node] = {}
     if not isinstance(raw, list):
-        problems.append(f"nodes: expected a list, got {_kind(raw)}")
+        problems.append(f"{where}nodes: expected a list, got {_kind(raw)}")
         return nodes
     seen: set[str] = set()
     for i, item in enumerate(raw):
-        node = _read_node(f"nodes[{i}]", item, problems)
+        node = _read_node(f"{where}nodes[{i}]", item, problems, blocks, owner)
         node_id = item.get("id") if isinstance(item, dict) else None
         if isinstance(node_id, str):
             # Checked on the raw id, so a copy that has other problems is reported as one too.
             if node_id in seen:
-                problems.append(f"nodes[{i}].id: duplicate id {show_value(node_id)}")
+                problems.append(f"{where}nodes[{i}].id: duplicate id {show_value(node_id)}")
                 continue
             seen.add(node_id)
         if node is not None:
@@ -180,7 +211,9 @@ def _read_nodes(raw: Any, problems: list[str]) -> dict[str, Node]:
     return nodes
 
 
-def _read_node(where: str, item: Any, problems: list[str]) -> Node | None:
+def _read_node(
+    where: str, item: Any, problems: list[str], blocks: BlockTable, owner: str | None
+) -> Node | None:
     if not isinstance(item, dict):
         problems.append(f"{where}: expected an object, got {_kind(item)}")
         return None
@@ -195,8 +228,11 @@ def _read_node(where: str, item: Any, problems: list[str]) -> Node | None:
         )
     if not isinstance(type_id, str):
         problems.append(f"{where}.type: expected a string, got {_kind(type_id)}")
-    elif type_id not in REGISTRY:
+    elif not is_known_type(type_id):
         problems.append(f"{where}.type: unknown node type {show_value(type_id)}")
+    elif type_id in (BLOCK_INPUT, BLOCK_OUTPUT) and owner is None:
+        problems.append(f"{where}.type: block inputs and outputs go inside a block")
+    spec, block = _node_spec(where, item, type_id, blocks, problems)
     label = item.get("label", "")
     if not isinstance(label, str):
         problems.append(f"{where}.label: expected a string, got {_kind(label)}")
@@ -206,10 +242,29 @@ def _read_node(where: str, item: Any, problems: list[str]) -> Node | None:
             f"{where}.position: expected [x, y] finite numbers, got "
             f"{_show_position(item.get('position'))}"
         )
-    params = _read_params(where, type_id, item.get("params", {}), problems)
-    if len(problems) > before or position is None:
+    params = _read_params(where, spec, item.get("params", {}), problems)
+    if len(problems) > before or position is None or spec is None:
         return None
-    return Node(str(node_id), get_spec(str(type_id)).type_id, params, position, label)
+    return Node(str(node_id), spec.type_id, params, position, label, block)
+
+
+def _node_spec(
+    where: str, item: dict[str, Any], type_id: Any, blocks: BlockTable, problems: list[str]
+) -> tuple[NodeSpec | None, Any]:
+    """The spec a node's parameters are read with and its block (block nodes only)."""
+    name = item.get("block")
+    if type_id != BLOCK:
+        if "block" in item:
+            problems.append(f"{where}.block: only block nodes name a block")
+        known = isinstance(type_id, str) and is_known_type(type_id)
+        return (get_spec(type_id) if known else None), None
+    if not isinstance(name, str):
+        problems.append(f"{where}.block: expected the name of a block, got {_kind(name)}")
+        return None, None
+    if name not in blocks:
+        problems.append(f"{where}.block: there is no block {show_value(name)} in the file")
+        return None, None
+    return blocks[name].spec, blocks[name]
 
 
 def _position(value: Any) -> tuple[float, float] | None:
@@ -236,13 +291,14 @@ def _show_position(value: Any) -> str:
     return show_value(value)
 
 
-def _read_params(where: str, type_id: Any, raw: Any, problems: list[str]) -> dict[str, Any]:
+def _read_params(
+    where: str, spec: NodeSpec | None, raw: Any, problems: list[str]
+) -> dict[str, Any]:
     if not isinstance(raw, dict):
         problems.append(f"{where}.params: expected an object, got {_kind(raw)}")
         return {}
-    if not isinstance(type_id, str) or type_id not in REGISTRY:
+    if spec is None:
         return {}
-    spec = get_spec(type_id)
     names = {p.name for p in spec.params}
     for key in raw:
         if key not in names:
@@ -259,15 +315,19 @@ def _read_params(where: str, type_id: Any, raw: Any, problems: list[str]) -> dic
 
 
 def _read_edges(
-    raw: Any, nodes: Mapping[str, Node], reported: set[str] | None, problems: list[str]
+    raw: Any,
+    nodes: Mapping[str, Node],
+    reported: set[str] | None,
+    problems: list[str],
+    prefix: str = "",
 ) -> list[Edge]:
     """The wires; ``reported`` holds ids of nodes already refused (their wires are skipped)."""
     if not isinstance(raw, list):
-        problems.append(f"edges: expected a list, got {_kind(raw)}")
+        problems.append(f"{prefix}edges: expected a list, got {_kind(raw)}")
         return []
     edges: dict[tuple[str, str], tuple[int, Edge]] = {}
     for j, item in enumerate(raw):
-        where = f"edges[{j}]"
+        where = f"{prefix}edges[{j}]"
         edge = _read_edge(where, item, problems)
         if edge is None or reported is None:
             continue
@@ -282,7 +342,7 @@ def _read_edges(
         if key in edges:
             problems.append(
                 f"{where}: input {edge.dst}.{edge.dst_port} already has a wire "
-                f"(edges[{edges[key][0]}]); an input takes one wire"
+                f"({prefix}edges[{edges[key][0]}]); an input takes one wire"
             )
             continue
         edges[key] = (j, edge)

@@ -70,13 +70,13 @@ def dumps(doc: GraphDocument) -> str:
 def loads(text: str, path: str | None = None) -> GraphDocument:
     """Parse ``.nodegrad`` text; raises :class:`FileFormatError` listing every problem."""
     parts = read_parts(parse_text(text, path), path, check_text=may_hold_surrogates(text))
-    return GraphDocument.from_parts(parts.nodes, parts.edges, parts.training)
+    return GraphDocument.from_parts(parts.nodes, parts.edges, parts.training, parts.blocks)
 
 
 def document_from_data(data: Any, path: str | None = None) -> GraphDocument:
     """Check parsed JSON data and build the document; every problem is reported at once."""
     parts = read_parts(data, path)
-    return GraphDocument.from_parts(parts.nodes, parts.edges, parts.training)
+    return GraphDocument.from_parts(parts.nodes, parts.edges, parts.training, parts.blocks)
 
 
 def load(

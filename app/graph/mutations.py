@@ -11,33 +11,44 @@ these pairs; ``describe()`` is the text of the undo menu entry.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.graph.errors import CycleError, GraphError, ParamError, PortKindError
 from app.graph.specs import NodeSpec, ParamSpec, ParamType, Role, get_spec, kinds_compatible
 from app.graph.training_options import OPTIMIZER_OPTIONS, STOPPING_OPTIONS
 
+if TYPE_CHECKING:
+    from app.graph.blocks.definition import BlockDefinition
+
 
 @dataclass(frozen=True)
 class Node:
-    """One node: its id, type, checked parameters, canvas position and optional label."""
+    """One node: its id, type, checked parameters, canvas position and optional label.
+
+    A block node (type ``block``) also holds its definition, ``block``: its spec (ports and
+    parameters) comes from there.
+    """
 
     id: str
     type_id: str
     params: Mapping[str, Any] = field(default_factory=dict)
     position: tuple[float, float] = (0.0, 0.0)
     label: str = ""
+    block: BlockDefinition | None = field(default=None, compare=False, repr=False)
 
     @property
     def spec(self) -> NodeSpec:
-        """The node's :class:`~app.graph.specs.NodeSpec`."""
+        """The node's :class:`~app.graph.specs.NodeSpec` (a block's from its definition)."""
+        if self.block is not None:
+            return self.block.spec
         return get_spec(self.type_id)
 
     @property
     def title(self) -> str:
-        """The label when set, else the node type's title."""
+        """The label when set, else the node type's title (a block's name)."""
         return self.label or self.spec.title
 
     @property
@@ -138,6 +149,17 @@ def setting_spec(name: str) -> ParamSpec:
         if p.name == name:
             return p
     raise ParamError(f"There is no training setting {name!r}", port=name)
+
+
+def finite_position(xy: Iterable[float]) -> tuple[float, float]:
+    """``(x, y)`` as finite floats; raises :class:`ParamError` for anything else (NaN, inf)."""
+    try:
+        x, y = (float(v) for v in xy)
+    except (TypeError, ValueError, OverflowError):
+        raise ParamError("A position is two numbers (x, y)", port="position") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ParamError(f"A position must be finite, got ({x}, {y})", port="position")
+    return (x, y)
 
 
 WireEnd = str

@@ -35,6 +35,9 @@ class Diagnostic:
     message: str
     node_id: str | None = None
     port: str | None = None
+    inner: str | None = None
+    """For a problem inside a block: the flat id of the inner node (``node_id`` is the block
+    node in the graph)."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from app.graph.blocks.flatten import flatten
+from app.graph.blocks.see_through import see_through_blocks
 from app.graph.document import Edge, GraphDocument
 from app.graph.memory import MemoryEstimate, estimate_memory, format_bytes, total_memory
 from app.graph.mutations import wire_problem
@@ -82,6 +84,11 @@ def build_graph(doc: GraphDocument) -> nx.DiGraph:
 def validate(doc: GraphDocument) -> ValidationResult:
     """Check ``doc`` and infer the shape of every wire.
 
+    A document with blocks is checked as its flat graph (:mod:`app.graph.blocks.flatten`):
+    ``shapes``, ``order`` and ``param_counts`` use flat ids (``res1__conv``) and also hold
+    the block nodes (their outputs' shapes, their inner nodes' counts); a problem inside a
+    block is on the block node, with the inner node's flat id as ``inner``.
+
     Examples
     --------
     >>> from app.graph.document import GraphDocument
@@ -89,6 +96,15 @@ def validate(doc: GraphDocument) -> ValidationResult:
     >>> result.ok, [d.message for d in result.errors][0][:25]
     (False, 'The model has no Dataset:')
     """
+    flat = flatten(doc)
+    result = _validate_plain(flat.document)
+    if flat.document is not doc:
+        see_through_blocks(result, flat, doc)
+    return result
+
+
+def _validate_plain(doc: GraphDocument) -> ValidationResult:
+    """:func:`validate` of a graph without block nodes."""
     graph = build_graph(doc)
     result = ValidationResult()
     report = result.diagnostics

@@ -190,7 +190,7 @@ def test_to_dict_has_format_version_and_stable_order() -> None:
     doc = mlp()
     data = doc.to_dict()
     assert list(data) == ["format", "version", "nodes", "edges", "training"]
-    assert (data["format"], data["version"]) == ("nodegrad", 1)
+    assert (data["format"], data["version"]) == ("nodegrad", 2)
     assert list(data["nodes"][1]) == ["id", "type", "label", "position", "params"]
     assert [e["dst"] for e in data["edges"]] == [
         "linear_1", "relu_1", "linear_2", "cross_entropy_loss_1", "cross_entropy_loss_1",

@@ -41,7 +41,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "model.nodegrad"
     io.save(doc, path)
     text = path.read_text(encoding="utf-8")
-    assert text.startswith('{\n  "format": "nodegrad",\n  "version": 1,')
+    assert text.startswith('{\n  "format": "nodegrad",\n  "version": 2,')
     again = io.load(path)
     assert again.to_dict() == doc.to_dict()
     assert io.dumps(again) == text
@@ -60,16 +60,19 @@ def test_missing_optional_fields_take_defaults() -> None:
     [
         (lambda d: d.update(format="other"), ["format: expected 'nodegrad', got 'other'"]),
         (
-            lambda d: d.update(version=2),
+            lambda d: d.update(version=3),
             [
-                "version: the file is version 2, this nodegrad reads "
-                "up to version 1; update nodegrad"
+                "version: the file is version 3, this nodegrad reads "
+                "up to version 2; update nodegrad"
             ],
         ),
         (lambda d: d.update(version="1"), ["version: expected a positive int, got '1'"]),
         (
             lambda d: d.update(extra=1),
-            ["extra: unknown key (expected one of format, version, nodes, edges, training)"],
+            [
+                "extra: unknown key (expected one of format, version, nodes, edges, training, "
+                "blocks)"
+            ],
         ),
         (lambda d: d.update(nodes={}), ["nodes: expected a list, got an object"]),
         (

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from app.graph.blocks.flatten import flatten
 from app.graph.compile import raise_if_invalid
 from app.graph.errors import GraphError
 from app.graph.specs import get_spec
@@ -159,6 +160,7 @@ def plan_model(
     """
     result = validate(document)
     raise_if_invalid(result)
+    document = flatten(document).document
     specs = {node_id: get_spec(document.nodes[node_id].type_id) for node_id in result.order}
     roles = {node_id: spec.role for node_id, spec in specs.items()}
     data_nodes, loss_nodes = _check_roles(roles)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from app.graph.specs import (  # noqa: F401
     activations,
     attention,
+    blocks,
     data,
     layers,
     losses,
@@ -33,7 +34,7 @@ from app.graph.specs.base import (
     show_value,
 )
 from app.graph.specs.common import format_shape
-from app.graph.specs.registry import REGISTRY, all_specs, get_spec, register
+from app.graph.specs.registry import REGISTRY, all_specs, get_spec, is_known_type, register
 
 __all__ = [
     "REGISTRY",
@@ -49,6 +50,7 @@ __all__ = [
     "all_specs",
     "format_shape",
     "get_spec",
+    "is_known_type",
     "is_text",
     "kinds_compatible",
     "register",

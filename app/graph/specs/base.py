@@ -34,6 +34,7 @@ class Category(enum.Enum):
     TENSOR_OPS = "Tensor ops"
     LOSSES = "Losses"
     OUTPUT = "Output"
+    BLOCKS = "Blocks"
 
 
 class PortKind(enum.Enum):
@@ -41,13 +42,15 @@ class PortKind(enum.Enum):
 
     ``TENSOR`` float activations; ``INDICES`` integer class labels or token ids; ``LOSS`` a scalar
     loss; ``DATA`` a dataset column, which may feed ``TENSOR`` or ``INDICES`` inputs (its real
-    dtype is checked by validation).
+    dtype is checked by validation); ``ANY`` a block's port seen from inside the block, which
+    passes on whatever the outside wires to it (checked once the block is flattened).
     """
 
     TENSOR = "tensor"
     INDICES = "indices"
     LOSS = "loss"
     DATA = "data"
+    ANY = "any"
 
 
 def kinds_compatible(out_kind: PortKind, in_kind: PortKind) -> bool:
@@ -60,7 +63,7 @@ def kinds_compatible(out_kind: PortKind, in_kind: PortKind) -> bool:
     >>> kinds_compatible(PortKind.LOSS, PortKind.TENSOR)
     False
     """
-    if out_kind is in_kind:
+    if out_kind is in_kind or PortKind.ANY in (out_kind, in_kind):
         return True
     return out_kind is PortKind.DATA and in_kind in (PortKind.TENSOR, PortKind.INDICES)
 
@@ -126,6 +129,13 @@ class PortSpec:
     help: str = ""
     target: bool = False
     """The port carries the batch's targets (a Dataset's ``y``): never wired into a layer."""
+    label: str = ""
+    """The name people read when it differs from ``name`` (a block's renamed port)."""
+
+    @property
+    def title(self) -> str:
+        """The name people read: ``label``, else ``name``."""
+        return self.label or self.name
 
 
 @dataclass(frozen=True)

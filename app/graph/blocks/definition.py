@@ -1,0 +1,247 @@
+"""Block definitions: a named graph with port nodes, used by block nodes (its instances).
+
+A :class:`BlockDefinition` holds its inside as a :class:`~app.graph.document.GraphDocument`
+(``body``) whose ``block_input`` and ``block_output`` nodes are the block's ports: a port's
+name is the port node's id (stable, so wires outside survive a rename) and its caption the port
+node's label. Every instance (a node of type ``block`` whose ``Node.block`` is the definition)
+shares the body, so an edit inside changes every instance; each instance has its own
+parameters (``repeat`` and the exposed ones) and, once compiled, its own weights.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from app.graph.errors import GraphError
+from app.graph.specs import Category, NodeSpec, ParamSpec, PortKind, PortSpec, Role, get_spec
+from app.graph.specs.blocks import BLOCK, BLOCK_INPUT, BLOCK_OUTPUT, REPEAT
+
+if TYPE_CHECKING:
+    from app.graph.document import GraphDocument
+    from app.graph.mutations import Node
+
+
+class BlockTable(dict[str, "BlockDefinition"]):
+    """A document's block definitions by name, shared with every block body of the document.
+
+    ``revision`` counts the edits made inside any block, so instance specs know when to be
+    rebuilt.
+    """
+
+    revision: int = 0
+
+
+@dataclass(frozen=True)
+class ExposedParam:
+    """An inner parameter shown on the block: ``node_id.param`` edited as ``name``."""
+
+    name: str
+    node_id: str
+    param: str
+
+
+class BlockDefinition:
+    """One block: its ``name``, its inside (``body``) and its exposed parameters.
+
+    Parameters
+    ----------
+    name
+        Unique in the document; an identifier (it names a class in exported code).
+    body
+        The inside, a document that shares the outer document's :class:`BlockTable`.
+    exposed
+        Inner parameters edited on each instance.
+    """
+
+    def __init__(
+        self, name: str, body: GraphDocument, exposed: tuple[ExposedParam, ...] = ()
+    ) -> None:
+        self.name = name
+        self.body = body
+        self.exposed = tuple(exposed)
+        self._spec: tuple[tuple[Any, ...], NodeSpec] | None = None
+
+    def __repr__(self) -> str:
+        return f"BlockDefinition({self.name!r}, {len(self.body.nodes)} nodes)"
+
+    # -- ports -----------------------------------------------------------------------------
+    def input_nodes(self) -> list[Node]:
+        """The ``block_input`` nodes, in body order: the block's inputs."""
+        return [n for n in self.body.nodes.values() if n.type_id == BLOCK_INPUT]
+
+    def output_nodes(self) -> list[Node]:
+        """The ``block_output`` nodes, in body order: the block's outputs."""
+        return [n for n in self.body.nodes.values() if n.type_id == BLOCK_OUTPUT]
+
+    def inner_nodes(self) -> list[Node]:
+        """The nodes that are not ports, in body order."""
+        return [n for n in self.body.nodes.values() if n.type_id not in (BLOCK_INPUT, BLOCK_OUTPUT)]
+
+    def used_blocks(self) -> list[BlockDefinition]:
+        """The definitions of the block nodes inside, each once, in body order."""
+        found: dict[str, BlockDefinition] = {}
+        for node in self.body.nodes.values():
+            if node.block is not None:
+                found.setdefault(node.block.name, node.block)
+        return list(found.values())
+
+    def contains(self, name: str) -> bool:
+        """Whether a block called ``name`` is used inside, at any depth (or is this one)."""
+        return any(d.name == name for d in walk_blocks([self]))
+
+    # -- the instance spec -----------------------------------------------------------------
+    @property
+    def spec(self) -> NodeSpec:
+        """The :class:`NodeSpec` of this block's instances (ports and parameters)."""
+        key = (self.body.blocks.revision, self.name, self.exposed)
+        if self._spec is None or self._spec[0] != key:
+            self._spec = (key, self._make_spec())
+        return self._spec[1]
+
+    def _make_spec(self) -> NodeSpec:
+        inputs = tuple(
+            PortSpec(n.id, self._input_kind(n.id), help="a block input", label=n.label)
+            for n in self.input_nodes()
+        )
+        outputs = tuple(
+            PortSpec(n.id, self._output_kind(n.id), help="a block output", label=n.label)
+            for n in self.output_nodes()
+        )
+        roles = {get_spec(n.type_id).role for n in self.inner_nodes() if n.block is None}
+        nested = [n.block.spec.role for n in self.inner_nodes() if n.block is not None]
+        layered = Role.LAYER in roles or Role.LAYER in nested
+        role = Role.LAYER if layered and Role.LOSS not in roles else Role.OP
+        base = get_spec(BLOCK)
+        return dataclasses.replace(
+            base,
+            title=self.name,
+            help=f"Block '{self.name}': {len(self.inner_nodes())} nodes. Double-click to open it.",
+            category=Category.BLOCKS,
+            role=role,
+            inputs=inputs,
+            outputs=outputs,
+            params=(REPEAT, *self._exposed_specs()),
+        )
+
+    def _exposed_specs(self) -> list[ParamSpec]:
+        specs = []
+        for e in self.exposed:
+            node = self.body.nodes.get(e.node_id)
+            if node is None:
+                continue
+            inner = node.spec.param(e.param)
+            specs.append(
+                dataclasses.replace(
+                    inner,
+                    name=e.name,
+                    default=node.params[e.param],
+                    when=None,
+                    label=inner.caption if e.name == e.param else "",
+                    help=f"{inner.help} ({node.title}.{inner.caption} inside the block)",
+                )
+            )
+        return specs
+
+    def _input_kind(self, port_id: str) -> PortKind:
+        kinds = set()
+        for e in self.body.edges:
+            if e.src == port_id:
+                port = self.body.nodes[e.dst].spec.input(e.dst_port)
+                if port is not None:
+                    kinds.add(port.kind)
+        return kinds.pop() if len(kinds) == 1 else PortKind.ANY
+
+    def _output_kind(self, port_id: str) -> PortKind:
+        edge = self.body.input_edge(port_id, "x")
+        if edge is None:
+            return PortKind.ANY
+        port = self.body.nodes[edge.src].spec.output(edge.src_port)
+        return port.kind if port is not None else PortKind.ANY
+
+    # -- checks ----------------------------------------------------------------------------
+    def exposed_problem(self, exposed: tuple[ExposedParam, ...]) -> str | None:
+        """Why ``exposed`` cannot be this block's exposed parameters (None: it can)."""
+        names = set()
+        for e in exposed:
+            if not e.name.isidentifier() or e.name == REPEAT.name:
+                return f"'{e.name}' cannot name a block parameter (use letters, digits and _)"
+            if e.name in names:
+                return f"Block '{self.name}' already has a parameter '{e.name}'"
+            names.add(e.name)
+            node = self.body.nodes.get(e.node_id)
+            if node is None:
+                return f"Block '{self.name}' has no node '{e.node_id}'"
+            if e.param not in {p.name for p in node.spec.params}:
+                return f"{node.display_name} has no parameter '{e.param}'"
+        return None
+
+    def instance_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``params`` checked against the instance spec (defaults filled in)."""
+        return self.spec.coerce_params(params)
+
+
+def walk_blocks(roots: list[BlockDefinition]) -> Iterator[BlockDefinition]:
+    """``roots`` and every definition used inside them, each once, depth first."""
+    seen: set[str] = set()
+    stack = list(reversed(roots))
+    while stack:
+        block = stack.pop()
+        if block.name in seen:
+            continue
+        seen.add(block.name)
+        yield block
+        stack.extend(reversed(block.used_blocks()))
+
+
+def dependency_order(blocks: Mapping[str, BlockDefinition]) -> list[BlockDefinition]:
+    """Every definition after the ones it uses (the order a file lists them in).
+
+    Raises
+    ------
+    GraphError
+        When blocks use each other in a loop (naming them).
+    """
+    done: dict[str, BlockDefinition] = {}
+    visiting: list[str] = []
+
+    def visit(block: BlockDefinition) -> None:
+        if block.name in done:
+            return
+        if block.name in visiting:
+            loop = " → ".join([*visiting[visiting.index(block.name) :], block.name])
+            raise GraphError(f"Blocks contain each other: {loop}")
+        visiting.append(block.name)
+        for used in block.used_blocks():
+            visit(used)
+        visiting.pop()
+        done[block.name] = block
+
+    for block in blocks.values():
+        visit(block)
+    return list(done.values())
+
+
+def instance_count(document: GraphDocument, name: str) -> int:
+    """How many block nodes use the definition ``name``, in the graph and inside blocks."""
+    bodies = [document, *(b.body for b in document.blocks.values())]
+    return sum(
+        1
+        for body in bodies
+        for node in body.nodes.values()
+        if node.block is not None and node.block.name == name
+    )
+
+
+def unique_block_name(taken: Mapping[str, Any] | set[str], stem: str = "block") -> str:
+    """``stem`` made an identifier, numbered when taken: ``block``, ``block_2``, …"""
+    base = "".join(c if c.isalnum() or c == "_" else "_" for c in stem.strip()) or "block"
+    if not base.isidentifier():
+        base = f"block_{base}"
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    return name

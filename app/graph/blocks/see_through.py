@@ -1,0 +1,76 @@
+"""Validation results of a flat graph told in terms of the graph people drew with blocks.
+
+A problem inside a block moves onto the block node of the graph (its text names the block, and
+``Diagnostic.inner`` keeps the inner node's flat id, so an opened block can mark that node);
+every block node, at any depth, gets the shapes of its outputs and the parameter count of its
+inside; a repeated block whose output shape differs from its input's gets an error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from app.graph.shapes import Diagnostic, Severity
+from app.graph.specs import format_shape
+
+if TYPE_CHECKING:
+    from app.graph.blocks.flatten import FlatGraph
+    from app.graph.document import GraphDocument
+    from app.graph.validate import ValidationResult
+
+SEPARATOR = "__"  # as app.graph.blocks.flatten joins ids
+
+
+def see_through_blocks(result: ValidationResult, flat: FlatGraph, doc: GraphDocument) -> None:
+    """Rewrite ``result`` (of ``flat.document``) for ``doc``, in place."""
+    for key, src in flat.outputs.items():
+        if src in result.shapes:
+            result.shapes[key] = result.shapes[src]
+    for flat_id, count in list(result.param_counts.items()):
+        for block_id in flat.enclosing(flat_id):
+            result.param_counts[block_id] = result.param_counts.get(block_id, 0) + count
+    moved = [_onto_block(d, flat, doc) for d in result.diagnostics]
+    repeats = _repeat_problems(result, flat, doc)
+    result.diagnostics[:] = [*flat.problems, *repeats, *moved]
+
+
+def _onto_block(d: Diagnostic, flat: FlatGraph, doc: GraphDocument) -> Diagnostic:
+    if d.node_id is None or flat.top(d.node_id) == d.node_id:
+        return d
+    top = flat.top(d.node_id)
+    node = doc.nodes.get(top)
+    where = node.display_name if node is not None else f"'{top}'"
+    return dataclasses.replace(
+        d, message=f"In block {where}: {d.message}", node_id=top, port=None, inner=d.node_id
+    )
+
+
+def _repeat_problems(
+    result: ValidationResult, flat: FlatGraph, doc: GraphDocument
+) -> list[Diagnostic]:
+    found = []
+    for block_id, times in flat.repeats.items():
+        if times < 2:
+            continue
+        ins = [s for (b, _), s in flat.inputs.items() if b == block_id]
+        outs = [s for (b, _), s in flat.outputs.items() if b == block_id]
+        if len(ins) != 1 or len(outs) != 1:
+            continue
+        before, after = result.shapes.get(ins[0]), result.shapes.get(outs[0])
+        if before is None or after is None or before == after:
+            continue
+        first = block_id.split(SEPARATOR)[0]
+        top = flat.instances.get(first, first)
+        node = doc.nodes.get(top)
+        name = node.ref if node is not None else f"'{top}'"
+        found.append(
+            Diagnostic(
+                Severity.ERROR,
+                f"Block {name} repeats {times} times, but what comes out ({format_shape(after)}) "
+                f"differs from what goes in ({format_shape(before)}); a repeated block must keep "
+                "the shape (or set Repeat to 1)",
+                top,
+            )
+        )
+    return found
