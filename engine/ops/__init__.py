@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine.ops import (
     activation,
+    attention,
     elementwise,
     function,
     indexing,
@@ -20,6 +21,7 @@ _bind_ops()
 
 __all__ = [
     "activation",
+    "attention",
     "concat",
     "elementwise",
     "function",
