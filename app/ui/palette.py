@@ -220,33 +220,33 @@ class Palette(QWidget):
 
     def block_entries(self) -> list[QTreeWidgetItem]:
         """The items of the blocks offered (not the block input and output types)."""
-        return [i for i in self.entries() if i.data(0, BLOCK_ROLE)]
+        return [i for i in self.items() if i.data(0, BLOCK_ROLE)]
 
     def groups(self) -> list[QTreeWidgetItem]:
         """The category items, in palette order."""
         tops = (self.tree.topLevelItem(g) for g in range(self.tree.topLevelItemCount()))
         return [group for group in tops if group is not None]
 
-    def entries(self, group: QTreeWidgetItem | None = None) -> list[QTreeWidgetItem]:
-        """Every node-type item (visible or filtered out), or those of one ``group``."""
+    def items(self, group: QTreeWidgetItem | None = None) -> list[QTreeWidgetItem]:
+        """Every entry, node types and blocks (visible or filtered out), or those of ``group``."""
         found: list[QTreeWidgetItem] = []
         for top in [group] if group is not None else self.groups():
             children = (top.child(i) for i in range(top.childCount()))
             found.extend(child for child in children if child is not None)
         return found
 
+    def entries(self, group: QTreeWidgetItem | None = None) -> list[QTreeWidgetItem]:
+        """Every node-type item (visible or filtered out), or those of one ``group``."""
+        return [i for i in self.items(group) if i.data(0, TYPE_ROLE)]
+
     def visible_type_ids(self) -> list[str]:
         """The type ids the filter currently shows."""
-        return [
-            i.data(0, TYPE_ROLE)
-            for i in self.entries()
-            if not i.isHidden() and i.data(0, TYPE_ROLE)
-        ]
+        return [i.data(0, TYPE_ROLE) for i in self.entries() if not i.isHidden()]
 
     def _filter(self, text: str) -> None:
         for group in self.groups():
             shown = 0
-            for item in self.entries(group):
+            for item in self.items(group):
                 match = spec_matches(item.data(0, SPEC_ROLE), text)
                 item.setHidden(not match)
                 shown += match
@@ -259,7 +259,7 @@ class Palette(QWidget):
         """The visible entry that matches ``text`` best (title prefix beats help text)."""
         ranked = [
             (match_rank(item.data(0, SPEC_ROLE), text), i, item)
-            for i, item in enumerate(self.entries())
+            for i, item in enumerate(self.items())
             if not item.isHidden()
         ]
         ranked = [r for r in ranked if r[0] is not None]

@@ -136,6 +136,10 @@ def test_inside_an_open_block_the_palette_offers_its_ports_and_inserts_there(
     assert list(doc.nodes) == ["mlp_head_1"]
     window.actions_by_name["actionUndo"].trigger()
     assert "residual_1" not in doc.blocks["mlp_head"].body.nodes and "residual" not in doc.blocks
+    port = next(i for i in window.node_palette.entries() if i.text(0) == "Block input")
+    double_click(qtbot, window, port)
+    inputs = [n for n in doc.blocks["mlp_head"].body.nodes.values() if n.type_id == "block_input"]
+    assert len(inputs) == 2 and list(doc.nodes) == ["mlp_head_1"]
 
 
 def test_a_block_dropped_on_the_canvas_is_inserted_where_it_fell(
