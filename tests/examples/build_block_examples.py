@@ -43,7 +43,7 @@ def residual_blocks() -> GraphDocument:
         doc.add_node(type_id, params, position=(col * COLUMN, row * 150.0), node_id=node_id)
     residual = load_block(BUILTIN_FOLDER / f"residual{SUFFIX}")
     doc.apply(insert_block(doc, residual, (5 * COLUMN, 0.0)))
-    for name, value in {"channels": 32, "width": 32, "repeat": 2}.items():
+    for name, value in {"channels": 32, "width": 16, "repeat": 2}.items():
         doc.set_param("residual_1", name, value)
     for node_id, type_id, params, (col, row) in tail:
         doc.add_node(type_id, params, position=(col * COLUMN, row * 150.0), node_id=node_id)
