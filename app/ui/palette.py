@@ -212,8 +212,11 @@ class Palette(QWidget):
         group = self._group(Category.BLOCKS.value)
         for type_id in ports:
             self._entry(group, get_spec(type_id), TYPE_ROLE, type_id)
+        warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         for entry in entries:
-            self._entry(group, entry.spec(), BLOCK_ROLE, entry.key, drag=not entry.error)
+            item = self._entry(group, entry.spec(), BLOCK_ROLE, entry.key, drag=not entry.error)
+            if entry.error:
+                item.setIcon(0, warning)
         group.setExpanded(True)
         if self.search.text():
             self._filter(self.search.text())
