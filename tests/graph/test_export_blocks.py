@@ -67,6 +67,7 @@ def test_engine_script_writes_one_layer_per_definition_and_trains_as_the_editor(
     assert where == sorted(where)  # each class after the ones it uses
     assert "def __init__(self, channels=8):" in code
     assert "self.conv2 = Conv2d(8, channels, 3, stride=1, padding=1)" in code
+    assert "self.bn2 = BatchNorm2d(channels)" in code  # inferred from the exposed width
     assert "self.conv_bn_relu_1 = ConvBnRelu()" in code
     assert "        self.residual_1 = Residual(channels=8)\n" in code
     assert "        self.residual_1_r2 = Residual(channels=8)\n" in code
@@ -120,6 +121,7 @@ def test_an_exposed_parameter_of_an_inner_block_is_passed_down() -> None:
     code = export_python(doc, "spiral")
     assert "def __init__(self, width=64):" in code
     assert "self.dense_relu_1 = DenseRelu(units=width)" in code
+    assert "self.dense2 = Linear(width, 64, bias=True)" in code  # follows the width
     assert "self.outer_1 = Outer(width=16)" in code
     _, losses = run_script(code, epochs=2)
     np.testing.assert_allclose(losses, in_app_losses(doc, 2), rtol=1e-5)

@@ -88,6 +88,8 @@ class Arg:
         The exposed parameter it stands for (empty: a value that differs between uses).
     stored
         Whether the forward pass reads it (kept as ``self.<name>``).
+    origin
+        For a value a node inferred: ``(node path inside the block, value name)``.
     """
 
     name: str
@@ -95,6 +97,7 @@ class Arg:
     default: Any = NO_DEFAULT
     exposed: str = ""
     stored: bool = False
+    origin: tuple[str, str] | None = None
 
     @property
     def written(self) -> str:

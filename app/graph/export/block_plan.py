@@ -23,6 +23,7 @@ import engine
 from app.graph.blocks.definition import BlockDefinition, dependency_order, walk_blocks
 from app.graph.blocks.flatten import repetition_step
 from app.graph.export.block_code import ClassCode, UnfaithfulError, join
+from app.graph.export.block_probe import follows
 from app.graph.export.block_scope import ScopeWriter
 from app.graph.export.common import RESERVED, Flavor, ModelPlan
 from app.graph.specs.base import Role
@@ -63,8 +64,16 @@ def _class_plan(
     names = _class_names(used.values(), plan.support)
     classes: dict[str, ClassCode] = {}
     for block in dependency_order(used):
+        follow = follows(block, uses[block.name], plan.nodes, flat.document, flat.repeats)
         writer = ScopeWriter(
-            block.body, uses[block.name], block.exposed, flavor, plan.nodes, flat.repeats, classes
+            block.body,
+            uses[block.name],
+            block.exposed,
+            flavor,
+            plan.nodes,
+            flat.repeats,
+            classes,
+            follow,
         )
         writer.write()
         classes[block.name] = writer.class_code(names[block.name], block.name)

@@ -30,6 +30,7 @@ from app.graph.export.block_code import (
     is_literal,
     join,
 )
+from app.graph.export.block_probe import Follows
 from app.graph.export.common import RESERVED, Flavor, NodeCode, Statement, identifier, render
 from app.graph.specs.base import Role
 from app.graph.specs.blocks import BLOCK_INPUT, BLOCK_OUTPUT
@@ -65,8 +66,10 @@ class ScopeWriter:
         nodes: Mapping[str, NodeCode],
         repeats: Mapping[str, int],
         classes: Mapping[str, ClassCode],
+        follows: Follows | None = None,
     ) -> None:
         self.graph, self.uses, self.flavor = graph, uses, flavor
+        self.follows = follows or {}
         self.nodes, self.repeats, self.classes = nodes, repeats, classes
         self.top = uses == [""]
         self.reserved = RESERVED if self.top else BLOCK_RESERVED
@@ -135,8 +138,8 @@ class ScopeWriter:
         return min(found, default=len(self.index))
 
     # -- arguments --------------------------------------------------------------------------
-    def _new_arg(self, stem: str, exposed: str = "") -> Arg:
-        arg = Arg(identifier(stem, self.taken, self.reserved), exposed=exposed)
+    def _new_arg(self, stem: str, exposed: str = "", origin: tuple[str, str] | None = None) -> Arg:
+        arg = Arg(identifier(stem, self.taken, self.reserved), exposed=exposed, origin=origin)
         self.args.append(arg)
         return arg
 
@@ -230,12 +233,16 @@ class ScopeWriter:
         if exposed is not None:
             arg = self.exposed_args[exposed.name]
             return self._bind(arg, values, self._default(node, key))
+        followed = self.follows.get((node.id, key)) if derived else None
+        if followed is not None:
+            values = {u: from_code(v) for u, v in values.items()}
+            return self._bind(self.exposed_args[followed], values)
         first = next(iter(values.values()))
         if all(v == first and type(v) is type(first) for v in values.values()):
             return first
         if derived:
             values = {u: from_code(v) for u, v in values.items()}
-        return self._bind(self._new_arg(f"{node.id}_{key}"), values)
+        return self._bind(self._new_arg(f"{node.id}_{key}", origin=(node.id, key)), values)
 
     def _default(self, node: Node, key: str) -> Any:
         """The definition's own value of ``node.key`` (the exposed argument's default)."""
@@ -262,6 +269,8 @@ class ScopeWriter:
             ) from None
         for use, code in zip(self.uses, codes, strict=True):
             flat = render(template, {**code.values, **fixed}, node_id)
+            if "\x00" in flat:
+                raise UnfaithfulError(f"node {node_id}: a value holds the argument mark")
             back = self._put_back(text, use)
             if back != flat:
                 raise UnfaithfulError(
@@ -306,10 +315,14 @@ class ScopeWriter:
         if exposed is not None:
             default = node.params.get(arg.exposed, NO_DEFAULT)
             return self._bind(self.exposed_args[exposed.name], values, default)
+        origin = None if arg.origin is None else (f"{step}__{arg.origin[0]}", arg.origin[1])
+        followed = None if origin is None else self.follows.get(origin)
+        if followed is not None:
+            return self._bind(self.exposed_args[followed], values)
         first = next(iter(values.values()))
         if all(v == first and type(v) is type(first) for v in values.values()):
             return repr(first)
-        return self._bind(self._new_arg(f"{step}_{arg.name}"), values)
+        return self._bind(self._new_arg(f"{step}_{arg.name}", origin=origin), values)
 
     def _statement(self, target: str, expression: str, node_id: str, sources: list[str]) -> None:
         needs_y = any(s in self.y_dependent for s in sources)
