@@ -180,6 +180,25 @@ def test_a_block_holding_a_loss_is_written_flat() -> None:
     np.testing.assert_allclose(losses, in_app_losses(doc, 2), rtol=1e-5)
 
 
+def test_engine_keeps_the_editors_build_order_over_classes() -> None:
+    """A node beside the block that the editor builds between the block's nodes: the engine
+    script is written flat (so it starts from the editor's weights); PyTorch keeps the class."""
+    doc = io.load(EXAMPLES / "spiral.nodegrad")
+    doc.add_node("linear", {"units": 64}, node_id="side")
+    doc.add_node("add", {}, node_id="join")
+    doc.connect("relu1", "y", "side", "x")
+    doc.disconnect("relu2", "y", "logits", "x")
+    doc.connect("relu2", "y", "join", "a")
+    doc.connect("side", "y", "join", "b")
+    doc.connect("join", "y", "logits", "x")
+    doc.apply(group(doc, ["dense2", "relu2"], name="mid"))
+    code = export_python(doc, "spiral")
+    assert "class Mid(" not in code and "self.mid_1__dense2 = " in code
+    _, losses = run_script(code, epochs=2)
+    np.testing.assert_allclose(losses, in_app_losses(doc, 2), rtol=1e-5)
+    assert export_torch(doc, "spiral").count("class Mid(nn.Module):") == 1
+
+
 def test_block_classes_parse_and_name_no_flat_node() -> None:
     tree = ast.parse(export_torch(spiral_blocks(), "spiral"))
     classes = [n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
