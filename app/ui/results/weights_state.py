@@ -93,7 +93,7 @@ class WeightsState(QObject):
             self._show_misfits()
             return ""
         try:
-            program = compile_document(self.holder.document, self.holder.validation)
+            program = compile_document(self.holder.document)  # the validation may lag
         except (GraphError, EngineError, ValueError, OSError):
             self.training.set_weights(weights)  # the graph cannot run yet: keep them as saved
             self._loaded()
