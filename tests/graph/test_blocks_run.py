@@ -144,3 +144,17 @@ def test_nested_blocks_open_one_level_at_a_time() -> None:
     norms = {fid: 3.0, f"{outer}__out": 1.0}
     assert norms_in_view(norms, flat, (outer,)) == {inner: 3.0, "out": 1.0}
     assert np.isclose(norms_in_view(norms, flat)[outer], 3.0)
+
+
+def test_run_fingerprint_sees_inside_blocks() -> None:
+    from app.graph.blocks.mutations import EditBlock
+    from app.graph.runs import fingerprint
+
+    doc, block = grouped("xor", ["hidden", "tanh"], "layer")
+    name = doc.nodes[block].block.name  # type: ignore[union-attr]
+    first = fingerprint(doc)
+    doc.apply(EditBlock(name, mu.MoveNodes({"hidden": (5.0, 5.0)})))
+    doc.apply(EditBlock(name, mu.SetLabel("hidden", "wide")))
+    assert fingerprint(doc) == first  # neither changes what the graph computes
+    doc.apply(EditBlock(name, mu.SetParam("hidden", "units", 9)))
+    assert fingerprint(doc) != first

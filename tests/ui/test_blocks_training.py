@@ -54,6 +54,13 @@ def test_a_block_node_shows_the_largest_gradient_inside(qtbot, digits) -> None:
     assert ctrl.grad_plot._names[block] == f"hidden '{block}'"
     weights = ctrl.weights()
     assert weights is not None and f"{block}__dense1.weight" in weights
+    room = digits.results_room  # the results, try-it and runs docks work on the flat ids
+    assert room.results.result is not None and "accuracy" in room.results.result.metrics
+    assert room.tryit.program is not None and room.tryit.value.text()
+    assert room.runs.run_at(0) is not None
+    digits.scene.clearSelection()
+    digits.scene.node_item(block).setSelected(True)  # the weights of every node inside
+    assert ctrl.tensor_view.entry_names() == [f"{block} › dense1.weight", f"{block} › dense1.bias"]
     digits.docks["gradPlotDock"].raise_()
     ctrl.grad_plot.refresh()
     shoot(digits, "blocks_training")
