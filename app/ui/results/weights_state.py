@@ -139,9 +139,8 @@ class WeightsState(QObject):
         flat = flatten(document)
         for misfit in self.misfits:
             known = misfit.node_id in flat.document.nodes
-            top = document.nodes.get(flat.top(misfit.node_id)) if known else None
             where = f"'{place(document, flat, misfit.node_id)}'" if known else misfit.node_id
             item = QTreeWidgetItem(panel, ["Warning", where, f"Saved weights: {misfit.message}"])
             item.setIcon(0, severity_icon(Severity.WARNING))
-            item.setData(0, NODE_ROLE, top.id if top is not None else "")
+            item.setData(0, NODE_ROLE, misfit.node_id if known else "")  # a flat id: revealed
             item.setToolTip(2, misfit.message)

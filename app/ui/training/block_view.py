@@ -113,6 +113,10 @@ class BlockView:
         """``res1 › conv1``: where a flat node was drawn."""
         return place(self.holder.document, self.flat, flat_id)
 
+    def told(self, text: str, flat_id: str) -> str:
+        """``text`` (a run's message quoting ``'res1__conv1'``) naming the node by its place."""
+        return text.replace(f"'{flat_id}'", f"'{self.place(flat_id)}'")
+
     def shown_title(self, node_id: str) -> str:
         """``Linear 'hidden'`` or ``residual 'res1'``: a node on the canvas as texts name it."""
         node = self.graph().nodes.get(node_id)

@@ -256,12 +256,13 @@ class TrainingController(QObject):
     def _on_nan(self, finish: TrainingFinished) -> None:
         node_id = finish.node_id
         where = self.blocks.title(node_id) if node_id else "the loss"
-        text = f"Training stopped: NaN/Inf began at {where}: {finish.message}"
+        message = self.blocks.told(finish.message, node_id) if node_id else finish.message
+        text = f"Training stopped: NaN/Inf began at {where}: {message}"
         if node_id is not None and node_id in self.blocks.document().nodes:
             shown = self.blocks.shown(node_id)  # the block holding it, unless opened
             if shown is not None:
                 self.host.reveal_node(shown)
-            self.overlay.flag_error(node_id, finish.message)
+            self.overlay.flag_error(node_id, message)
         self.loss_plot.summary.setText(
             f"<span style='color:#c0302c'>Training stopped: NaN/Inf began at {where}</span>"
         )
