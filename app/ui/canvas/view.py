@@ -169,7 +169,7 @@ class GraphView(QGraphicsView):
 
     def _start_wire(self, port: PortItem) -> WireDrag:
         """A new wire from ``port``; pressing a wired input picks up its wire instead."""
-        edge = None if port.is_output else self.editor.document.input_edge(port.node_id, port.name)
+        edge = None if port.is_output else self.editor.graph.input_edge(port.node_id, port.name)
         if edge is None:
             return WireDrag(self.scene(), self.editor, port)
         source = self.scene().node_item(edge.src).port(edge.src_port, True)
@@ -342,9 +342,10 @@ class GraphView(QGraphicsView):
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Space (held) pans; Tab opens quick-add at the cursor; Esc cancels a wire drag;
-        Delete while editing is locked (training runs) says why nothing is deleted."""
-        if event.key() == Qt.Key.Key_Escape and self.cancel_wire():
+        """Space (held) pans; Tab opens quick-add at the cursor; Esc cancels a wire drag, or
+        else leaves the open block; Delete while editing is locked (training runs) says why
+        nothing is deleted."""
+        if event.key() == Qt.Key.Key_Escape and (self.cancel_wire() or self._leave_block()):
             event.accept()
             return
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.editor.is_locked():
@@ -362,6 +363,14 @@ class GraphView(QGraphicsView):
             self.open_quick_add(pos)
             return
         super().keyPressEvent(event)
+
+    def _leave_block(self) -> bool:
+        """Show the graph around the open block; False at the graph."""
+        scope = self.editor.scope
+        if not scope.path:
+            return False
+        scope.up()
+        return True
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
         """Releasing space ends space-panning."""
