@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTreeWidgetItemIterator
 
 from app.graph.blocks import grouping
@@ -166,3 +168,34 @@ def test_saved_weights_that_misfit_a_block_are_named_by_place(qtbot, digits) -> 
         iterator += 1
     assert any(where == f"'{block} › dense1'" for where, _ in rows), rows
     assert any(f"{block} › dense1" in text for _, text in rows)
+    (row,) = [r for r in digits.problems.rows() if r.text(1) == f"'{block} › dense1'"]
+    panel = digits.problems
+    QTest.mouseClick(
+        panel.viewport(), Qt.MouseButton.LeftButton, pos=panel.visualItemRect(row).center()
+    )
+    assert digits.editor.scope.path == (block,)  # clicking the row opens the block
+    assert digits.scene.selected_node_ids() == ["dense1"]
+
+
+def test_weights_grouped_after_training_are_saved_and_continue(qtbot, digits, tmp_path) -> None:
+    ctrl, room = digits.training, digits.results_room
+    digits.document.set_setting("epochs", 1)
+    ctrl.run()
+    wait_idle(qtbot, digits)
+    x = np.random.default_rng(1).random((4, 64)).astype(np.float32)
+    expected = predict(room.program(), x)
+    block = group(digits, ["dense1", "relu1"])
+    path = tmp_path / "grouped.nodegrad"
+    assert digits.files.save_as(path)
+    assert "with its trained weights" in digits.statusBar().currentMessage()
+    assert digits.files.open(path, ask=False)
+    assert room.weights.misfits == []
+    assert f"{block}__dense1.weight" in ctrl.weights()
+    np.testing.assert_array_equal(predict(room.program(), x), expected)
+    ctrl.actions.step_forward.trigger()  # the step-through starts from the followed weights
+    weight = ctrl.steps.stepper.params(f"{block}__dense1")["weight"]
+    np.testing.assert_array_equal(weight, ctrl.weights()[f"{block}__dense1.weight"])
+    ctrl.reset_step()
+    ctrl.actions.continue_.trigger()
+    wait_idle(qtbot, digits)
+    assert ctrl._finish.reason == "finished" and ctrl.session.epochs_done == 1

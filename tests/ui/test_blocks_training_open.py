@@ -3,6 +3,7 @@ and marks the inner node, a NaN inside badges the inner node once the block is o
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -102,3 +103,36 @@ def test_nan_inside_marks_the_inner_node_once_opened(qtbot, digits) -> None:
     assert item.badge_severity is not None
     assert digits.scene.node_item("dense1").badge_severity is None
     shoot(digits, "blocks_nan_opened")
+
+
+def test_stepping_opens_nested_blocks_level_by_level(qtbot, digits) -> None:
+    inner = group(digits, ["dense1", "relu1"], name="layer")
+    outer = group(digits, [inner, "logits"], name="net")
+    ctrl, scope = digits.training, digits.editor.scope
+    ctrl.actions.step_forward.trigger()
+    ctrl.actions.step_forward.trigger()
+    assert ctrl.overlay.highlighted == f"{outer}__{inner}__dense1"
+    assert scope.path == (outer, inner)
+    assert digits.scene.node_item("dense1").highlighted
+    assert digits.breadcrumb.texts() == ["Graph", "net", "layer"]
+    ctrl.actions.step_forward.trigger()
+    ctrl.actions.step_forward.trigger()
+    assert scope.path == (outer,) and digits.scene.node_item("logits").highlighted
+    scope.up(0)  # looking at the graph: the outer block node stands for its inside
+    assert digits.scene.node_item(outer).highlighted
+    ctrl.reset_step()
+
+
+def test_a_block_curve_is_the_stepwise_largest_inside() -> None:
+    from app.ui.training.grad_plot import merged
+    from app.ui.training.series import Series
+
+    a, b = Series(), Series()
+    a.extend(np.array([1.0, 2.0, 3.0]), np.array([1.0, 5.0, 1.0]))
+    b.extend(np.array([2.0, 3.0, 4.0]), np.array([2.0, np.nan, 7.0]))
+    xs, ys = merged([a, b])
+    assert xs.tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert ys[0] == 1.0 and ys[1] == 5.0 and np.isnan(ys[2]) and ys[3] == 7.0
+    c = Series()
+    c.extend(np.array([1.0, 2.0, 3.0]), np.array([3.0, 0.5, 2.0]))
+    assert merged([a, c])[1].tolist() == [3.0, 5.0, 2.0]
