@@ -101,6 +101,7 @@ def test_nan_inside_marks_the_inner_node_once_opened(qtbot, digits) -> None:
     digits.editor.scope.enter(block)
     item = digits.scene.node_item("blowup")
     assert item.badge_severity is not None
+    assert item.badge_message.startswith(f"the output 'y' of node '{block} › blowup'")
     assert digits.scene.node_item("dense1").badge_severity is None
     shoot(digits, "blocks_nan_opened")
 
