@@ -230,3 +230,15 @@ def test_pasting_a_block_into_another_document_copies_its_definition(digits) -> 
     key(digits, Qt.Key.Key_Z, CTRL)
     assert not digits.document.blocks and not digits.document.nodes
     assert block_id  # the copied node's id is not reused: the pasted one is fresh
+
+
+def test_the_right_click_menu_of_a_block_node_opens_and_ungroups_it(digits) -> None:
+    block_id = group_by_keys(digits, ["linear_1", "relu_1"])
+    point = view_point(digits, digits.scene.node_item(block_id).pos() + QPointF(60, 12))
+    names = [a.objectName() for a in digits.view.context_menu(point).actions()]
+    assert {"actionOpenBlock", "actionUngroup"} <= set(names)
+    assert "actionMakeUnique" not in names  # used once: nothing to split off
+    digits.editor.scope.enter(block_id)
+    empty = view_point(digits, QPointF(-600, 600))
+    names = [a.objectName() for a in digits.view.context_menu(empty).actions()]
+    assert "actionLeaveBlock" in names
