@@ -127,6 +127,31 @@ def test_an_exposed_parameter_of_an_inner_block_is_passed_down() -> None:
     np.testing.assert_allclose(losses, in_app_losses(doc, 2), rtol=1e-5)
 
 
+def test_the_library_transformer_block_repeated_exports_as_one_class(tmp_path: Path) -> None:
+    from app.graph.blocks.library import BUILTIN_FOLDER, insert_block, load_block
+
+    doc = io.load(EXAMPLES / "char_transformer.nodegrad")
+    doc.remove_node("block1")
+    doc.remove_node("block2")
+    source = load_block(BUILTIN_FOLDER / "transformer.nodegrad-block")
+    doc.apply(insert_block(doc, source, (0.0, 0.0)))
+    doc.connect("position", "y", "transformer_1", "x")
+    doc.connect("transformer_1", "y", "logits", "x")
+    doc.set_param("transformer_1", "repeat", 2)
+    doc.set_param("transformer_1", "causal", True)
+    code, torch_code = export_python(doc, "tf"), export_torch(doc, "tf")
+    assert code.count("class Transformer(Layer):") == 1
+    assert torch_code.count("class Transformer(nn.Module):") == 1
+    assert "self.causal = causal" in code and "causal=self.causal" in code
+    assert "self.transformer_1_r2 = Transformer(" in code
+    paths = [tmp_path / "engine.py", tmp_path / "torch.py"]
+    for path, text in zip(paths, (code, torch_code), strict=True):
+        path.write_text(text, encoding="utf-8")
+    assert_ruff_clean(*paths)
+    _, losses = run_script(code, epochs=1)
+    np.testing.assert_allclose(losses, in_app_losses(doc, 1), rtol=1e-5)
+
+
 @pytest.mark.parametrize("target", ["python", "torch"])
 def test_carried_weights_land_on_the_blocks(target: str, tmp_path: Path, torch: Any) -> None:
     doc = residual_blocks()
@@ -134,18 +159,19 @@ def test_carried_weights_land_on_the_blocks(target: str, tmp_path: Path, torch: 
     assert "residual_1_r2__conv_bn_relu_1__conv1.weight" in weights
     written = write_export(doc, target, tmp_path / "res.py", weights)  # type: ignore[arg-type]
     with np.load(written[1], allow_pickle=False) as archive:
-        keys = set(archive.files)
-    assert {"residual_1_r2.conv_bn_relu_1.conv1.weight", "residual_1.conv2.weight"} <= keys
+        arrays = {key: archive[key] for key in archive.files}
+    assert {"residual_1_r2.conv_bn_relu_1.conv1.weight", "residual_1.conv2.weight"} <= set(arrays)
     script = runpy.run_path(str(written[0]), run_name="exported")
     data = session.val_set
     x = data.x[:64]
     expected = engine_prediction(session, weights, x, data.y[:64])
     np.testing.assert_allclose(script["predict"](x), expected, rtol=1e-4, atol=1e-5)
-    model = script["build_model"]()
-    inner = model.residual_1_r2.conv_bn_relu_1.conv1.weight
-    as_array = inner.detach().numpy() if target == "torch" else inner.numpy()
-    flat = weights["residual_1_r2__conv_bn_relu_1__conv1.weight"]
-    np.testing.assert_allclose(as_array.size, flat.size)
+    inner = script["build_model"]().residual_1_r2.conv_bn_relu_1.conv1.weight
+    loaded = inner.detach().numpy() if target == "torch" else inner.numpy()
+    np.testing.assert_array_equal(loaded, arrays["residual_1_r2.conv_bn_relu_1.conv1.weight"])
+    if target == "python":  # the engine's own layout: the editor's array itself
+        flat = weights["residual_1_r2__conv_bn_relu_1__conv1.weight"]
+        np.testing.assert_array_equal(loaded, flat)
 
 
 @pytest.mark.parametrize("target", ["python", "torch"])
@@ -197,6 +223,22 @@ def test_engine_keeps_the_editors_build_order_over_classes() -> None:
     _, losses = run_script(code, epochs=2)
     np.testing.assert_allclose(losses, in_app_losses(doc, 2), rtol=1e-5)
     assert export_torch(doc, "spiral").count("class Mid(nn.Module):") == 1
+
+
+def test_a_block_with_two_outputs_returns_both() -> None:
+    doc = io.load(EXAMPLES / "spiral.nodegrad")
+    doc.add_node("add", {}, node_id="both")
+    doc.disconnect("relu1", "y", "dense2", "x")
+    doc.connect("dense1", "y", "both", "a")
+    doc.connect("relu1", "y", "both", "b")
+    doc.connect("both", "y", "dense2", "x")
+    doc.apply(group(doc, ["dense1", "relu1"], name="pair"))
+    code = export_python(doc, "spiral")
+    assert "        return dense1, relu1\n" in code
+    assert "pair_1_y, pair_1_y_2 = self.pair_1(x)" in code
+    assert "both = pair_1_y + pair_1_y_2" in code
+    _, losses = run_script(code, epochs=2)
+    np.testing.assert_allclose(losses, in_app_losses(doc, 2), rtol=1e-5)
 
 
 def test_block_classes_parse_and_name_no_flat_node() -> None:
