@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
             self.holder, self.editor, self.scene, self.view, status=self, problems=self
         )
         self._build_menus()
+        self.edit_ops.blocks.watch(self.actions_by_name)
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
         self._connect()
