@@ -177,3 +177,18 @@ def test_the_blocks_section_renders_readably(
     palette.grab().save(str(tmp_path / "palette_blocks.png"))
     for item in palette.block_entries():
         assert palette.tree.visualItemRect(item).height() >= palette.fontMetrics().height() * 2
+
+
+def test_the_right_click_menu_of_a_block_node_saves_it(
+    qtbot: Any, folder: Path, make_window: Any
+) -> None:
+    window = make_window()
+    double_click(qtbot, window, block_item(window, "mlp_head"))
+    item = window.scene.node_item("mlp_head_1")
+    point = window.view.mapFromScene(item.pos() + QPointF(60, 12))
+    menu = window.view.context_menu(point)
+    save = next(a for a in menu.actions() if a.objectName() == "actionSaveBlock")
+    save.trigger()
+    assert (folder / f"mlp_head{SUFFIX}").is_file()
+    window.scene.clearSelection()
+    assert not window.actions_by_name["actionSaveBlock"].isEnabled()
