@@ -93,7 +93,7 @@ def read_parts(data: Any, path: str | None = None, check_text: bool = True) -> D
     :func:`may_hold_surrogates` cleared.
     """
     if not isinstance(data, dict):
-        raise FileFormatError([f"(top level): expected an object, got {_kind(data)}"], path)
+        raise FileFormatError([f"(top level): expected an object, got {value_kind(data)}"], path)
     problems = _text_problems(data) if check_text else []
     if problems:
         raise FileFormatError(problems, path)
@@ -180,7 +180,8 @@ def _key(key: str) -> str:
     return key if key.isidentifier() and len(key) <= 40 else show_value(key)
 
 
-def _kind(value: Any) -> str:
+def value_kind(value: Any) -> str:
+    """What a JSON value is, for messages: ``an object``, ``the number 3``, ``null``."""
     names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
     if value is None:
         return "null"
@@ -194,7 +195,7 @@ def _read_nodes(
 ) -> dict[str, Node]:
     nodes: dict[str, Node] = {}
     if not isinstance(raw, list):
-        problems.append(f"{where}nodes: expected a list, got {_kind(raw)}")
+        problems.append(f"{where}nodes: expected a list, got {value_kind(raw)}")
         return nodes
     seen: set[str] = set()
     for i, item in enumerate(raw):
@@ -215,19 +216,19 @@ def _read_node(
     where: str, item: Any, problems: list[str], blocks: BlockTable, owner: str | None
 ) -> Node | None:
     if not isinstance(item, dict):
-        problems.append(f"{where}: expected an object, got {_kind(item)}")
+        problems.append(f"{where}: expected an object, got {value_kind(item)}")
         return None
     before = len(problems)
     problems.extend(f"{where}.{_key(k)}: unknown key" for k in item if k not in _NODE_KEYS)
     node_id, type_id = item.get("id"), item.get("type")
     if not isinstance(node_id, str):
-        problems.append(f"{where}.id: expected a string, got {_kind(node_id)}")
+        problems.append(f"{where}.id: expected a string, got {value_kind(node_id)}")
     elif not node_id.isidentifier():
         problems.append(
             f"{where}.id: expected an identifier like 'linear_1', got {show_value(node_id)}"
         )
     if not isinstance(type_id, str):
-        problems.append(f"{where}.type: expected a string, got {_kind(type_id)}")
+        problems.append(f"{where}.type: expected a string, got {value_kind(type_id)}")
     elif not is_known_type(type_id):
         problems.append(f"{where}.type: unknown node type {show_value(type_id)}")
     elif type_id in (BLOCK_INPUT, BLOCK_OUTPUT) and owner is None:
@@ -235,7 +236,7 @@ def _read_node(
     spec, block = _node_spec(where, item, type_id, blocks, problems)
     label = item.get("label", "")
     if not isinstance(label, str):
-        problems.append(f"{where}.label: expected a string, got {_kind(label)}")
+        problems.append(f"{where}.label: expected a string, got {value_kind(label)}")
     position = _position(item.get("position", [0.0, 0.0]))
     if position is None:
         problems.append(
@@ -259,7 +260,7 @@ def _node_spec(
         known = isinstance(type_id, str) and is_known_type(type_id)
         return (get_spec(type_id) if known else None), None
     if not isinstance(name, str):
-        problems.append(f"{where}.block: expected the name of a block, got {_kind(name)}")
+        problems.append(f"{where}.block: expected the name of a block, got {value_kind(name)}")
         return None, None
     if name not in blocks:
         problems.append(f"{where}.block: there is no block {show_value(name)} in the file")
@@ -295,7 +296,7 @@ def _read_params(
     where: str, spec: NodeSpec | None, raw: Any, problems: list[str]
 ) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        problems.append(f"{where}.params: expected an object, got {_kind(raw)}")
+        problems.append(f"{where}.params: expected an object, got {value_kind(raw)}")
         return {}
     if spec is None:
         return {}
@@ -323,7 +324,7 @@ def _read_edges(
 ) -> list[Edge]:
     """The wires; ``reported`` holds ids of nodes already refused (their wires are skipped)."""
     if not isinstance(raw, list):
-        problems.append(f"{prefix}edges: expected a list, got {_kind(raw)}")
+        problems.append(f"{prefix}edges: expected a list, got {value_kind(raw)}")
         return []
     edges: dict[tuple[str, str], tuple[int, Edge]] = {}
     for j, item in enumerate(raw):
@@ -351,19 +352,19 @@ def _read_edges(
 
 def _read_edge(where: str, item: Any, problems: list[str]) -> Edge | None:
     if not isinstance(item, dict):
-        problems.append(f"{where}: expected an object, got {_kind(item)}")
+        problems.append(f"{where}: expected an object, got {value_kind(item)}")
         return None
     before = len(problems)
     problems.extend(f"{where}.{_key(k)}: unknown key" for k in item if k not in _EDGE_KEYS)
     for key in _EDGE_KEYS:
         if not isinstance(item.get(key), str):
-            problems.append(f"{where}.{key}: expected a string, got {_kind(item.get(key))}")
+            problems.append(f"{where}.{key}: expected a string, got {value_kind(item.get(key))}")
     return None if len(problems) > before else Edge(*(item[k] for k in _EDGE_KEYS))
 
 
 def _read_training(raw: Any, problems: list[str]) -> TrainingSettings:
     if not isinstance(raw, dict):
-        problems.append(f"training: expected an object, got {_kind(raw)}")
+        problems.append(f"training: expected an object, got {value_kind(raw)}")
         return TrainingSettings()
     names = {p.name for p in TRAINING_PARAMS}
     problems.extend(f"training.{_key(k)}: unknown setting" for k in raw if k not in names)

@@ -52,16 +52,26 @@ def fingerprint(document: GraphDocument) -> str:
     """A short hash of the graph's nodes (ids, types, parameters) and wires.
 
     Moving a node or renaming its label leaves it unchanged; any edit that changes what the
-    graph computes changes it. Training settings are recorded beside it, not in it.
+    graph computes changes it, inside a block too. Training settings are recorded beside it,
+    not in it.
     """
     data = document.to_dict()
+    graph = _computed(data)
+    if data.get("blocks"):  # what the block nodes run (absent without blocks: same hashes)
+        graph["blocks"] = [{**_computed(b), "exposed": b["exposed"]} for b in data["blocks"]]
+    text = json.dumps(graph, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def _computed(data: dict[str, Any]) -> dict[str, Any]:
+    """The nodes (without positions and labels) and wires of one graph's file data."""
+    keep = ("id", "type", "params", "block")
     nodes = sorted(
-        ({"id": n["id"], "type": n["type"], "params": n.get("params", {})} for n in data["nodes"]),
+        ({k: n.get(k, {}) for k in keep if k in n or k == "params"} for n in data["nodes"]),
         key=lambda n: str(n["id"]),
     )
     edges = sorted(data["edges"], key=lambda e: json.dumps(e, sort_keys=True))
-    text = json.dumps({"nodes": nodes, "edges": edges}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return {"nodes": nodes, "edges": edges}
 
 
 @dataclass(frozen=True)

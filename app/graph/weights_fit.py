@@ -7,7 +7,7 @@ the others their fresh values, and says why each one did not fit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,9 +30,14 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 
 def fit_weights(
-    program: Program, weights: Mapping[str, np.ndarray]
+    program: Program,
+    weights: Mapping[str, np.ndarray],
+    name: Callable[[str], str] | None = None,
 ) -> tuple[dict[str, np.ndarray], list[Misfit]]:
     """The weights to load into ``program`` and the nodes whose saved weights do not fit.
+
+    ``name(node_id)`` gives the name messages use for a node (default: its id; a graph with
+    blocks names inner nodes by their place, ``res1 › conv1``).
 
     Returns
     -------
@@ -43,6 +48,7 @@ def fit_weights(
         One per node that did not fit (shape or names changed), then one per node of the file
         that the graph no longer has, in the program's order then the file's.
     """
+    called = name or (lambda node_id: node_id)
     fresh = program.state_dict()
     fitted = dict(fresh)
     misfits: list[Misfit] = []
@@ -50,7 +56,7 @@ def fit_weights(
     for node_id in dict.fromkeys(owners.values()):
         expected = {k: v for k, v in fresh.items() if owners[k] == node_id}
         saved = {k: v for k, v in weights.items() if k.split(".", 1)[0] == node_id}
-        problem = _compare(expected, saved)
+        problem = _compare(expected, saved, called(node_id))
         if problem is None:
             fitted.update({k: np.asarray(v) for k, v in saved.items()})
         else:
@@ -58,14 +64,15 @@ def fit_weights(
     kept = set(owners.values())
     for node_id in dict.fromkeys(k.split(".", 1)[0] for k in weights):
         if node_id not in kept:
-            text = f"node '{node_id}' has weights in the file but is no longer in the graph"
+            text = f"node '{called(node_id)}' has weights in the file but is no longer in the graph"
             misfits.append(Misfit(node_id, text + " (or has no parameters); not loaded"))
     return fitted, misfits
 
 
-def _compare(expected: Mapping[str, np.ndarray], saved: Mapping[str, np.ndarray]) -> str | None:
-    """Why the saved arrays of one node do not fit the expected ones (None when they do)."""
-    node_id = next(iter(expected)).split(".", 1)[0]
+def _compare(
+    expected: Mapping[str, np.ndarray], saved: Mapping[str, np.ndarray], node_id: str
+) -> str | None:
+    """Why the saved arrays of node ``node_id`` do not fit the expected ones (None: they do)."""
     if not saved:
         return f"node '{node_id}' has no saved weights; it starts from fresh ones"
     missing = sorted(set(expected) - set(saved))

@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
+from app.graph.blocks.mutations import EditBlock
 from app.graph.document import GraphDocument
 from app.graph.mutations import Mutation, SetLabel, SetParam, SetSetting
 
@@ -18,7 +19,11 @@ MERGE_ID = 0x6E67  # "ng": every mergeable command shares one id; merge_key deci
 
 
 def merge_key(mutation: Mutation) -> tuple[Any, ...] | None:
-    """What two consecutive mutations must share to merge (None: never merges)."""
+    """What two consecutive mutations must share to merge (None: never merges); an edit inside
+    a block merges with the next edit of the same field inside the same block."""
+    if isinstance(mutation, EditBlock):
+        inner = merge_key(mutation.mutation)
+        return None if inner is None else ("block", mutation.name, *inner)
     if isinstance(mutation, SetParam):
         return ("param", mutation.node_id, mutation.name)
     if isinstance(mutation, SetSetting):
@@ -89,7 +94,9 @@ class MutationCommand(QUndoCommand):
 
 
 def _value(mutation: Mutation | None) -> Any:
-    """The value a SetParam/SetSetting/SetLabel writes."""
+    """The value a SetParam/SetSetting/SetLabel writes (also inside a block)."""
+    if isinstance(mutation, EditBlock):
+        return _value(mutation.mutation)
     if isinstance(mutation, SetLabel):
         return mutation.label
     return getattr(mutation, "value", object())

@@ -29,6 +29,7 @@ from app.graph.mutations import (
 )
 from app.graph.specs import NodeSpec, PortKind, PortSpec, all_specs, get_spec, kinds_compatible
 from app.ui import style
+from app.ui.block_scope import BlockScope
 from app.ui.canvas.port_item import PortItem
 from app.ui.commands import MutationCommand
 from app.ui.document_holder import DocumentHolder
@@ -68,11 +69,18 @@ class Editor(QObject):
         super().__init__(parent)
         self.holder = holder
         self.locked_reason: str | None = None
+        self.scope = BlockScope.for_holder(holder)
 
     @property
     def document(self) -> GraphDocument:
-        """The document being edited."""
+        """The document being edited (the top level, whatever block is open)."""
         return self.holder.document
+
+    @property
+    def graph(self) -> GraphDocument:
+        """The graph the canvas shows: the document's own or the inside of the open block
+        (:attr:`scope`); node ids of canvas edits are ids of this graph."""
+        return self.scope.graph()
 
     @property
     def undo_stack(self) -> QUndoStack:
@@ -100,15 +108,25 @@ class Editor(QObject):
         self.message.emit(text)
 
     # -- the gateway ------------------------------------------------------------------------
-    def push(self, mutation: Mutation, text: str | None = None) -> str | None:
+    def push(
+        self, mutation: Mutation, text: str | None = None, *, scoped: bool = True
+    ) -> str | None:
         """Apply ``mutation`` as one undo step; returns the reason it was refused, or None.
 
-        While editing is locked only the live training settings (:data:`LIVE_SETTINGS`, which a
-        running session takes at its next step) may change.
+        ``mutation`` edits the graph shown (:attr:`graph`): inside an open block it is wrapped
+        into an edit of that block's definition (:meth:`BlockScope.wrap`). ``scoped=False``
+        pushes a mutation of the top-level document as it is (block edits made with
+        :mod:`app.graph.blocks.grouping`, training settings). While editing is locked only the
+        live training settings (:data:`LIVE_SETTINGS`, which a running session takes at its
+        next step) may change.
         """
         live = isinstance(mutation, SetSetting) and mutation.name in LIVE_SETTINGS
         if not live and self.refuse_if_locked():
             return self.locked_reason
+        if scoped and not isinstance(mutation, SetSetting) and self.scope.path:
+            text = text or mutation.describe(self.graph.nodes)
+            text = f"{text} in '{self.scope.definition}'"
+            mutation = self.scope.wrap(mutation)
         text = text or mutation.describe(self.document.nodes)  # names the nodes before the edit
         try:
             inverse = self.document.apply(mutation)
@@ -121,7 +139,7 @@ class Editor(QObject):
     def _named(self, error: GraphError) -> str:
         """The error with its node named as people read it: ``Linear 'dense1' units: …``
         rather than the id-first ``linear_1.units: …`` of the graph layer."""
-        text, node = str(error), self.document.nodes.get(error.node_id or "")
+        text, node = str(error), self.graph.nodes.get(error.node_id or "")
         prefix = f"{error.node_id}.{error.port}: " if error.port else f"{error.node_id}: "
         if node is None or not text.startswith(prefix):
             return text
@@ -133,7 +151,7 @@ class Editor(QObject):
         """A node of ``type_id`` with default parameters and a fresh id (not yet added)."""
         spec = get_spec(type_id)
         return Node(
-            id=self.document.new_node_id(type_id),
+            id=self.graph.new_node_id(type_id),
             type_id=spec.type_id,
             params=spec.default_params(),
             position=position,
@@ -168,18 +186,18 @@ class Editor(QObject):
                     else Connect(node.id, port.name, connect_to.node_id, connect_to.name)
                 )
         elif on_wire is not None:
-            wiring = self._wire_through(node.type_id, node.id, on_wire)
+            wiring = self._wire_through(node.spec, node.id, on_wire)
             if wiring:
                 mutations += wiring
                 text = f"Insert {get_spec(type_id).title}"
         mutation = mutations[0] if len(mutations) == 1 else Batch(tuple(mutations), text)
         return None if self.push(mutation, text) else node.id
 
-    def _wire_through(self, type_id: str, node_id: str, edge: Edge) -> list[Mutation]:
-        """The mutations that put node ``node_id`` on wire ``edge`` (empty when kinds clash)."""
-        spec = get_spec(type_id)
-        src = get_spec(self.document.nodes[edge.src].type_id).output(edge.src_port)
-        dst = get_spec(self.document.nodes[edge.dst].type_id).input(edge.dst_port)
+    def _wire_through(self, spec: NodeSpec, node_id: str, edge: Edge) -> list[Mutation]:
+        """The mutations that put node ``node_id`` (of ``spec``) on wire ``edge`` (empty when
+        kinds clash)."""
+        src = self.graph.nodes[edge.src].spec.output(edge.src_port)
+        dst = self.graph.nodes[edge.dst].spec.input(edge.dst_port)
         if src is None or dst is None:
             return []
         inp = first_port(spec.inputs, src.kind, output=False)
@@ -194,17 +212,17 @@ class Editor(QObject):
 
     def insert_on_wire(self, node_id: str, edge: Edge, move: tuple[QPointF, QPointF]) -> bool:
         """Put an existing, unwired node onto ``edge`` after it was dragged there."""
-        node = self.document.nodes[node_id]
-        wiring = self._wire_through(node.type_id, node_id, edge)
+        node = self.graph.nodes[node_id]
+        wiring = self._wire_through(node.spec, node_id, edge)
         if not wiring:
             return False
         moved = MoveNodes({node_id: (move[1].x(), move[1].y())})
-        title = get_spec(node.type_id).title
+        title = node.spec.title
         return self.push(Batch((moved, *wiring), f"Insert {title}")) is None
 
     def has_wires(self, node_id: str) -> bool:
         """Whether any wire touches node ``node_id``."""
-        return any(node_id in (e.src, e.dst) for e in self.document.edges)
+        return any(node_id in (e.src, e.dst) for e in self.graph.edges)
 
     def move_nodes(self, moves: dict[str, tuple[QPointF, QPointF]]) -> None:
         """One command for a finished drag: ``moves`` maps id to (old, new) positions."""
@@ -234,7 +252,7 @@ class Editor(QObject):
     # -- wires --------------------------------------------------------------------------------
     def connect_reason(self, src: PortItem, dst: PortItem) -> str | None:
         """Why ``src`` cannot be wired into ``dst`` (None when it can)."""
-        return self.document.check_connect(src.node_id, src.name, dst.node_id, dst.name)
+        return self.graph.check_connect(src.node_id, src.name, dst.node_id, dst.name)
 
     def refuse_wire(self, reason: str) -> None:
         """Say in the status bar why a wire was refused (``reason`` is a sentence)."""
@@ -258,7 +276,7 @@ class Editor(QObject):
         connect = Connect(src.node_id, src.name, dst.node_id, dst.name)
         batch = Batch(
             (Disconnect(edge.src, edge.src_port, edge.dst, edge.dst_port), connect),
-            f"Reconnect {connect.wire_text(self.document.nodes)}",
+            f"Reconnect {connect.wire_text(self.graph.nodes)}",
         )
         return self.push(batch) is None
 
@@ -286,4 +304,4 @@ class Editor(QObject):
 
     def set_setting(self, name: str, value: Any) -> str | None:
         """Set a training setting (merges while typing)."""
-        return self.push(SetSetting(name, value))
+        return self.push(SetSetting(name, value), scoped=False)

@@ -36,6 +36,8 @@ from app.graph.validate import ValidationResult
 from app.ui import files as file_dialogs
 from app.ui import style
 from app.ui.actions import ActionTargets, build_actions
+from app.ui.block_library import install as install_block_library
+from app.ui.breadcrumb import BreadcrumbBar, above
 from app.ui.canvas.node_item import NODE_WIDTH
 from app.ui.canvas.scene import GraphScene
 from app.ui.canvas.view import GraphView
@@ -89,8 +91,9 @@ class MainWindow(QMainWindow):
         self.last_dialog: QMessageBox | None = None
         self.editor = Editor(self.holder, self)
         self.editor.message.connect(self.show_message)
-        self.scene = GraphScene(self.holder, self)
+        self.scene = GraphScene(self.holder, self, scope=self.editor.scope)
         self.view = GraphView(self.scene, self.editor, self)
+        self.breadcrumb = BreadcrumbBar(self.editor.scope)
         self.view.actions_by_name = self.actions_by_name  # for its right-click menu
         self.recovery = Recovery()
         self.recovery.hold_lock()  # while this editor runs, its recovery file is not offered
@@ -99,14 +102,16 @@ class MainWindow(QMainWindow):
         )
         self.view.files_dropped = self.files.open_dropped
         self.banner = RecoveryBanner(self.files)
-        self.setCentralWidget(self.banner.wrap(self.view))
+        self.setCentralWidget(self.banner.wrap(above(self.breadcrumb, self.view)))
         self.edit_ops = EditOps(
             self.holder, self.editor, self.scene, self.view, status=self, problems=self
         )
         self._build_menus()
+        self.edit_ops.blocks.watch(self.actions_by_name)
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
         self._connect()
+        self.block_library = install_block_library(self)  # the palette's Blocks, Save Block
         self.update_title()
         self.holder.validate_now()
         self.banner.offer(self.recovery.left_behind())
@@ -199,7 +204,9 @@ class MainWindow(QMainWindow):
         holder.changed.connect(lambda _event: self._autosave_timer.start())
         self.scene.selectionChanged.connect(self._on_selection_changed)
         self.node_palette.add_requested.connect(self._on_palette_add)
-        self.problems.node_activated.connect(self.reveal_node)
+        self.problems.node_activated.connect(self.editor.scope.reveal)  # flat ids
+        self.editor.scope.revealed.connect(self.reveal_node)
+        self.editor.scope.changed.connect(self.view.fit_all)  # a block opened: show it whole
         self.view.node_double_clicked.connect(self._on_node_double_clicked)
 
     # -- document -------------------------------------------------------------------------------
@@ -243,7 +250,11 @@ class MainWindow(QMainWindow):
         return spot
 
     def _on_node_double_clicked(self, node_id: str) -> None:
-        """Show the node in the inspector and put the cursor in its first field."""
+        """Open a block node; for any other node, show it in the inspector and put the cursor
+        in its first field."""
+        if self.editor.scope.is_block(node_id):
+            self.editor.scope.enter(node_id)
+            return
         self.scene.clearSelection()
         self.scene.node_item(node_id).setSelected(True)
         self.docks["inspectorDock"].show()
@@ -251,8 +262,9 @@ class MainWindow(QMainWindow):
         self.inspector.focus_first_field()
 
     def reveal_node(self, node_id: str) -> None:
-        """Select node ``node_id`` alone and centre the view on it."""
-        if node_id not in self.document.nodes:
+        """Select node ``node_id`` of the graph shown alone and centre the view on it (a node
+        inside a block: ``editor.scope.reveal(flat_id)`` opens the block, then calls this)."""
+        if node_id not in self.scene.document.nodes:
             return
         item = self.scene.node_item(node_id)
         self.scene.clearSelection()

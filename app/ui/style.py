@@ -30,6 +30,7 @@ PORT_COLOURS: dict[str, str] = {
     "INDICES": "#e0a31f",
     "LOSS": "#d9534f",
     "DATA": "#2aa198",
+    "ANY": "#8a8f98",  # a block's port seen from inside: whatever the outside wires to it
 }
 
 SEVERITY_COLOURS: dict[Severity, str] = {Severity.ERROR: "#d9302c", Severity.WARNING: "#e5a50a"}

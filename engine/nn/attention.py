@@ -8,21 +8,14 @@ from typing import Any
 
 import numpy as np
 
-from engine.backend import get_array_module
 from engine.errors import EngineError, ShapeError
 from engine.nn.linear import Linear
 from engine.nn.module import Layer
 from engine.nn.torch_state import sub_state, with_prefix
-from engine.ops.modern import MaskedSoftmax
+from engine.ops.attention import Attention, causal_mask
 from engine.tensor import Tensor
 
 __all__ = ["MultiHeadAttention", "PositionalEmbedding", "causal_mask"]
-
-
-def causal_mask(xp: Any, steps: int, source: int | None = None) -> Any:
-    """A (steps, source) boolean array, True above the diagonal: the future a step may not see."""
-    source = steps if source is None else source
-    return xp.triu(xp.ones((steps, source), dtype=bool), 1)
 
 
 class MultiHeadAttention(Layer):
@@ -102,11 +95,6 @@ class MultiHeadAttention(Layer):
             out = out + (self.in_proj_bias if whole else self.in_proj_bias[block])
         return out.reshape(batch, steps, -1)
 
-    def _heads(self, x: Tensor) -> Tensor:
-        """(B, T, E) -> (B, heads, T, head_dim)."""
-        batch, steps, _ = x.shape
-        return x.reshape(batch, steps, self.num_heads, self.head_dim).permute(0, 2, 1, 3)
-
     def forward(
         self,
         query: Tensor,
@@ -122,26 +110,31 @@ class MultiHeadAttention(Layer):
                 raise ShapeError(
                     f"MultiHeadAttention: expected {name} (B, T, {e}), got shape {t.shape}"
                 )
-        if key is None and value is None:
-            qkv = self._project(query, slice(None))
-            q, k, v = qkv[:, :, :e], qkv[:, :, e : 2 * e], qkv[:, :, 2 * e :]
-        else:
-            key = query if key is None else key
-            value = key if value is None else value
-            q = self._project(query, slice(0, e))
-            k = self._project(key, slice(e, 2 * e))
-            v = self._project(value, slice(2 * e, 3 * e))
-        batch, steps, source = query.shape[0], query.shape[1], k.shape[1]
-        q, k, v = self._heads(q), self._heads(k), self._heads(v)
-        scores = (q * (1.0 / math.sqrt(self.head_dim))) @ k.permute(0, 1, 3, 2)
-        mask = causal_mask(get_array_module(query.data), steps, source) if causal else None
-        attn = MaskedSoftmax.apply(scores, dim=-1, mask=mask)
-        self.last_attention = attn.data
-        if self.training and self.dropout > 0:
-            attn = attn.dropout(self.dropout)
-        out = (attn @ v).permute(0, 2, 1, 3).reshape(batch, steps, e)
-        result: Tensor = self.out_proj(out)
+        result: Tensor = self.out_proj(self._fused(query, key, value, causal))
         return result
+
+    def _fused(
+        self, query: Tensor, key: Tensor | None, value: Tensor | None, causal: bool
+    ) -> Tensor:
+        """The heads' outputs (B, T, E), by the one primitive :class:`Attention`."""
+        params = {
+            "heads": self.num_heads,
+            "causal": causal,
+            "dropout": self.dropout if self.training else 0.0,
+            "on_weights": self._keep,
+        }
+        if key is None and value is None:
+            return Attention.apply(self._project(query, slice(None)), packed=True, **params)
+        e = self.embed_dim
+        key = query if key is None else key
+        value = key if value is None else value
+        q = self._project(query, slice(0, e))
+        k = self._project(key, slice(e, 2 * e))
+        v = self._project(value, slice(2 * e, 3 * e))
+        return Attention.apply(q, k, v, **params)
+
+    def _keep(self, weights: Any) -> None:
+        self.last_attention = weights
 
     def torch_state_dict(self) -> OrderedDict[str, np.ndarray]:
         """``nn.MultiheadAttention``'s keys: in_proj_weight (3E, E), in_proj_bias (3E,),

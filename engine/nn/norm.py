@@ -10,6 +10,7 @@ import numpy as np
 from engine import backend
 from engine.errors import ShapeError
 from engine.nn.module import Layer
+from engine.ops.layer_norm import LayerNormFn
 from engine.tensor import Tensor
 
 __all__ = ["BatchNorm1d", "LayerNorm"]
@@ -147,9 +148,7 @@ class LayerNorm(Layer):
             raise ShapeError(
                 f"LayerNorm({self.n}): last axis of input shape {input.shape} is not {self.n}"
             )
-        centred = input - input.mean(-1, keepdims=True)
-        var = (centred * centred).mean(-1, keepdims=True)
-        return centred / (var + self.eps).sqrt() * self.weight + self.bias
+        return LayerNormFn.apply(input, self.weight, self.bias, eps=self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.n}, eps={self.eps}"

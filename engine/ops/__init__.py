@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from engine.ops import (
     activation,
+    attention,
     elementwise,
     function,
     indexing,
+    layer_norm,
     linalg,
     loss_ops,
     modern,
@@ -20,10 +22,12 @@ _bind_ops()
 
 __all__ = [
     "activation",
+    "attention",
     "concat",
     "elementwise",
     "function",
     "indexing",
+    "layer_norm",
     "linalg",
     "loss_ops",
     "modern",

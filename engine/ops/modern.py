@@ -9,6 +9,7 @@ import numpy as np
 
 from engine.backend import get_array_module
 from engine.errors import EngineError, ShapeError
+from engine.ops.erf import erf, normal_cdf
 from engine.ops.function import Function
 from engine.ops.reduce import normalize_dims
 from engine.ops.shape import Transpose
@@ -27,16 +28,7 @@ __all__ = [
 ]
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-
-
-def erf(x: Any) -> Any:
-    """The error function, element-wise, on NumPy (SciPy's) or CuPy (cupyx's) arrays."""
-    if get_array_module(x) is np:
-        from scipy import special  # type: ignore[import-untyped]  # scikit-learn needs SciPy
-    else:
-        from cupyx.scipy import special
-    return special.erf(x)
+_LOG_INV_SQRT_2PI = -0.5 * math.log(2.0 * math.pi)
 
 
 class Gelu(Function):
@@ -53,7 +45,7 @@ class Gelu(Function):
             xp = get_array_module(a)
             self.t = xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a * a * a))
             return 0.5 * a * (1.0 + self.t)
-        self.cdf = 0.5 * (1.0 + erf(a * (1.0 / math.sqrt(2.0))))
+        self.cdf = normal_cdf(a)
         return a * self.cdf
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
@@ -63,8 +55,16 @@ class Gelu(Function):
             inner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * a * a)
             return (grad * (0.5 * (1.0 + t) + 0.5 * a * (1.0 - t * t) * inner),)
         xp = get_array_module(a)
-        pdf = xp.exp(-0.5 * a * a) * _INV_SQRT_2PI
-        return (grad * (self.cdf + a * pdf),)
+        d = xp.multiply(a, a, out=xp.empty_like(a))  # becomes Phi'(a), then GELU'(a), in place
+        d *= -0.5
+        d += _LOG_INV_SQRT_2PI
+        xp.exp(d, out=d)
+        d *= a
+        d += self.cdf
+        if d.dtype != grad.dtype:
+            return (grad * d,)
+        d *= grad
+        return (d,)
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:

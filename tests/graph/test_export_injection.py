@@ -15,9 +15,12 @@ import pytest
 
 from app.cli import main
 from app.graph import io
+from app.graph.blocks.grouping import group
+from app.graph.blocks.mutations import EditBlock
 from app.graph.document import GraphDocument
 from app.graph.errors import GraphError
 from app.graph.export import export_python, export_torch
+from app.graph.mutations import SetLabel
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,6 +72,44 @@ def test_hostile_names_never_run(target: str, train: bool, tmp_path: Path) -> No
     assert main(args + ([] if train else ["--no-train"])) == 0
     code = script.read_text(encoding="utf-8")
     assert "PWNED_TITLE" in code  # the name is there, as the GRAPH literal
+    assert "PWNED_LABEL" not in code
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, env=env,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert ("epoch 1/1" in done.stdout) == train
+    assert pwned(tmp_path) == []
+
+
+def hostile_blocks(folder: Path) -> Path:
+    """The hostile classifier with its Linear grouped into a block whose label and port
+    captions are hostile too; returns the saved graph's path."""
+    graph = hostile_graph(folder)
+    doc = io.load(graph)
+    doc.apply(group(doc, ["fc_import_os"], name="fc_block"))
+    doc.set_label("fc_block_1", hostile("BLOCK_LABEL"))
+    for port in ("x", "y"):
+        doc.apply(EditBlock("fc_block", SetLabel(port, hostile("PORT_CAPTION"))))
+    io.save(doc, graph)
+    return graph
+
+
+@pytest.mark.parametrize("target", ["python", "torch"])
+@pytest.mark.parametrize("train", [True, False])
+def test_hostile_block_labels_and_port_captions_never_run(
+    target: str, train: bool, tmp_path: Path
+) -> None:
+    if target == "torch":
+        pytest.importorskip("torch")
+    graph = hostile_blocks(tmp_path)
+    script = tmp_path / "model.py"
+    args = ["export", str(graph), "--to", target, "-o", str(script)]
+    assert main(args + ([] if train else ["--no-train"])) == 0
+    code = script.read_text(encoding="utf-8")
+    assert code.count("class FcBlock(") == 1  # written as a class, not flat
+    assert "PWNED_BLOCK_LABEL" not in code and "PWNED_PORT_CAPTION" not in code
     assert "PWNED_LABEL" not in code
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     done = subprocess.run(

@@ -199,28 +199,31 @@ def walk_blocks(roots: list[BlockDefinition]) -> Iterator[BlockDefinition]:
 def dependency_order(blocks: Mapping[str, BlockDefinition]) -> list[BlockDefinition]:
     """Every definition after the ones it uses (the order a file lists them in).
 
+    Iterative, so any nesting a document holds is ordered without recursion.
+
     Raises
     ------
     GraphError
         When blocks use each other in a loop (naming them).
     """
     done: dict[str, BlockDefinition] = {}
-    visiting: list[str] = []
-
-    def visit(block: BlockDefinition) -> None:
-        if block.name in done:
-            return
-        if block.name in visiting:
-            loop = " → ".join([*visiting[visiting.index(block.name) :], block.name])
-            raise GraphError(f"Blocks contain each other: {loop}")
-        visiting.append(block.name)
-        for used in block.used_blocks():
-            visit(used)
-        visiting.pop()
-        done[block.name] = block
-
-    for block in blocks.values():
-        visit(block)
+    for root in blocks.values():
+        path: list[str] = []
+        stack: list[tuple[BlockDefinition, bool]] = [(root, False)]
+        while stack:
+            block, leaving = stack.pop()
+            if leaving:
+                path.pop()
+                done.setdefault(block.name, block)
+                continue
+            if block.name in done:
+                continue
+            if block.name in path:
+                loop = " → ".join([*path[path.index(block.name) :], block.name])
+                raise GraphError(f"Blocks contain each other: {loop}")
+            path.append(block.name)
+            stack.append((block, True))
+            stack.extend((used, False) for used in reversed(block.used_blocks()))
     return list(done.values())
 
 

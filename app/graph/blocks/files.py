@@ -14,11 +14,13 @@ from typing import Any
 
 from app.graph.blocks.definition import BlockDefinition, BlockTable, ExposedParam, dependency_order
 from app.graph.document import GraphDocument
-from app.graph.fileformat import read_graph
+from app.graph.fileformat import read_graph, value_kind
 from app.graph.mutations import TrainingSettings
 from app.graph.specs import show_value
 from app.graph.specs.blocks import BLOCK
 
+MAX_DEPTH = 64
+"""Blocks nest at most this deep (deeper nesting is no network anyone draws, only an attack)."""
 _BLOCK_KEYS = ("name", "nodes", "edges", "exposed")
 _EXPOSED_KEYS = ("name", "node", "param")
 
@@ -54,12 +56,19 @@ def read_blocks(raw: Any, problems: list[str], table: BlockTable | None = None) 
     """
     table = BlockTable() if table is None else table
     if not isinstance(raw, list):
-        problems.append(f"blocks: expected a list, got {_kind(raw)}")
+        problems.append(f"blocks: expected a list, got {value_kind(raw)}")
         return table
     entries = _entries(raw, problems, table)
+    depth: dict[str, int] = {}
     for name in _order(entries, problems, table):
         index, item = entries[name]
         where = f"blocks[{index}]."
+        used = [depth.get(u, MAX_DEPTH + 1) for u in _uses(item) if u in entries]
+        depth[name] = 1 + max(used, default=0)
+        if depth[name] > MAX_DEPTH:
+            if all(d <= MAX_DEPTH for d in used):
+                problems.append(f"blocks[{index}]: blocks nested more than {MAX_DEPTH} deep")
+            continue
         before = len(problems)
         nodes, edges = read_graph(
             item.get("nodes", []), item.get("edges", []), where, table, problems, owner=name
@@ -88,7 +97,7 @@ def _entries(
     for i, item in enumerate(raw):
         where = f"blocks[{i}]"
         if not isinstance(item, dict):
-            problems.append(f"{where}: expected an object, got {_kind(item)}")
+            problems.append(f"{where}: expected an object, got {value_kind(item)}")
             continue
         unknown = [k for k in item if k not in _BLOCK_KEYS]
         problems.extend(f"{where}.{show_value(k)}: unknown key" for k in unknown)
@@ -148,7 +157,7 @@ def _order(
 
 def _exposed(where: str, raw: Any, problems: list[str]) -> tuple[ExposedParam, ...] | None:
     if not isinstance(raw, list):
-        problems.append(f"{where}exposed: expected a list, got {_kind(raw)}")
+        problems.append(f"{where}exposed: expected a list, got {value_kind(raw)}")
         return None
     found = []
     for i, item in enumerate(raw):
@@ -161,8 +170,3 @@ def _exposed(where: str, raw: Any, problems: list[str]) -> tuple[ExposedParam, .
             return None
         found.append(ExposedParam(item["name"], item["node"], item["param"]))
     return tuple(found)
-
-
-def _kind(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
-    return "null" if value is None else names.get(type(value), show_value(value))

@@ -128,7 +128,9 @@ class _Builder:
                     )
                     continue
                 self.result.origin[fid] = path
-                self.tops[fid] = prefix[0] if prefix else node.id
+                self.tops[fid] = (
+                    self.result.instances.get(prefix[0], prefix[0]) if prefix else node.id
+                )
                 if node.type_id in (BLOCK_INPUT, BLOCK_OUTPUT):
                     self.ports.add(fid)
                 self.nodes.append(dataclasses.replace(node, id=fid, params=params))

@@ -30,19 +30,49 @@ def see_through_blocks(result: ValidationResult, flat: FlatGraph, doc: GraphDocu
     for flat_id, count in list(result.param_counts.items()):
         for block_id in flat.enclosing(flat_id):
             result.param_counts[block_id] = result.param_counts.get(block_id, 0) + count
-    moved = [_onto_block(d, flat, doc) for d in result.diagnostics]
+    moved: list[Diagnostic] = []
+    seen: set[tuple[object, ...]] = set()
+    repeated = {k.rsplit(SEPARATOR, 1)[-1] for k, v in flat.instances.items() if k != v}
+    for d in result.diagnostics:
+        if d.node_id is None or flat.top(d.node_id) == d.node_id:
+            moved.append(d)
+            continue
+        steps = [_step(s, repeated) for s in flat.origin.get(d.node_id, (d.node_id,))]
+        same = (d.severity, d.message, tuple(step for step, _ in steps))
+        if same in seen:
+            continue  # the same problem in another repetition of the block
+        seen.add(same)
+        moved.append(_onto_block(d, flat, doc, steps))
     repeats = _repeat_problems(result, flat, doc)
     result.diagnostics[:] = [*flat.problems, *repeats, *moved]
 
 
-def _onto_block(d: Diagnostic, flat: FlatGraph, doc: GraphDocument) -> Diagnostic:
-    if d.node_id is None or flat.top(d.node_id) == d.node_id:
-        return d
+def _step(step: str, repeated: set[str]) -> tuple[str, int]:
+    """A path step as (block node or node id, repetition): ``res1_r2`` -> ``("res1", 2)``;
+    ``repeated`` holds the steps that are repetitions."""
+    if step in repeated:
+        base, _, k = step.rpartition("_r")
+        return base, int(k)
+    return step, 1
+
+
+def _onto_block(
+    d: Diagnostic, flat: FlatGraph, doc: GraphDocument, steps: list[tuple[str, int]]
+) -> Diagnostic:
+    assert d.node_id is not None
     top = flat.top(d.node_id)
     node = doc.nodes.get(top)
     where = node.display_name if node is not None else f"'{top}'"
+    path = [f"{step} (repetition {k})" if k > 1 else step for step, k in steps[1:]]
+    if steps[0][1] > 1:
+        where += f" (repetition {steps[0][1]})"
+    inside = " › ".join(path)
     return dataclasses.replace(
-        d, message=f"In block {where}: {d.message}", node_id=top, port=None, inner=d.node_id
+        d,
+        message=f"In block {where} › {inside}: {d.message}",
+        node_id=top,
+        port=None,
+        inner=d.node_id,
     )
 
 

@@ -7,18 +7,18 @@ order, so an exported script seeded like the editor starts from the same weights
 
 from __future__ import annotations
 
-import ast
 import builtins
 import keyword
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from app.graph.blocks.flatten import flatten
 from app.graph.compile import raise_if_invalid
 from app.graph.errors import GraphError
+from app.graph.export.code_text import settings_constants
 from app.graph.specs import get_spec
 from app.graph.specs.base import CodeTemplate, NodeSpec, Role
 from app.graph.validate import validate
@@ -49,6 +49,21 @@ class Statement:
     needs_y: bool = False  # reads the targets (a loss): skipped when predicting
 
 
+@dataclass(frozen=True)
+class NodeCode:
+    """What a node's code templates are filled with: its checked parameters and the values its
+    spec's ``template_values`` hook inferred (``derived``), before names and inputs."""
+
+    spec: NodeSpec
+    params: Mapping[str, Any]
+    derived: Mapping[str, Any]
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The parameters overlaid with the inferred values."""
+        return {**self.params, **self.derived}
+
+
 @dataclass
 class ModelPlan:
     """Everything an exporter writes, already rendered for one flavor.
@@ -71,6 +86,11 @@ class ModelPlan:
         The Dataset node's checked parameters (paths as the script reads them).
     y_dependent
         The forward variables computed from the targets ``y``.
+    classes
+        One class per block definition the graph uses (its lines), inner blocks first; empty
+        when the model is written flat.
+    nodes, order
+        Every written node's template values and the flat graph's order, by flat id.
     """
 
     settings: TrainingSettings
@@ -87,6 +107,9 @@ class ModelPlan:
     modules: dict[str, str] = field(default_factory=dict)
     data_params: dict[str, Any] = field(default_factory=dict)
     y_dependent: set[str] = field(default_factory=lambda: {"y"})
+    classes: list[list[str]] = field(default_factory=list)
+    nodes: dict[str, NodeCode] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
 
     @property
     def prediction_needs_y(self) -> bool:
@@ -94,7 +117,7 @@ class ModelPlan:
         return self.prediction in self.y_dependent
 
 
-def identifier(node_id: str, taken: set[str]) -> str:
+def identifier(node_id: str, taken: set[str], reserved: Set[str] = RESERVED) -> str:
     """A Python identifier for ``node_id`` that collides with nothing in ``taken``.
 
     Examples
@@ -107,7 +130,7 @@ def identifier(node_id: str, taken: set[str]) -> str:
     name = re.sub(r"\W", "_", node_id).strip("_").lower() or "node"
     if name[0].isdigit():
         name = "n" + name
-    if name in RESERVED or keyword.iskeyword(name) or hasattr(builtins, name):
+    if name in reserved or keyword.iskeyword(name) or hasattr(builtins, name):
         name += "_node"
     base, k = name, 2
     while name in taken:
@@ -160,11 +183,12 @@ def plan_model(
     """
     result = validate(document)
     raise_if_invalid(result)
-    document = flatten(document).document
+    drawn, flat = document, flatten(document)
+    document = flat.document
     specs = {node_id: get_spec(document.nodes[node_id].type_id) for node_id in result.order}
     roles = {node_id: spec.role for node_id, spec in specs.items()}
     data_nodes, loss_nodes = _check_roles(roles)
-    plan = ModelPlan(settings=document.training, title=title)
+    plan = ModelPlan(settings=document.training, title=title, order=list(result.order))
     taken: set[str] = set()
     names: dict[tuple[str, str], str] = {(data_nodes[0], "x"): "x", (data_nodes[0], "y"): "y"}
     wires = {(e.dst, e.dst_port): (e.src, e.src_port) for e in document.edges}
@@ -179,9 +203,10 @@ def plan_model(
             for port in spec.inputs
             if (node_id, port.name) in wires and wires[(node_id, port.name)] in result.shapes
         }
-        values = _template_values(spec, params, in_shapes)
+        plan.nodes[node_id] = NodeCode(spec, params, _derived(spec, params, in_shapes))
+        values = plan.nodes[node_id].values
         if spec.role is Role.DATA:
-            plan.dataset_call = _render(spec.engine_code.init, values, node_id)
+            plan.dataset_call = render(spec.engine_code.init, values, node_id)
             plan.data_params = dict(params)
             continue
         if spec.role is Role.OUTPUT:
@@ -193,7 +218,11 @@ def plan_model(
         plan.prediction = names[source]
         plan.binary = tuple(result.shapes.get(source, ()))[-1:] == (1,)
     plan.task = _task(document, data_nodes[0], [n for n in result.order if roles[n] is Role.OUTPUT])
-    return plan
+    if document is drawn:
+        return plan
+    from app.graph.export.block_plan import plan_blocks  # it builds on this module
+
+    return plan_blocks(drawn, flat, plan, flavor)
 
 
 def _check_roles(roles: dict[str, Role]) -> tuple[list[str], list[str]]:
@@ -221,13 +250,17 @@ def _single_output(spec: NodeSpec) -> str:
 def _template_values(
     spec: NodeSpec, params: Mapping[str, Any], in_shapes: Mapping[str, Any]
 ) -> dict[str, Any]:
-    values: dict[str, Any] = dict(params)
-    if spec.template_values is not None:
-        values.update(spec.template_values(params, in_shapes))
-    return values
+    return {**params, **_derived(spec, params, in_shapes)}
 
 
-def _render(template: str, values: Mapping[str, Any], node_id: str) -> str:
+def _derived(
+    spec: NodeSpec, params: Mapping[str, Any], in_shapes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The values the spec's ``template_values`` hook infers (none without the hook)."""
+    return {} if spec.template_values is None else dict(spec.template_values(params, in_shapes))
+
+
+def render(template: str, values: Mapping[str, Any], node_id: str) -> str:
     """Fill a code template; a missing placeholder names the node."""
     try:
         return template.format(**values)
@@ -260,9 +293,9 @@ def _plan_node(
         elif port.optional:
             values[port.name] = "None"  # an unwired optional input (attention's kv)
     if code.init:
-        plan.attributes.append((name, _render(code.init, values, node_id)))
+        plan.attributes.append((name, render(code.init, values, node_id)))
         plan.modules[name] = node_id
-    support = _render(code.support, values, node_id)
+    support = render(code.support, values, node_id)
     if support and support not in plan.support:
         plan.support.append(support)
     output = _single_output(spec)
@@ -271,7 +304,7 @@ def _plan_node(
     needs_y = any(names[source] in plan.y_dependent for source in sources)
     if needs_y:
         plan.y_dependent.add(name)
-    statement = Statement(name, _render(code.call, values, node_id), node_id, needs_y)
+    statement = Statement(name, render(code.call, values, node_id), node_id, needs_y)
     plan.statements.append(statement)
 
 
@@ -301,95 +334,4 @@ def _task(document: GraphDocument, data_node: str, outputs: list[str]) -> str:
     return str(dataset.task) if dataset is not None else "regression"
 
 
-def settings_constants(settings: TrainingSettings, gpu_name: str) -> list[str]:
-    """The training settings as module constants."""
-    lines = [
-        f"SEED = {settings.seed!r}",
-        f"EPOCHS = {settings.epochs!r}",
-        f"BATCH_SIZE = {settings.batch_size!r}",
-        f"LEARNING_RATE = {settings.learning_rate!r}",
-    ]
-    if settings.optimizer == "sgd" and settings.momentum:
-        lines.append(f"MOMENTUM = {settings.momentum!r}")
-    lines.append(f"VAL_SPLIT = {settings.val_split!r}")
-    lines += optimization_constants(settings)
-    if settings.device == "gpu":
-        lines.append(f'DEVICE = "{gpu_name}"')
-    return lines
-
-
-def optimization_constants(settings: TrainingSettings) -> list[str]:
-    """Constants of the optional training settings that are switched on (none by default)."""
-    schedule = settings.lr_schedule
-    wanted = {
-        "WEIGHT_DECAY": settings.weight_decay or None,
-        "GRAD_CLIP": settings.grad_clip or None,
-        "LR_STEP_SIZE": settings.lr_step_size if schedule == "step" else None,
-        "LR_GAMMA": settings.lr_gamma if schedule == "step" else None,
-        "LR_MIN": settings.lr_min if schedule == "cosine" else None,
-        "WARMUP_EPOCHS": settings.warmup_epochs or None,
-        "EARLY_STOPPING": settings.early_stopping or None,
-    }
-    return [f"{name} = {value!r}" for name, value in wanted.items() if value is not None]
-
-
-def indent(lines: list[str], level: int = 1) -> list[str]:
-    """Indent non-empty lines by ``level`` levels of four spaces."""
-    pad = "    " * level
-    return [pad + line if line else "" for line in lines]
-
-
-def from_import(module: str, names: Iterable[str]) -> str:
-    """``from module import a, b`` sorted and wrapped the way ruff's isort wants it.
-
-    Examples
-    --------
-    >>> from_import("engine", {"data", "LSTM", "Linear"})
-    'from engine import LSTM, Linear, data'
-    """
-
-    def kind(name: str) -> tuple[int, str]:
-        if name.isupper() and len(name) > 1:
-            return 0, name
-        return (1 if name[:1].isupper() else 2), name
-
-    ordered = sorted(names, key=kind)
-    line = f"from {module} import {', '.join(ordered)}"
-    if len(line) <= 100:
-        return line
-    return f"from {module} import (\n" + "".join(f"    {n},\n" for n in ordered) + ")"
-
-
-def free_names(code: str) -> set[str]:
-    """Names ``code`` reads but never binds (what it must import)."""
-    tree = ast.parse(code)
-    loaded: set[str] = set()
-    bound: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-    return loaded - bound
-
-
-STDLIB = {
-    "csv": "import csv",
-    "functools": "import functools",
-    "os": "import os",
-    "Path": "from pathlib import Path",
-}
-
-
-def stdlib_imports(used: set[str]) -> list[str]:
-    """The standard-library import lines (and the blank line after them) a script needs, in
-    isort order: ``csv``, ``functools``, ``os``, ``Path``."""
-    lines = [line for name, line in STDLIB.items() if name in used]
-    return [*lines, ""] if lines else []
-
-
-def data_helpers(used: set[str]) -> list[str]:
-    """The names of ``engine.data`` (beside the ``data`` module) a script uses."""
-    return [n for n in ("DataLoader", "split") if n in used]
+__all__ = ["ModelPlan", "NodeCode", "Statement", "identifier", "plan_model", "settings_constants"]

@@ -14,14 +14,14 @@ import os
 from typing import TYPE_CHECKING
 
 import engine
-from app.graph.export.common import (
+from app.graph.export.code_text import (
     STDLIB,
     data_helpers,
     free_names,
     from_import,
-    plan_model,
     stdlib_imports,
 )
+from app.graph.export.common import plan_model
 from app.graph.export.script import Dialect, engine_script
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.graph.export.common import ModelPlan, indent, settings_constants
+from app.graph.export.code_text import indent, settings_constants
+from app.graph.export.common import ModelPlan
 
 if TYPE_CHECKING:
     from app.graph.document import TrainingSettings
@@ -94,9 +95,11 @@ def model_class(plan: ModelPlan, dialect: Dialect) -> list[str]:
 
 
 def model_section(plan: ModelPlan, dialect: Dialect) -> list[str]:
-    """The support blocks, the model class and the inference functions, blank-line separated."""
+    """The support blocks, the block classes, the model class and the inference functions,
+    blank-line separated."""
     return [
         *(line for block in plan.support for line in (*block.splitlines(), "", "")),
+        *(line for cls in plan.classes for line in (*cls, "", "")),
         *model_class(plan, dialect),
         "",
         "",

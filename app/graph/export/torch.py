@@ -15,7 +15,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from app.graph.export.common import ModelPlan, free_names, indent, plan_model, stdlib_imports
+from app.graph.export.code_text import free_names, indent, stdlib_imports
+from app.graph.export.common import ModelPlan, plan_model
 from app.graph.export.script import (
     Dialect,
     accuracy_function,

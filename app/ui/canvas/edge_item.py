@@ -20,6 +20,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from app.graph.document import Edge
+from app.graph.specs import PortKind
 from app.ui import style
 from app.ui.canvas.node_item import NodeItem
 from app.ui.canvas.port_item import PortItem
@@ -159,7 +160,9 @@ class EdgeItem(QGraphicsItem):
         self._around: set[str] = set()
         self._label_rect = QRectF()
         self._bounds = QRectF()
-        self.colour = style.port_colour(src.kind)
+        # a block port (kind ANY) passes on what it is wired to: take the other end's colour
+        kind = dst.kind if src.kind is PortKind.ANY and dst is not None else src.kind
+        self.colour = style.port_colour(kind)
         self.setZValue(0 if dst is not None else 5)
         if dst is not None:
             self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from app.graph.errors import GraphError
 from app.graph.specs import NodeSpec
+from app.graph.specs.blocks import BLOCK, BLOCK_INPUT, BLOCK_OUTPUT
 from app.graph.validate import Severity
 from app.ui import style
 from app.ui.canvas.port_item import PORT_RADIUS, PortItem
@@ -25,6 +26,8 @@ SUMMARY_HEIGHT = 20.0
 PORT_ROW = 20.0
 PORTS_TOP = HEADER_HEIGHT + SUMMARY_HEIGHT + 2.0
 CORNER = 6.0
+STACK = 5.0  # how far the card behind a block node shows (a block looks like a stack)
+PORT_TITLES = {BLOCK_INPUT: "In", BLOCK_OUTPUT: "Out"}
 
 
 def format_count(n: int) -> str:
@@ -63,6 +66,8 @@ class NodeItem(QGraphicsItem):
         self.colour = style.category_colour(spec.category)
         self.title = spec.title
         self.summary = ""
+        self.is_block = spec.type_id == BLOCK
+        self.uses = 1  # how many block nodes share this one's block (blocks only)
         self.param_count: int | None = None
         self.badge_severity: Severity | None = None
         self.badge_message = ""
@@ -78,9 +83,13 @@ class NodeItem(QGraphicsItem):
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
         self.inputs = [
-            PortItem(self, p.name, p.kind, False, p.optional, p.help) for p in spec.inputs
+            PortItem(self, p.name, p.kind, False, p.optional, p.help, p.title) for p in spec.inputs
         ]
-        self.outputs = [PortItem(self, p.name, p.kind, True, False, p.help) for p in spec.outputs]
+        self.outputs = [
+            PortItem(self, p.name, p.kind, True, False, p.help, p.title) for p in spec.outputs
+        ]
+        self._params: Mapping[str, Any] = params
+        self._label = label
         rows = max(len(self.inputs), len(self.outputs), 1)
         self.height = PORTS_TOP + rows * PORT_ROW + 4.0
         for i, port in enumerate(self.inputs):
@@ -92,13 +101,37 @@ class NodeItem(QGraphicsItem):
     # -- content -------------------------------------------------------------------------------
     def update_from(self, params: Mapping[str, Any], label: str = "") -> None:
         """Refresh the title and the summary line after a parameter or label change."""
-        self.title = label or self.spec.title
-        try:
-            self.summary = self.spec.summary(params)
-        except (GraphError, LookupError, TypeError, ValueError) as exc:  # keep painting
-            self.summary = f"? ({exc})"
+        self._params, self._label = params, label
+        port = PORT_TITLES.get(self.spec.type_id)
+        # a block's port node shows its caption (the port's name on the block node)
+        self.title = f"{port}: {label or self.node_id}" if port else label or self.spec.title
+        if self.is_block:
+            self.summary = self._block_summary(params)
+        else:
+            try:
+                self.summary = self.spec.summary(params)
+            except (GraphError, LookupError, TypeError, ValueError) as exc:  # keep painting
+                self.summary = f"? ({exc})"
         self._refresh_tooltip()
         self.update()
+
+    def set_uses(self, count: int) -> None:
+        """How many block nodes use this block node's definition (shown when more than one:
+        an edit inside changes them all)."""
+        if count != self.uses:
+            self.uses = count
+            self.update_from(self._params, self._label)
+
+    def _block_summary(self, params: Mapping[str, Any]) -> str:
+        parts = []
+        if self._label:
+            parts.append(self.spec.title)  # a labelled block still says which block it is
+        repeat = int(params.get("repeat", 1))
+        if repeat > 1:
+            parts.append(f"×{repeat}")
+        if self.uses > 1:
+            parts.append(f"used {self.uses}×")
+        return " · ".join(parts) or "block"
 
     def port(self, name: str, output: bool) -> PortItem | None:
         """The input (or output) port called ``name``."""
@@ -139,9 +172,10 @@ class NodeItem(QGraphicsItem):
 
     # -- geometry ------------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:
-        """The body plus room for the outline and the badge."""
+        """The body plus room for the outline, the badge and a block's stacked card."""
         margin = PORT_RADIUS + 2
-        return QRectF(-margin, -10, NODE_WIDTH + 2 * margin + 4, self.height + 14)
+        extra = STACK if self.is_block else 0.0
+        return QRectF(-margin, -10, NODE_WIDTH + 2 * margin + 4 + extra, self.height + 14 + extra)
 
     def body_rect(self) -> QRectF:
         """The node's body in scene coordinates (without ports, outline or badge)."""
@@ -186,6 +220,9 @@ class NodeItem(QGraphicsItem):
             self._paint_outline(painter, body, self.colour)
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.is_block:
+            self._paint_stack(painter, body, colours)
+        painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colours["body"])
         painter.drawRoundedRect(body, CORNER, CORNER)
         painter.setBrush(self.colour)
@@ -199,6 +236,12 @@ class NodeItem(QGraphicsItem):
         self._paint_ports(painter)
         if self.badge_severity is not None:
             self._paint_badge(painter)
+
+    def _paint_stack(self, painter: QPainter, body: QRectF, colours: dict[str, QColor]) -> None:
+        """A block node: a second card behind the body, and a double border."""
+        painter.setBrush(colours["body"])
+        painter.setPen(QPen(self.colour.darker(130), 1.0))
+        painter.drawRoundedRect(body.translated(STACK, STACK), CORNER, CORNER)
 
     def _paint_ports(self, painter: QPainter) -> None:
         for port in self.inputs + self.outputs:
@@ -236,10 +279,10 @@ class NodeItem(QGraphicsItem):
         right = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
         for port in self.inputs:
             rect = QRectF(12, port.pos().y() - PORT_ROW / 2, half, PORT_ROW)
-            painter.drawText(rect, left, self._elided(port.name, "small", half))
+            painter.drawText(rect, left, self._elided(port.caption, "small", half))
         for port in self.outputs:
             rect = QRectF(NODE_WIDTH - 12 - half, port.pos().y() - PORT_ROW / 2, half, PORT_ROW)
-            painter.drawText(rect, right, self._elided(port.name, "small", half))
+            painter.drawText(rect, right, self._elided(port.caption, "small", half))
 
     @staticmethod
     def _metrics(font: str) -> QFontMetricsF:
@@ -260,6 +303,9 @@ class NodeItem(QGraphicsItem):
         else:
             painter.setPen(QPen(colour.darker(130), 1.0))
         painter.drawRoundedRect(body, CORNER, CORNER)
+        if self.is_block:  # the double border of a block
+            painter.setPen(QPen(colour.darker(130), 1.0))
+            painter.drawRoundedRect(body.adjusted(3, 3, -3, -3), CORNER - 2, CORNER - 2)
 
     def _paint_badge(self, painter: QPainter) -> None:
         centre = QPointF(NODE_WIDTH - 2, -2)

@@ -44,6 +44,8 @@ class PortItem(QGraphicsItem):
         Optional inputs are drawn hollow.
     help_text : str
         The port's help, shown in its tooltip.
+    caption : str
+        The name people read (a block port's caption); ``name`` when empty.
     """
 
     def __init__(
@@ -54,10 +56,12 @@ class PortItem(QGraphicsItem):
         is_output: bool,
         optional: bool = False,
         help_text: str = "",
+        caption: str = "",
     ) -> None:
         super().__init__(node)
         self.node = node
         self.name = name
+        self.caption = caption or name
         self.kind = kind
         self.is_output = is_output
         self.optional = optional
@@ -70,7 +74,7 @@ class PortItem(QGraphicsItem):
         self.setZValue(2)
         kind_name = str(getattr(kind, "name", kind)).lower()
         side = "output" if is_output else "input"
-        tip = f"{name} ({kind_name} {side})"
+        tip = f"{self.caption} ({kind_name} {side})"
         said = help_text[:1].upper() + help_text[1:]  # the spec's phrase, read as a sentence
         self.setToolTip(f"{tip}\n{said}" if help_text else tip)
 

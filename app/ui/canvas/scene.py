@@ -9,10 +9,12 @@ from PySide6.QtCore import QLineF, QObject, QPointF, QRect, QRectF
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
 
+from app.graph.blocks.definition import instance_count
 from app.graph.document import DocumentEvent, Edge, EventKind, GraphDocument
-from app.graph.specs import get_spec
+from app.graph.shapes import Diagnostic
 from app.graph.validate import Severity, ValidationResult, format_shape
 from app.ui import style
+from app.ui.block_scope import BlockScope
 from app.ui.canvas.edge_item import EdgeItem
 from app.ui.canvas.node_item import NodeItem
 from app.ui.document_holder import DocumentHolder
@@ -32,13 +34,23 @@ class GraphScene(QGraphicsScene):
     Parameters
     ----------
     holder : DocumentHolder
-        Holds the document to show: the scene mirrors its ``changed`` events, rebuilds on
-        ``replaced`` and shows each ``validated`` result (badges, counts, shape labels).
+        Holds the document: the scene shows each ``validated`` result (badges, counts, shape
+        labels) of it.
+    scope : BlockScope or None
+        Which graph to show (the holder's scope when None): the scene mirrors its
+        ``graph_event`` and rebuilds when it ``changed`` (another block opened, another
+        document).
     """
 
-    def __init__(self, holder: DocumentHolder, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        holder: DocumentHolder,
+        parent: QObject | None = None,
+        scope: BlockScope | None = None,
+    ) -> None:
         super().__init__(parent)
         self.holder = holder
+        self.scope = scope if scope is not None else BlockScope.for_holder(holder)
         self.snap_to_grid = True
         self.show_shape_labels = True
         self._nodes: dict[str, NodeItem] = {}
@@ -48,15 +60,15 @@ class GraphScene(QGraphicsScene):
         self._boxes: tuple[int, list[NodeItem], np.ndarray] = (-1, [], np.zeros((0, 4)))
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
-        holder.changed.connect(self._on_document_event)
-        holder.replaced.connect(self.rebuild)
+        self.scope.graph_event.connect(self._on_document_event)
+        self.scope.changed.connect(self.rebuild)
         holder.validated.connect(self.show_validation)
         self.rebuild()
 
     @property
     def document(self) -> GraphDocument:
-        """The document shown."""
-        return self.holder.document
+        """The graph shown: the held document's own, or the inside of the open block."""
+        return self.scope.graph()
 
     # -- public lookups -------------------------------------------------------------------------
     def node_item(self, node_id: str) -> NodeItem:
@@ -103,16 +115,19 @@ class GraphScene(QGraphicsScene):
 
     # -- document mirroring ---------------------------------------------------------------------
     def rebuild(self) -> None:
-        """Drop every item and build them again from the document (another document)."""
+        """Drop every item and build them again from the graph shown (another document,
+        another block opened), showing the latest validation."""
         self._nodes.clear()  # first: clear() below emits selectionChanged for selected items
         self._layout_version += 1
         self._edges.clear()
         self._by_node.clear()
         self.clear()
-        for node_id in self.document.nodes:
+        graph = self.document
+        for node_id in graph.nodes:
             self._add_node(node_id)
-        for edge in self.document.edges:
+        for edge in graph.edges:
             self._add_edge(edge)
+        self.show_validation(self.holder.validation)
 
     def _on_document_event(self, event: DocumentEvent) -> None:
         kind = event.kind
@@ -126,6 +141,8 @@ class GraphScene(QGraphicsScene):
             self._remove_node(node_id)
         elif kind == EventKind.NODE_MOVED:
             self._sync_position(node_id)
+        elif kind == EventKind.NODE_CHANGED and event.name == "block":
+            self._renew_node(node_id)  # its block changed: ports and parameters may differ
         elif kind == EventKind.NODE_CHANGED:
             node = self.document.nodes[node_id]
             self._nodes[node_id].update_from(node.params, node.label or "")
@@ -136,12 +153,24 @@ class GraphScene(QGraphicsScene):
 
     def _add_node(self, node_id: str) -> None:
         node = self.document.nodes[node_id]
-        item = NodeItem(node_id, get_spec(node.type_id), node.params, node.label or "")
+        item = NodeItem(node_id, node.spec, node.params, node.label or "")
+        if node.block is not None:
+            item.set_uses(instance_count(self.holder.document, node.block.name))
         self._nodes[node_id] = item
         self._layout_version += 1
         item.host = self
         self.addItem(item)
         self._sync_position(node_id)
+
+    def _renew_node(self, node_id: str) -> None:
+        """Build node ``node_id``'s item again (with its wires), keeping it selected."""
+        old = self._nodes.get(node_id)
+        selected = old is not None and old.isSelected()
+        self._remove_node(node_id)
+        self._add_node(node_id)
+        for edge in self.document.edges_of(node_id):
+            self._add_edge(edge)
+        self._nodes[node_id].setSelected(selected)
 
     def _remove_node(self, node_id: str) -> None:
         for key in list(self._by_node.get(node_id, ())):
@@ -164,6 +193,8 @@ class GraphScene(QGraphicsScene):
         self._grow(item)
 
     def _add_edge(self, edge: Edge) -> None:
+        if edge_key(edge) in self._edges:
+            return
         src = self._nodes[edge.src].port(edge.src_port, True)
         dst = self._nodes[edge.dst].port(edge.dst_port, False)
         if src is None or dst is None:
@@ -209,19 +240,54 @@ class GraphScene(QGraphicsScene):
 
     # -- validation display ---------------------------------------------------------------------
     def show_validation(self, result: ValidationResult) -> None:
-        """Show badges, parameter counts and wire shape labels from a validation result."""
+        """Show badges, parameter counts, block use counts and wire shape labels from a
+        validation result (results are keyed by flat ids: :meth:`BlockScope.flat_id`)."""
+        marks = self._diagnostics(result)
+        uses = self._uses()
+        graph = self.document
         for node_id, item in self._nodes.items():
-            diagnostics = result.for_node(node_id)
+            diagnostics = marks.get(node_id, [])
             if diagnostics:
                 errors = [d for d in diagnostics if d.severity is Severity.ERROR]
                 text = "\n".join(d.message for d in diagnostics)
                 item.set_badge((errors or diagnostics)[0].severity, text)
             else:
                 item.set_badge(None)
-            item.set_param_count(result.param_counts.get(node_id))
+            item.set_param_count(result.param_counts.get(self.scope.flat_id(node_id)))
+            node = graph.nodes.get(node_id)
+            if node is not None and node.block is not None:
+                item.set_uses(uses.get(node.block.name, 1))
         for key, edge_item in self._edges.items():
-            shape = result.shapes.get((key[0], key[1]))
+            source = self.scope.source_key(key[0], key[1])
+            shape = result.shapes.get(source) if source is not None else None
             edge_item.set_label(format_shape(shape) if shape is not None else "")
+
+    def _diagnostics(self, result: ValidationResult) -> dict[str, list[Diagnostic]]:
+        """The diagnostics each shown node is marked with: at the graph, the node's own (a
+        problem inside a block is on its block node); inside a block, those whose inner node
+        is that node or sits in it."""
+        path = self.scope.path
+        if not path:
+            return {node_id: result.for_node(node_id) for node_id in self._nodes}
+        found: dict[str, list[Diagnostic]] = {}
+        for d in result.diagnostics:
+            where = self.scope.locate(d.inner) if d.inner else None
+            if where is None:
+                continue
+            steps = (*where[0], where[1])
+            if len(steps) > len(path) and steps[: len(path)] == path:
+                found.setdefault(steps[len(path)], []).append(d)
+        return found
+
+    def _uses(self) -> dict[str, int]:
+        """How many block nodes use each block definition (in the graph and in blocks)."""
+        doc = self.holder.document
+        counts: dict[str, int] = {}
+        for graph in (doc, *(b.body for b in doc.blocks.values())):
+            for node in graph.nodes.values():
+                if node.block is not None:
+                    counts[node.block.name] = counts.get(node.block.name, 0) + 1
+        return counts
 
     def set_shape_labels_visible(self, visible: bool) -> None:
         """Toggle the shape labels of every wire."""

@@ -18,6 +18,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
+from app.ui.canvas.context_menu import build_menu
 from app.ui.canvas.edge_item import LABEL_MIN_ZOOM, EdgeItem
 from app.ui.canvas.hint import EMPTY_HINT, paint_empty_hint
 from app.ui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH, NodeItem
@@ -169,7 +170,7 @@ class GraphView(QGraphicsView):
 
     def _start_wire(self, port: PortItem) -> WireDrag:
         """A new wire from ``port``; pressing a wired input picks up its wire instead."""
-        edge = None if port.is_output else self.editor.document.input_edge(port.node_id, port.name)
+        edge = None if port.is_output else self.editor.graph.input_edge(port.node_id, port.name)
         if edge is None:
             return WireDrag(self.scene(), self.editor, port)
         source = self.scene().node_item(edge.src).port(edge.src_port, True)
@@ -269,34 +270,22 @@ class GraphView(QGraphicsView):
     def context_menu(self, pos: QPoint) -> QMenu:
         """The right-click menu for viewport point ``pos``: node edits over a selection, adding
         and arranging over empty canvas (built from the window's actions)."""
-        menu = QMenu(self)
         item = self.itemAt(pos)
         while item is not None and not isinstance(item, (NodeItem, EdgeItem)):
             item = item.parentItem()
         if item is not None and not item.isSelected():
             self.scene().clearSelection()
             item.setSelected(True)
-        names = (
-            ("actionCut", "actionCopy", "actionDuplicate", "actionDelete")
-            if item is not None
-            else (
-                "actionPaste",
-                "actionSelectAll",
-                None,
-                "actionFitView",
-                "actionAutoLayout",
-                "actionAutoLayoutVertical",
-            )
-        )
+        menu = build_menu(self, self.actions_by_name, over_item=item is not None)
         if item is None:
-            add = menu.addAction("Add Node…")
+            add = QAction("Add Node…", menu)
             add.setObjectName("contextAddNode")
             add.triggered.connect(lambda _checked=False: self.open_quick_add(pos))
-        for name in names:
-            if name is None:
-                menu.addSeparator()
-            elif name in self.actions_by_name:
-                menu.addAction(self.actions_by_name[name])
+            first = menu.actions()
+            if first:
+                menu.insertAction(first[0], add)
+            else:
+                menu.addAction(add)
         return menu
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
@@ -342,9 +331,10 @@ class GraphView(QGraphicsView):
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Space (held) pans; Tab opens quick-add at the cursor; Esc cancels a wire drag;
-        Delete while editing is locked (training runs) says why nothing is deleted."""
-        if event.key() == Qt.Key.Key_Escape and self.cancel_wire():
+        """Space (held) pans; Tab opens quick-add at the cursor; Esc cancels a wire drag, or
+        else leaves the open block; Delete while editing is locked (training runs) says why
+        nothing is deleted."""
+        if event.key() == Qt.Key.Key_Escape and (self.cancel_wire() or self._leave_block()):
             event.accept()
             return
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.editor.is_locked():
@@ -362,6 +352,14 @@ class GraphView(QGraphicsView):
             self.open_quick_add(pos)
             return
         super().keyPressEvent(event)
+
+    def _leave_block(self) -> bool:
+        """Show the graph around the open block; False at the graph."""
+        scope = self.editor.scope
+        if not scope.path:
+            return False
+        scope.up()
+        return True
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
         """Releasing space ends space-panning."""

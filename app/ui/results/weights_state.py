@@ -15,8 +15,10 @@ import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QTreeWidgetItem
 
+from app.graph.blocks.flatten import flatten
 from app.graph.compile import compile_document
 from app.graph.errors import GraphError
+from app.graph.run_view import place
 from app.graph.shapes import Severity
 from app.graph.weights_fit import Misfit, fit_weights
 from app.ui.problems import NODE_ROLE, severity_icon
@@ -91,18 +93,22 @@ class WeightsState(QObject):
             self._show_misfits()
             return ""
         try:
-            program = compile_document(self.holder.document, self.holder.validation)
+            program = compile_document(self.holder.document)  # the validation may lag
         except (GraphError, EngineError, ValueError, OSError):
             self.training.set_weights(weights)  # the graph cannot run yet: keep them as saved
             self._loaded()
             return " with its trained weights"
-        fitted, self.misfits = fit_weights(program, weights)
+        flat = flatten(self.holder.document)
+        document = self.holder.document
+        fitted, self.misfits = fit_weights(
+            program, weights, lambda node_id: place(document, flat, node_id)
+        )
         self.training.set_weights(fitted)
         self._show_misfits()
         self._loaded()
         if not self.misfits:
             return " with its trained weights"
-        names = ", ".join(f"'{m.node_id}'" for m in self.misfits)
+        names = ", ".join(f"'{place(document, flat, m.node_id)}'" for m in self.misfits)
         return (
             f" with its trained weights, except for {len(self.misfits)} node(s) that no longer "
             f"fit: {names} (see Problems)"
@@ -129,10 +135,12 @@ class WeightsState(QObject):
         panel = self.window.problems
         if not self.misfits:
             return
+        document = self.holder.document
+        flat = flatten(document)
         for misfit in self.misfits:
-            node = self.holder.document.nodes.get(misfit.node_id)
-            where = node.ref if node is not None else misfit.node_id
+            known = misfit.node_id in flat.document.nodes
+            where = f"'{place(document, flat, misfit.node_id)}'" if known else misfit.node_id
             item = QTreeWidgetItem(panel, ["Warning", where, f"Saved weights: {misfit.message}"])
             item.setIcon(0, severity_icon(Severity.WARNING))
-            item.setData(0, NODE_ROLE, misfit.node_id if node is not None else "")
+            item.setData(0, NODE_ROLE, misfit.node_id if known else "")  # a flat id: revealed
             item.setToolTip(2, misfit.message)

@@ -93,5 +93,6 @@ def install(window: MainWindow) -> TrainingController:
         lock_editing=window.set_editing_locked,
         reveal_node=window.reveal_node,
         window=window,
+        scope=window.editor.scope,
     )
     return TrainingController(host, actions, loss_plot, grad_plot, tensor_view)

@@ -6,16 +6,19 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
+from app.graph.blocks.flatten import SEPARATOR
 from app.graph.validate import Severity
 from app.ui.canvas.edge_item import EdgeItem
 from app.ui.canvas.node_item import NodeItem, gradient_colour
 from app.ui.canvas.scene import GraphScene
 from app.ui.canvas.view import GraphView
 from app.ui.document_holder import DocumentHolder
+from app.ui.training.block_view import BlockView
 
 VANISHING = 1e-7
 EXPLODING = 1e3
@@ -95,26 +98,42 @@ class GradientLegend(QWidget):
 class CanvasOverlay:
     """Colours nodes by gradient norm, badges bad gradients, highlights the stepped node.
 
-    Badges it sets are its own: clearing gives each node back its validation badge.
+    Everything it is told is keyed by flat ids (what runs); it shows each on the node the
+    canvas shows (:class:`BlockView`): a block node takes the largest norm inside it, the
+    inner node once the block is opened, and :meth:`refresh` redraws all of it when the
+    canvas opens another block. Badges it sets are its own: clearing gives each node back its
+    validation badge.
     """
 
-    def __init__(self, holder: DocumentHolder, scene: GraphScene, view: GraphView) -> None:
+    def __init__(
+        self,
+        holder: DocumentHolder,
+        scene: GraphScene,
+        view: GraphView,
+        blocks: BlockView | None = None,
+    ) -> None:
         self.holder, self.scene = holder, scene
+        self.blocks = blocks if blocks is not None else BlockView(holder)
         self.legend = GradientLegend(view.viewport())
+        self._norms: dict[str, float] = {}
+        self._flags: dict[str, str] = {}
         self._badged: set[str] = set()
         self._highlighted: str | None = None
         self._active_edges: list[EdgeItem] = []
 
-    def _item(self, node_id: str) -> NodeItem | None:
+    def _item(self, node_id: str | None) -> NodeItem | None:
+        if node_id is None:
+            return None
         try:
             return self.scene.node_item(node_id)
         except KeyError:
             return None
 
     def show_gradients(self, norms: Mapping[str, float]) -> None:
-        """Colour each node's band by its norm; badge vanishing or exploding gradients.
-        A node whose band colour stays the same is left alone (no repaint)."""
-        for node_id, norm in norms.items():
+        """Colour each node's band by its norm (flat ids; a block: the largest inside); badge
+        vanishing or exploding gradients. A band whose colour stays is left alone."""
+        self._norms = dict(norms)
+        for node_id, norm in self.blocks.norms(norms).items():
             item = self._item(node_id)
             if item is None:
                 continue
@@ -124,7 +143,7 @@ class CanvasOverlay:
             if warning is not None:
                 item.set_badge(Severity.WARNING, warning)
                 self._badged.add(node_id)
-            elif node_id in self._badged:
+            elif node_id in self._badged and node_id not in self._flagged():
                 self._restore_badge(node_id)
         if not self.legend.isVisible():
             self.legend.place()
@@ -132,50 +151,81 @@ class CanvasOverlay:
             self.legend.raise_()
 
     def flag_error(self, node_id: str, message: str) -> None:
-        """Badge a node with an error (where NaN began)."""
-        item = self._item(node_id)
-        if item is not None:
-            item.set_badge(Severity.ERROR, message)
-            self._badged.add(node_id)
+        """Badge a node with an error (where NaN began; a flat id: the block holding it, and
+        the node itself once the block is opened)."""
+        self._flags[node_id] = message
+        shown = self.blocks.shown(node_id)
+        item = self._item(shown)
+        if item is not None and shown is not None:
+            itself = SEPARATOR.join((*self.blocks.path, shown)) == node_id
+            text = message if itself else f"In {self.blocks.place(node_id)}: {message}"
+            item.set_badge(Severity.ERROR, text)
+            self._badged.add(shown)
+
+    def _flagged(self) -> set[str]:
+        return {s for s in map(self.blocks.shown, self._flags) if s is not None}
 
     def clear_gradients(self) -> None:
         """Hide every band and the legend; give badged nodes their validation badges back."""
+        self._norms, self._flags = {}, {}
         for item in self.scene.node_items():
             item.set_gradient_level(None)
         for node_id in list(self._badged):
             self._restore_badge(node_id)
         self.legend.hide()
 
+    def refresh(self) -> None:
+        """Draw it all again on the graph the canvas shows now (another block was opened)."""
+        self._badged.clear()
+        self._active_edges = []
+        if self._norms:
+            self.show_gradients(self._norms)
+        for node_id, message in list(self._flags.items()):
+            self.flag_error(node_id, message)
+        self.highlight(self._highlighted)
+
     def _restore_badge(self, node_id: str) -> None:
         self._badged.discard(node_id)
         item = self._item(node_id)
         if item is None:
             return
-        diagnostics = self.holder.validation.for_node(node_id)
+        validation = self.holder.validation
+        if self.blocks.path:  # inside a block: the problems of this inner node or within it
+            diagnostics = [
+                d
+                for d in validation.diagnostics
+                if d.inner and self.blocks.shown(d.inner) == node_id
+            ]
+        else:
+            diagnostics = validation.for_node(node_id)
         if diagnostics:
             worst = min(diagnostics, key=lambda d: d.severity is not Severity.ERROR)
             item.set_badge(worst.severity, "\n".join(d.message for d in diagnostics))
         else:
             item.set_badge(None)
 
-    def highlight(self, node_id: str | None, edges: Iterable[EdgeItem] = ()) -> None:
-        """Mark the current node and the wires it travels (None clears)."""
-        if self._highlighted is not None:
-            item = self._item(self._highlighted)
-            if item is not None:
-                item.set_highlighted(False)
+    def highlight(self, node_id: str | None, edges: Iterable[EdgeItem] | None = None) -> None:
+        """Mark the node of flat id ``node_id`` (the block holding it, or itself once opened)
+        and the wires it travels (``edges``; default: the wires leaving it). None clears."""
+        shown = self.blocks.shown(self._highlighted) if self._highlighted is not None else None
+        item = self._item(shown)
+        if item is not None:
+            item.set_highlighted(False)
         for edge in self._active_edges:
-            edge.set_active(False)
+            if shiboken6.isValid(edge):
+                edge.set_active(False)
         self._highlighted = node_id
+        shown = self.blocks.shown(node_id) if node_id is not None else None
+        if edges is None:
+            edges = self.scene.edge_items_from(shown) if shown is not None else []
         self._active_edges = list(edges)
-        if node_id is not None:
-            item = self._item(node_id)
-            if item is not None:
-                item.set_highlighted(True)
+        item = self._item(shown)
+        if item is not None:
+            item.set_highlighted(True)
         for edge in self._active_edges:
             edge.set_active(True)
 
     @property
     def highlighted(self) -> str | None:
-        """The node the step-through marks now."""
+        """The node (flat id) the step-through marks now."""
         return self._highlighted

@@ -16,6 +16,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTime
 from app.graph.document import DocumentEvent, EventKind
 from app.graph.metrics import EpochMetrics, StepMetrics, TrainingFinished
 from app.graph.session import Session
+from app.ui.training.block_view import BlockView
 from app.ui.training.canvas_overlay import CanvasOverlay
 from app.ui.training.closing import CloseGuard
 from app.ui.training.grad_plot import GradPlot
@@ -31,7 +32,7 @@ from app.ui.training.sessions import (
     SessionReady,
     run_events,
 )
-from app.ui.training.stepping import StepThrough, node_title
+from app.ui.training.stepping import StepThrough
 from app.ui.training.summary import epochs_change_text, final_summary
 from app.ui.training.tensor_data import TensorEntry
 from app.ui.training.tensor_view import TensorView
@@ -73,10 +74,11 @@ class TrainingController(QObject):
         self.setObjectName("trainingController")
         self.host, self.holder, self.actions = host, host.holder, actions
         self.loss_plot, self.grad_plot, self.tensor_view = loss_plot, grad_plot, tensor_view
-        self.overlay = CanvasOverlay(host.holder, host.scene, host.view)
+        self.blocks = BlockView(host.holder, host.scope)
+        self.overlay = CanvasOverlay(host.holder, host.scene, host.view, self.blocks)
         self.steps = StepThrough(host.holder, host.scene, self.overlay, tensor_view)
         self.mode = Mode.IDLE
-        self.sessions = SessionKeeper(self._message)
+        self.sessions = SessionKeeper(self._message, lambda: self.holder.document)
         self._worker: TrainingWorker | None = None
         self._thread: QThread | None = None
         self.epochs = EpochBudget(0)
@@ -86,6 +88,12 @@ class TrainingController(QObject):
         self._finish: TrainingFinished | SessionFailed | None = None
         self._connect()
         self._update_actions()
+
+    def _on_scope_changed(self) -> None:
+        """The canvas opened another block (or went back): colours, flags, the stepped node
+        and the gradient curves follow."""
+        self.overlay.refresh()
+        self.live.name_curves()
 
     def _connect(self) -> None:
         a = self.actions
@@ -99,6 +107,7 @@ class TrainingController(QObject):
         a.device.activated.connect(self._on_device_chosen)
         self.holder.changed.connect(self._on_document_event)
         self.holder.replaced.connect(self._on_document_replaced)
+        self.blocks.on_change(self._on_scope_changed)
         self.host.scene.selectionChanged.connect(self._on_selection_changed)
         self._close_guard = CloseGuard(self.host.window, self)
         app = QCoreApplication.instance()
@@ -245,11 +254,15 @@ class TrainingController(QObject):
         self.run_ended.emit()
 
     def _on_nan(self, finish: TrainingFinished) -> None:
-        where = node_title(self.holder.document, finish.node_id) if finish.node_id else "the loss"
-        text = f"Training stopped: NaN/Inf began at {where}: {finish.message}"
-        if finish.node_id is not None and finish.node_id in self.holder.document.nodes:
-            self.host.reveal_node(finish.node_id)
-            self.overlay.flag_error(finish.node_id, finish.message)
+        node_id = finish.node_id
+        where = self.blocks.title(node_id) if node_id else "the loss"
+        message = self.blocks.told(finish.message, node_id) if node_id else finish.message
+        text = f"Training stopped: NaN/Inf began at {where}: {message}"
+        if node_id is not None and node_id in self.blocks.document().nodes:
+            shown = self.blocks.shown(node_id)  # the block holding it, unless opened
+            if shown is not None:
+                self.host.reveal_node(shown)
+            self.overlay.flag_error(node_id, message)
         self.loss_plot.summary.setText(
             f"<span style='color:#c0302c'>Training stopped: NaN/Inf began at {where}</span>"
         )
@@ -318,12 +331,25 @@ class TrainingController(QObject):
             self._show_weights(ids[0])
 
     def _show_weights(self, node_id: str) -> None:
-        params = self.session.program.node_parameters(node_id) if self.session else {}
-        if params:
+        """The trained weights of a node the canvas shows (a block node: of every node inside,
+        each named by its place in the block)."""
+        if self.session is None:
+            return
+        program, blocks = self.session.program, self.blocks
+        inside = blocks.members().get(node_id, [])
+        if len(inside) == 1 and inside[0] in program.nodes:
+            params = program.node_parameters(inside[0])
             entries = [TensorEntry(name, p.numpy(), is_param=True) for name, p in params.items()]
-            self.tensor_view.show_tensors(
-                f"weights of {node_title(self.holder.document, node_id)}", entries, mode="value"
-            )
+            title = blocks.title(inside[0])
+        else:
+            entries = [
+                TensorEntry(f"{blocks.place(flat_id)}.{name}", p.numpy(), is_param=True)
+                for flat_id in inside
+                for name, p in program.node_parameters(flat_id).items()
+            ]
+            title = blocks.shown_title(node_id)
+        if entries:
+            self.tensor_view.show_tensors(f"weights of {title}", entries, mode="value")
 
     # -- document and settings ------------------------------------------------------------------
     def _on_document_event(self, event: DocumentEvent) -> None:

@@ -28,12 +28,34 @@ def node_colours(base: Mapping[str, QColor]) -> dict[str, QColor]:
     return distinct_colours(base)
 
 
+def merged(series: Sequence[Series]) -> tuple[np.ndarray, np.ndarray]:
+    """The step-wise largest of several series (a block's curve: the largest norm inside it at
+    each step); NaN wins, as the canvas colours it."""
+    filled = [s for s in series if len(s)]
+    if not filled:
+        return np.zeros(0), np.zeros(0)
+    if len(filled) == 1:
+        return filled[0].x, filled[0].y
+    first = filled[0].x
+    if all(len(s) == len(first) and np.array_equal(s.x, first) for s in filled[1:]):
+        return first, np.max(np.vstack([s.y for s in filled]), axis=0)  # measured together
+    xs = np.concatenate([s.x for s in filled])
+    ys = np.concatenate([s.y for s in filled])
+    order = np.argsort(xs, kind="stable")
+    xs, ys = xs[order], ys[order]
+    steps, starts = np.unique(xs, return_index=True)
+    return steps, np.maximum.reduceat(ys, starts)
+
+
 class GradPlot(QWidget):
     """One curve per node, each in a colour of its own, showing its gradient norm per step.
 
     Two sets of curves are kept: the gradient of each parameterised node's parameters and the
     gradient arriving at each node's output; a combo box picks which is shown. Hovering a curve
     names its node (``hover_label``). The object name is ``gradPlot``.
+
+    Norms arrive by flat id (what runs); :meth:`set_groups` says which curve each belongs to
+    (a block node's curve is the largest norm inside it); by default each is its own curve.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -42,6 +64,7 @@ class GradPlot(QWidget):
         self._names: dict[str, str] = {}
         self._colours: dict[str, QColor] = {}
         self._series: dict[str, dict[str, Series]] = {mode: {} for mode in MODES}
+        self._groups: dict[str, list[str]] | None = None
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._mode = "parameters"
         self._dirty = False
@@ -98,6 +121,27 @@ class GradPlot(QWidget):
             curve.setPen(self._pen(node_id))
         self._update_legend()
 
+    def set_groups(self, groups: Mapping[str, Sequence[str]] | None) -> None:
+        """Curve id -> the flat ids whose norms it shows (None: one curve per flat id)."""
+        self._groups = {k: list(v) for k, v in groups.items()} if groups is not None else None
+        for curve in self._curves.values():
+            self.plot_widget.removeItem(curve)
+        self._curves.clear()
+        self._update_legend()
+        self._dirty = True
+
+    def _shown(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Curve id -> the points it draws, in the current mode."""
+        table = self._series[self._mode]
+        if self._groups is None:
+            return {node_id: (s.x, s.y) for node_id, s in table.items()}
+        shown = {}
+        for key, flat_ids in self._groups.items():
+            found = [table[f] for f in flat_ids if f in table]
+            if found:
+                shown[key] = merged(found)
+        return shown
+
     def clear(self) -> None:
         """Forget every curve (a new run starts)."""
         for curve in self._curves.values():
@@ -140,7 +184,7 @@ class GradPlot(QWidget):
 
     def node_ids(self) -> list[str]:
         """The nodes that have a curve in the current mode."""
-        return list(self._series[self._mode])
+        return list(self._shown())
 
     def curve(self, node_id: str) -> pg.PlotDataItem | None:
         """The curve drawn for a node in the current mode, if any."""
@@ -165,7 +209,8 @@ class GradPlot(QWidget):
             return
         started = time.perf_counter()
         self._dirty = False
-        for node_id, series in self._series[self._mode].items():
+        shown = self._shown()
+        for node_id, (xs, ys) in shown.items():
             curve = self._curves.get(node_id)
             if curve is None:
                 curve = self.plot_widget.plot(
@@ -175,11 +220,11 @@ class GradPlot(QWidget):
                 curve.setClipToView(True)
                 self._curves[node_id] = curve
                 self._update_legend()
-            curve.setData(series.x, np.maximum(series.y, 1e-30))
-        table = self._series[self._mode].values()
+            curve.setData(xs, np.maximum(ys, 1e-30))
+        table = shown.values()
         self.follow.fit(
-            max((s.x[-1] for s in table if len(s)), default=0.0),
-            [log10_or_nan(np.maximum(s.y, 1e-30)) for s in table],
+            max((x[-1] for x, _ in table if len(x)), default=0.0),
+            [log10_or_nan(np.maximum(y, 1e-30)) for _, y in table],
         )
         self._push_s = time.perf_counter() - started
 
@@ -188,12 +233,12 @@ class GradPlot(QWidget):
         view = self.plot_widget.getPlotItem().getViewBox()
         point = view.mapSceneToView(scene_pos)
         best, best_distance = None, HOVER_PIXELS
-        for node_id, series in self._series[self._mode].items():
-            if len(series) == 0:
+        for node_id, (xs, ys) in self._shown().items():
+            if len(xs) == 0:
                 continue
-            i = int(np.clip(np.searchsorted(series.x, point.x()), 0, len(series) - 1))
-            y = float(np.log10(max(series.y[i], 1e-30)))
-            on_screen = view.mapViewToScene(QPointF(float(series.x[i]), y))
+            i = int(np.clip(np.searchsorted(xs, point.x()), 0, len(xs) - 1))
+            y = float(np.log10(max(ys[i], 1e-30)))
+            on_screen = view.mapViewToScene(QPointF(float(xs[i]), y))
             distance = abs(on_screen.y() - scene_pos.y())
             if distance < best_distance:
                 best, best_distance = node_id, distance
@@ -207,8 +252,8 @@ class GradPlot(QWidget):
             self.hover_label.setText("")
             self.plot_widget.setToolTip("")
             return
-        series = self._series[self._mode][node_id]
-        text = f"{self._names.get(node_id, node_id)}: {series.y[-1]:.3g}"
+        _, ys = self._shown()[node_id]
+        text = f"{self._names.get(node_id, node_id)}: {ys[-1]:.3g}"
         self.hover_label.setText(text)
         self.plot_widget.setToolTip(text)
 

@@ -12,6 +12,7 @@ from app.ui.canvas.view import GraphView
 from app.ui.collaborators import ProblemReporter, StatusSink
 from app.ui.document_holder import DocumentHolder
 from app.ui.editor import Editor
+from app.ui.training.block_view import Scope
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class TrainingHost:
         Select a node alone and centre the view on it (where a NaN began).
     window
         The top-level widget whose Close holds a run and whose Hide stops it.
+    scope
+        Which block the canvas shows (None: the canvas shows the graph itself).
     """
 
     holder: DocumentHolder
@@ -48,3 +51,4 @@ class TrainingHost:
     lock_editing: Callable[[bool, str], None]
     reveal_node: Callable[[str], None]
     window: QWidget
+    scope: Scope | None = None

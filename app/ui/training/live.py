@@ -17,7 +17,6 @@ from app.ui.training.canvas_overlay import CanvasOverlay
 from app.ui.training.grad_plot import GradPlot
 from app.ui.training.loss_plot import LossPlot
 from app.ui.training.sessions import EpochBudget
-from app.ui.training.stepping import node_title
 from app.ui.training.summary import progress_text
 
 OVERLAY_INTERVAL_S = 0.2
@@ -83,17 +82,27 @@ class LiveRun:
     def prepare(self, session: Session, epochs: EpochBudget) -> None:
         """A run of ``epochs`` starts on ``session``: name the curves, size the axes."""
         self.progress.show()
-        doc = self.holder.document
-        names = {nid: node_title(doc, nid) for nid in doc.nodes}
-        colours = {
-            nid: category_colour(self.scene.node_item(nid).spec.category) for nid in doc.nodes
-        }
-        self.grad_plot.set_nodes(names, colours)
+        self.name_curves()
         self.epochs = epochs
         self._run_steps = (self.global_step, len(session.loader))
         self.plan()
         dataset = session.program.dataset
         self.loss_plot.set_classifier(getattr(dataset, "task", "") == "classification")
+
+    def name_curves(self) -> None:
+        """One gradient curve per node the canvas shows (a block: the largest norm inside it),
+        named and coloured as the node; again when the canvas opens another block."""
+        blocks = self.overlay.blocks
+        groups = blocks.members()
+        graph = blocks.graph()
+        names = {nid: blocks.shown_title(nid) for nid in groups}
+        colours = {
+            nid: category_colour(graph.nodes[nid].spec.category)
+            for nid in groups
+            if nid in graph.nodes
+        }
+        self.grad_plot.set_nodes(names, colours)
+        self.grad_plot.set_groups(groups)
 
     def plan(self) -> None:
         """Size the plots' x axes for the step the run should end at (fewer axis redraws);

@@ -11,11 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from app.graph.document import DocumentEvent, EventKind
+from app.graph.document import DocumentEvent, EventKind, GraphDocument
 from app.graph.errors import GraphError
 from app.graph.metrics import EpochMetrics, TrainingFinished, trained_message
 from app.graph.session import Session
 from app.graph.validate import Severity
+from app.graph.weights_follow import Footprint, follow, footprint, rename_weights
 from app.ui.document_holder import DocumentHolder
 from app.ui.editor import LIVE_SETTINGS
 from engine.errors import EngineError
@@ -30,38 +31,109 @@ class SessionKeeper:
     A model edit makes the session *stale* and its weights unsafe to save; a settings edit
     other than the learning rate or the epoch count (which a running session takes at once)
     makes it stale but keeps its weights, which a new session then starts from.
+
+    An edit after which the graph computes exactly what it did (group, ungroup, make unique,
+    a label) is no model change: the weights follow their nodes to their new flat ids
+    (:func:`~app.graph.weights_follow.follow`), as loaded weights a new session starts from.
+    ``document`` gives the held document (without it, every edit is a model change).
     """
 
-    def __init__(self, message: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        message: Callable[[str], None],
+        document: Callable[[], GraphDocument] | None = None,
+    ) -> None:
         self._message = message
-        self.session: Session | None = None
-        self.stale = False
-        self.model_changed = False
-        self.loaded: dict[str, np.ndarray] | None = None
+        self._document = document
+        self._session: Session | None = None
+        self._loaded: dict[str, np.ndarray] | None = None
+        self._settings_stale = False
+        self._model_changed = False
+        self._basis: Footprint | None = None  # what the weights kept were trained for
+        self._edits = self._checked = 0  # model edits noted; the count last checked
+
+    # -- state (each read first checks whether the model edits since changed the model) ----
+    @property
+    def session(self) -> Session | None:
+        """The session of the last run or step-through."""
+        self._settle()
+        return self._session
+
+    @property
+    def loaded(self) -> dict[str, np.ndarray] | None:
+        """Weights loaded with the graph (or followed through an edit) a session starts from."""
+        self._settle()
+        return self._loaded
+
+    @loaded.setter
+    def loaded(self, weights: dict[str, np.ndarray] | None) -> None:
+        self._loaded = dict(weights) if weights else None
+        self._basis = self._footprint() if weights else None
+        self._edits = self._checked = 0
+
+    @property
+    def model_changed(self) -> bool:
+        """Whether the model was edited since the weights were trained (or loaded)."""
+        self._settle()
+        return self._model_changed
+
+    @property
+    def stale(self) -> bool:
+        """Whether the next run needs a new session."""
+        self._settle()
+        return self._settings_stale or self._model_changed
 
     def forget(self) -> None:
         """Drop the session and any loaded weights (another document)."""
-        self.session, self.loaded = None, None
-        self.stale = self.model_changed = False
+        self._session, self._loaded, self._basis = None, None, None
+        self._settings_stale = self._model_changed = False
+        self._edits = self._checked = 0
 
     def has_weights(self) -> bool:
         """Whether Continue Training has weights to start from."""
-        return self.session is not None or self.loaded is not None
+        return self._session is not None or self._loaded is not None
 
     def weights(self) -> dict[str, np.ndarray] | None:
         """Trained or loaded weights that still fit the document, else None."""
-        if self.session is not None:
-            return None if self.model_changed else self.session.weights()
-        return self.loaded
+        session = self.session
+        if session is not None:
+            return None if self._model_changed else session.weights()
+        return self._loaded
 
     def note(self, event: DocumentEvent) -> None:
         """Follow a document event: model edits and most settings make the session stale."""
         if event.kind is EventKind.NODE_MOVED:
             return
         if event.kind is not EventKind.SETTINGS_CHANGED:
-            self.stale = self.model_changed = True
+            self._model_changed = True
+            self._edits += 1
         elif event.name not in LIVE_SETTINGS:
-            self.stale = True
+            self._settings_stale = True
+
+    def _footprint(self) -> Footprint | None:
+        if self._document is None:
+            return None
+        try:
+            return footprint(self._document())
+        except GraphError:  # a graph flattening refuses has no footprint: nothing follows
+            return None
+
+    def _settle(self) -> None:
+        """After model edits: when the graph still computes what the weights were trained
+        for, keep them (renamed to the new flat ids) instead of calling the model changed."""
+        if self._edits == self._checked:
+            return
+        self._checked = self._edits
+        now = self._footprint()
+        mapping = follow(self._basis, now) if self._basis is not None and now else None
+        if mapping is None:
+            return
+        self._model_changed = False
+        if all(old == new for old, new in mapping.items()):
+            return  # the same flat graph: the session still fits
+        weights = self._session.weights() if self._session is not None else self._loaded
+        self._loaded = rename_weights(weights, mapping) if weights else None
+        self._session, self._basis = None, now
 
     def plan(self, holder: DocumentHolder, keep_weights: bool) -> Builder | None:
         """How to get the session for a run, without building it yet (a new session loads its
@@ -98,7 +170,9 @@ class SessionKeeper:
 
     def adopt(self, session: Session) -> None:
         """Make ``session`` the current one (it matches the document now)."""
-        self.session, self.stale, self.model_changed = session, False, False
+        self._session, self._basis = session, self._footprint()
+        self._settings_stale = self._model_changed = False
+        self._edits = self._checked = 0
 
     def get(self, holder: DocumentHolder, keep_weights: bool) -> Session | None:
         """The session for a step-through, built now; None after saying why not."""

@@ -126,6 +126,7 @@ class StepThrough:
     ) -> None:
         self.holder, self.scene = holder, scene
         self.overlay = overlay
+        self.blocks = overlay.blocks
         self.tensor_view = tensor_view
         self.stepper: Stepper | None = None
 
@@ -179,27 +180,32 @@ class StepThrough:
             return ""
         state = self.stepper.state
         phase = "forward" if state.phase in ("idle", "forward") else "backward"
-        where = node_title(self.holder.document, state.node_id) if state.node_id else "start"
+        where = self.blocks.title(state.node_id) if state.node_id else "start"
         text = f"{phase} {state.index}/{state.total}: {where}"
         if state.phase == "done":
             text += " (backward pass complete)"
         return text
 
     def show_node(self, node_id: str) -> bool:
-        """Show a node's last value and gradient; False when stepping has not reached it."""
+        """Show the last value and gradient of a node the canvas shows (a block node: the
+        node giving its output); False when stepping has not reached it."""
         if self.stepper is None:
             return False
-        entries = stepper_entries(self.stepper, self.holder.document, node_id)
+        flat_id = self.blocks.flat_id(node_id)
+        entries = stepper_entries(self.stepper, self.blocks.document(), flat_id)
         if not entries or all(e.value is None for e in entries if not e.is_param):
             return False
-        self.tensor_view.show_tensors(node_title(self.holder.document, node_id), entries)
+        self.tensor_view.show_tensors(self.blocks.title(flat_id), entries)
         return True
 
     def _show(self, node_id: str, mode: str) -> None:
+        """Show step ``node_id`` (a flat id): open the block it is in, mark it, show its
+        tensors."""
         assert self.stepper is not None
-        self.overlay.highlight(node_id, self.scene.edge_items_from(node_id))
+        self.blocks.reveal(node_id)
+        self.overlay.highlight(node_id)
         verb = "output" if mode == "value" else "gradient at"
-        title = f"{verb} {node_title(self.holder.document, node_id)}"
+        title = f"{verb} {self.blocks.title(node_id)}"
         self.tensor_view.show_tensors(
-            title, stepper_entries(self.stepper, self.holder.document, node_id), mode=mode
+            title, stepper_entries(self.stepper, self.blocks.document(), node_id), mode=mode
         )

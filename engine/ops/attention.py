@@ -1,0 +1,117 @@
+"""Multi-head scaled dot-product attention as one primitive.
+
+Composed of ops, attention took a slice, a reshape and a permute per head tensor, a scaling, a
+masked softmax and a second product, each with its own temporaries and backward (the slices'
+backward zero-filled the whole (B, T, 3E) projection three times). :class:`Attention` does the
+same arithmetic on views of its input and writes the query, key and value gradients into one
+array: ``softmax(q k^T / sqrt(D) + mask) v`` per head, the mask ``-inf`` above the diagonal when
+``causal``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from engine.backend import get_array_module
+from engine.ops.function import Function
+
+__all__ = ["Attention", "causal_mask"]
+
+
+def causal_mask(xp: Any, steps: int, source: int | None = None) -> Any:
+    """A (steps, source) boolean array, True above the diagonal: the future a step may not see."""
+    source = steps if source is None else source
+    return xp.triu(xp.ones((steps, source), dtype=bool), 1)
+
+
+class Attention(Function):
+    """``softmax(q k^T / sqrt(D) (+ causal mask)) v`` for ``heads`` heads of size
+    ``D = E / heads``.
+
+    Inputs are either one packed (B, T, 3E) tensor (query, key and value blocks in that order:
+    self-attention, ``packed=True``) or three tensors q (B, T, E), k (B, S, E), v (B, S, E).
+    The output is (B, T, E) with the heads side by side, as before the output projection;
+    ``self.weights`` keeps the (B, heads, T, S) attention weights (also handed to
+    ``on_weights`` when given, recorded or not). With ``causal`` step t sees
+    sources 0..t only (``causal_mask``); no row is then masked everywhere. ``dropout`` > 0
+    zeroes weights with that probability (and scales the rest by ``1 / (1 - dropout)``) before
+    the product with v, drawing from the array module's global random state as ``dropout``.
+    """
+
+    float_only = True
+    op_name = "attention"
+    heads: int
+    causal: bool = False
+    packed: bool = False
+    dropout: float = 0.0
+    on_weights: Any = None
+
+    def _split(self, xp: Any, arrays: tuple[Any, ...]) -> tuple[Any, Any, Any]:
+        """New C-contiguous (B, heads, T, D) arrays of the query (times the scale), key and
+        value (BLAS reads them faster than strided views; the query is scaled in place)."""
+        if self.packed:
+            (qkv,) = arrays
+            batch, steps, width = qkv.shape
+            d = width // 3 // self.heads
+            split = qkv.reshape(batch, steps, 3, self.heads, d).transpose(2, 0, 3, 1, 4).copy()
+            q, k, v = split[0], split[1], split[2]
+        else:
+            q, k, v = (self._heads(a).copy() for a in arrays)
+        self.scale = 1.0 / math.sqrt(q.shape[-1])
+        q *= self.scale
+        return q, k, v
+
+    def _heads(self, a: Any) -> Any:
+        """(B, T, H * D) -> a (B, H, T, D) view."""
+        batch, steps, e = a.shape
+        return a.reshape(batch, steps, self.heads, e // self.heads).transpose(0, 2, 1, 3)
+
+    def forward(self, *arrays: Any) -> Any:
+        xp = get_array_module(arrays[0])
+        q, k, v = self.q, self.k, self.v = self._split(xp, arrays)
+        w = q @ k.transpose(0, 1, 3, 2)  # (B, H, T, S), softmax in place
+        if self.causal:
+            steps, source = w.shape[-2:]
+            w += xp.where(causal_mask(xp, steps, source), -xp.inf, 0.0).astype(w.dtype)
+        w -= w.max(axis=-1, keepdims=True)
+        xp.exp(w, out=w)
+        w /= w.sum(axis=-1, keepdims=True)
+        self.weights = w
+        if self.on_weights is not None:
+            self.on_weights(w)
+        if self.dropout > 0:
+            keep = xp.random.random_sample(w.shape) >= self.dropout
+            self.mask = keep.astype(w.dtype) * (1.0 / (1.0 - self.dropout))
+            w = w * self.mask
+        self.dropped = w
+        return self._merge(w @ v)
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        xp = get_array_module(grad)
+        q, k, v, w = self.q, self.k, self.v, self.weights
+        g = self._heads(grad).copy()  # (B, H, T, D)
+        dw = g @ v.transpose(0, 1, 3, 2)  # (B, H, T, S): through the softmax in place
+        if self.dropout > 0:
+            dw *= self.mask
+        dw -= xp.einsum("...s,...s->...", dw, w)[..., None]
+        dw *= w
+        batch, heads, steps, d = q.shape
+        if self.packed:  # the gradients of the query, key and value blocks, as the input
+            out = xp.empty((3, batch, heads, steps, d), dtype=q.dtype)
+            dq, dk, dv = out[0], out[1], out[2]
+        else:
+            dq, dk, dv = xp.empty_like(q), xp.empty_like(k), xp.empty_like(v)
+        xp.matmul(dw, k, out=dq)
+        dq *= self.scale
+        xp.matmul(dw.transpose(0, 1, 3, 2), q, out=dk)  # q holds the scale already
+        xp.matmul(self.dropped.transpose(0, 1, 3, 2), g, out=dv)
+        if self.packed:
+            return (out.transpose(1, 3, 0, 2, 4).reshape(batch, steps, 3 * heads * d),)
+        return self._merge(dq), self._merge(dk), self._merge(dv)
+
+    @staticmethod
+    def _merge(a: Any) -> Any:
+        """(B, H, T, D) -> (B, T, H * D)."""
+        batch, heads, steps, d = a.shape
+        return a.transpose(0, 2, 1, 3).reshape(batch, steps, heads * d)
