@@ -93,10 +93,8 @@ class BlockLibrary(QObject):
         self.save_action.setObjectName("actionSaveBlock")
         self.save_action.setStatusTip("Save the selected block node's block to your block library")
         self.save_action.triggered.connect(lambda _checked=False: self.save_selected())
-        # after the event: the scene sends it while it rebuilds (a block opened)
-        self._action_timer = QTimer(self, singleShot=True, interval=0)
-        self._action_timer.timeout.connect(self._update_action)
-        window.scene.selectionChanged.connect(self._action_timer.start)
+        window.scene.selectionChanged.connect(self._update_action)
+        window.editor.scope.changed.connect(self._update_action)
         self.reload()
         self._update_action()
 
@@ -179,7 +177,10 @@ class BlockLibrary(QObject):
     # -- saving ------------------------------------------------------------------------------------
     def selected_block(self) -> str | None:
         """The block name of the one selected node when it is a block node."""
-        ids = self.window.scene.selected_node_ids()
+        try:
+            ids = self.window.scene.selected_node_ids()
+        except RuntimeError:  # the scene sends selectionChanged while it drops its items
+            return None
         graph = self.window.editor.scope.graph()
         node = graph.nodes.get(ids[0]) if len(ids) == 1 else None
         return node.block.name if node is not None and node.block is not None else None

@@ -177,3 +177,39 @@ def test_the_blocks_section_renders_readably(
     palette.grab().save(str(tmp_path / "palette_blocks.png"))
     for item in palette.block_entries():
         assert palette.tree.visualItemRect(item).height() >= palette.fontMetrics().height() * 2
+
+
+def test_the_right_click_menu_of_a_block_node_saves_it(
+    qtbot: Any, folder: Path, make_window: Any
+) -> None:
+    window = make_window()
+    double_click(qtbot, window, block_item(window, "mlp_head"))
+    item = window.scene.node_item("mlp_head_1")
+    point = window.view.mapFromScene(item.pos() + QPointF(60, 12))
+    menu = window.view.context_menu(point)
+    save = next(a for a in menu.actions() if a.objectName() == "actionSaveBlock")
+    save.trigger()
+    assert (folder / f"mlp_head{SUFFIX}").is_file()
+    window.scene.clearSelection()
+    assert not window.actions_by_name["actionSaveBlock"].isEnabled()
+
+
+def test_search_then_enter_inserts_a_block(qtbot: Any, folder: Path, make_window: Any) -> None:
+    window = make_window()
+    qtbot.keyClicks(window.node_palette.search, "residual")
+    assert [i.text(0) for i in window.node_palette.block_entries() if not i.isHidden()] == [
+        "residual"
+    ]
+    qtbot.keyClick(window.node_palette.search, Qt.Key.Key_Return)
+    assert list(window.holder.document.blocks) == ["residual"]
+
+
+def test_a_block_cannot_be_inserted_into_itself(qtbot: Any, folder: Path, make_window: Any) -> None:
+    window = make_window()
+    double_click(qtbot, window, block_item(window, "mlp_head"))
+    window.editor.scope.enter("mlp_head_1")
+    double_click(qtbot, window, wait_for(qtbot, window, "mlp_head", "In this graph"))
+    body = window.holder.document.blocks["mlp_head"].body
+    assert not any(n.block is not None for n in body.nodes.values())
+    assert "cannot contain itself" in window.statusBar().currentMessage()
+    assert window.undo_stack.count() == 1

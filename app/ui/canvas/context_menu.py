@@ -15,6 +15,7 @@ OVER_ITEM = (
     "actionOpenBlock",
     "actionUngroup",
     "actionMakeUnique",
+    "actionSaveBlock",
 )
 OVER_CANVAS = (
     "actionPaste",
@@ -27,7 +28,14 @@ OVER_CANVAS = (
 )
 # Entries listed only while they apply (a layer node has nothing to ungroup).
 WHEN_ENABLED = frozenset(
-    ("actionGroup", "actionOpenBlock", "actionUngroup", "actionMakeUnique", "actionLeaveBlock")
+    (
+        "actionGroup",
+        "actionOpenBlock",
+        "actionUngroup",
+        "actionMakeUnique",
+        "actionLeaveBlock",
+        "actionSaveBlock",
+    )
 )
 
 
