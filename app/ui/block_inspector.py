@@ -120,6 +120,11 @@ class BlockBox(QGroupBox):
         self.count = _small("", "blockParamCount")
         self.count.setToolTip("The weights of this node's inside, every repetition counted")
         form.addRow("Weights", self.count)
+        self.settings = _small("", "blockSettings")
+        self.settings.setToolTip(
+            "Open the block and press On block beside an inner parameter to set it here"
+        )
+        form.addRow("Settings", self.settings)
         self.refresh()
 
     def node(self) -> Node | None:
@@ -140,6 +145,11 @@ class BlockBox(QGroupBox):
         shared = "editing its inside changes every one" if users > 1 else "only this one"
         self.uses.setText(f"{users} node{'s' if users != 1 else ''}: {shared}")
         self.unique_button.setVisible(users > 1)
+        names = [p.caption for p in node.spec.params]
+        self.settings.setText(
+            f"{len(names)}: {', '.join(names)} (open the block and press On block beside an "
+            "inner parameter to add one)"
+        )
         self.update_count()
 
     def update_count(self) -> None:

@@ -63,6 +63,8 @@ def test_ctrl_g_groups_the_selection_and_undo_redo_are_one_step(digits) -> None:
     block_id = group_by_keys(digits, ["linear_1", "relu_1"])
     assert "Grouped 2 nodes into block 'block'" in digits.statusBar().currentMessage()
     assert shown(digits) == set(digits.document.nodes) and "linear_1" not in shown(digits)
+    assert digits.scene.node_item(block_id).summary == "2 nodes"  # used once, not repeated
+    assert digits.scene.node_item(block_id).is_block  # drawn as a stack, not as a layer
     grouped = digits.document.to_dict()
     key(digits, Qt.Key.Key_Z, CTRL)
     assert digits.document.to_dict() == original and shown(digits) == set(original_ids(original))

@@ -57,6 +57,7 @@ def test_a_block_node_shows_its_definition(grouped) -> None:
     assert not box.unique_button.isVisibleTo(inspector)  # one user: nothing to split
     assert box.count.text() == f"{64 * 128 + 128:,} parameters, this node's own"
     assert set(inspector.fields) == {"repeat", "units"}
+    assert box.settings.text().startswith("2: Repeat, Units (open the block")
     assert (
         inspector.fields["repeat"]
         .help.text()
