@@ -131,6 +131,7 @@ def test_the_library_transformer_block_repeated_exports_as_one_class(tmp_path: P
     from app.graph.blocks.library import BUILTIN_FOLDER, insert_block, load_block
 
     doc = io.load(EXAMPLES / "char_transformer.nodegrad")
+    doc.set_param("embed", "dim", 32)  # the width of the library's transformer block
     doc.remove_node("block1")
     doc.remove_node("block2")
     source = load_block(BUILTIN_FOLDER / "transformer.nodegrad-block")
