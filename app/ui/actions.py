@@ -136,6 +136,19 @@ EDIT = (
         "actionCopyPython", "Copy as P&ython", lambda w: w.files.copy_as_python, ("Ctrl+Shift+C",)
     ),
 )
+BLOCKS = (
+    Spec("actionGroup", "&Group into Block", lambda w: w.edit_ops.blocks.group, ("Ctrl+G",)),
+    Spec("actionUngroup", "U&ngroup Block", lambda w: w.edit_ops.blocks.ungroup, ("Ctrl+Shift+G",)),
+    Spec("actionMakeUnique", "Make Block Uni&que", lambda w: w.edit_ops.blocks.make_unique),
+    Spec(
+        "actionOpenBlock",
+        "&Open Block",
+        lambda w: w.edit_ops.blocks.open_selected,
+        ("Return", "Enter"),
+        True,
+    ),
+    Spec("actionLeaveBlock", "&Leave Block", lambda w: w.edit_ops.blocks.leave, ("Alt+Up",)),
+)
 VIEW = (
     Spec(
         "actionZoomIn",
@@ -199,7 +212,8 @@ GESTURES = (
     ("Drop a node on a wire", "Insert it into the wire"),
     ("Wheel", "Zoom around the cursor"),
     ("Middle drag / Space + drag", "Pan"),
-    ("Double-click a node", "Edit its first parameter in the inspector"),
+    ("Double-click a node", "Open a block; any other node: edit its first parameter"),
+    ("Esc / Backspace (nothing selected)", "Leave the open block (or click the breadcrumb)"),
     ("Right-click", "Menu for the node, wire or empty canvas under the cursor"),
 )
 
@@ -292,6 +306,8 @@ def build_edit_menu(targets: ActionTargets) -> QMenu:
         menu.addAction(act)
     menu.addSeparator()
     add_actions(targets, menu, EDIT)
+    menu.addSeparator()
+    add_actions(targets, menu, BLOCKS)
     return menu
 
 
@@ -370,7 +386,14 @@ def shortcut_table() -> list[tuple[str, str]]:
 
     rows = [("Ctrl+Z", "Undo (the Edit menu names the step)"), ("Ctrl+Shift+Z / Ctrl+Y", "Redo")]
     rows.append(("F1", "Keyboard shortcuts (this list)"))
-    groups = (("", FILE_TOP), ("", FILE_SAVE), ("Export ", EXPORT), ("", EDIT), ("", VIEW))
+    groups = (
+        ("", FILE_TOP),
+        ("", FILE_SAVE),
+        ("Export ", EXPORT),
+        ("", EDIT),
+        ("", BLOCKS),
+        ("", VIEW),
+    )
     for prefix, specs in groups:
         for spec in specs:
             if spec is None or not spec.keys:

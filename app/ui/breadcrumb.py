@@ -15,7 +15,8 @@ SEPARATOR = "›"
 
 
 class BreadcrumbBar(QWidget):
-    """``breadcrumb``: one button per level of ``scope``'s path (``crumb0`` is the graph).
+    """``breadcrumb``: a button per level above the one shown (``crumb0`` is the graph), then
+    the level shown (``crumbHere``).
 
     Parameters
     ----------
@@ -31,15 +32,16 @@ class BreadcrumbBar(QWidget):
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(6, 2, 6, 2)
         self._layout.setSpacing(2)
-        self.crumbs: list[QToolButton] = []
+        self.crumbs: list[QToolButton] = []  # the levels to go back to (crumb0: the graph)
+        self.here = QLabel()  # the level shown
         scope.changed.connect(self.refresh)
         # a block renamed or relabelled while open: its crumb follows
         scope.holder.changed.connect(lambda _event: self.refresh() if scope.path else None)
         self.refresh()
 
     def texts(self) -> list[str]:
-        """The crumbs' texts, the graph first."""
-        return [button.text() for button in self.crumbs]
+        """Every level's text, the graph first and the level shown last."""
+        return [button.text() for button in self.crumbs] + [self.here.text()]
 
     def refresh(self) -> None:
         """Rebuild the crumbs from the scope's path (hidden at the graph)."""
@@ -57,18 +59,21 @@ class BreadcrumbBar(QWidget):
                 arrow = QLabel(SEPARATOR)
                 arrow.setEnabled(False)
                 self._layout.addWidget(arrow)
+            if depth == len(names) - 1:  # where the canvas is: said, not a way back
+                here = QLabel(name)
+                here.setObjectName("crumbHere")
+                font = here.font()
+                font.setBold(True)
+                here.setFont(font)
+                here.setContentsMargins(4, 0, 4, 0)
+                self._layout.addWidget(here)
+                self.here = here
+                continue
             button = QToolButton()
             button.setObjectName(f"crumb{depth}")
             button.setText(name)
             button.setAutoRaise(True)
-            last = depth == len(names) - 1
-            button.setEnabled(not last)  # the level shown is where you are, not a way back
-            if last:
-                font = button.font()
-                font.setBold(True)
-                button.setFont(font)
-            else:
-                button.setToolTip(f"Back to {name}")
+            button.setToolTip(f"Back to {name}")
             button.clicked.connect(lambda _checked=False, d=depth: self.scope.up(d))
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             self._layout.addWidget(button)

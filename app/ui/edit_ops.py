@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF
 
 from app.graph.errors import GraphError
 from app.ui import clipboard
+from app.ui.block_ops import BlockOps
 from app.ui.canvas.node_item import NODE_WIDTH
 from app.ui.canvas.scene import GraphScene
 from app.ui.canvas.view import GraphView
@@ -23,7 +24,9 @@ LABEL_MARGIN = 24.0  # auto-layout: free space around a wire's shape label, both
 class EditOps:
     """Copy, cut, paste, duplicate, delete, select all and auto-layout of the canvas selection.
 
-    Edits go through ``editor``; ``status`` and ``problems`` say what happened.
+    Edits go through ``editor`` and act on the graph it shows (``editor.graph``: the
+    document's own or an open block's inside); ``status`` and ``problems`` say what happened.
+    The block commands are :attr:`blocks`.
     """
 
     def __init__(
@@ -37,6 +40,7 @@ class EditOps:
     ) -> None:
         self.holder, self.editor, self.scene, self.view = holder, editor, scene, view
         self.status, self.problems = status, problems
+        self.blocks = BlockOps(editor, scene, status)
 
     def copy(self) -> bool:
         """Copy the selected nodes (and the wires among them) to the clipboard."""
@@ -44,7 +48,7 @@ class EditOps:
         if not ids:
             self.status.show_message("Nothing selected to copy")
             return False
-        clipboard.put_on_clipboard(clipboard.copy_fragment(self.holder.document, ids))
+        clipboard.put_on_clipboard(clipboard.copy_fragment(self.editor.graph, ids))
         self.status.show_message(f"Copied {len(ids)} node{'s' if len(ids) != 1 else ''}")
         return True
 
@@ -68,7 +72,7 @@ class EditOps:
         ids = self.scene.selected_node_ids()
         if not ids:
             return []
-        doc = self.holder.document
+        doc = self.editor.graph
         left = min(doc.nodes[n].position[0] for n in ids)
         top = min(doc.nodes[n].position[1] for n in ids)
         fragment = clipboard.copy_fragment(doc, ids)
@@ -77,12 +81,12 @@ class EditOps:
     def _add_fragment(self, fragment: dict[str, Any], at: QPointF) -> list[str]:
         try:
             mutation, ids = clipboard.paste_mutation(
-                self.holder.document, fragment, (at.x(), at.y())
+                self.editor.document, fragment, (at.x(), at.y()), self.editor.scope.definition
             )
         except GraphError as error:
             self.problems.show_problems("Cannot paste", str(error).splitlines())
             return []
-        if self.editor.push(mutation) is not None:
+        if self.editor.push(mutation, scoped=False) is not None:
             return []
         self.scene.clearSelection()
         for node_id in ids:
@@ -90,8 +94,12 @@ class EditOps:
         return ids
 
     def delete_selection(self, verb: str = "Delete") -> None:
-        """Delete the selected nodes (with their wires) and the selected wires."""
+        """Delete the selected nodes (with their wires) and the selected wires; with nothing
+        selected inside an open block, Backspace (or Delete) goes back out of it."""
         selected = self.scene.selected_node_ids(), self.scene.selected_edges()
+        if not any(selected) and self.editor.scope.path and verb == "Delete":
+            self.blocks.leave()
+            return
         self.editor.delete(*selected, verb)
 
     def select_all(self) -> None:
@@ -102,7 +110,7 @@ class EditOps:
     def auto_layout(self, direction: Direction = Direction.LEFT_TO_RIGHT) -> None:
         """Arrange the wired nodes in topological layers and the unwired ones in a grid
         beside them, as one undoable move."""
-        doc = self.holder.document
+        doc = self.editor.graph
         if not doc.nodes:
             return
         self.holder.validate_now()  # current shape labels: the layers leave room for them

@@ -123,11 +123,20 @@ class FieldEditor(QObject):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         self.browse: QToolButton | None = None
+        self._row = QHBoxLayout()
+        self._row.setContentsMargins(0, 0, 0, 0)
+        self._row.addWidget(self.input, 1)
         if file:
-            layout.addLayout(self._with_browse(name))
-        else:
-            layout.addWidget(self.input)
+            self._add_browse(name)
+        layout.addLayout(self._row)
         layout.addWidget(self.error)
+        self.note = QLabel(self.widget)
+        self.note.setObjectName("fieldNote")
+        self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.setFont(style.small_font(-1.0, bold=True))
+        self.note.hide()
+        layout.addWidget(self.note)
         self.help = QLabel(help_text[:1].upper() + help_text[1:], self.widget)
         self.help.setObjectName("fieldHelp")
         self.help.setWordWrap(True)
@@ -157,17 +166,23 @@ class FieldEditor(QObject):
             return combo
         return QLineEdit()
 
-    def _with_browse(self, name: str) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.input, 1)
+    def _add_browse(self, name: str) -> None:
         self.browse = QToolButton(self.widget)
         self.browse.setText("Browse…")
         self.browse.setObjectName(f"browse_{name}" if name else "browse")
         self.browse.setToolTip("Choose the file")
         self.browse.clicked.connect(self._on_browse)
-        row.addWidget(self.browse)
-        return row
+        self._row.addWidget(self.browse)
+
+    def add_beside(self, widget: QWidget) -> None:
+        """Put ``widget`` (a small button) to the right of the input box."""
+        widget.setParent(self.widget)
+        self._row.addWidget(widget)
+
+    def set_note(self, text: str) -> None:
+        """Show ``text`` under the box (why its value is set elsewhere); "" hides it."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
 
     def _connect(self) -> None:
         widget = self.input

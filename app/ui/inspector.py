@@ -1,5 +1,9 @@
 """The inspector dock: the selected node's parameters, or the document's training settings and
-a model summary when nothing (or several nodes) is selected."""
+a model summary when nothing (or several nodes) is selected.
+
+The node is one of the graph the canvas shows (the inside of an open block, too); a block
+node's page and the "On block" toggles inside a block come from :mod:`app.ui.block_inspector`.
+"""
 
 from __future__ import annotations
 
@@ -16,16 +20,17 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QScrollArea,
     QStackedWidget,
+    QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from app.graph.document import TRAINING_PARAMS
+from app.graph.document import TRAINING_PARAMS, GraphDocument
 from app.graph.errors import GraphError
 from app.graph.memory import MemoryEstimate, format_bytes
-from app.graph.specs import get_spec
+from app.ui import block_inspector as bi
 from app.ui.editor import LIVE_SETTINGS
 from app.ui.fields import FieldEditor, editor_for_param
 
@@ -61,6 +66,9 @@ class Inspector(QScrollArea):
         self.editor = editor
         self.node_id: str | None = None
         self.fields: dict[str, FieldEditor] = {}
+        self.block_box: bi.BlockBox | None = None
+        self.expose_toggles: dict[str, QToolButton] = {}
+        self._page_graph: GraphDocument | None = None
         self.settings_fields: dict[str, FieldEditor] = {}
         self._stack = QStackedWidget()
         self._node_page = QWidget()
@@ -69,6 +77,7 @@ class Inspector(QScrollArea):
         self._stack.addWidget(self._doc_page)
         self.setWidget(self._stack)
         self.show_node(None)
+        editor.scope.changed.connect(lambda: self.show_node(None))  # another graph is shown
 
     # -- document page --------------------------------------------------------------------------
     def _build_document_page(self) -> QWidget:
@@ -131,6 +140,8 @@ class Inspector(QScrollArea):
         item.setFont(1, font)
         if memory is not None:
             self._add_memory_rows(memory, font)
+        if self.block_box is not None:
+            self.block_box.update_count()
 
     def _add_memory_rows(self, memory: MemoryEstimate, bold: QFont) -> None:
         nodes = self.editor.document.nodes
@@ -151,8 +162,12 @@ class Inspector(QScrollArea):
 
     # -- node page ------------------------------------------------------------------------------
     def show_node(self, node_id: str | None) -> None:
-        """Show node ``node_id``'s parameters, or the document page for None."""
-        self.node_id = node_id if node_id in self.editor.document.nodes else None
+        """Show node ``node_id`` (of the graph the canvas shows), or the document page for
+        None."""
+        graph = bi.shown_graph(self.editor)
+        self.node_id = node_id if node_id in graph.nodes else None
+        self.block_box = None
+        self.expose_toggles = {}
         if self.node_id is None:
             self.fields = {}
             self._stack.setCurrentWidget(self._doc_page)
@@ -167,24 +182,31 @@ class Inspector(QScrollArea):
         old.deleteLater()
 
     def _build_node_page(self, node_id: str) -> QWidget:
-        node = self.editor.document.nodes[node_id]
-        spec = get_spec(node.type_id)
+        graph = self._page_graph = bi.shown_graph(self.editor)
+        node = graph.nodes[node_id]
+        spec = node.spec
         page = QWidget()
         layout = QVBoxLayout(page)
-        heading = QLabel(f"<b>{spec.title}</b> &nbsp;<span>({node_id})</span>")
+        title = f"Block {spec.title}" if node.block is not None else spec.title
+        heading = QLabel(f"<b>{title}</b> &nbsp;<span>({node_id})</span>")
         heading.setObjectName("inspectorTitle")
         help_label = QLabel(spec.help)
         help_label.setTextFormat(Qt.TextFormat.PlainText)
         help_label.setWordWrap(True)
         layout.addWidget(heading)
         layout.addWidget(help_label)
+        if node.block is not None:
+            self.block_box = bi.BlockBox(self.editor, node_id, page)
+            layout.addWidget(self.block_box)
         form = self._form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        caption, placeholder, tip = bi.label_caption(node)
         self.label_edit = QLineEdit(node.label or "")
         self.label_edit.setObjectName("edit_label")
-        self.label_edit.setPlaceholderText(spec.title)
+        self.label_edit.setPlaceholderText(placeholder)
+        self.label_edit.setToolTip(tip)
         self.label_edit.editingFinished.connect(self._on_label)
-        form.addRow("Label", self.label_edit)
+        form.addRow(caption, self.label_edit)
         self.fields = {}
         for pspec in spec.params:
             field = editor_for_param(pspec, node.params.get(pspec.name, pspec.default))
@@ -195,6 +217,11 @@ class Inspector(QScrollArea):
             )
             self.fields[pspec.name] = field
             form.addRow(pspec.caption, field.widget)
+        if "repeat" in self.fields and node.block is not None:
+            self.fields["repeat"].set_note(bi.repeat_note(node))
+        if bi.open_definition(self.editor) is not None:
+            self.expose_toggles = bi.add_expose_toggles(self.editor, node_id, self.fields)
+            bi.show_exposure(self.editor, node_id, self.fields, self.expose_toggles)
         layout.addLayout(form)
         layout.addStretch(1)
         self._update_visibility()
@@ -202,22 +229,26 @@ class Inspector(QScrollArea):
 
     def _on_param(self, node_id: str, pspec: Any, value: Any, field: FieldEditor) -> None:
         """Apply a committed value to the node the page was built for (a commit on focus-out
-        may come after the selection moved on)."""
-        if node_id not in self.editor.document.nodes:
+        may come after the selection moved on, or the canvas opened another graph)."""
+        graph = bi.shown_graph(self.editor)
+        if graph is not self._page_graph or node_id not in graph.nodes:
             return
         _apply_checked(pspec, value, field, lambda v: self.editor.set_param(node_id, pspec.name, v))
 
     def _on_label(self) -> None:
-        node = self.editor.document.nodes.get(self.node_id or "")
+        node = self._shown_node()
+        if not self.label_edit.isModified():  # an undo may have changed the label since
+            return
+        self.label_edit.setModified(False)
         if node is not None and self.label_edit.text() != (node.label or ""):
             self.editor.set_label(node.id, self.label_edit.text())
 
     def _update_visibility(self) -> None:
         """Hide the parameters that do not matter for the current values (``when``)."""
-        node = self.editor.document.nodes.get(self.node_id or "")
+        node = self._shown_node()
         if node is None:
             return
-        active = {p.name for p in get_spec(node.type_id).active_params(node.params)}
+        active = {p.name for p in node.spec.active_params(node.params)}
         for name, field in self.fields.items():
             self._form.setRowVisible(field.widget, name in active)
 
@@ -243,20 +274,34 @@ class Inspector(QScrollArea):
             field.widget.setEnabled(not locked or name in LIVE_SETTINGS)
 
     # -- following the document -------------------------------------------------------------
+    def _shown_node(self) -> Any:
+        """The node the page was built for, as the shown graph holds it now (None: gone)."""
+        graph = bi.shown_graph(self.editor)
+        if graph is not self._page_graph:
+            return None
+        return graph.nodes.get(self.node_id or "")
+
     def refresh(self) -> None:
         """Show the document's current values (after an edit, undo or redo)."""
         doc = self.editor.document
         if self.node_id is not None:
-            node = doc.nodes.get(self.node_id)
+            node = self._shown_node()
             if node is None:
                 self.show_node(None)
+                return
+            if set(self.fields) != {p.name for p in node.spec.params}:
+                self.show_node(node.id)  # a block's parameters changed: a new page
                 return
             for name, field in self.fields.items():
                 field.base_dir = doc.base_dir
                 if not _typing(field):
                     field.set_value(node.params.get(name))
-            if not self.label_edit.hasFocus():
+            if not self.label_edit.isModified():  # not being typed in: follow the document
                 self.label_edit.setText(node.label or "")
+            if self.block_box is not None:
+                self.block_box.refresh()
+            if self.expose_toggles:
+                bi.show_exposure(self.editor, node.id, self.fields, self.expose_toggles)
             self._update_visibility()
             return
         for name, field in self.settings_fields.items():

@@ -36,6 +36,7 @@ from app.graph.validate import ValidationResult
 from app.ui import files as file_dialogs
 from app.ui import style
 from app.ui.actions import ActionTargets, build_actions
+from app.ui.block_library import install as install_block_library
 from app.ui.breadcrumb import BreadcrumbBar, above
 from app.ui.canvas.node_item import NODE_WIDTH
 from app.ui.canvas.scene import GraphScene
@@ -106,9 +107,11 @@ class MainWindow(QMainWindow):
             self.holder, self.editor, self.scene, self.view, status=self, problems=self
         )
         self._build_menus()
+        self.edit_ops.blocks.watch(self.actions_by_name)
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
         self._connect()
+        self.block_library = install_block_library(self)  # the palette's Blocks, Save Block
         self.update_title()
         self.holder.validate_now()
         self.banner.offer(self.recovery.left_behind())

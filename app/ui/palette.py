@@ -1,9 +1,11 @@
 """The palette dock: node types grouped by category, searchable, added by drag, double-click or
-Enter."""
+Enter; a "Blocks" section lists the blocks that can be inserted (:meth:`Palette.set_blocks`)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
@@ -20,13 +22,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.graph.specs import NodeSpec
+from app.graph.specs import Category, NodeSpec, get_spec
+from app.graph.specs.blocks import BLOCK
 from app.ui import style
 from app.ui.canvas.quick_add import match_rank, spec_matches
 from app.ui.canvas.view import NODE_MIME
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
 SPEC_ROLE = Qt.ItemDataRole.UserRole + 1
+BLOCK_ROLE = Qt.ItemDataRole.UserRole + 2
+BLOCK_MIME = "application/x-nodegrad-block"
+"""What a block entry dragged out of the palette carries: its :attr:`BlockEntry.key`."""
+
+
+@dataclass(frozen=True)
+class BlockEntry:
+    """One block the palette offers: ``key`` (what :attr:`Palette.block_requested` carries),
+    its title and one-line help; ``error`` (not insertable) for a file that cannot be read."""
+
+    key: str
+    title: str
+    help: str
+    error: str = ""
+
+    def spec(self) -> NodeSpec:
+        """A spec the palette draws and searches the entry by."""
+        text = f"Cannot be read: {self.error}" if self.error else self.help
+        return dataclasses.replace(get_spec(BLOCK), title=self.title, help=text)
 
 
 class _EntryDelegate(QStyledItemDelegate):
@@ -37,7 +59,7 @@ class _EntryDelegate(QStyledItemDelegate):
     ) -> QSize:
         """Two lines for node types, one for category headers."""
         size = super().sizeHint(option, index)
-        if index.data(TYPE_ROLE):
+        if index.data(SPEC_ROLE) is not None:
             size.setHeight(int(option.fontMetrics.height() * 2.4))
         return size
 
@@ -84,6 +106,10 @@ class _PaletteTree(QTreeWidget):
     def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:
         """Pack the dragged node type as ``application/x-nodegrad-node-type``."""
         data = QMimeData()
+        blocks = [i.data(0, BLOCK_ROLE) for i in items if i.data(0, BLOCK_ROLE)]
+        if blocks:
+            data.setData(BLOCK_MIME, blocks[0].encode())
+            return data
         type_ids = [i.data(0, TYPE_ROLE) for i in items if i.data(0, TYPE_ROLE)]
         if type_ids:
             data.setData(NODE_MIME, type_ids[0].encode())
@@ -95,12 +121,13 @@ class _PaletteTree(QTreeWidget):
         return Qt.DropAction.CopyAction
 
     def mimeTypes(self) -> list[str]:
-        """The one MIME type the palette offers."""
-        return [NODE_MIME]
+        """The MIME types the palette offers: node types and blocks."""
+        return [NODE_MIME, BLOCK_MIME]
 
 
 class Palette(QWidget):
-    """The ``palette`` widget; ``add_requested(type_id)`` asks to add a node at the view centre.
+    """The ``palette`` widget; ``add_requested(type_id)`` asks to add a node at the view centre,
+    ``block_requested(key)`` to insert the block of a "Blocks" entry there.
 
     Parameters
     ----------
@@ -109,6 +136,7 @@ class Palette(QWidget):
     """
 
     add_requested = Signal(str)
+    block_requested = Signal(str)
 
     def __init__(self, specs: Iterable[NodeSpec], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -145,40 +173,74 @@ class Palette(QWidget):
 
     def _build(self, specs: list[NodeSpec]) -> None:
         groups: dict[str, QTreeWidgetItem] = {}
-        bold = QFont(self.font())
-        bold.setBold(True)
         for spec in specs:
             name = spec.category.value
             if name not in groups:
-                group = QTreeWidgetItem(self.tree, [name])
-                group.setFont(0, bold)
-                group.setFlags(Qt.ItemFlag.ItemIsEnabled)
-                groups[name] = group
-            item = QTreeWidgetItem(groups[name], [spec.title])
-            item.setIcon(0, style.category_icon(spec.category))
-            item.setData(0, TYPE_ROLE, spec.type_id)
-            item.setToolTip(0, spec.help)
-            item.setStatusTip(0, spec.help)
-            item.setFlags(
-                Qt.ItemFlag.ItemIsEnabled
-                | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemIsDragEnabled
-            )
-            item.setData(0, SPEC_ROLE, spec)
+                groups[name] = self._group(name)
+            self._entry(groups[name], spec, TYPE_ROLE, spec.type_id)
         self.tree.expandAll()
+
+    def _group(self, name: str) -> QTreeWidgetItem:
+        bold = QFont(self.font())
+        bold.setBold(True)
+        group = QTreeWidgetItem(self.tree, [name])
+        group.setFont(0, bold)
+        group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        return group
+
+    def _entry(
+        self, group: QTreeWidgetItem, spec: NodeSpec, role: int, value: str, drag: bool = True
+    ) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(group, [spec.title])
+        item.setIcon(0, style.category_icon(spec.category))
+        item.setData(0, role, value)
+        item.setToolTip(0, spec.help)
+        item.setStatusTip(0, spec.help)
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        item.setFlags(flags | Qt.ItemFlag.ItemIsDragEnabled if drag else flags)
+        item.setData(0, SPEC_ROLE, spec)
+        return item
+
+    def set_blocks(self, entries: Sequence[BlockEntry], ports: Sequence[str] = ()) -> None:
+        """Show ``entries`` in the "Blocks" section, after the node types ``ports`` (the
+        block input and output types, offered while a block is open)."""
+        for group in self.groups():
+            if group.text(0) == Category.BLOCKS.value:
+                self.tree.invisibleRootItem().removeChild(group)
+        if not entries and not ports:
+            return
+        group = self._group(Category.BLOCKS.value)
+        for type_id in ports:
+            self._entry(group, get_spec(type_id), TYPE_ROLE, type_id)
+        warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        for entry in entries:
+            item = self._entry(group, entry.spec(), BLOCK_ROLE, entry.key, drag=not entry.error)
+            if entry.error:
+                item.setIcon(0, warning)
+        group.setExpanded(True)
+        if self.search.text():
+            self._filter(self.search.text())
+
+    def block_entries(self) -> list[QTreeWidgetItem]:
+        """The items of the blocks offered (not the block input and output types)."""
+        return [i for i in self.items() if i.data(0, BLOCK_ROLE)]
 
     def groups(self) -> list[QTreeWidgetItem]:
         """The category items, in palette order."""
         tops = (self.tree.topLevelItem(g) for g in range(self.tree.topLevelItemCount()))
         return [group for group in tops if group is not None]
 
-    def entries(self, group: QTreeWidgetItem | None = None) -> list[QTreeWidgetItem]:
-        """Every node-type item (visible or filtered out), or those of one ``group``."""
+    def items(self, group: QTreeWidgetItem | None = None) -> list[QTreeWidgetItem]:
+        """Every entry, node types and blocks (visible or filtered out), or those of ``group``."""
         found: list[QTreeWidgetItem] = []
         for top in [group] if group is not None else self.groups():
             children = (top.child(i) for i in range(top.childCount()))
             found.extend(child for child in children if child is not None)
         return found
+
+    def entries(self, group: QTreeWidgetItem | None = None) -> list[QTreeWidgetItem]:
+        """Every node-type item (visible or filtered out), or those of one ``group``."""
+        return [i for i in self.items(group) if i.data(0, TYPE_ROLE)]
 
     def visible_type_ids(self) -> list[str]:
         """The type ids the filter currently shows."""
@@ -187,7 +249,7 @@ class Palette(QWidget):
     def _filter(self, text: str) -> None:
         for group in self.groups():
             shown = 0
-            for item in self.entries(group):
+            for item in self.items(group):
                 match = spec_matches(item.data(0, SPEC_ROLE), text)
                 item.setHidden(not match)
                 shown += match
@@ -200,7 +262,7 @@ class Palette(QWidget):
         """The visible entry that matches ``text`` best (title prefix beats help text)."""
         ranked = [
             (match_rank(item.data(0, SPEC_ROLE), text), i, item)
-            for i, item in enumerate(self.entries())
+            for i, item in enumerate(self.items())
             if not item.isHidden()
         ]
         ranked = [r for r in ranked if r[0] is not None]
@@ -208,15 +270,17 @@ class Palette(QWidget):
 
     def _add_first_visible(self) -> None:
         current = self.tree.currentItem()
-        if current is None or current.isHidden() or not current.data(0, TYPE_ROLE):
+        if current is None or current.isHidden() or current.data(0, SPEC_ROLE) is None:
             current = self._best_match(self.search.text())
         if current is not None:
-            self.add_requested.emit(current.data(0, TYPE_ROLE))
+            self._on_activated(current, 0)
 
     def _on_activated(self, item: QTreeWidgetItem, column: int) -> None:
-        type_id = item.data(0, TYPE_ROLE)
+        type_id, key = item.data(0, TYPE_ROLE), item.data(0, BLOCK_ROLE)
         if type_id:
             self.add_requested.emit(type_id)
+        elif key and item.flags() & Qt.ItemFlag.ItemIsDragEnabled:
+            self.block_requested.emit(key)
 
     def _on_current(self, item: QTreeWidgetItem | None, previous: object = None) -> None:
         spec = item.data(0, SPEC_ROLE) if item is not None else None

@@ -1,4 +1,5 @@
-"""The problems dock: every diagnostic of the last validation; a click selects its node."""
+"""The problems dock: every diagnostic of the last validation; a click selects its node (opening
+the block it is in)."""
 
 from __future__ import annotations
 
@@ -62,8 +63,9 @@ class _WrappingDelegate(QStyledItemDelegate):
 
 
 class ProblemsPanel(QTreeWidget):
-    """The ``problems`` list of the holder's latest validation; ``node_activated(node_id)``
-    fires when a row with a node is clicked."""
+    """The ``problems`` list of the holder's latest validation; ``node_activated(flat_id)``
+    fires when a row with a node is clicked (a problem inside a block gives the inner node's
+    flat id, which ``BlockScope.reveal`` opens the block for)."""
 
     node_activated = Signal(str)
 
@@ -106,7 +108,7 @@ class ProblemsPanel(QTreeWidget):
                 self, [diagnostic.severity.name.capitalize(), where, diagnostic.message]
             )
             item.setIcon(0, severity_icon(diagnostic.severity))
-            item.setData(0, NODE_ROLE, node_id)
+            item.setData(0, NODE_ROLE, diagnostic.inner or node_id)  # a flat id: scope.reveal
             item.setToolTip(1, where)
             item.setToolTip(2, diagnostic.message)
         self._fit_node_column()

@@ -10,9 +10,10 @@ from engine.data.dataset import Dataset, DatasetError, split
 from engine.data.loader import DataLoader
 from engine.data.synthetic import circles, moons, sine_sequence, spiral, xor
 from engine.data.tabular import breast_cancer, csv, digits, iris, npz, wine
-from engine.data.text import DEFAULT_CORPUS, text
+from engine.data.text import CORPORA, DEFAULT_CORPUS, text
 
 __all__ = [
+    "CORPORA",
     "DEFAULT_CORPUS",
     "DataLoader",
     "Dataset",

@@ -66,6 +66,10 @@ class Dataset:
         Number of classes (vocabulary size for language data).
     vocab : list of str or None
         Characters of a language dataset, index = token id.
+    positions : np.ndarray or None
+        Where each sample starts in one source text (a language dataset's windows); sample ``i``
+        reads the ``x.shape[1] + 1`` characters from ``positions[i]`` on. :func:`split` uses it
+        to keep overlapping windows apart.
 
     Examples
     --------
@@ -80,6 +84,7 @@ class Dataset:
     task: Task
     n_classes: int | None = None
     vocab: list[str] | None = None
+    positions: np.ndarray | None = None
     _index: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -90,6 +95,10 @@ class Dataset:
         if len(self.x) != len(self.y):
             raise DatasetError(
                 f"dataset {self.name!r}: {len(self.x)} inputs but {len(self.y)} targets"
+            )
+        if self.positions is not None and len(self.positions) != len(self.x):
+            raise DatasetError(
+                f"dataset {self.name!r}: {len(self.x)} inputs but {len(self.positions)} positions"
             )
         if self.vocab is not None:
             self._index = {ch: i for i, ch in enumerate(self.vocab)}
@@ -109,8 +118,9 @@ class Dataset:
 
     def subset(self, indices: np.ndarray, name: str | None = None) -> Dataset:
         """Return a dataset of the samples at ``indices`` (same metadata)."""
+        positions = None if self.positions is None else self.positions[indices]
         return dataclasses.replace(
-            self, x=self.x[indices], y=self.y[indices], name=name or self.name
+            self, x=self.x[indices], y=self.y[indices], name=name or self.name, positions=positions
         )
 
     def encode(self, text: str) -> np.ndarray:
@@ -141,7 +151,13 @@ class Dataset:
 
 
 def split(dataset: Dataset, val_fraction: float = 0.2, seed: int = 0) -> tuple[Dataset, Dataset]:
-    """Shuffle the samples with ``seed`` and cut them into a training and a validation set.
+    """Cut a dataset into a training and a validation set.
+
+    The samples are shuffled with ``seed`` and the first ``val_fraction`` of them validate. When
+    the samples are overlapping windows of one text (:attr:`Dataset.positions`, e.g.
+    ``text(stride=...)`` below ``seq_len``), a shuffled cut would put copies of validation
+    characters into training; the last windows of the text validate instead, and the training
+    windows that reach into them are dropped, so no character feeds both sets.
 
     Parameters
     ----------
@@ -178,8 +194,37 @@ def split(dataset: Dataset, val_fraction: float = 0.2, seed: int = 0) -> tuple[D
             f"dataset {dataset.name!r}: {n} samples cannot be split with val_fraction "
             f"{val_fraction} (one part would be empty)"
         )
-    order = np.random.default_rng(seed).permutation(n)
+    if _overlapping(dataset):
+        train_rows, val_rows = _tail_split(dataset, n_val)
+    else:
+        order = np.random.default_rng(seed).permutation(n)
+        train_rows, val_rows = order[n_val:], order[:n_val]
     return (
-        dataset.subset(order[n_val:], f"{dataset.name} (train)"),
-        dataset.subset(order[:n_val], f"{dataset.name} (val)"),
+        dataset.subset(train_rows, f"{dataset.name} (train)"),
+        dataset.subset(val_rows, f"{dataset.name} (val)"),
     )
+
+
+def _overlapping(dataset: Dataset) -> bool:
+    """Whether two of the dataset's windows share input characters."""
+    if dataset.positions is None or len(dataset) < 2:
+        return False
+    return bool(np.diff(np.sort(dataset.positions)).min() < dataset.x.shape[1])
+
+
+def _tail_split(dataset: Dataset, n_val: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of the training and validation windows: the last ``n_val`` windows of the text
+    validate; training keeps the windows that end before the first of them begins."""
+    assert dataset.positions is not None
+    order = np.argsort(dataset.positions, kind="stable")
+    val_rows = order[len(order) - n_val :]
+    first = dataset.positions[val_rows].min()
+    span = dataset.x.shape[1] + 1  # a window reads its inputs and one more target character
+    train_rows = np.flatnonzero(dataset.positions + span <= first)
+    if len(train_rows) == 0:
+        raise DatasetError(
+            f"dataset {dataset.name!r}: no training window ends before the last {n_val} of "
+            f"{len(dataset)} windows, which validate; lower the validation split or use a "
+            "longer text"
+        )
+    return train_rows, val_rows

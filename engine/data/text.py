@@ -8,10 +8,15 @@ import numpy as np
 
 from engine.data.dataset import Dataset, DatasetError
 
-__all__ = ["DEFAULT_CORPUS", "text"]
+__all__ = ["CORPORA", "DEFAULT_CORPUS", "text"]
 
-#: The corpus used when ``text()`` gets no argument: prose written for this project.
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "resources" / "corpus" / "lighthouse.txt"
+_FOLDER = Path(__file__).resolve().parents[2] / "resources" / "corpus"
+#: The bundled corpora by name, prose written for this project: ``lighthouse`` (two stories,
+#: 6.6 KB, quick to train on) and ``stories`` (those and seventeen more, 88 KB, enough text for a
+#: transformer).
+CORPORA = {"lighthouse": _FOLDER / "lighthouse.txt", "stories": _FOLDER / "stories.txt"}
+#: The corpus used when ``text()`` gets no text and no corpus name.
+DEFAULT_CORPUS = CORPORA["lighthouse"]
 
 
 def _read(path: Path) -> str:
@@ -23,59 +28,91 @@ def _read(path: Path) -> str:
         raise DatasetError(f"not UTF-8 text (byte {err.start})", path=str(path)) from None
 
 
-def _load(source: str | Path | None) -> tuple[str, str]:
-    """Return (text, name) for a path, a literal string or the default corpus."""
+def _is_file(name: str) -> bool:
+    """Whether ``name`` names an existing file (False for a string no file can be called)."""
+    try:
+        return Path(name).is_file()
+    except OSError:  # e.g. a name too long for the file system
+        return False
+
+
+def _load(source: str | Path | None, corpus: str) -> tuple[str, str]:
+    """Return (text, name) for a path, a literal string or a bundled corpus."""
     if source is None:
-        return _read(DEFAULT_CORPUS), DEFAULT_CORPUS.stem
+        if corpus not in CORPORA:
+            known = ", ".join(CORPORA)
+            raise DatasetError(f"no bundled corpus {corpus!r}; the corpora are {known}")
+        return _read(CORPORA[corpus]), corpus
     if isinstance(source, Path):
         return _read(source), source.stem
     slashed_word = " " not in source and ("/" in source or "\\" in source)
     looks_like_path = (
         "\n" not in source
         and len(source) < 4096
-        and (source.endswith(".txt") or slashed_word or Path(source).is_file())
+        and (source.endswith(".txt") or slashed_word or _is_file(source))
     )
     if looks_like_path:
         return _read(Path(source)), Path(source).stem
     return source, "text"
 
 
-def text(path_or_str: str | Path | None = None, seq_len: int = 25) -> Dataset:
+def text(
+    path_or_str: str | Path | None = None,
+    seq_len: int = 25,
+    stride: int | None = None,
+    corpus: str = "lighthouse",
+) -> Dataset:
     """A character-level language-modelling dataset.
 
-    The text is cut into non-overlapping windows of ``seq_len`` characters; the target of each
-    position is the next character.
+    The text is cut into windows of ``seq_len`` characters, one every ``stride`` characters
+    (side by side by default; overlapping when ``stride < seq_len``, which gives more samples from
+    a short text); the target of each position is the next character.
 
     Parameters
     ----------
     path_or_str : str, Path or None
         A ``.txt`` file (a ``Path``, or a one-line string that names an existing file, ends in
         ``.txt`` or is one word holding a ``/``), the text itself, or None for the bundled
-        corpus (``DEFAULT_CORPUS``).
+        corpus named by ``corpus``.
     seq_len : int
         Characters per sample.
+    stride : int or None
+        Characters between the starts of two windows, 1 to ``seq_len``; None = ``seq_len``.
+    corpus : str
+        The bundled corpus read when ``path_or_str`` is None, a key of ``CORPORA``.
 
     Returns
     -------
     Dataset
         ``x`` and ``y`` int64 of shape (N, seq_len), ``y[:, t] == x[:, t + 1]`` within a
         window; ``vocab`` the sorted characters; ``task='language'``; ``n_classes = len(vocab)``.
-        ``encode``/``decode`` map between strings and ids.
+        ``encode``/``decode`` map between strings and ids. ``positions`` holds where each
+        window starts in the text, so :func:`~engine.data.split` can keep the validation
+        windows of overlapping ones on the text's tail.
 
     Raises
     ------
     DatasetError
-        Missing or non-UTF-8 file, or a text shorter than ``seq_len + 1`` characters.
+        Missing or non-UTF-8 file, an unknown corpus, a text shorter than ``seq_len + 1``
+        characters, or a ``stride`` outside 1 to ``seq_len``.
 
     Examples
     --------
     >>> ds = text("abcabcabcabc", seq_len=3)
     >>> ds.vocab, ds.x.shape, ds.decode(ds.x[0]), ds.decode(ds.y[0])
     (['a', 'b', 'c'], (3, 3), 'abc', 'bca')
+    >>> text("abcdefg", seq_len=3, stride=1).positions
+    array([0, 1, 2, 3])
     """
     if int(seq_len) < 1:
         raise DatasetError(f"seq_len must be at least 1, got {seq_len}")
-    body, name = _load(path_or_str)
+    step = seq_len if stride is None else int(stride)
+    if not 1 <= step <= seq_len:
+        raise DatasetError(
+            f"stride must be between 1 and seq_len = {seq_len}, got {stride} "
+            "(a larger stride would skip characters)"
+        )
+    body, name = _load(path_or_str, corpus)
     if len(body) < seq_len + 1:
         raise DatasetError(
             f"text {name!r} has {len(body)} characters; at least seq_len + 1 = "
@@ -84,7 +121,6 @@ def text(path_or_str: str | Path | None = None, seq_len: int = 25) -> Dataset:
     vocab = sorted(set(body))
     index = {ch: i for i, ch in enumerate(vocab)}
     ids = np.fromiter((index[ch] for ch in body), dtype=np.int64, count=len(body))
-    n = (len(ids) - 1) // seq_len
-    x = ids[: n * seq_len].reshape(n, seq_len)
-    y = ids[1 : n * seq_len + 1].reshape(n, seq_len)
-    return Dataset(x, y, name, "language", len(vocab), vocab)
+    starts = np.arange((len(ids) - 1 - seq_len) // step + 1, dtype=np.int64) * step
+    window = starts[:, None] + np.arange(seq_len)
+    return Dataset(ids[window], ids[window + 1], name, "language", len(vocab), vocab, starts)

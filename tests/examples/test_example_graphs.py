@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from build_examples import EXAMPLES, EXAMPLES_DIR
+from build_examples import EXAMPLES, EXAMPLES_DIR, LM_VOCAB
 
 from app.cli import main
 from app.graph import io
@@ -70,10 +70,11 @@ def test_digits_cnn_learns_from_images() -> None:
 
 
 def test_char_lstm_predicts_characters() -> None:
-    epochs = train("char_lstm", epochs=4)
-    uniform = math.log(49)  # the loss of guessing among the corpus's 49 characters
-    assert epochs[-1].val_loss is not None and epochs[-1].val_loss < 0.75 * uniform
-    assert epochs[-1].val_accuracy is not None and epochs[-1].val_accuracy > 0.3
+    """One of its epochs (the saved run is longer; README, A short tour)."""
+    epochs = train("char_lstm", epochs=1)
+    uniform = math.log(LM_VOCAB)  # the loss of guessing among the corpus's characters
+    assert epochs[-1].val_loss is not None and epochs[-1].val_loss < 0.5 * uniform
+    assert epochs[-1].val_accuracy is not None and epochs[-1].val_accuracy > 0.4
 
 
 def test_sine_lstm_fits_the_waves() -> None:
@@ -97,10 +98,15 @@ def test_residual_cnn_reaches_98_percent(
     assert validation_accuracy("residual_cnn", capsys, tmp_path) >= 98.0
 
 
-def test_char_transformer_predicts_characters(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    assert validation_accuracy("char_transformer", capsys, tmp_path) > 30.0  # uniform guessing: 2%
+def test_char_transformer_predicts_characters() -> None:
+    """One epoch over half its windows (a window every 16 characters, not 8). Its saved run of 7
+    epochs beats char_lstm's saved run, which takes as long (README, A short tour). Always
+    guessing a space scores 19%, the best guess from the character before 32%."""
+    doc = io.load(path_of("char_transformer"))
+    doc.set_param("text", "stride", 16)
+    epochs = [e for e in Session(doc).train(epochs=1) if isinstance(e, EpochMetrics)]
+    assert epochs[-1].val_loss is not None and epochs[-1].val_loss < 0.55 * math.log(LM_VOCAB)
+    assert epochs[-1].val_accuracy is not None and epochs[-1].val_accuracy > 0.33
 
 
 def test_gru_sine_fits_the_waves() -> None:
@@ -109,9 +115,11 @@ def test_gru_sine_fits_the_waves() -> None:
     assert epochs[-1].val_loss < 0.02 and epochs[-1].val_loss < 0.25 * epochs[0].val_loss
 
 
-# The examples of issue 14 with full runs above are left out here.
+# Left out: the examples with full runs above, and the language models, whose saved runs are
+# long (a shortened run of each is above).
 @pytest.mark.parametrize(
-    "name", sorted(set(EXAMPLES) - {"digits_mlp", "residual_cnn", "char_transformer"})
+    "name",
+    sorted(set(EXAMPLES) - {"digits_mlp", "residual_cnn", "char_transformer", "char_lstm"}),
 )
 def test_nodegrad_train_runs_each_example_at_its_saved_settings(
     name: str, capsys: pytest.CaptureFixture[str], tmp_path: Path

@@ -53,7 +53,7 @@ def block_edit(draw: st.DrawFn, doc: GraphDocument) -> mu.Mutation:
     return draw(mutation(doc))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_block_edits_undone_in_reverse_restore_every_state(data: st.DataObject) -> None:
     doc = mlp()

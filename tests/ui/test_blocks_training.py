@@ -124,6 +124,7 @@ def test_nan_inside_a_block_flags_the_block(qtbot, digits) -> None:
     assert f"of node '{block} › blowup' went non-finite" in message
     item = digits.scene.node_item(block)
     assert item.badge_severity is not None
+    assert item.badge_message.startswith(f"In {block} › blowup: the output 'y' of node")
     shoot(digits, "blocks_nan")
 
 

@@ -101,6 +101,7 @@ def test_nan_inside_marks_the_inner_node_once_opened(qtbot, digits) -> None:
     digits.editor.scope.enter(block)
     item = digits.scene.node_item("blowup")
     assert item.badge_severity is not None
+    assert item.badge_message.startswith(f"the output 'y' of node '{block} › blowup'")
     assert digits.scene.node_item("dense1").badge_severity is None
     shoot(digits, "blocks_nan_opened")
 
@@ -136,3 +137,30 @@ def test_a_block_curve_is_the_stepwise_largest_inside() -> None:
     c = Series()
     c.extend(np.array([1.0, 2.0, 3.0]), np.array([3.0, 0.5, 2.0]))
     assert merged([a, c])[1].tolist() == [3.0, 5.0, 2.0]
+
+
+def test_ctrl_g_then_ctrl_shift_g_keep_the_trained_weights(qtbot, digits) -> None:
+    from app.graph.evaluation import predict
+
+    ctrl, room = digits.training, digits.results_room
+    digits.document.set_setting("epochs", 1)
+    ctrl.run()
+    wait_idle(qtbot, digits)
+    trained = ctrl.weights()
+    x = np.random.default_rng(2).random((3, 64)).astype(np.float32)
+    expected = predict(room.program(), x)
+    digits.scene.clearSelection()
+    for node_id in ("dense1", "relu1"):
+        digits.scene.node_item(node_id).setSelected(True)
+    digits.view.setFocus()
+    QTest.keyClick(digits.view, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    (block,) = [n for n, node in digits.document.nodes.items() if node.block is not None]
+    assert f"{block}__dense1.weight" in ctrl.weights()
+    np.testing.assert_array_equal(predict(room.program(), x), expected)
+    digits.scene.clearSelection()
+    digits.scene.node_item(block).setSelected(True)
+    mods = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    QTest.keyClick(digits.view, Qt.Key.Key_G, mods)
+    assert all(node.block is None for node in digits.document.nodes.values())
+    assert set(ctrl.weights()) == set(trained)
+    np.testing.assert_array_equal(predict(room.program(), x), expected)

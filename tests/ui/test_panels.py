@@ -210,7 +210,8 @@ def test_right_click_menus(window) -> None:
     node_point = view_point(window, window.scene.node_item("relu_1").pos() + QPointF(60, 12))
     menu = window.view.context_menu(node_point)
     names = [a.objectName() for a in menu.actions() if not a.isSeparator()]
-    assert names == ["actionCut", "actionCopy", "actionDuplicate", "actionDelete"]
+    # block edits are listed only when they apply: a layer node can be grouped, not opened
+    assert names == ["actionCut", "actionCopy", "actionDuplicate", "actionDelete", "actionGroup"]
     assert window.scene.selected_node_ids() == ["relu_1"]
     empty = view_point(window, QPointF(-300, 600))
     menu = window.view.context_menu(empty)

@@ -26,7 +26,7 @@ from app.graph.errors import GraphError
 from app.graph.mutations import Edge, Node
 from app.graph.specs.blocks import BLOCK, BLOCK_INPUT, BLOCK_OUTPUT
 
-PORT_GAP = 180.0
+PORT_GAP = 260.0
 """How far left (right) of the grouped nodes the block's input (output) nodes are placed."""
 
 

@@ -114,13 +114,19 @@ def _following(
     value = now.pop() if len(now) == 1 else None
     if type(value) is not int:
         return set()
-    after = inferred_after(flat, changes, value + 1)
     inside = use + "__"
-    found = set()
-    for flat_id, code in nodes.items():
-        if not flat_id.startswith(inside):
-            continue
-        for key, text in code.derived.items():
-            if text == repr(value) and after.get(flat_id, {}).get(key) == repr(value + 1):
-                found.add((flat_id[len(inside) :], key))
-    return found
+    candidates = [
+        (flat_id, key)
+        for flat_id, code in nodes.items()
+        if flat_id.startswith(inside)
+        for key, text in code.derived.items()
+        if text == repr(value)
+    ]
+    if not candidates:
+        return set()  # nothing inferred holds the value: no need to infer again
+    after = inferred_after(flat, changes, value + 1)
+    return {
+        (flat_id[len(inside) :], key)
+        for flat_id, key in candidates
+        if after.get(flat_id, {}).get(key) == repr(value + 1)
+    }

@@ -1,6 +1,6 @@
 """The data code of a script that must run without nodegrad (the PyTorch export): a ``load_data()``
 function giving the same arrays as the ``engine.data`` loader the Dataset node names, and a
-``split()`` cutting the same validation part as ``engine.data.split``.
+``split()`` cutting the same validation part as ``engine.data.split`` (:func:`split_function`).
 
 Every value taken from the graph (a file path, a column name, the bundled corpus) is written as a
 Python literal (``repr``), never pasted as code.
@@ -13,13 +13,32 @@ from typing import Any
 
 from app.graph.specs.data import loader_call
 
-__all__ = ["SPLIT", "corpus_literal", "data_function", "data_imports"]
+__all__ = ["SPLIT", "corpus_literal", "data_function", "data_imports", "split_function"]
 
 SPLIT = '''def split(x, y, val_fraction, seed):
     """Shuffle with ``seed`` and cut off the validation part (as nodegrad's engine.data.split)."""
     n_val = round(len(x) * val_fraction)
     order = np.random.default_rng(seed).permutation(len(x))
     return (x[order[n_val:]], y[order[n_val:]]), (x[order[:n_val]], y[order[:n_val]])'''
+
+TAIL_SPLIT = '''def split(x, y, val_fraction, seed):
+    """The last windows of the text validate; training keeps the windows that end before them
+    (as nodegrad's engine.data.split for overlapping windows; ``seed`` is not needed)."""
+    n_val = round(len(x) * val_fraction)
+    starts = np.arange(len(x)) * STRIDE
+    train = starts + SEQ_LEN + 1 <= starts[len(x) - n_val]
+    return (x[train], y[train]), (x[len(x) - n_val :], y[len(x) - n_val :])'''
+
+
+def split_function(params: Mapping[str, Any]) -> list[str]:
+    """The lines defining ``split(x, y, val_fraction, seed)`` for a Dataset node: a shuffled cut,
+    or the text's tail when its windows overlap (as ``engine.data.split`` chooses)."""
+    name, _, kwargs = loader_call(params)
+    if name != "text" or int(kwargs.get("stride", kwargs["seq_len"])) >= int(kwargs["seq_len"]):
+        return SPLIT.splitlines()
+    stride, seq_len = repr(int(kwargs["stride"])), repr(int(kwargs["seq_len"]))
+    return TAIL_SPLIT.replace("STRIDE", stride).replace("SEQ_LEN", seq_len).splitlines()
+
 
 _SKLEARN = {"digits": "load_digits", "iris": "load_iris", "wine": "load_wine"}
 _SKLEARN["breast_cancer"] = "load_breast_cancer"
@@ -100,14 +119,15 @@ def _sklearn(name: str) -> Callable[[tuple[Any, ...], Mapping[str, Any]], list[s
 def _text(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> list[str]:
     source = "CORPUS" if not args[0] else f"Path({args[0]!r}).read_text(encoding='utf-8')"
     seq_len = int(kwargs["seq_len"])
+    stride = int(kwargs.get("stride", seq_len))
     return [
         f"body = {source}",
         "vocab = sorted(set(body))",
         "index = {ch: i for i, ch in enumerate(vocab)}",
         "ids = np.array([index[ch] for ch in body], dtype=np.int64)",
-        f"n = (len(ids) - 1) // {seq_len}",
-        f"x = ids[: n * {seq_len}].reshape(n, {seq_len})",
-        f"y = ids[1 : n * {seq_len} + 1].reshape(n, {seq_len})",
+        f"starts = np.arange((len(ids) - 1 - {seq_len}) // {stride} + 1) * {stride}",
+        f"window = starts[:, None] + np.arange({seq_len})",
+        "x, y = ids[window], ids[window + 1]",
     ]
 
 

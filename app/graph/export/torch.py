@@ -29,7 +29,12 @@ from app.graph.export.script import (
     save_function,
     validation_report,
 )
-from app.graph.export.standalone_data import SPLIT, corpus_literal, data_function, data_imports
+from app.graph.export.standalone_data import (
+    corpus_literal,
+    data_function,
+    data_imports,
+    split_function,
+)
 
 if TYPE_CHECKING:
     from app.graph.document import GraphDocument
@@ -141,7 +146,8 @@ def splits_function(plan: ModelPlan) -> list[str]:
     ]
     if not plan.settings.val_split:
         return [*lines, "    return (x, y), (x, y)"]
-    return [*SPLIT.splitlines(), "", "", *lines, "    return split(x, y, VAL_SPLIT, SEED)"]
+    split = split_function(plan.data_params)
+    return [*split, "", "", *lines, "    return split(x, y, VAL_SPLIT, SEED)"]
 
 
 def _corpus(plan: ModelPlan) -> list[str]:
@@ -149,9 +155,10 @@ def _corpus(plan: ModelPlan) -> list[str]:
     params = plan.data_params
     if params.get("name") != "text" or params.get("path"):
         return []
-    from engine.data.text import DEFAULT_CORPUS
+    from engine.data.text import CORPORA
 
-    return ["", "", *corpus_literal(DEFAULT_CORPUS.read_text(encoding="utf-8"))]
+    corpus = CORPORA[params.get("corpus", "lighthouse")]
+    return ["", "", *corpus_literal(corpus.read_text(encoding="utf-8"))]
 
 
 def evaluate_function(plan: ModelPlan) -> list[str]:

@@ -42,6 +42,8 @@ DATASETS = (
     "npz",
 )
 FILE_DATASETS = ("csv", "npz", "text")
+#: The bundled text corpora (``engine.data.CORPORA``), read when a text dataset names no file.
+CORPORA = ("lighthouse", "stories")
 SEQUENCE_DATASETS = ("text", "sine_sequence")
 
 
@@ -56,7 +58,12 @@ def loader_call(params: Mapping[str, Any]) -> tuple[str, tuple[Any, ...], dict[s
     if name == "sine_sequence":
         return name, (), {"seq_len": params["seq_len"]}
     if name == "text":
-        return name, (path or None,), {"seq_len": params["seq_len"]}
+        kwargs = {"seq_len": params["seq_len"]}
+        if params.get("stride"):  # 0: windows side by side, the engine's default
+            kwargs["stride"] = params["stride"]
+        if not path and params.get("corpus", CORPORA[0]) != CORPORA[0]:
+            kwargs["corpus"] = params["corpus"]
+        return name, (path or None,), kwargs
     if name == "csv":
         return name, (path, params["target"]), {}
     if name == "npz":
@@ -82,6 +89,12 @@ def load_dataset(params: Mapping[str, Any]) -> Dataset:
     name, path = params["name"], params["path"]
     if name in ("csv", "npz") and not path:
         raise ShapeError(f"The {name} dataset needs a file: set 'path'", port="path")
+    if name == "text" and params.get("stride", 0) > params["seq_len"]:
+        reason = (
+            f"stride {params['stride']} is longer than seq_len {params['seq_len']}: characters "
+            f"between windows would be skipped; use at most {params['seq_len']} (0 = seq_len)"
+        )
+        raise ShapeError(reason, port="stride")
     stamp = None
     if name in FILE_DATASETS and path:
         try:
@@ -124,6 +137,8 @@ def _dataset_summary(params: Mapping[str, Any]) -> str:
     name = str(params["name"])
     if name in ("csv", "npz") or (name == "text" and params["path"]):
         return f"{name}: {os.path.basename(params['path']) or '(no file)'}"
+    if name == "text":
+        return f"text: {params['corpus']}"
     if name == "digits" and params["images"]:
         return "digits (images)"
     return name
@@ -153,9 +168,19 @@ register(
                 "path",
                 ParamType.STR,
                 "",
-                help="the file to read, relative to the graph's folder (text: empty = bundled)",
+                help="the file to read, relative to the graph's folder (text: empty = a "
+                "bundled corpus)",
                 when=("name", FILE_DATASETS),
                 file=True,
+            ),
+            ParamSpec(
+                "corpus",
+                ParamType.CHOICE,
+                CORPORA[0],
+                choices=CORPORA,
+                help="the bundled text read when no file is set: lighthouse (6.6 KB, quick) or "
+                "stories (88 KB, enough for a transformer)",
+                when=("name", ("text",)),
             ),
             ParamSpec(
                 "target",
@@ -180,6 +205,17 @@ register(
                 maximum=1000,
                 help="time steps per sequence",
                 when=("name", SEQUENCE_DATASETS),
+            ),
+            ParamSpec(
+                "stride",
+                ParamType.INT,
+                0,
+                minimum=0,
+                maximum=1000,
+                help="characters from one window's start to the next: 0 = seq_len (side by "
+                "side); smaller overlaps the windows, giving more samples, and the validation "
+                "split then takes the end of the text",
+                when=("name", ("text",)),
             ),
         ),
         forward=_pass_batch,

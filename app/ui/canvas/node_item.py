@@ -68,6 +68,7 @@ class NodeItem(QGraphicsItem):
         self.summary = ""
         self.is_block = spec.type_id == BLOCK
         self.uses = 1  # how many block nodes share this one's block (blocks only)
+        self.inside = 0  # how many nodes the block holds (blocks only)
         self.param_count: int | None = None
         self.badge_severity: Severity | None = None
         self.badge_message = ""
@@ -115,11 +116,12 @@ class NodeItem(QGraphicsItem):
         self._refresh_tooltip()
         self.update()
 
-    def set_uses(self, count: int) -> None:
+    def set_uses(self, count: int, inside: int | None = None) -> None:
         """How many block nodes use this block node's definition (shown when more than one:
-        an edit inside changes them all)."""
-        if count != self.uses:
+        an edit inside changes them all) and, when given, how many nodes it holds."""
+        if count != self.uses or (inside is not None and inside != self.inside):
             self.uses = count
+            self.inside = self.inside if inside is None else inside
             self.update_from(self._params, self._label)
 
     def _block_summary(self, params: Mapping[str, Any]) -> str:
@@ -131,7 +133,9 @@ class NodeItem(QGraphicsItem):
             parts.append(f"×{repeat}")
         if self.uses > 1:
             parts.append(f"used {self.uses}×")
-        return " · ".join(parts) or "block"
+        if not parts or (len(parts) == 1 and self._label):
+            parts.append(f"{self.inside} nodes" if self.inside != 1 else "1 node")
+        return " · ".join(parts)
 
     def port(self, name: str, output: bool) -> PortItem | None:
         """The input (or output) port called ``name``."""

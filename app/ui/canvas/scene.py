@@ -155,7 +155,8 @@ class GraphScene(QGraphicsScene):
         node = self.document.nodes[node_id]
         item = NodeItem(node_id, node.spec, node.params, node.label or "")
         if node.block is not None:
-            item.set_uses(instance_count(self.holder.document, node.block.name))
+            uses = instance_count(self.holder.document, node.block.name)
+            item.set_uses(uses, len(node.block.inner_nodes()))
         self._nodes[node_id] = item
         self._layout_version += 1
         item.host = self
@@ -256,7 +257,7 @@ class GraphScene(QGraphicsScene):
             item.set_param_count(result.param_counts.get(self.scope.flat_id(node_id)))
             node = graph.nodes.get(node_id)
             if node is not None and node.block is not None:
-                item.set_uses(uses.get(node.block.name, 1))
+                item.set_uses(uses.get(node.block.name, 1), len(node.block.inner_nodes()))
         for key, edge_item in self._edges.items():
             source = self.scope.source_key(key[0], key[1])
             shape = result.shapes.get(source) if source is not None else None

@@ -18,6 +18,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
+from app.ui.canvas.context_menu import build_menu
 from app.ui.canvas.edge_item import LABEL_MIN_ZOOM, EdgeItem
 from app.ui.canvas.hint import EMPTY_HINT, paint_empty_hint
 from app.ui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH, NodeItem
@@ -269,34 +270,22 @@ class GraphView(QGraphicsView):
     def context_menu(self, pos: QPoint) -> QMenu:
         """The right-click menu for viewport point ``pos``: node edits over a selection, adding
         and arranging over empty canvas (built from the window's actions)."""
-        menu = QMenu(self)
         item = self.itemAt(pos)
         while item is not None and not isinstance(item, (NodeItem, EdgeItem)):
             item = item.parentItem()
         if item is not None and not item.isSelected():
             self.scene().clearSelection()
             item.setSelected(True)
-        names = (
-            ("actionCut", "actionCopy", "actionDuplicate", "actionDelete")
-            if item is not None
-            else (
-                "actionPaste",
-                "actionSelectAll",
-                None,
-                "actionFitView",
-                "actionAutoLayout",
-                "actionAutoLayoutVertical",
-            )
-        )
+        menu = build_menu(self, self.actions_by_name, over_item=item is not None)
         if item is None:
-            add = menu.addAction("Add Node…")
+            add = QAction("Add Node…", menu)
             add.setObjectName("contextAddNode")
             add.triggered.connect(lambda _checked=False: self.open_quick_add(pos))
-        for name in names:
-            if name is None:
-                menu.addSeparator()
-            elif name in self.actions_by_name:
-                menu.addAction(self.actions_by_name[name])
+            first = menu.actions()
+            if first:
+                menu.insertAction(first[0], add)
+            else:
+                menu.addAction(add)
         return menu
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:

@@ -157,8 +157,8 @@ class CanvasOverlay:
         shown = self.blocks.shown(node_id)
         item = self._item(shown)
         if item is not None and shown is not None:
-            inner = self.blocks.place(node_id)
-            text = message if shown == node_id else f"In {inner}: {message}"
+            itself = SEPARATOR.join((*self.blocks.path, shown)) == node_id
+            text = message if itself else f"In {self.blocks.place(node_id)}: {message}"
             item.set_badge(Severity.ERROR, text)
             self._badged.add(shown)
 
@@ -190,9 +190,12 @@ class CanvasOverlay:
         if item is None:
             return
         validation = self.holder.validation
-        if self.blocks.path:  # inside a block: the problems of this inner node
-            inner = SEPARATOR.join((*self.blocks.path, node_id))
-            diagnostics = [d for d in validation.diagnostics if d.inner == inner]
+        if self.blocks.path:  # inside a block: the problems of this inner node or within it
+            diagnostics = [
+                d
+                for d in validation.diagnostics
+                if d.inner and self.blocks.shown(d.inner) == node_id
+            ]
         else:
             diagnostics = validation.for_node(node_id)
         if diagnostics:
