@@ -65,7 +65,11 @@ def test_every_example_opens_unchanged_and_saves_as_version_2(path: Path) -> Non
     saved = json.loads(io.dumps(doc))
     assert saved["version"] == 2
     if raw["version"] == 1:
-        assert saved["nodes"] == raw["nodes"]
+        assert [(n["id"], n["type"]) for n in saved["nodes"]] == [
+            (n["id"], n["type"]) for n in raw["nodes"]
+        ]
+        for was, now in zip(raw["nodes"], saved["nodes"], strict=True):
+            assert was.get("params", {}).items() <= now["params"].items()
         assert saved["edges"] == [e for e in saved["edges"] if e in raw["edges"]]
 
 

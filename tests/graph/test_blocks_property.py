@@ -14,7 +14,7 @@ from app.graph.document import GraphDocument
 from app.graph.errors import GraphError
 from app.graph.validate import validate
 from tests.graph.test_blocks import mlp
-from tests.graph.test_mutations import mutation
+from tests.graph.test_mutations import mutation, undo_then_redo
 
 
 @st.composite
@@ -53,7 +53,7 @@ def block_edit(draw: st.DrawFn, doc: GraphDocument) -> mu.Mutation:
     return draw(mutation(doc))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_block_edits_undone_in_reverse_restore_every_state(data: st.DataObject) -> None:
     doc = mlp()
@@ -72,12 +72,4 @@ def test_block_edits_undone_in_reverse_restore_every_state(data: st.DataObject) 
         snapshots.append(doc.to_dict())
         assert io.loads(io.dumps(doc)).to_dict() == doc.to_dict()
         validate(doc)  # never raises, whatever the edits made
-    final = doc.to_dict()
-    redo = []
-    for inverse in reversed(undo):
-        snapshots.pop()
-        redo.append(doc.apply(inverse))
-        assert doc.to_dict() == snapshots[-1]
-    for again in reversed(redo):
-        doc.apply(again)
-    assert doc.to_dict() == final
+    undo_then_redo(doc, undo, snapshots)

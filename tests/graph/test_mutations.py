@@ -83,6 +83,13 @@ def test_inverses_in_reverse_restore_every_state(data: st.DataObject) -> None:
         undo.append(inverse)
         snapshots.append(doc.to_dict())
         assert io.loads(io.dumps(doc)).to_dict() == doc.to_dict()
+    undo_then_redo(doc, undo, snapshots)
+
+
+def undo_then_redo(
+    doc: GraphDocument, undo: list[mu.Mutation], snapshots: list[dict[str, object]]
+) -> None:
+    """Apply the inverses in reverse, checking each earlier state, then redo them all."""
     final = doc.to_dict()
     redo = []
     for inverse in reversed(undo):

@@ -34,6 +34,17 @@ def _never_block(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(MainWindow, "ask_save_path", lambda self, *a: "")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_layout() -> None:
+    """Each test's windows start from the default layout: a window closed by an earlier test
+    (one that trained, say, and raised the training docks) must not shrink this one's canvas."""
+    from PySide6.QtCore import QSettings
+
+    settings = QSettings()
+    settings.remove("geometry")
+    settings.remove("windowState")
+
+
 @pytest.fixture
 def make_window(qtbot) -> Callable[..., Any]:
     """Build editor windows: ``make_window(path=None, size=(1400, 900))`` opens ``path`` (None:

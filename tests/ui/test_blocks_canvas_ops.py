@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from ui_driver import LEFT, digits_document, show_document, view_point
@@ -244,3 +244,35 @@ def test_the_right_click_menu_of_a_block_node_opens_and_ungroups_it(digits) -> N
     empty = view_point(digits, QPointF(-600, 600))
     names = [a.objectName() for a in digits.view.context_menu(empty).actions()]
     assert "actionLeaveBlock" in names
+
+
+def test_escape_during_a_wire_drag_inside_a_block_cancels_the_wire_only(digits) -> None:
+    block_id = group_by_keys(digits, ["linear_1", "relu_1"])
+    key(digits, Qt.Key.Key_Return)
+    before = digits.document.to_dict()
+    src = digits.scene.node_item("x").port("y", True)
+    viewport = digits.view.viewport()
+    start = view_point(digits, src.centre())
+    QTest.mousePress(viewport, LEFT, Qt.KeyboardModifier.NoModifier, start)
+    for i in range(1, 4):
+        QTest.mouseMove(viewport, start + QPoint(0, 30 * i))
+    assert digits.view._wire is not None
+    QTest.keyClick(digits.view, Qt.Key.Key_Escape)
+    QTest.mouseRelease(viewport, LEFT, Qt.KeyboardModifier.NoModifier, start + QPoint(0, 90))
+    QApplication.processEvents()
+    assert digits.editor.scope.path == (block_id,)  # still inside: Esc ended the wire
+    assert digits.document.to_dict() == before
+    key(digits, Qt.Key.Key_Escape)  # a second Esc leaves the block
+    assert digits.editor.scope.path == ()
+
+
+def test_a_wire_from_a_block_input_takes_the_colour_of_what_it_feeds(digits) -> None:
+    from app.graph.specs import PortKind
+    from app.ui import style
+
+    block_id = group_by_keys(digits, ["linear_1", "relu_1"])
+    digits.editor.scope.enter(block_id)
+    wire = next(e for e in digits.scene.edge_items() if e.edge is not None and e.edge.src == "x")
+    assert wire.src.kind is PortKind.ANY
+    assert wire.colour == style.port_colour(PortKind.TENSOR)
+    assert style.port_colour(PortKind.ANY) != style.port_colour(PortKind.TENSOR)

@@ -101,7 +101,11 @@ def _add_block(doc: GraphDocument, m: bm.AddBlock) -> mu.Mutation:
         raise GraphError(f"There is already a block '{name}'")
     if m.block.body.blocks is not doc.blocks:
         raise GraphError(f"Block '{name}' belongs to another document")
-    doc.blocks[name] = m.block
+    items = list(doc.blocks.items())
+    at = len(items) if m.index is None else max(0, min(m.index, len(items)))
+    items.insert(at, (name, m.block))
+    doc.blocks.clear()
+    doc.blocks.update(items)
     doc.blocks_changed(name)
     return bm.RemoveBlock(name)
 
@@ -115,9 +119,10 @@ def _remove_block(doc: GraphDocument, m: bm.RemoveBlock) -> mu.Mutation:
             f"Block '{m.name}' is used by {len(users)} node{'s' if len(users) > 1 else ''}; "
             "delete or ungroup them first"
         )
+    index = list(doc.blocks).index(m.name)
     del doc.blocks[m.name]
     doc.blocks_changed(m.name)
-    return bm.AddBlock(block)
+    return bm.AddBlock(block, index)
 
 
 def _edit_block(doc: GraphDocument, m: bm.EditBlock) -> mu.Mutation:

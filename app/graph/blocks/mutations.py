@@ -19,9 +19,11 @@ InstanceKey = tuple[str, str]
 
 @dataclass(frozen=True)
 class AddBlock(Mutation):
-    """Add the definition ``block`` (its name must be free)."""
+    """Add the definition ``block`` (its name must be free), at position ``index`` of the
+    document's block order when given (the inverse of :class:`RemoveBlock` puts it back)."""
 
     block: BlockDefinition
+    index: int | None = None
 
     def describe(self, nodes: Nodes = None) -> str:
         """``Add block 'residual'``."""
