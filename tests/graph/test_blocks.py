@@ -247,3 +247,14 @@ def test_a_problem_in_a_repeated_block_is_told_once_with_its_path() -> None:
     assert len(errors) == 1
     assert errors[0].node_id == "layer_1"
     assert errors[0].message.startswith("In block layer 'layer_1' › act1: ")
+
+
+def test_an_edit_inside_never_makes_an_outside_wire_unloadable() -> None:
+    doc = mlp()
+    doc.apply(group(doc, ["loss"], name="scorer"))  # the targets are wired into the block
+    doc.apply(bm.EditBlock("scorer", mu.AddNode(mu.Node("dense9", "linear", {}, (0, 0)))))
+    assert io.loads(io.dumps(doc)).to_dict() == doc.to_dict()
+    doc.apply(bm.EditBlock("scorer", mu.Disconnect("target", "y", "loss", "target")))
+    doc.apply(bm.EditBlock("scorer", mu.Connect("target", "y", "dense9", "x")))
+    messages = [d.message for d in validate(doc).errors]
+    assert any("carries the targets" in m for m in messages), messages

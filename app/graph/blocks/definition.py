@@ -110,10 +110,9 @@ class BlockDefinition:
             PortSpec(n.id, self._output_kind(n.id), help="a block output", label=n.label)
             for n in self.output_nodes()
         )
-        roles = {get_spec(n.type_id).role for n in self.inner_nodes() if n.block is None}
-        nested = [n.block.spec.role for n in self.inner_nodes() if n.block is not None]
-        layered = Role.LAYER in roles or Role.LAYER in nested
-        role = Role.LAYER if layered and Role.LOSS not in roles else Role.OP
+        # Always OP: a role that followed the inside would let an edit inside make an outside
+        # wire unloadable (the targets rule). Wires into a block are checked once flattened.
+        role = Role.OP
         base = get_spec(BLOCK)
         return dataclasses.replace(
             base,
