@@ -88,22 +88,31 @@ def load(
     file's own folder (e.g. a recovered copy passes its original's folder).
     """
     name = os.fspath(path)
-    try:
-        with open(name, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as err:
-        raise FileFormatError([f"cannot read the file: {err.strerror}"], name) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise FileFormatError(
-            [f"(top level): larger than {MAX_FILE_BYTES // 2**20} MiB, not a nodegrad graph"], name
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise FileFormatError([f"byte {err.start}: not UTF-8 text"], name) from None
-    doc = loads(text, name)
+    doc = loads(read_text_file(name, MAX_FILE_BYTES, "a nodegrad graph"), name)
     doc.base_dir = Path(os.path.abspath(name)).parent if base_dir is None else Path(base_dir)
     return doc
+
+
+def read_text_file(name: str, limit: int, what: str) -> str:
+    """The UTF-8 text of file ``name``, refused unread past ``limit`` bytes.
+
+    Raises
+    ------
+    FileFormatError
+        The file cannot be read, is larger than ``limit`` (``what`` says what it should have
+        been) or is not UTF-8.
+    """
+    try:
+        with open(name, "rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as err:
+        raise FileFormatError([f"cannot read the file: {err.strerror}"], name) from None
+    if len(raw) > limit:
+        raise FileFormatError([f"(top level): larger than {limit // 2**20} MiB, not {what}"], name)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise FileFormatError([f"byte {err.start}: not UTF-8 text"], name) from None
 
 
 def save(doc: GraphDocument, path: str | os.PathLike[str]) -> None:

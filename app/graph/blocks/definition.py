@@ -226,15 +226,25 @@ def dependency_order(blocks: Mapping[str, BlockDefinition]) -> list[BlockDefinit
     return list(done.values())
 
 
-def instance_count(document: GraphDocument, name: str) -> int:
-    """How many block nodes use the definition ``name``, in the graph and inside blocks."""
-    bodies = [document, *(b.body for b in document.blocks.values())]
-    return sum(
-        1
-        for body in bodies
+def graphs_of(document: GraphDocument) -> list[GraphDocument]:
+    """The graph and every block's inside: everywhere a block node may be."""
+    return [document, *(b.body for b in document.blocks.values())]
+
+
+def instances_of(document: GraphDocument, name: str) -> list[tuple[GraphDocument, str]]:
+    """Every block node using the definition ``name``: (the graph or block body holding it, its
+    id), in the graph first, then inside blocks."""
+    return [
+        (body, node.id)
+        for body in graphs_of(document)
         for node in body.nodes.values()
         if node.block is not None and node.block.name == name
-    )
+    ]
+
+
+def instance_count(document: GraphDocument, name: str) -> int:
+    """How many block nodes use the definition ``name``, in the graph and inside blocks."""
+    return len(instances_of(document, name))
 
 
 def unique_block_name(taken: Mapping[str, Any] | set[str], stem: str = "block") -> str:

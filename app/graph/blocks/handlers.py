@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.graph import mutations as mu
 from app.graph.blocks import mutations as bm
-from app.graph.blocks.definition import BlockDefinition
+from app.graph.blocks.definition import BlockDefinition, graphs_of, instances_of
 from app.graph.errors import GraphError
 from app.graph.specs import get_spec
 from app.graph.specs.blocks import BLOCK, BLOCK_INPUT, BLOCK_OUTPUT
@@ -71,23 +71,9 @@ def _block(doc: GraphDocument, name: str) -> BlockDefinition:
     return block
 
 
-def _documents(doc: GraphDocument) -> list[GraphDocument]:
-    """The graph and every block body: everywhere a block node may be."""
-    return [doc, *(b.body for b in doc.blocks.values())]
-
-
-def _instances(doc: GraphDocument, name: str) -> list[tuple[GraphDocument, str]]:
-    return [
-        (d, node.id)
-        for d in _documents(doc)
-        for node in d.nodes.values()
-        if node.block is not None and node.block.name == name
-    ]
-
-
 def _changed(doc: GraphDocument, name: str) -> None:
     """Tell every document holding an instance of ``name`` that it changed, then the graph."""
-    for d, node_id in _instances(doc, name):
+    for d, node_id in instances_of(doc, name):
         d.node_changed(node_id, "block")
     doc.blocks_changed(name)
 
@@ -113,7 +99,7 @@ def _add_block(doc: GraphDocument, m: bm.AddBlock) -> mu.Mutation:
 def _remove_block(doc: GraphDocument, m: bm.RemoveBlock) -> mu.Mutation:
     _top(doc)
     block = _block(doc, m.name)
-    users = _instances(doc, m.name)
+    users = instances_of(doc, m.name)
     if users:
         raise GraphError(
             f"Block '{m.name}' is used by {len(users)} node{'s' if len(users) > 1 else ''}; "
@@ -134,7 +120,7 @@ def _edit_block(doc: GraphDocument, m: bm.EditBlock) -> mu.Mutation:
     lost_out = ports_before[1] - {n.id for n in block.output_nodes()}
     restore: list[mu.Mutation] = []
     if lost_in or lost_out:
-        for d in _documents(doc):
+        for d in graphs_of(doc):
             for e in d.edges:
                 into = _uses(d, e.dst, m.name) and e.dst_port in lost_in
                 out_of = _uses(d, e.src, m.name) and e.src_port in lost_out
@@ -160,7 +146,7 @@ def _set_exposed(doc: GraphDocument, m: bm.SetExposed) -> mu.Mutation:
         raise GraphError(problem)
     old_exposed = block.exposed
     kept: dict[bm.InstanceKey, dict[str, Any]] = {}
-    instances = _instances(doc, m.name)
+    instances = instances_of(doc, m.name)
     for d, node_id in instances:
         kept[(d.owner or "", node_id)] = dict(d.nodes[node_id].params)
     block.exposed = m.exposed

@@ -35,7 +35,7 @@ from app.graph.blocks.grouping import graph_of, in_scope
 from app.graph.document import GraphDocument
 from app.graph.errors import FileFormatError, GraphError
 from app.graph.fileformat import parse_text
-from app.graph.io import _atomic_write
+from app.graph.io import _atomic_write, read_text_file
 from app.graph.mutations import Node
 from app.graph.specs import show_value
 from app.graph.specs.blocks import BLOCK
@@ -139,18 +139,7 @@ def load_block(path: Path) -> BlockSource:
         Listing every problem with its location; nothing in the file is executed.
     """
     name = os.fspath(path)
-    try:
-        with open(name, "rb") as handle:
-            raw = handle.read(MAX_BLOCK_BYTES + 1)
-    except OSError as err:
-        raise FileFormatError([f"cannot read the file: {err.strerror}"], name) from None
-    if len(raw) > MAX_BLOCK_BYTES:
-        limit = MAX_BLOCK_BYTES // 2**20
-        raise FileFormatError([f"(top level): larger than {limit} MiB, not a block file"], name)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise FileFormatError([f"byte {err.start}: not UTF-8 text"], name) from None
+    text = read_text_file(name, MAX_BLOCK_BYTES, "a block file")
     return read_block_data(parse_text(text, name), Path(name))
 
 

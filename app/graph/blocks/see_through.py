@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from app.graph.blocks.flatten import SEPARATOR
 from app.graph.shapes import Diagnostic, Severity
 from app.graph.specs import format_shape
 
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
     from app.graph.blocks.flatten import FlatGraph
     from app.graph.document import GraphDocument
     from app.graph.validate import ValidationResult
-
-SEPARATOR = "__"  # as app.graph.blocks.flatten joins ids
 
 
 def see_through_blocks(result: ValidationResult, flat: FlatGraph, doc: GraphDocument) -> None:
