@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Tensor, gradcheck
+from tests.property_budget import examples
 
 
 @st.composite
@@ -28,7 +29,7 @@ OPS = {
 
 
 @pytest.mark.parametrize("op", sorted(OPS))
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(shapes=broadcastable_shapes(), seed=st.integers(0, 2**16))
 def test_broadcast_gradients(op: str, shapes: tuple[tuple[int, ...], ...], seed: int) -> None:
     rng = np.random.default_rng(seed)

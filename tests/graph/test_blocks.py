@@ -185,6 +185,20 @@ def test_removing_a_port_inside_drops_the_wires_outside_and_undo_restores_them()
     assert doc.to_dict() == before
 
 
+def test_deleting_an_exposed_node_inside_drops_its_parameter_and_undo_restores_it() -> None:
+    doc = mlp()
+    doc.apply(group(doc, ["dense1", "act1"], name="layer"))
+    doc.apply(expose(doc, "layer", "dense1", "units"))
+    doc.set_param("layer_1", "units", 5)
+    before = doc.to_dict()
+    undo = doc.apply(bm.EditBlock("layer", mu.RemoveNode("dense1")))
+    assert doc.blocks["layer"].exposed == ()
+    assert doc.nodes["layer_1"].params == {"repeat": 1}
+    assert io.loads(io.dumps(doc)).to_dict() == doc.to_dict()
+    doc.apply(undo)
+    assert doc.to_dict() == before
+
+
 def test_a_block_cannot_contain_itself() -> None:
     doc = mlp()
     doc.apply(group(doc, ["dense1", "act1"], name="outer"))

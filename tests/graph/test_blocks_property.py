@@ -15,6 +15,7 @@ from app.graph.errors import GraphError
 from app.graph.validate import validate
 from tests.graph.test_blocks import mlp
 from tests.graph.test_mutations import mutation, undo_then_redo
+from tests.property_budget import examples
 
 
 @st.composite
@@ -53,7 +54,7 @@ def block_edit(draw: st.DrawFn, doc: GraphDocument) -> mu.Mutation:
     return draw(mutation(doc))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_block_edits_undone_in_reverse_restore_every_state(data: st.DataObject) -> None:
     doc = mlp()

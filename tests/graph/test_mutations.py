@@ -15,6 +15,7 @@ from app.graph.document import TRAINING_PARAMS, GraphDocument, Node
 from app.graph.errors import GraphError, ParamError, PortKindError
 from app.graph.mutations import MoveNodes
 from app.graph.specs import REGISTRY, ParamType, get_spec
+from tests.property_budget import examples
 
 TYPES = sorted(REGISTRY)
 
@@ -65,7 +66,7 @@ def mutation(draw: st.DrawFn, doc: GraphDocument) -> mu.Mutation:
     return mu.SetSetting(p.name, _param_value(draw, p))
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_inverses_in_reverse_restore_every_state(data: st.DataObject) -> None:
     doc = GraphDocument()

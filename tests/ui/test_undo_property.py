@@ -19,6 +19,7 @@ from app.ui.canvas.scene import GraphScene
 from app.ui.clipboard import copy_fragment, paste_mutation
 from app.ui.document_holder import DocumentHolder
 from app.ui.editor import Editor
+from tests.property_budget import examples
 
 SPECS = all_specs()
 OPS = (
@@ -146,7 +147,7 @@ def apply_op(editor: Editor, op: str, a: int, b: int, blocks: BlockOps | None = 
         editor.add_node(spec.type_id, QPointF(0, 0), on_wire=doc.edges[a % len(doc.edges)])
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(st.sampled_from(OPS), st.integers(0, 10_000), st.integers(0, 10_000)), max_size=25

@@ -129,7 +129,12 @@ def _edit_block(doc: GraphDocument, m: bm.EditBlock) -> mu.Mutation:
                     wire = mu.Connect(e.src, e.src_port, e.dst, e.dst_port)
                     restore.append(wire if d.owner is None else bm.EditBlock(d.owner, wire))
     _changed(doc, m.name)
-    undo = bm.EditBlock(m.name, inverse)
+    undo: mu.Mutation = bm.EditBlock(m.name, inverse)
+    kept = tuple(e for e in block.exposed if block.exposed_problem((e,)) is None)
+    if kept != block.exposed:
+        # The edit removed a node whose parameter was on the block: the parameter goes with
+        # it, and undo brings it back with each instance's value.
+        restore.insert(0, _set_exposed(doc, bm.SetExposed(m.name, kept)))
     return mu.Batch((undo, *restore), undo.describe()) if restore else undo
 
 
