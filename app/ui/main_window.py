@@ -314,6 +314,20 @@ class MainWindow(QMainWindow):
         self.show_message(title)
         return box
 
+    def show_notice(self, title: str, text: str) -> QMessageBox:
+        """One non-blocking dialog telling ``text`` (e.g. why an export wrote its blocks flat)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Information, title, title, QMessageBox.StandardButton.Ok, self
+        )
+        box.setObjectName("noticeDialog")
+        box.setStyleSheet("QLabel#qt_msgbox_informativelabel { min-width: 460px; }")
+        box.setInformativeText(text)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.last_dialog = box
+        return box
+
     def ask_save_changes(self) -> str:
         """Ask whether to save unsaved changes: ``"save"``, ``"discard"`` or ``"cancel"``."""
         buttons = (

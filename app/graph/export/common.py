@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from app.graph.blocks.flatten import flatten
@@ -91,6 +92,9 @@ class ModelPlan:
         when the model is written flat.
     nodes, order
         Every written node's template values and the flat graph's order, by flat id.
+    notice
+        One line saying why a graph with blocks is written flat, without a class per block
+        ("" otherwise).
     """
 
     settings: TrainingSettings
@@ -110,11 +114,22 @@ class ModelPlan:
     classes: list[list[str]] = field(default_factory=list)
     nodes: dict[str, NodeCode] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    notice: str = ""
 
     @property
     def prediction_needs_y(self) -> bool:
         """Whether the prediction itself is computed from the targets (no ``predict(x)``)."""
         return self.prediction in self.y_dependent
+
+
+@dataclass(frozen=True)
+class ExportedScript:
+    """An exported script: its ``code``, the one-line ``notice`` a user should read (why the
+    blocks were written flat; "" when there is nothing to say) and the files written."""
+
+    code: str
+    notice: str = ""
+    paths: tuple[Path, ...] = ()
 
 
 def identifier(node_id: str, taken: set[str], reserved: Set[str] = RESERVED) -> str:
@@ -334,4 +349,12 @@ def _task(document: GraphDocument, data_node: str, outputs: list[str]) -> str:
     return str(dataset.task) if dataset is not None else "regression"
 
 
-__all__ = ["ModelPlan", "NodeCode", "Statement", "identifier", "plan_model", "settings_constants"]
+__all__ = [
+    "ExportedScript",
+    "ModelPlan",
+    "NodeCode",
+    "Statement",
+    "identifier",
+    "plan_model",
+    "settings_constants",
+]

@@ -16,7 +16,7 @@ import os
 from typing import TYPE_CHECKING
 
 from app.graph.export.code_text import free_names, indent, stdlib_imports
-from app.graph.export.common import ModelPlan, plan_model
+from app.graph.export.common import ExportedScript, ModelPlan, plan_model
 from app.graph.export.script import (
     Dialect,
     accuracy_function,
@@ -100,6 +100,18 @@ def export_torch(
     GraphError
         When the graph has errors or a node cannot be written out.
     """
+    return torch_export(document, title, script_dir, train=train).code
+
+
+def torch_export(
+    document: GraphDocument,
+    title: str = "model",
+    script_dir: str | os.PathLike[str] | None = None,
+    *,
+    train: bool = True,
+) -> ExportedScript:
+    """:func:`export_torch`'s script with the notice to show beside it (why the blocks were
+    written flat, if they were)."""
     plan = plan_model(document, "torch", title, script_dir)
     if train:
         tail = [*DISTRIBUTED.splitlines(), "", "", *train_function(plan), "", ""]
@@ -133,7 +145,8 @@ def export_torch(
     ]
     code = "\n".join(body) + "\n"
     top = header(TORCH, train, TORCHRUN if train else "")
-    return "\n".join(top) + "\n" + torch_imports(code, plan) + "\n\n" + code
+    script = "\n".join(top) + "\n" + torch_imports(code, plan) + "\n\n" + code
+    return ExportedScript(script, plan.notice)
 
 
 def splits_function(plan: ModelPlan) -> list[str]:
