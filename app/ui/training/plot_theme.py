@@ -105,7 +105,8 @@ def _nearest(candidates: np.ndarray, given: np.ndarray) -> np.ndarray:
         + 4 * d[..., 1] ** 2
         + (2 + (255 - mean_red) / 256) * d[..., 2] ** 2
     )
-    return np.sqrt(squared.min(axis=1))
+    nearest: np.ndarray = np.sqrt(squared.min(axis=1))
+    return nearest
 
 
 def distinct_colours(preferred: Mapping[str, QColor]) -> dict[str, QColor]:
