@@ -5,6 +5,8 @@ made in the graph shown go through :meth:`BlockScope.wrap`, so an edit inside a 
 ``EditBlock`` of the top-level document and every edit shares the one undo stack. The scope
 follows the document: it falls back to the deepest part of its path that still exists when a
 block node goes (undo of a group, a delete), and to the graph when the document is replaced.
+Undo and redo show the graph where the edit was made (the path its command recorded), so the
+user sees what changed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from app.graph.blocks.grouping import in_scope
 from app.graph.document import DocumentEvent, GraphDocument
 from app.graph.mutations import Mutation
 from app.graph.specs.blocks import BLOCK_INPUT
+from app.ui.commands import MutationCommand
 from app.ui.document_holder import DocumentHolder
 
 ScopePath = tuple[str, ...]
@@ -53,8 +56,10 @@ class BlockScope(QObject):
         self.holder = holder
         self._path: ScopePath = ()
         self._bound: GraphDocument | None = None  # the block body listened to, if any
+        self._index = holder.undo_stack.index()
         holder.changed.connect(self._on_top_event)
         holder.replaced.connect(self._on_replaced)
+        holder.undo_stack.indexChanged.connect(self._on_undo_index)
 
     @classmethod
     def for_holder(cls, holder: DocumentHolder) -> BlockScope:
@@ -203,6 +208,16 @@ class BlockScope(QObject):
             self._set(self._path[:keep])
         elif graphs[-1] is not self._bound:  # the block node now uses another definition
             self._set(self._path)
+
+    def _on_undo_index(self, index: int) -> None:
+        """Undo or redo: show the graph the command's edit was made in, if it still exists."""
+        before, self._index = self._index, index
+        if index == before:
+            return
+        command = self.holder.undo_stack.command(index if index < before else index - 1)
+        path = command.path if isinstance(command, MutationCommand) else None
+        if path is not None and path != self._path and self._resolve(path) is not None:
+            self._set(path)
 
     def _on_body_event(self, event: DocumentEvent) -> None:
         if not shiboken6.isValid(self):  # the window went away without closing

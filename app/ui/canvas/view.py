@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QGraphicsView, QMenu
 from app.ui.canvas.context_menu import build_menu
 from app.ui.canvas.edge_item import EdgeItem
 from app.ui.canvas.hint import EMPTY_HINT, paint_empty_hint
-from app.ui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH, NodeItem
+from app.ui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH, TEXT_MIN_ZOOM, NodeItem
 from app.ui.canvas.port_item import PortItem
 from app.ui.canvas.quick_add import QuickAdd
 from app.ui.canvas.scene import GraphScene
@@ -35,6 +35,8 @@ NODE_MIME = "application/x-nodegrad-node-type"
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
 FIT_MAX_ZOOM = 1.2  # Fit View never enlarges a small graph past this
 FIT_MARGIN = 24.0  # pixels kept free around a fitted graph
+REVEAL_MARGIN = 40  # pixels kept between a revealed node and the canvas edge
+READ_ZOOM = 0.8  # revealing a node zoomed out below TEXT_MIN_ZOOM comes this close
 
 
 class GraphView(QGraphicsView):
@@ -115,6 +117,19 @@ class GraphView(QGraphicsView):
         # Too wide even at the smallest zoom: show where the data enter (the left).
         half_width = self.viewport().width() / (2 * target)
         self.centerOn(QPointF(rect.left() - FIT_MARGIN / target + half_width, rect.center().y()))
+
+    def reveal_item(self, item: NodeItem) -> None:
+        """Scroll just enough that ``item`` with its ports and badge is inside the canvas,
+        ``REVEAL_MARGIN`` from the edges (a node already in view stays where it is); zoomed
+        out too far to read it, come to ``READ_ZOOM`` first."""
+        self.auto_fit = False
+        if self.zoom() < TEXT_MIN_ZOOM:
+            anchor = self.transformationAnchor()
+            self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+            self.scale(READ_ZOOM / self.zoom(), READ_ZOOM / self.zoom())
+            self.setTransformationAnchor(anchor)
+        rect = item.sceneBoundingRect().united(item.mapRectToScene(item.childrenBoundingRect()))
+        self.ensureVisible(rect, REVEAL_MARGIN, REVEAL_MARGIN)
 
     def stop_auto_fit(self) -> None:
         """Keep the current zoom and position on resizes (the user placed the view)."""
