@@ -12,6 +12,8 @@ user sees what changed.
 from __future__ import annotations
 
 import re
+import weakref
+from collections.abc import Callable
 
 import shiboken6
 from PySide6.QtCore import QObject, Signal
@@ -59,7 +61,7 @@ class BlockScope(QObject):
         self._index = holder.undo_stack.index()
         holder.changed.connect(self._on_top_event)
         holder.replaced.connect(self._on_replaced)
-        holder.undo_stack.indexChanged.connect(self._on_undo_index)
+        holder.undo_stack.indexChanged.connect(_follow_undo(weakref.ref(self)))
 
     @classmethod
     def for_holder(cls, holder: DocumentHolder) -> BlockScope:
@@ -212,7 +214,7 @@ class BlockScope(QObject):
     def _on_undo_index(self, index: int) -> None:
         """Undo or redo: show the graph the command's edit was made in, if it still exists."""
         before, self._index = self._index, index
-        if index == before:
+        if index == before or not shiboken6.isValid(self.holder.undo_stack):  # going away
             return
         command = self.holder.undo_stack.command(index if index < before else index - 1)
         path = command.path if isinstance(command, MutationCommand) else None
@@ -225,6 +227,18 @@ class BlockScope(QObject):
                 self._bound.remove_listener(self._on_body_event)
             return
         self.graph_event.emit(event)
+
+
+def _follow_undo(scope: weakref.ref[BlockScope]) -> Callable[[int], None]:
+    """The undo stack's index listener for ``scope``; it outlives neither the scope nor its Qt
+    object (the stack clears itself, emitting, while the holder's children go)."""
+
+    def follow(index: int) -> None:
+        alive = scope()
+        if alive is not None and shiboken6.isValid(alive):
+            alive._on_undo_index(index)
+
+    return follow
 
 
 def _walk(graph: GraphDocument, parts: list[str], path: ScopePath) -> tuple[ScopePath, str] | None:
