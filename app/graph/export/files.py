@@ -16,7 +16,7 @@ import numpy as np
 
 from app.graph.compile import compile_document
 from app.graph.errors import GraphError
-from app.graph.export.common import plan_model
+from app.graph.export.common import plan_model, validate_for_export
 from app.graph.export.python import export_python
 from app.graph.export.torch import export_torch
 from engine import EngineError
@@ -59,7 +59,7 @@ def script_weights(
         When the weights do not fit the graph, or a node has no PyTorch counterpart for them.
     """
     plan = plan_model(document, "torch" if target == "torch" else "engine")
-    program = compile_document(document)
+    program = compile_document(document, validate_for_export(document))
     program.load_state_dict(weights)
     arrays: dict[str, np.ndarray] = {}
     for attribute, node_id in plan.modules.items():
