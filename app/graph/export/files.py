@@ -17,7 +17,7 @@ import numpy as np
 
 from app.graph.compile import compile_document
 from app.graph.errors import GraphError
-from app.graph.export.common import ExportedScript, plan_model
+from app.graph.export.common import ExportedScript, plan_model, validate_for_export
 from app.graph.export.python import engine_export
 from app.graph.export.torch import torch_export
 from engine import EngineError
@@ -80,7 +80,7 @@ def script_weights(
         When the weights do not fit the graph, or a node has no PyTorch counterpart for them.
     """
     plan = plan_model(document, "torch" if target == "torch" else "engine")
-    program = compile_document(document)
+    program = compile_document(document, validate_for_export(document))
     program.load_state_dict(weights)
     arrays: dict[str, np.ndarray] = {}
     for attribute, node_id in plan.modules.items():
