@@ -5,11 +5,15 @@ made in the graph shown go through :meth:`BlockScope.wrap`, so an edit inside a 
 ``EditBlock`` of the top-level document and every edit shares the one undo stack. The scope
 follows the document: it falls back to the deepest part of its path that still exists when a
 block node goes (undo of a group, a delete), and to the graph when the document is replaced.
+Undo and redo show the graph where the edit was made (the path its command recorded), so the
+user sees what changed.
 """
 
 from __future__ import annotations
 
 import re
+import weakref
+from collections.abc import Callable
 
 import shiboken6
 from PySide6.QtCore import QObject, Signal
@@ -19,6 +23,7 @@ from app.graph.blocks.grouping import in_scope
 from app.graph.document import DocumentEvent, GraphDocument
 from app.graph.mutations import Mutation
 from app.graph.specs.blocks import BLOCK_INPUT
+from app.ui.commands import MutationCommand
 from app.ui.document_holder import DocumentHolder
 
 ScopePath = tuple[str, ...]
@@ -53,8 +58,10 @@ class BlockScope(QObject):
         self.holder = holder
         self._path: ScopePath = ()
         self._bound: GraphDocument | None = None  # the block body listened to, if any
+        self._index = holder.undo_stack.index()
         holder.changed.connect(self._on_top_event)
         holder.replaced.connect(self._on_replaced)
+        holder.undo_stack.indexChanged.connect(_follow_undo(weakref.ref(self)))
 
     @classmethod
     def for_holder(cls, holder: DocumentHolder) -> BlockScope:
@@ -204,12 +211,34 @@ class BlockScope(QObject):
         elif graphs[-1] is not self._bound:  # the block node now uses another definition
             self._set(self._path)
 
+    def _on_undo_index(self, index: int) -> None:
+        """Undo or redo: show the graph the command's edit was made in, if it still exists."""
+        before, self._index = self._index, index
+        if index == before or not shiboken6.isValid(self.holder.undo_stack):  # going away
+            return
+        command = self.holder.undo_stack.command(index if index < before else index - 1)
+        path = command.path if isinstance(command, MutationCommand) else None
+        if path is not None and path != self._path and self._resolve(path) is not None:
+            self._set(path)
+
     def _on_body_event(self, event: DocumentEvent) -> None:
         if not shiboken6.isValid(self):  # the window went away without closing
             if self._bound is not None:
                 self._bound.remove_listener(self._on_body_event)
             return
         self.graph_event.emit(event)
+
+
+def _follow_undo(scope: weakref.ref[BlockScope]) -> Callable[[int], None]:
+    """The undo stack's index listener for ``scope``; it outlives neither the scope nor its Qt
+    object (the stack clears itself, emitting, while the holder's children go)."""
+
+    def follow(index: int) -> None:
+        alive = scope()
+        if alive is not None and shiboken6.isValid(alive):
+            alive._on_undo_index(index)
+
+    return follow
 
 
 def _walk(graph: GraphDocument, parts: list[str], path: ScopePath) -> tuple[ScopePath, str] | None:

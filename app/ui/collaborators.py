@@ -39,6 +39,9 @@ class FileDialogs(ProblemReporter, Protocol):
     def ask_save_path(self, title: str, file_filter: str, suffix: str) -> str:
         """Where to save (empty when cancelled)."""
 
+    def show_notice(self, title: str, text: str) -> object:
+        """One non-blocking dialog telling ``text`` (an export's notice) under ``title``."""
+
 
 class WeightsKeeper(Protocol):
     """Who holds the trained weights that are saved and loaded beside a graph."""

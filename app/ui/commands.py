@@ -47,6 +47,9 @@ class MutationCommand(QUndoCommand):
         inverse it got; the first ``redo`` (run by ``QUndoStack.push``) then does nothing.
     text : str or None
         The undo menu text; ``mutation.describe()`` by default.
+    path : tuple of str or None
+        The block path the canvas showed when the edit was made (``()``: the graph; None for
+        an edit of no graph, e.g. a training setting): undo and redo show it again.
     """
 
     def __init__(
@@ -55,8 +58,10 @@ class MutationCommand(QUndoCommand):
         mutation: Mutation,
         inverse: Mutation | None = None,
         text: str | None = None,
+        path: tuple[str, ...] | None = None,
     ) -> None:
         super().__init__(text or mutation.describe())
+        self.path = path
         self.document = document
         self.mutation = mutation
         self.inverse = inverse

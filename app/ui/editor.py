@@ -133,7 +133,8 @@ class Editor(QObject):
         except GraphError as error:
             self.show_message(f"Refused: {self._named(error)}")
             return str(error)
-        self.undo_stack.push(MutationCommand(self.document, mutation, inverse, text))
+        path = None if isinstance(mutation, SetSetting) else self.scope.path
+        self.undo_stack.push(MutationCommand(self.document, mutation, inverse, text, path))
         return None
 
     def _named(self, error: GraphError) -> str:

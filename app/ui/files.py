@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from app.graph import io
 from app.graph.document import GraphDocument
 from app.graph.errors import FileFormatError, GraphError
+from app.graph.export.common import ExportedScript
 from app.graph.shapes import Diagnostic
 from app.ui.collaborators import FileDialogs, StatusSink, WeightsKeeper
 from app.ui.document_holder import DocumentHolder
@@ -224,12 +225,22 @@ class FileController(QObject):
         """The document as a ``"python"`` (engine) or ``"torch"`` script; problems shown.
         ``script_dir``: where it will be saved (data files beside the graph are then found
         relative to the script); None writes absolute paths (the clipboard)."""
-        from app.graph.compile import CompileError
-        from app.graph.export import export_python, export_torch
+        exported = self.export_script(target, script_dir)
+        return None if exported is None else exported.code
 
-        exporter = export_python if target == "python" else export_torch
+    def export_script(
+        self, target: str, script_dir: str | Path | None = None
+    ) -> ExportedScript | None:
+        """:meth:`export_code` with the export's notice (why the blocks were written flat)."""
+        from app.graph.compile import CompileError
+        from app.graph.export import export_script
+
         try:
-            return exporter(self.holder.document, script_dir=script_dir)
+            return export_script(
+                self.holder.document,
+                "torch" if target == "torch" else "python",
+                script_dir=script_dir,
+            )
         except GraphError as error:
             # a CompileError lists the validator's diagnostics
             found = error.diagnostics if isinstance(error, CompileError) else []
@@ -250,14 +261,14 @@ class FileController(QObject):
             path = self.dialogs.ask_save_path(f"Export {label}", "Python (*.py)", ".py")
             if not path:
                 return False
-        code = self.export_code(target, Path(path).resolve().parent)
-        if code is None:
+        exported = self.export_script(target, Path(path).resolve().parent)
+        if exported is None:
             return False
         from app.graph.export import write_weights
 
         keeper = self.weights_keeper
         try:
-            Path(path).write_text(code, encoding="utf-8")
+            Path(path).write_text(exported.code, encoding="utf-8")
             weights = keeper.weights() if keeper is not None else None
             write_weights(self.holder.document, target, path, weights)
         except OSError as error:
@@ -268,17 +279,26 @@ class FileController(QObject):
                 f"Could not export the trained weights to {path}", [error.message]
             )
             return False
-        self.status.show_message(f"Exported {path}")
+        self._done(f"Exported {path}", exported.notice)
         return True
 
     def copy_as_python(self) -> bool:
         """Put the engine script on the clipboard."""
-        code = self.export_code("python")
-        if code is None:
+        exported = self.export_script("python")
+        if exported is None:
             return False
-        QGuiApplication.clipboard().setText(code)
-        self.status.show_message("Copied the graph as Python")
+        QGuiApplication.clipboard().setText(exported.code)
+        self._done("Copied the graph as Python", exported.notice)
         return True
+
+    def _done(self, text: str, notice: str) -> None:
+        """Say an export is done in the status bar, with its notice when it has one (kept
+        there until the next message, and shown whole in the export dialog)."""
+        if not notice:
+            self.status.show_message(text)
+            return
+        self.dialogs.show_notice(text, notice)
+        self.status.show_message(f"{text}. {notice}", 0)
 
 
 def _problem_line(document: GraphDocument, diagnostic: Diagnostic) -> str:

@@ -262,17 +262,15 @@ class MainWindow(QMainWindow):
         self.inspector.focus_first_field()
 
     def reveal_node(self, node_id: str) -> None:
-        """Select node ``node_id`` of the graph shown alone and centre the view on it (a node
-        inside a block: ``editor.scope.reveal(flat_id)`` opens the block, then calls this)."""
+        """Select node ``node_id`` of the graph shown alone and scroll until it and its ports
+        are in view (a node inside a block: ``editor.scope.reveal(flat_id)`` opens the block,
+        then calls this)."""
         if node_id not in self.scene.document.nodes:
             return
         item = self.scene.node_item(node_id)
         self.scene.clearSelection()
         item.setSelected(True)
-        self.view.stop_auto_fit()
-        if self.view.zoom() < 0.6:  # zoomed far out: come close enough to read the node
-            self.view.zoom_by(0.8 / self.view.zoom())
-        self.view.centerOn(item)
+        self.view.reveal_item(item)
 
     def set_editing_locked(self, locked: bool, reason: str = "") -> None:
         """While locked (training runs) model edits are refused with a status message; the
@@ -312,6 +310,20 @@ class MainWindow(QMainWindow):
         box.open()
         self.last_dialog = box
         self.show_message(title)
+        return box
+
+    def show_notice(self, title: str, text: str) -> QMessageBox:
+        """One non-blocking dialog telling ``text`` (e.g. why an export wrote its blocks flat)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Information, title, title, QMessageBox.StandardButton.Ok, self
+        )
+        box.setObjectName("noticeDialog")
+        box.setStyleSheet("QLabel#qt_msgbox_informativelabel { min-width: 460px; }")
+        box.setInformativeText(text)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.last_dialog = box
         return box
 
     def ask_save_changes(self) -> str:

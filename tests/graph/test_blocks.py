@@ -272,3 +272,16 @@ def test_an_edit_inside_never_makes_an_outside_wire_unloadable() -> None:
     doc.apply(bm.EditBlock("scorer", mu.Connect("target", "y", "dense9", "x")))
     messages = [d.message for d in validate(doc).errors]
     assert any("carries the targets" in m for m in messages), messages
+
+
+def test_rewiring_inside_never_makes_an_outside_wire_the_wrong_kind() -> None:
+    doc = mlp()
+    doc.apply(group(doc, ["data", "dense1", "act1"], name="b"))  # the labels leave the block
+    out = next(e for e in doc.edges if e.dst == "loss" and e.dst_port == "target")
+    port = out.src_port
+    doc.apply(bm.EditBlock("b", mu.Disconnect("data", "y", port, "x")))
+    doc.apply(bm.EditBlock("b", mu.Connect("dense1", "y", port, "x")))  # now values, not labels
+    assert io.loads(io.dumps(doc)).to_dict() == doc.to_dict()
+    (error,) = validate(doc).errors  # not also "target is not connected"
+    assert (error.node_id, error.port) == ("loss", "target")
+    assert error.message.startswith("Linear 'b_1 › dense1'.y carries tensor values but"), error

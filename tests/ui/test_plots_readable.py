@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 from PySide6.QtCore import QRect
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
 from app.graph.specs import Category
@@ -100,3 +101,31 @@ def test_smoothed_loss_is_the_debiased_moving_average(qtbot, chunks) -> None:
     assert SMOOTHING <= 0.9  # lags about w / (1 - w) steps: 9 at most
     lag = SMOOTHING / (1 - SMOOTHING)
     assert math.isclose(lag, 9.0) or lag < 9.0
+
+
+def scalar_distinct_colours(preferred: dict[str, QColor]) -> dict[str, QColor]:
+    """The rule of distinct_colours written one colour pair at a time (its first version)."""
+    from app.ui.training.plot_theme import DISTINCT
+
+    given: dict[str, QColor] = {}
+    pool = [QColor(c) for c in DISTINCT]
+    for index, (key, colour) in enumerate(preferred.items()):
+        if all(colour_distance(colour, other) >= MIN_DISTANCE for other in given.values()):
+            given[key] = QColor(colour)
+            continue
+        candidates = [*pool, QColor.fromHsv(index * 137 % 360, 170, 220)]
+        given[key] = max(
+            candidates,
+            key=lambda c: min((colour_distance(c, o) for o in given.values()), default=0.0),
+        )
+    return given
+
+
+def test_distinct_colours_follow_the_pairwise_rule_for_a_big_graph() -> None:
+    hues = [QColor.fromHsv(h, 160, 200) for h in (210, 30, 120, 280)]
+    preferred = {f"node{i}": hues[i % 7 % 4] for i in range(60)}
+    fast = distinct_colours(preferred)
+    assert {k: c.name() for k, c in fast.items()} == {
+        k: c.name() for k, c in scalar_distinct_colours(preferred).items()
+    }
+    assert len(distinct_colours({f"n{i}": hues[0] for i in range(500)})) == 500

@@ -102,24 +102,24 @@ class BlockDefinition:
         return self._spec[1]
 
     def _make_spec(self) -> NodeSpec:
+        # Ports take any kind and the role is always OP: a kind or role that followed the
+        # inside would let an edit inside make an outside wire unloadable. Wires into and out
+        # of a block are checked once flattened, where each meets the inner port it feeds.
         inputs = tuple(
-            PortSpec(n.id, self._input_kind(n.id), help="a block input", label=n.label)
+            PortSpec(n.id, PortKind.ANY, help="a block input", label=n.label)
             for n in self.input_nodes()
         )
         outputs = tuple(
-            PortSpec(n.id, self._output_kind(n.id), help="a block output", label=n.label)
+            PortSpec(n.id, PortKind.ANY, help="a block output", label=n.label)
             for n in self.output_nodes()
         )
-        # Always OP: a role that followed the inside would let an edit inside make an outside
-        # wire unloadable (the targets rule). Wires into a block are checked once flattened.
-        role = Role.OP
         base = get_spec(BLOCK)
         return dataclasses.replace(
             base,
             title=self.name,
             help=f"Block '{self.name}': {len(self.inner_nodes())} nodes. Double-click to open it.",
             category=Category.BLOCKS,
-            role=role,
+            role=Role.OP,
             inputs=inputs,
             outputs=outputs,
             params=(REPEAT, *self._exposed_specs()),
@@ -143,22 +143,6 @@ class BlockDefinition:
                 )
             )
         return specs
-
-    def _input_kind(self, port_id: str) -> PortKind:
-        kinds = set()
-        for e in self.body.edges:
-            if e.src == port_id:
-                port = self.body.nodes[e.dst].spec.input(e.dst_port)
-                if port is not None:
-                    kinds.add(port.kind)
-        return kinds.pop() if len(kinds) == 1 else PortKind.ANY
-
-    def _output_kind(self, port_id: str) -> PortKind:
-        edge = self.body.input_edge(port_id, "x")
-        if edge is None:
-            return PortKind.ANY
-        port = self.body.nodes[edge.src].spec.output(edge.src_port)
-        return port.kind if port is not None else PortKind.ANY
 
     # -- checks ----------------------------------------------------------------------------
     def exposed_problem(self, exposed: tuple[ExposedParam, ...]) -> str | None:

@@ -50,6 +50,9 @@ class FlatGraph:
         Errors flattening found, on the outermost block node (e.g. a repeat that cannot chain).
     tops
         Flat id -> the node of the document's own graph it was drawn in (or is).
+    refused
+        The flat ``(id, input port)`` ends of wires that meet an unfit port once the blocks
+        are opened (each is one of :attr:`problems`, so the port is not also "not connected").
     """
 
     document: GraphDocument
@@ -60,6 +63,7 @@ class FlatGraph:
     instances: dict[str, str] = field(default_factory=dict)
     problems: list[Diagnostic] = field(default_factory=list)
     tops: dict[str, str] = field(default_factory=dict)
+    refused: set[tuple[str, str]] = field(default_factory=set)
 
     def top(self, flat_id: str) -> str:
         """The node of the document's own graph that ``flat_id`` was drawn in (or is)."""
@@ -200,6 +204,14 @@ class _Builder:
         top = prefix[0] if prefix else node.id
         self.result.problems.append(Diagnostic(Severity.ERROR, message, top))
 
+    def _readable(self, message: str, flat_ids: tuple[str, ...]) -> str:
+        """``message`` with each flat id in quotes told as its path (``'b_1 › dense1'``)."""
+        for fid in flat_ids:
+            path = self.result.origin.get(fid)
+            if path is not None and len(path) > 1:
+                message = message.replace(f"'{fid}'", "'" + " › ".join(path) + "'")
+        return message
+
     def finish(self) -> FlatGraph:
         """Splice out the port nodes and build the flat document."""
         feeds: dict[str, tuple[str, str]] = {}
@@ -228,7 +240,10 @@ class _Builder:
             problem = wire_problem(by_id, edge)
             if problem is not None:
                 top = self.tops.get(e.dst, e.dst)
-                self.result.problems.append(Diagnostic(Severity.ERROR, problem[1].message, top))
+                message = self._readable(problem[1].message, (edge.src, edge.dst))
+                port = edge.dst_port if top == edge.dst else None
+                self.result.problems.append(Diagnostic(Severity.ERROR, message, top, port))
+                self.result.refused.add((edge.dst, edge.dst_port))
                 continue
             edges.append(edge)
         for table in (self.result.outputs, self.result.inputs):

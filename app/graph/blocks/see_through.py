@@ -33,6 +33,8 @@ def see_through_blocks(result: ValidationResult, flat: FlatGraph, doc: GraphDocu
     seen: set[tuple[object, ...]] = set()
     repeated = {k.rsplit(SEPARATOR, 1)[-1] for k, v in flat.instances.items() if k != v}
     for d in result.diagnostics:
+        if (d.node_id, d.port) in flat.refused:
+            continue  # told by the flattening problem that refused the wire
         if d.node_id is None or flat.top(d.node_id) == d.node_id:
             moved.append(d)
             continue

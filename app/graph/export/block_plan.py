@@ -37,22 +37,38 @@ SCRIPT_NAMES = {
     "Model", "Layer", "Tensor", "Path", "DataLoader", "DistributedSampler", "TensorDataset",
     "DistributedDataParallel",
 }  # fmt: skip
+FLAT_NOTICE = "Written flat, without a class per block: "
+ENGINE_ORDER = (
+    "the block classes would build the layers in another order than the editor, so the "
+    "script would not start from the editor's weights (the PyTorch export keeps the classes)"
+)
+NOTICE_LENGTH = 240
 
 
 def plan_blocks(
     document: GraphDocument, flat: FlatGraph, plan: ModelPlan, flavor: Flavor
 ) -> ModelPlan:
     """``plan`` (the flat graph's) rewritten with a class per block definition ``document``
-    uses; ``plan`` itself when the classes cannot compute exactly what it does."""
+    uses; ``plan`` itself, with a ``notice`` saying why, when the classes cannot compute
+    exactly what it does."""
     try:
         blocked = _class_plan(document, flat, plan, flavor)
-    except UnfaithfulError:
-        return plan
+    except UnfaithfulError as error:
+        return _flat(plan, str(error))
     if blocked.prediction_needs_y != plan.prediction_needs_y:
-        return plan
+        return _flat(plan, "the block classes would compute the prediction from the targets")
     if flavor == "engine" and list(blocked.modules.values()) != list(plan.modules.values()):
-        return plan  # built in another order: the seeded weights would not be the editor's
+        # built in another order: the seeded weights would not be the editor's
+        return _flat(plan, ENGINE_ORDER)
     return blocked
+
+
+def _flat(plan: ModelPlan, reason: str) -> ModelPlan:
+    """The flat ``plan`` with its one-line notice."""
+    text = " ".join(f"{FLAT_NOTICE}{reason}".split())
+    if len(text) > NOTICE_LENGTH:
+        text = text[: NOTICE_LENGTH - 1] + "…"
+    return dataclasses.replace(plan, notice=text)
 
 
 def _class_plan(
@@ -64,19 +80,12 @@ def _class_plan(
     names = _class_names(used.values(), plan.support)
     classes: dict[str, ClassCode] = {}
     for block in dependency_order(used):
-        follow = follows(block, uses[block.name], plan.nodes, flat.document, flat.repeats)
-        writer = ScopeWriter(
-            block.body,
-            uses[block.name],
-            block.exposed,
-            flavor,
-            plan.nodes,
-            flat.repeats,
-            classes,
-            follow,
-        )
-        writer.write()
-        classes[block.name] = writer.class_code(names[block.name], block.name)
+        try:
+            classes[block.name] = _class_code(
+                block, names[block.name], uses, flat, plan, flavor, classes
+            )
+        except UnfaithfulError as error:
+            raise UnfaithfulError(f"{error} (block '{block.name}')") from None
     top = ScopeWriter(document, [""], (), flavor, plan.nodes, flat.repeats, classes)
     top.write()
     modules: dict[str, str] = {}
@@ -99,6 +108,31 @@ def _class_plan(
         y_dependent=top.y_dependent,
         classes=[classes[b.name].lines(_base(flavor)) for b in dependency_order(used)],
     )
+
+
+def _class_code(
+    block: BlockDefinition,
+    name: str,
+    uses: dict[str, list[str]],
+    flat: FlatGraph,
+    plan: ModelPlan,
+    flavor: Flavor,
+    classes: dict[str, ClassCode],
+) -> ClassCode:
+    """The class of one block definition (the classes of the blocks it uses in ``classes``)."""
+    follow = follows(block, uses[block.name], plan.nodes, flat.document, flat.repeats)
+    writer = ScopeWriter(
+        block.body,
+        uses[block.name],
+        block.exposed,
+        flavor,
+        plan.nodes,
+        flat.repeats,
+        classes,
+        follow,
+    )
+    writer.write()
+    return writer.class_code(name, block.name)
 
 
 def _base(flavor: Flavor) -> str:

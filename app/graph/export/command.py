@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from app.graph import io
-from app.graph.export.files import Target, export_code, write_export
+from app.graph.export.files import Target, export_script, save_export
 
 if TYPE_CHECKING:
     from app.graph.document import GraphDocument
@@ -26,13 +26,18 @@ def export_command(
     document: GraphDocument, graph: Path, target: Target, output: Path | None, train: bool
 ) -> int:
     """Write the script to ``output`` with the graph's weights beside it, or print it to stdout
-    (no weights file then: say so on stderr); return the exit status."""
+    (no weights file then: say so on stderr); the export's notice (why the blocks were written
+    flat) goes to stderr; return the exit status."""
     weights = graph_weights(graph)
     if output is None:
-        sys.stdout.write(export_code(document, target, graph.stem, None, train))
+        exported = export_script(document, target, graph.stem, None, train)
+        sys.stdout.write(exported.code)
         if weights:
             print("the trained weights are written only with -o OUT", file=sys.stderr)
-        return 0
-    for path in write_export(document, target, output, weights, graph.stem, train):
-        print(f"wrote {path}", file=sys.stderr)
+    else:
+        exported = save_export(document, target, output, weights, graph.stem, train)
+        for path in exported.paths:
+            print(f"wrote {path}", file=sys.stderr)
+    if exported.notice:
+        print(f"note: {exported.notice}", file=sys.stderr)
     return 0

@@ -8,11 +8,13 @@ order, so an exported script seeded like the editor starts from the same weights
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import keyword
 import os
 import re
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from app.graph.blocks.flatten import flatten
@@ -21,7 +23,8 @@ from app.graph.errors import GraphError
 from app.graph.export.code_text import settings_constants
 from app.graph.specs import get_spec
 from app.graph.specs.base import CodeTemplate, NodeSpec, Role
-from app.graph.validate import validate
+from app.graph.specs.common import parse_dims
+from app.graph.validate import ValidationResult, validate
 
 if TYPE_CHECKING:
     from app.graph.document import GraphDocument, TrainingSettings
@@ -91,6 +94,12 @@ class ModelPlan:
         when the model is written flat.
     nodes, order
         Every written node's template values and the flat graph's order, by flat id.
+    notice
+        One line saying why a graph with blocks is written flat, without a class per block
+        ("" otherwise).
+    input_shape, input_dtype
+        The shape of one sample and its kind (``"float"``, ``"int"``) when an Input node feeds
+        the model instead of a Dataset (None otherwise): the script is then inference only.
     """
 
     settings: TrainingSettings
@@ -102,6 +111,8 @@ class ModelPlan:
     loss: str = "loss"
     prediction: str = "x"
     dataset_call: str = ""
+    input_shape: tuple[int, ...] | None = None
+    input_dtype: str = "float"
     task: str = "classification"
     binary: bool = False
     modules: dict[str, str] = field(default_factory=dict)
@@ -110,11 +121,27 @@ class ModelPlan:
     classes: list[list[str]] = field(default_factory=list)
     nodes: dict[str, NodeCode] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    notice: str = ""
+
+    @property
+    def fed_by_input(self) -> bool:
+        """Whether an Input node feeds the model (no data to train on: inference only)."""
+        return self.input_shape is not None
 
     @property
     def prediction_needs_y(self) -> bool:
         """Whether the prediction itself is computed from the targets (no ``predict(x)``)."""
         return self.prediction in self.y_dependent
+
+
+@dataclass(frozen=True)
+class ExportedScript:
+    """An exported script: its ``code``, the one-line ``notice`` a user should read (why the
+    blocks were written flat; "" when there is nothing to say) and the files written."""
+
+    code: str
+    notice: str = ""
+    paths: tuple[Path, ...] = ()
 
 
 def identifier(node_id: str, taken: set[str], reserved: Set[str] = RESERVED) -> str:
@@ -181,7 +208,7 @@ def plan_model(
         When the graph has errors, has no Dataset or loss node, or holds a node the exporter
         cannot write out.
     """
-    result = validate(document)
+    result = validate_for_export(document)
     raise_if_invalid(result)
     drawn, flat = document, flatten(document)
     document = flat.document
@@ -191,6 +218,8 @@ def plan_model(
     plan = ModelPlan(settings=document.training, title=title, order=list(result.order))
     taken: set[str] = set()
     names: dict[tuple[str, str], str] = {(data_nodes[0], "x"): "x", (data_nodes[0], "y"): "y"}
+    if roles[data_nodes[0]] is Role.INPUT:
+        plan.y_dependent = set()
     wires = {(e.dst, e.dst_port): (e.src, e.src_port) for e in document.edges}
     folder = None if script_dir is None else os.path.abspath(script_dir)
     for node_id in result.order:
@@ -209,10 +238,14 @@ def plan_model(
             plan.dataset_call = render(spec.engine_code.init, values, node_id)
             plan.data_params = dict(params)
             continue
+        if spec.role is Role.INPUT:
+            plan.input_shape = parse_dims(str(params["shape"]))
+            plan.input_dtype = str(params["dtype"])
+            continue
         if spec.role is Role.OUTPUT:
             continue
         _plan_node(plan, node_id, spec, values, flavor, names, wires, taken)
-    plan.loss = " + ".join(names[(n, _single_output(specs[n]))] for n in loss_nodes)
+    plan.loss = " + ".join(names[(n, _single_output(specs[n]))] for n in loss_nodes) or "None"
     source = _prediction_source(result.order, specs, wires)
     if source is not None:
         plan.prediction = names[source]
@@ -226,18 +259,36 @@ def plan_model(
 
 
 def _check_roles(roles: dict[str, Role]) -> tuple[list[str], list[str]]:
-    """The data and loss nodes; refuses graphs a script cannot train."""
+    """The node that feeds the model (a Dataset, or an Input for inference only) and the loss
+    nodes; refuses graphs a script cannot run."""
     data_nodes = [n for n, r in roles.items() if r is Role.DATA]
+    input_nodes = [n for n, r in roles.items() if r is Role.INPUT]
     loss_nodes = [n for n, r in roles.items() if r is Role.LOSS]
+    if not data_nodes and len(input_nodes) == 1:
+        return input_nodes, loss_nodes
     if len(data_nodes) != 1 or not loss_nodes:
-        raise GraphError("export needs exactly one Dataset node and at least one loss node")
-    for node_id, role in roles.items():
-        if role is Role.INPUT:
-            raise GraphError(
-                f"Input node '{node_id}' cannot be exported: feed the model from a Dataset node",
-                node_id,
-            )
+        raise GraphError(
+            "export needs exactly one Dataset node and at least one loss node (or, for an "
+            "inference-only script, one Input node)"
+        )
+    if input_nodes:
+        raise GraphError(
+            f"Input node '{input_nodes[0]}' cannot be exported beside a Dataset: feed the model "
+            "from one of them",
+            input_nodes[0],
+        )
     return data_nodes, loss_nodes
+
+
+def validate_for_export(document: GraphDocument) -> ValidationResult:
+    """``validate(document)``, less the graph-wide errors only training has (no Dataset, no
+    loss) when one Input node feeds the model: its script is inference only."""
+    result = validate(document)
+    roles = [node.spec.role for node in document.nodes.values()]
+    if Role.DATA in roles or roles.count(Role.INPUT) != 1:
+        return result
+    kept = [d for d in result.diagnostics if d.node_id is not None or d not in result.errors]
+    return dataclasses.replace(result, diagnostics=kept)
 
 
 def _single_output(spec: NodeSpec) -> str:
@@ -324,14 +375,26 @@ def _prediction_source(
 
 
 def _task(document: GraphDocument, data_node: str, outputs: list[str]) -> str:
-    """What the prediction is scored as: the Output node's ``task``, else the dataset's."""
+    """What the prediction is scored as: the Output node's ``task``, else the dataset's (an
+    Input node's model is taken as a regression)."""
     for node_id in outputs:
         task = document.nodes[node_id].params.get("task", "auto")
         if task != "auto":
             return str(task)
     spec = get_spec(document.nodes[data_node].type_id)
+    if spec.role is Role.INPUT:
+        return "regression"
     dataset = spec.load(document.resolved_params(data_node)) if spec.load else None
     return str(dataset.task) if dataset is not None else "regression"
 
 
-__all__ = ["ModelPlan", "NodeCode", "Statement", "identifier", "plan_model", "settings_constants"]
+__all__ = [
+    "ExportedScript",
+    "ModelPlan",
+    "NodeCode",
+    "Statement",
+    "identifier",
+    "plan_model",
+    "settings_constants",
+    "validate_for_export",
+]

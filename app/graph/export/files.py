@@ -7,6 +7,7 @@ script's ``Model.state_dict()``: the engine's own keys for the engine script, Py
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,9 +17,9 @@ import numpy as np
 
 from app.graph.compile import compile_document
 from app.graph.errors import GraphError
-from app.graph.export.common import plan_model
-from app.graph.export.python import export_python
-from app.graph.export.torch import export_torch
+from app.graph.export.common import ExportedScript, plan_model, validate_for_export
+from app.graph.export.python import engine_export
+from app.graph.export.torch import torch_export
 from engine import EngineError
 
 if TYPE_CHECKING:
@@ -26,7 +27,15 @@ if TYPE_CHECKING:
 
 Target = Literal["python", "torch"]
 
-__all__ = ["export_code", "script_weights", "weights_file", "write_export", "write_weights"]
+__all__ = [
+    "export_code",
+    "export_script",
+    "save_export",
+    "script_weights",
+    "weights_file",
+    "write_export",
+    "write_weights",
+]
 
 
 def weights_file(script: str | os.PathLike[str]) -> Path:
@@ -43,7 +52,19 @@ def export_code(
     train: bool = True,
 ) -> str:
     """The ``"python"`` (engine) or ``"torch"`` script of the document."""
-    export = export_python if target == "python" else export_torch
+    return export_script(document, target, title, script_dir, train).code
+
+
+def export_script(
+    document: GraphDocument,
+    target: Target,
+    title: str = "model",
+    script_dir: str | os.PathLike[str] | None = None,
+    train: bool = True,
+) -> ExportedScript:
+    """The ``"python"`` (engine) or ``"torch"`` script of the document and its notice (one
+    line saying why a graph with blocks was written flat; "" otherwise)."""
+    export = engine_export if target == "python" else torch_export
     return export(document, title, script_dir, train=train)
 
 
@@ -59,7 +80,7 @@ def script_weights(
         When the weights do not fit the graph, or a node has no PyTorch counterpart for them.
     """
     plan = plan_model(document, "torch" if target == "torch" else "engine")
-    program = compile_document(document)
+    program = compile_document(document, validate_for_export(document))
     program.load_state_dict(weights)
     arrays: dict[str, np.ndarray] = {}
     for attribute, node_id in plan.modules.items():
@@ -98,7 +119,8 @@ def write_export(
     train: bool = True,
 ) -> list[Path]:
     """Write the script to ``script`` (data files the graph names relative to its folder are
-    read relative to the script) and the trained weights beside it; return the files written.
+    read relative to the script) and the trained weights beside it; return the files written
+    (:func:`save_export` also gives the notice).
 
     Raises
     ------
@@ -107,16 +129,28 @@ def write_export(
     OSError
         When a file cannot be written.
     """
+    return list(save_export(document, target, script, weights, title, train).paths)
+
+
+def save_export(
+    document: GraphDocument,
+    target: Target,
+    script: str | os.PathLike[str],
+    weights: Mapping[str, np.ndarray] | None = None,
+    title: str | None = None,
+    train: bool = True,
+) -> ExportedScript:
+    """:func:`write_export`, returning the script, its notice and the files written."""
     path = Path(script)
     name = path.stem if title is None else title
-    code = export_code(document, target, name, path.resolve().parent, train)
+    exported = export_script(document, target, name, path.resolve().parent, train)
     arrays = script_weights(document, target, weights) if weights else None
-    path.write_text(code, encoding="utf-8")
+    path.write_text(exported.code, encoding="utf-8")
     if arrays is None:
         weights_file(path).unlink(missing_ok=True)  # an earlier export's weights would not fit
-        return [path]
+        return dataclasses.replace(exported, paths=(path,))
     _save(arrays, weights_file(path))
-    return [path, weights_file(path)]
+    return dataclasses.replace(exported, paths=(path, weights_file(path)))
 
 
 def _save(arrays: Mapping[str, np.ndarray], path: Path) -> None:

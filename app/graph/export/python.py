@@ -21,7 +21,7 @@ from app.graph.export.code_text import (
     from_import,
     stdlib_imports,
 )
-from app.graph.export.common import plan_model
+from app.graph.export.common import ExportedScript, plan_model
 from app.graph.export.script import Dialect, engine_script
 
 if TYPE_CHECKING:
@@ -78,8 +78,20 @@ def export_python(
     GraphError
         When the graph has errors or a node cannot be written out.
     """
+    return engine_export(document, title, script_dir, train=train).code
+
+
+def engine_export(
+    document: GraphDocument,
+    title: str = "model",
+    script_dir: str | os.PathLike[str] | None = None,
+    *,
+    train: bool = True,
+) -> ExportedScript:
+    """:func:`export_python`'s script with the notice to show beside it (why the blocks were
+    written flat, if they were)."""
     plan = plan_model(document, "engine", title, script_dir)
-    return engine_script(plan, ENGINE, engine_imports, train)
+    return ExportedScript(engine_script(plan, ENGINE, engine_imports, train), plan.notice)
 
 
 def engine_imports(code: str) -> str:

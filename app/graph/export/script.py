@@ -46,29 +46,44 @@ class Dialect:
     save_state: str  # the ``{name: NumPy array}`` dict of ``model``'s state
 
 
-def header(dialect: Dialect, train: bool, extra: str = "") -> list[str]:
-    """The module docstring (it names no graph: the name is the ``GRAPH`` literal)."""
-    run = (
-        "Running it trains the model with the graph's training settings, prints the losses and\n"
-        'the validation metrics after every epoch, as "nodegrad train" does, and saves the\n'
-        "weights where ``build_model()`` reads them."
-        if train
-        else "Running it evaluates the trained model on the validation data (inference only)."
-    )
+RUNS = {
+    "train": "Running it trains the model with the graph's training settings, prints the losses "
+    'and\nthe validation metrics after every epoch, as "nodegrad train" does, and saves the\n'
+    "weights where ``build_model()`` reads them.",
+    "evaluate": "Running it evaluates the trained model on the validation data (inference only).",
+    "predict": "An Input node feeds the model, so there is no data to train on (inference only);"
+    "\nrunning it prints the output for a batch of two zero samples shaped like the Input.",
+}
+"""What running the script does, by :func:`mode`."""
+
+
+def mode(plan: ModelPlan, train: bool) -> str:
+    """``"train"``, ``"evaluate"`` (inference only, on the validation data) or ``"predict"``
+    (a model an Input node feeds: inference only, whatever ``train`` asks)."""
+    if plan.fed_by_input:
+        return "predict"
+    return "train" if train else "evaluate"
+
+
+def header(dialect: Dialect, run: str, extra: str = "") -> list[str]:
+    """The module docstring (it names no graph: the name is the ``GRAPH`` literal); ``run`` is
+    a :func:`mode`."""
     return [
         f'"""A nodegrad graph (its name is ``GRAPH``) exported as a {dialect.description}.',
         "",
         "Import it for ``build_model()`` (the model with the trained weights saved beside this",
         "script, as <script>.weights.npz, or named by $NODEGRAD_WEIGHTS) and ``predict(x)``.",
-        run + extra,
+        RUNS[run] + extra,
         '"""',
         "",
     ]
 
 
 def constants(plan: ModelPlan, dialect: Dialect) -> list[str]:
-    """``GRAPH`` (the graph's name as a literal) and the training settings."""
-    return [f"GRAPH = {plan.title!r}", *settings_constants(plan.settings, dialect.device)]
+    """``GRAPH`` (the graph's name as a literal), ``INPUT_SHAPE`` (one sample, when an Input
+    node feeds the model) and the training settings."""
+    shape = [] if plan.input_shape is None else [f"INPUT_SHAPE = {plan.input_shape!r}"]
+    return [f"GRAPH = {plan.title!r}", *shape, *settings_constants(plan.settings, dialect.device)]
 
 
 def model_class(plan: ModelPlan, dialect: Dialect) -> list[str]:
@@ -80,7 +95,7 @@ def model_class(plan: ModelPlan, dialect: Dialect) -> list[str]:
     forward.append('    """Return the prediction and the loss of one batch (no loss without y)."""')
     first = [s for s in plan.statements if not s.needs_y]
     forward += [f"    {s.target} = {s.expression}" for s in first]
-    if not plan.prediction_needs_y:
+    if not plan.prediction_needs_y and plan.loss != "None":
         forward += ["    if y is None:", f"        return {plan.prediction}, None"]
     forward += [f"    {s.target} = {s.expression}" for s in plan.statements if s.needs_y]
     forward.append(f"    return {plan.prediction}, {plan.loss}")
@@ -342,11 +357,28 @@ def evaluate_main(plan: ModelPlan, load: list[str], call: str) -> list[str]:
     ]
 
 
+def predict_main(plan: ModelPlan) -> list[str]:
+    """``main()`` of a model an Input node feeds: its output for two zero samples."""
+    dtype = "np.int64" if plan.input_dtype == "int" else "np.float32"
+    return [
+        "def main():",
+        '    """Print the trained model\'s output shape for two zero samples shaped like its',
+        '    Input."""',
+        f"    x = np.zeros((2, *INPUT_SHAPE), dtype={dtype})",
+        "    prediction = predict(x)",
+        '    print(f"{GRAPH}: output of shape {prediction.shape} for input of shape {x.shape}")',
+    ]
+
+
 def engine_script(
     plan: ModelPlan, dialect: Dialect, imports: Callable[[str], str], train: bool = True
 ) -> str:
     """The whole engine script: header, imports, constants, model, inference, metrics, loop."""
-    if train:
+    run = mode(plan, train)
+    metrics = [] if run == "predict" else [*metric_functions(plan, dialect), "", ""]
+    if run == "predict":
+        tail = [*predict_main(plan), "", "", 'if __name__ == "__main__":', "    main()"]
+    elif run == "train":
         tail = [
             *train_function(plan, dialect),
             "",
@@ -373,10 +405,8 @@ def engine_script(
         *model_section(plan, dialect),
         "",
         "",
-        *metric_functions(plan, dialect),
-        "",
-        "",
+        *metrics,
         *tail,
     ]
     code = "\n".join(body) + "\n"
-    return "\n".join(header(dialect, train)) + "\n" + imports(code) + "\n\n" + code
+    return "\n".join(header(dialect, run)) + "\n" + imports(code) + "\n\n" + code

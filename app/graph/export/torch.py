@@ -16,7 +16,7 @@ import os
 from typing import TYPE_CHECKING
 
 from app.graph.export.code_text import free_names, indent, stdlib_imports
-from app.graph.export.common import ModelPlan, plan_model
+from app.graph.export.common import ExportedScript, ModelPlan, plan_model
 from app.graph.export.script import (
     Dialect,
     accuracy_function,
@@ -24,8 +24,10 @@ from app.graph.export.script import (
     early_stopping,
     evaluate_main,
     header,
+    mode,
     model_section,
     optimization,
+    predict_main,
     save_function,
     validation_report,
 )
@@ -100,22 +102,54 @@ def export_torch(
     GraphError
         When the graph has errors or a node cannot be written out.
     """
+    return torch_export(document, title, script_dir, train=train).code
+
+
+def torch_export(
+    document: GraphDocument,
+    title: str = "model",
+    script_dir: str | os.PathLike[str] | None = None,
+    *,
+    train: bool = True,
+) -> ExportedScript:
+    """:func:`export_torch`'s script with the notice to show beside it (why the blocks were
+    written flat, if they were)."""
     plan = plan_model(document, "torch", title, script_dir)
-    if train:
+    run = mode(plan, train)
+    if run == "train":
         tail = [*DISTRIBUTED.splitlines(), "", "", *train_function(plan), "", ""]
         tail += [*save_function(TORCH), "", "", *train_main()]
-    else:
+    elif run == "evaluate":
         load = ["    _, (x, y) = load_splits()"]
         tail = evaluate_main(plan, load, "evaluate(build_model(), x, y)")
+    else:
+        tail = predict_main(plan)
+    data = [] if run == "predict" else _data_section(plan)
     body = [
         *constants(plan, TORCH),
         *([] if plan.settings.device == "gpu" else ['DEVICE = "cpu"']),
-        *_corpus(plan),
+        *([] if run == "predict" else _corpus(plan)),
         "",
         "",
         *model_section(plan, TORCH),
         "",
         "",
+        *data,
+        *tail,
+        "",
+        "",
+        'if __name__ == "__main__":',
+        "    main()",
+    ]
+    code = "\n".join(body) + "\n"
+    top = header(TORCH, run, TORCHRUN if run == "train" else "")
+    script = "\n".join(top) + "\n" + torch_imports(code, plan) + "\n\n" + code
+    return ExportedScript(script, plan.notice)
+
+
+def _data_section(plan: ModelPlan) -> list[str]:
+    """``load_data``, ``load_splits`` and ``evaluate``, blank-line separated."""
+    return [
         *data_function(plan.data_params),
         "",
         "",
@@ -125,15 +159,7 @@ def export_torch(
         *evaluate_function(plan),
         "",
         "",
-        *tail,
-        "",
-        "",
-        'if __name__ == "__main__":',
-        "    main()",
     ]
-    code = "\n".join(body) + "\n"
-    top = header(TORCH, train, TORCHRUN if train else "")
-    return "\n".join(top) + "\n" + torch_imports(code, plan) + "\n\n" + code
 
 
 def splits_function(plan: ModelPlan) -> list[str]:
@@ -249,7 +275,7 @@ def torch_imports(code: str, plan: ModelPlan) -> str:
     """The import block (isort order): the standard library, numpy, scikit-learn when a built-in
     dataset needs it, torch and the torch names the code uses."""
     used = free_names(code)
-    _, third = data_imports(plan.data_params)
+    _, third = data_imports(plan.data_params) if plan.data_params else ([], [])
     lines = [*stdlib_imports(used), "import numpy as np", "import torch"]
     if "dist" in used:
         lines.append("import torch.distributed as dist")

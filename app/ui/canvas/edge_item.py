@@ -26,7 +26,7 @@ from app.ui.canvas.node_item import NodeItem
 from app.ui.canvas.port_item import PortItem
 
 LABEL_CLEARANCE = 16.0  # room beside a shape label for the port circles at both ends
-LABEL_MIN_ZOOM = 0.45  # zoomed out further, shape labels are not drawn (too small to read)
+LABEL_MIN_ZOOM = 0.4  # zoomed out further, shape labels are not drawn (too small to read)
 ROUTE_MARGIN = 14.0  # how far a wire keeps from the nodes it goes around
 ROUTE_REACH = 600.0  # how far above or below its ends a wire looks for nodes in its way
 MAX_DETOURS = 4

@@ -26,6 +26,7 @@ SUMMARY_HEIGHT = 20.0
 PORT_ROW = 20.0
 PORTS_TOP = HEADER_HEIGHT + SUMMARY_HEIGHT + 2.0
 CORNER = 6.0
+TEXT_MIN_ZOOM = 0.4  # zoomed out further, titles and summaries are not drawn
 STACK = 5.0  # how far the card behind a block node shows (a block looks like a stack)
 PORT_TITLES = {BLOCK_INPUT: "In", BLOCK_OUTPUT: "Out"}
 
@@ -234,7 +235,7 @@ class NodeItem(QGraphicsItem):
         if self.gradient_level is not None:
             painter.setBrush(gradient_colour(self.gradient_level))
             painter.drawRect(QRectF(0, HEADER_HEIGHT, NODE_WIDTH, 4))
-        if lod >= 0.45:
+        if lod >= TEXT_MIN_ZOOM:
             self._paint_text(painter, colours)
         self._paint_outline(painter, body, self.colour)
         self._paint_ports(painter)

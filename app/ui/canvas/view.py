@@ -14,14 +14,15 @@ from PySide6.QtGui import (
     QPainter,
     QResizeEvent,
     QShowEvent,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
 from app.ui.canvas.context_menu import build_menu
-from app.ui.canvas.edge_item import LABEL_MIN_ZOOM, EdgeItem
+from app.ui.canvas.edge_item import EdgeItem
 from app.ui.canvas.hint import EMPTY_HINT, paint_empty_hint
-from app.ui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH, NodeItem
+from app.ui.canvas.node_item import HEADER_HEIGHT, NODE_WIDTH, TEXT_MIN_ZOOM, NodeItem
 from app.ui.canvas.port_item import PortItem
 from app.ui.canvas.quick_add import QuickAdd
 from app.ui.canvas.scene import GraphScene
@@ -33,8 +34,9 @@ if TYPE_CHECKING:
 NODE_MIME = "application/x-nodegrad-node-type"
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
 FIT_MAX_ZOOM = 1.2  # Fit View never enlarges a small graph past this
-FIT_MIN_ZOOM = LABEL_MIN_ZOOM  # nor shrinks a large one below where wire shapes are drawn
-FIT_MARGIN = 60.0
+FIT_MARGIN = 24.0  # pixels kept free around a fitted graph
+REVEAL_MARGIN = 40  # pixels kept between a revealed node and the canvas edge
+READ_ZOOM = 0.8  # revealing a node zoomed out below TEXT_MIN_ZOOM comes this close
 
 
 class GraphView(QGraphicsView):
@@ -88,10 +90,10 @@ class GraphView(QGraphicsView):
         self.scale(target / self.zoom(), target / self.zoom())
 
     def fit_all(self) -> None:
-        """Fit every node into the view (Fit View, F; also after opening a file), at most at
-        ``FIT_MAX_ZOOM`` and at least at ``FIT_MIN_ZOOM`` (wire shapes stay drawn: a graph too
-        wide for that shows its left end, to pan from); the view then keeps fitting on resizes
-        until the user zooms, pans or edits."""
+        """Fit every node into the view (Fit View, F; also after opening a file and on
+        entering or leaving a block), never enlarging past ``FIT_MAX_ZOOM`` (a small graph is
+        not blown up); the view then keeps fitting on resizes until the user zooms, pans or
+        edits. Zoomed out below ``LABEL_MIN_ZOOM`` to fit, wire shapes are not drawn."""
         self.auto_fit = True
         self._fit()
 
@@ -103,16 +105,31 @@ class GraphView(QGraphicsView):
             self.resetTransform()
             self.centerOn(0, 0)
             return
-        padded = rect.adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN)
-        self.fitInView(padded, Qt.AspectRatioMode.KeepAspectRatio)
-        target = min(max(self.zoom(), FIT_MIN_ZOOM), FIT_MAX_ZOOM)
-        self.scale(target / self.zoom(), target / self.zoom())
-        if padded.width() * target <= self.viewport().width():
+        room = QRectF(self.viewport().rect()).adjusted(
+            FIT_MARGIN, FIT_MARGIN, -FIT_MARGIN, -FIT_MARGIN
+        )
+        fits = min(room.width() / rect.width(), room.height() / rect.height())
+        target = min(max(fits, MIN_ZOOM), FIT_MAX_ZOOM)
+        self.setTransform(QTransform.fromScale(target, target))
+        if rect.width() * target <= room.width():
             self.centerOn(rect.center())
             return
-        # Too wide to read whole: show where the data enter (the left) and pan from there.
+        # Too wide even at the smallest zoom: show where the data enter (the left).
         half_width = self.viewport().width() / (2 * target)
-        self.centerOn(QPointF(padded.left() + half_width, rect.center().y()))
+        self.centerOn(QPointF(rect.left() - FIT_MARGIN / target + half_width, rect.center().y()))
+
+    def reveal_item(self, item: NodeItem) -> None:
+        """Scroll just enough that ``item`` with its ports and badge is inside the canvas,
+        ``REVEAL_MARGIN`` from the edges (a node already in view stays where it is); zoomed
+        out too far to read it, come to ``READ_ZOOM`` first."""
+        self.auto_fit = False
+        if self.zoom() < TEXT_MIN_ZOOM:
+            anchor = self.transformationAnchor()
+            self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+            self.scale(READ_ZOOM / self.zoom(), READ_ZOOM / self.zoom())
+            self.setTransformationAnchor(anchor)
+        rect = item.sceneBoundingRect().united(item.mapRectToScene(item.childrenBoundingRect()))
+        self.ensureVisible(rect, REVEAL_MARGIN, REVEAL_MARGIN)
 
     def stop_auto_fit(self) -> None:
         """Keep the current zoom and position on resizes (the user placed the view)."""

@@ -112,7 +112,7 @@ class CanvasOverlay:
         view: GraphView,
         blocks: BlockView | None = None,
     ) -> None:
-        self.holder, self.scene = holder, scene
+        self.holder, self.scene, self.view = holder, scene, view
         self.blocks = blocks if blocks is not None else BlockView(holder)
         self.legend = GradientLegend(view.viewport())
         self._norms: dict[str, float] = {}
@@ -224,6 +224,12 @@ class CanvasOverlay:
             item.set_highlighted(True)
         for edge in self._active_edges:
             edge.set_active(True)
+
+    def bring_into_view(self, node_id: str) -> None:
+        """Scroll until the node showing flat id ``node_id`` and its ports are in view."""
+        item = self._item(self.blocks.shown(node_id))
+        if item is not None:
+            self.view.reveal_item(item)
 
     @property
     def highlighted(self) -> str | None:

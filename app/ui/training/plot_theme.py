@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
@@ -87,22 +88,45 @@ def colour_distance(a: QColor, b: QColor) -> float:
     )
 
 
+def _rgb(colours: Sequence[QColor]) -> np.ndarray:
+    """``colours`` as an (n, 3) float array of red, green and blue."""
+    return np.array([(c.red(), c.green(), c.blue()) for c in colours], dtype=float).reshape(-1, 3)
+
+
+def _nearest(candidates: np.ndarray, given: np.ndarray) -> np.ndarray:
+    """For each candidate row, its :func:`colour_distance` to the nearest ``given`` row
+    (infinite when nothing is given yet)."""
+    if not len(given):
+        return np.full(len(candidates), np.inf)
+    mean_red = (candidates[:, None, 0] + given[None, :, 0]) / 2
+    d = candidates[:, None, :] - given[None, :, :]
+    squared = (
+        (2 + mean_red / 256) * d[..., 0] ** 2
+        + 4 * d[..., 1] ** 2
+        + (2 + (255 - mean_red) / 256) * d[..., 2] ** 2
+    )
+    nearest: np.ndarray = np.sqrt(squared.min(axis=1))
+    return nearest
+
+
 def distinct_colours(preferred: Mapping[str, QColor]) -> dict[str, QColor]:
     """One colour per key that no other key shares: a key keeps its preferred colour (e.g. its
     node category's hue) while that is far from every colour given out before it, else it gets
     the palette colour farthest from those (two Linear layers: blue and orange, not two blues).
+    Vectorised: a 500-node graph's colours take milliseconds, not seconds.
     """
     given: dict[str, QColor] = {}
+    rows = np.empty((len(preferred), 3))
     pool = [QColor(c) for c in DISTINCT]
     for index, (key, colour) in enumerate(preferred.items()):
-        if all(colour_distance(colour, other) >= MIN_DISTANCE for other in given.values()):
-            given[key] = QColor(colour)
-            continue
-        candidates = [*pool, QColor.fromHsv(index * 137 % 360, 170, 220)]
-        given[key] = max(
-            candidates,
-            key=lambda c: min((colour_distance(c, o) for o in given.values()), default=0.0),
-        )
+        taken = rows[: len(given)]
+        if _nearest(_rgb([colour]), taken)[0] >= MIN_DISTANCE:
+            chosen = QColor(colour)
+        else:
+            candidates = [*pool, QColor.fromHsv(index * 137 % 360, 170, 220)]
+            chosen = QColor(candidates[int(np.argmax(_nearest(_rgb(candidates), taken)))])
+        rows[len(given)] = _rgb([chosen])[0]
+        given[key] = chosen
     return given
 
 

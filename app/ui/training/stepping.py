@@ -204,6 +204,7 @@ class StepThrough:
         assert self.stepper is not None
         self.blocks.reveal(node_id)
         self.overlay.highlight(node_id)
+        self.overlay.bring_into_view(node_id)
         verb = "output" if mode == "value" else "gradient at"
         title = f"{verb} {self.blocks.title(node_id)}"
         self.tensor_view.show_tensors(
