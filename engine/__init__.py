@@ -25,6 +25,7 @@ last one freed instead of faulting it in again; set ``NODEGRAD_NO_MALLOPT=1`` be
 to keep the C library's defaults.
 """
 
+from engine import autograd as _autograd
 from engine import backend
 from engine import losses as _losses
 from engine import lr_scheduler as _lr_scheduler
@@ -40,6 +41,8 @@ from engine.nn import *
 from engine.ops import concat, stack
 from engine.optim import *
 from engine.tensor import Tensor
+
+_autograd._calibrate()  # before any thread runs a backward (see engine/leaf_grad.py)
 
 __all__ = [
     *_nn.__all__,

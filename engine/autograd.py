@@ -9,7 +9,9 @@ recursion.
 
 from __future__ import annotations
 
+import sys
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -134,38 +136,26 @@ def _topo_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-_SMALL = 64  # below this many elements NumPy adds out of place faster than in place
-
-
-def _accumulate(t: Tensor, g: Any) -> None:
+def _accumulate(t: Tensor, g: Any, private: bool = False) -> None:
     """Add gradient ``g`` into ``t``'s gradient.
 
-    A leaf owns a private gradient tensor (its array copied the first time, then summed in place
-    so an optimizer may zero it in place). An op result keeps a bare array until someone reads
-    ``.grad``; it may share that array with another tensor, so it is replaced, never modified.
+    A leaf owns a private gradient tensor (see ``engine/leaf_grad.py``: it keeps ``g`` itself
+    when ``private`` proves nothing else references it, copies it otherwise, then sums in
+    place). An op result keeps a bare array until someone reads ``.grad``; it may share that
+    array with another tensor, so it is replaced, never modified.
     """
     if type(g) is not np.ndarray and isinstance(g, np.generic):
         g = np.asarray(g)  # NumPy returns scalars from 0-d arithmetic
+    if t._fn is None:
+        accumulate_leaf(t, g, private)
+        return
     cur = t._grad
-    if t._fn is not None:
-        if cur is None:
-            t._grad = g
-        elif isinstance(cur, Tensor):
-            cur.data = _array(cur.data + g)
-        else:
-            t._grad = _array(cur + g)
-    elif cur is None:
-        dt = t.data.dtype if t.data.dtype.kind == "f" else g.dtype
-        t._grad = _new(g.astype(dt, copy=True), False, None, None, None)
+    if cur is None:
+        t._grad = g
+    elif isinstance(cur, Tensor):
+        cur.data = _array(cur.data + g)
     else:
-        old = cur.data
-        if old.size > _SMALL and old.dtype == g.dtype and old.shape == g.shape:
-            old += g
-        else:
-            new = _array(old + g)
-            if old.dtype.kind == "f" and new.dtype != old.dtype:
-                new = new.astype(old.dtype)  # a float32 parameter keeps a float32 gradient
-            cur.data = new
+        t._grad = _array(cur + g)
 
 
 def _array(a: Any) -> Any:
@@ -173,18 +163,92 @@ def _array(a: Any) -> Any:
     return np.asarray(a) if isinstance(a, np.generic) else a
 
 
+#: The reference count ``sys.getrefcount`` reports in ``_propagate`` for a gradient array that
+#: only the backward's returned sequence references (found by :func:`_calibrate`; 0 = never).
+_private_refs = 0
+_calibrated = False
+_calibration_lock = threading.Lock()
+
+
 def _propagate(node: Tensor, retain_graph: bool) -> None:
-    """Run one op's backward and add the results into its inputs' gradients."""
+    """Run one op's backward and add the results into its inputs' gradients.
+
+    A gradient bound for a leaf is *private* when its reference count is the one a fresh array
+    has here (calibrated once): a gradient also held by another tensor, by the op's saved
+    values, by a view or twice by the returned sequence counts more, and is copied.
+    """
     fn = node._fn
     grad = node._grad
     if grad is not None:
         if isinstance(grad, Tensor):
             grad = grad.data
-        for parent, g, need in zip(fn.parents, fn.backward(grad), fn.needs, strict=False):
+        grads = fn.backward(grad)
+        if type(grads) is not tuple and type(grads) is not list:
+            grads = tuple(grads)
+        for parent, g, need in zip(fn.parents, grads, fn.needs, strict=False):
             if need and g is not None:
-                _accumulate(parent, g)
+                if parent._fn is None:
+                    _accumulate(parent, g, sys.getrefcount(g) <= _private_refs)
+                else:
+                    _accumulate(parent, g)
     if not retain_graph:
         node._fn = FREED
+
+
+def _probe_owns(keep: bool = False, twice: bool = False) -> bool:
+    """Run ``_propagate`` on a probe op whose backward returns a fresh array (also kept by the
+    op when ``keep``, returned for two leaves when ``twice``); return whether a leaf kept it."""
+
+    class Probe(Function):
+        op_name = "probe"
+        keep: bool
+        twice: bool
+        made: Any
+
+        def backward(self, grad: Any) -> tuple[Any, ...]:
+            out = np.ones(4)
+            self.made = weakref.ref(out)
+            if self.keep:
+                self.kept = out
+            return (out, out) if self.twice else (out,)
+
+    leaves = [_new(np.zeros(4), True, None, None, None) for _ in range(1 + twice)]
+    fn = Probe(keep=keep, twice=twice)
+    fn.parents, fn.needs = leaves, [True] * len(leaves)
+    node = _new(np.zeros(4), True, leaves, "probe", fn)
+    node._grad = np.ones(4)
+    _propagate(node, True)
+    return any(leaf._grad is not None and leaf._grad.data is fn.made() for leaf in leaves)
+
+
+def _calibrate() -> None:
+    """Find the reference count of a private gradient in ``_propagate``, and check that one
+    more holder (the op keeping it, or the sequence holding it twice) makes it not private;
+    when the check fails (an interpreter counting otherwise), no gradient is ever taken."""
+    global _private_refs, _calibrated
+    with _calibration_lock:
+        if _calibrated:
+            return
+        found = 0
+        if getattr(sys, "_is_gil_enabled", lambda: True)():
+            for k in range(1, 16):
+                _private_refs = k
+                if _probe_owns():
+                    found = k
+                    break
+            _private_refs = found
+            if found and (_probe_owns(keep=True) or _probe_owns(twice=True)):
+                found = 0
+        _private_refs = found
+        base = np.ones(4)
+        view = base.reshape(4)
+        del base
+        BASE_PRIVATE[0] = base_refs(view) if found else 0
+        keeper = view.base  # one more holder must count more
+        if base_refs(view) <= BASE_PRIVATE[0]:
+            BASE_PRIVATE[0] = 0
+        del keeper
+        _calibrated = True
 
 
 def _root_grad(t: Tensor, grad: Any) -> Any:
@@ -258,9 +322,11 @@ def _start(t: Tensor, grad: Any) -> list[Tensor]:
             f"backward through '{t.creation_op}' again: the first backward freed its graph; "
             "call backward(retain_graph=True) the first time"
         )
+    if not _calibrated:
+        _calibrate()
     g = _root_grad(t, grad)
     if t._fn is None:
-        _accumulate(t, g)
+        _accumulate(t, g, True)  # a fresh copy or fresh ones
         return []
     order = _topo_order(t)
     for node in order:
@@ -284,5 +350,6 @@ def run_backward(t: Tensor, grad: Any = None, retain_graph: bool = False) -> Non
 
 
 # Imported last so that engine.tensor, engine.autograd and engine.ops import in any order.
+from engine.leaf_grad import BASE_PRIVATE, accumulate_leaf, base_refs  # noqa: E402
 from engine.ops.function import Function, unbroadcast  # noqa: E402
 from engine.tensor import Tensor, _new  # noqa: E402

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from engine import backend, optim_cuda
+from engine.leaf_grad import LeafGrad
 from engine.tensor import Tensor
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm"]
@@ -53,10 +54,18 @@ class Optimizer:
         self.t = 0
 
     def zero(self) -> None:
-        """Set every gradient to zero in place (the book's ``p.grad.data *= 0``)."""
+        """Set every gradient to zero (the book's ``p.grad.data *= 0``).
+
+        A leaf's own gradient (:class:`engine.leaf_grad.LeafGrad`) is only marked stale: it reads
+        as zeros, and the next backward overwrites it instead of adding to zeros; any other
+        gradient tensor (one assigned by the user) is filled with zeros in place.
+        """
         for p in self.parameters:
-            if p.grad is not None:
-                p.grad.data.fill(0)
+            g = p._grad
+            if type(g) is LeafGrad:
+                g.stale = True
+            elif g is not None:
+                cast(Tensor, p.grad).data.fill(0)
 
     def step(self, zero: bool = True) -> None:
         """Update every parameter that has a gradient, then zero the gradients if ``zero``."""
