@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     if not window.grab().save(str(output)):
         print(f"screenshot: could not write {output}", file=sys.stderr)
         return 1
+    window.undo_stack.setClean()  # the script saves nothing: close without asking to save
     window.close()
     print(f"wrote {output}")
     return 0

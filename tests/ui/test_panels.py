@@ -106,7 +106,7 @@ def test_nothing_selected_shows_training_settings_and_summary(window) -> None:
     assert total.text(0) == "Total" and total.text(1) == f"{64 * 64 + 64 + 64 * 10 + 10:,}"
 
 
-def test_problem_click_selects_and_centres_the_node(window) -> None:
+def test_problem_click_selects_the_node_and_scrolls_it_into_view(window) -> None:
     doc = digits_document()
     doc.disconnect("relu_1", "y", "linear_2", "x")
     doc.move_nodes({"linear_2": (2000, 1500)})
@@ -120,8 +120,9 @@ def test_problem_click_selects_and_centres_the_node(window) -> None:
     rect = problems.visualItemRect(row)
     QTest.mouseClick(problems.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.scene.selected_node_ids() == ["linear_2"]
-    centre = window.view.mapToScene(window.view.viewport().rect().center())
-    assert window.scene.node_item("linear_2").sceneBoundingRect().contains(centre)
+    item = window.scene.node_item("linear_2")
+    shown = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    assert shown.contains(item.mapRectToScene(item.childrenBoundingRect()))  # with its ports
     assert window.scene.node_item("linear_2").badge_severity.name == "ERROR"
 
 
@@ -201,8 +202,8 @@ def test_far_away_nodes_can_be_reached(window) -> None:
     doc.move_nodes({"output_1": (12_000, -9_000)})
     show_document(window, doc)
     window.reveal_node("output_1")
-    centre = window.view.mapToScene(window.view.viewport().rect().center())
-    assert window.scene.node_item("output_1").sceneBoundingRect().contains(centre)
+    shown = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    assert shown.contains(window.scene.node_item("output_1").sceneBoundingRect())
 
 
 def test_right_click_menus(window) -> None:

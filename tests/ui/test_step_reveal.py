@@ -73,3 +73,14 @@ def test_reveal_shows_a_clipped_node_with_its_ports(digits) -> None:
     put_at_right_edge(digits, node)
     digits.reveal_node(node)
     assert inside_with_margin(digits, node)
+
+
+def test_the_gradient_legend_stays_in_its_corner_when_the_view_scrolls(digits) -> None:
+    legend = digits.training.overlay.legend
+    legend.show()
+    corner = legend.pos()
+    bar = digits.view.horizontalScrollBar()
+    bar.setValue(bar.value() + 150)  # a pan, or a step scrolling the stepped node into view
+    digits.view.verticalScrollBar().setValue(digits.view.verticalScrollBar().value() - 80)
+    QApplication.processEvents()
+    assert legend.pos() == corner

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication
+from ui_driver import type_into
 
 from app.ui.canvas.view import FIT_MAX_ZOOM
 from app.ui.main_window import MainWindow
@@ -76,3 +77,14 @@ def test_entering_and_leaving_a_block_shows_its_nodes(make_window) -> None:
     window.view.centerOn(QPointF(-5000, 0))
     window.editor.scope.up()
     assert window.editor.scope.path == () and all_shown(window)
+
+
+def test_a_training_setting_typed_in_keeps_the_view_fitting(qtbot, make_window) -> None:
+    window = make_window(EXAMPLES / "digits_mlp.nodegrad", (1100, 700))
+    epochs = window.inspector.findChild(QAbstractSpinBox, "edit_epochs")
+    type_into(epochs, "3")
+    assert window.document.training.epochs == 3
+    before = window.view.zoom()
+    window.resize(1600, 1000)  # e.g. the results dock closing after a run
+    qtbot.wait(10)
+    assert window.view.zoom() > before * 1.2 and all_shown(window)

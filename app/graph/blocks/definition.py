@@ -139,7 +139,7 @@ class BlockDefinition:
                     default=node.params[e.param],
                     when=None,
                     label=inner.caption if e.name == e.param else "",
-                    help=f"{inner.help} ({node.title}.{inner.caption} inside the block)",
+                    help=exposed_help(node, inner),
                 )
             )
         return specs
@@ -164,6 +164,13 @@ class BlockDefinition:
     def instance_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """``params`` checked against the instance spec (defaults filled in)."""
         return self.spec.coerce_params(params)
+
+
+def exposed_help(node: Node, inner: ParamSpec) -> str:
+    """The help of an exposed parameter: which inner node and parameter it sets (``Sets units
+    of 'dense1' inside the block``), then that parameter's own help."""
+    text = f"Sets {inner.caption.lower()} of {node.ref} inside the block"
+    return f"{text}: {inner.help}" if inner.help else text
 
 
 def walk_blocks(roots: list[BlockDefinition]) -> Iterator[BlockDefinition]:

@@ -15,20 +15,26 @@ TYPE_ROLE = Qt.ItemDataRole.UserRole
 MAX_ROWS = 12
 
 
+EXACT, PREFIX, SUBSTRING, HELP = range(4)  # match ranks, best first
+
+
 def match_rank(spec: NodeSpec, text: str) -> int | None:
-    """How well a node spec matches a search text: 0 title starts with it, 1 title or type id
-    contains every word, 2 category or help does; None for no match."""
-    text = text.strip().lower()
+    """How well a node spec matches a search text, best first: ``EXACT`` the title or type id
+    is the text, ``PREFIX`` one starts with it, ``SUBSTRING`` they contain every word,
+    ``HELP`` the category or help does; None for no match (an empty text: ``SUBSTRING``)."""
+    text = " ".join(text.lower().split())
     if not text:
-        return 1
-    title = f"{spec.title} {spec.type_id}".lower()
-    if title.startswith(text):
-        return 0
-    words = text.split()
-    if all(word in title for word in words):
-        return 1
-    haystack = f"{title} {spec.category.value} {spec.help}".lower()
-    return 2 if all(word in haystack for word in words) else None
+        return SUBSTRING
+    names = (spec.title.lower(), spec.type_id.lower())
+    if text in names:
+        return EXACT
+    if any(name.startswith(text) for name in names):
+        return PREFIX
+    words, named = text.split(), " ".join(names)
+    if all(word in named for word in words):
+        return SUBSTRING
+    haystack = f"{named} {spec.category.value} {spec.help}".lower()
+    return HELP if all(word in haystack for word in words) else None
 
 
 def spec_matches(spec: NodeSpec, text: str) -> bool:

@@ -19,6 +19,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
+from app.graph.document import DocumentEvent, EventKind
 from app.ui.canvas.context_menu import build_menu
 from app.ui.canvas.edge_item import EdgeItem
 from app.ui.canvas.hint import EMPTY_HINT, paint_empty_hint
@@ -326,9 +327,11 @@ class GraphView(QGraphicsView):
         if self.empty_hint():
             self.viewport().update()
 
-    def _on_document_changed(self) -> None:
-        """An edit: stop fitting (opening a file fits again); show or hide the hint."""
-        self.auto_fit = False
+    def _on_document_changed(self, event: object = None) -> None:
+        """An edit: stop fitting (opening a file fits again; a training setting is no edit of
+        the canvas); show or hide the hint."""
+        if not (isinstance(event, DocumentEvent) and event.kind is EventKind.SETTINGS_CHANGED):
+            self.auto_fit = False
         empty = bool(self.empty_hint())
         if empty != self._was_empty:  # the hint appears or goes
             self._was_empty = empty

@@ -7,8 +7,8 @@ import math
 from collections.abc import Iterable, Mapping
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt
-from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPaintEvent
+from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt
+from PySide6.QtGui import QColor, QLinearGradient, QMoveEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from app.graph.blocks.flatten import SEPARATOR
@@ -58,7 +58,17 @@ class GradientLegend(QWidget):
         """Keep to the bottom-left corner of the parent."""
         parent = self.parentWidget()
         if parent is not None:
-            self.move(10, parent.height() - self.height() - 10)
+            self.move(self._corner(parent))
+
+    def _corner(self, parent: QWidget) -> QPoint:
+        return QPoint(10, parent.height() - self.height() - 10)
+
+    def moveEvent(self, event: QMoveEvent) -> None:
+        """Stay in the corner when the view scrolls (scrolling moves the viewport's children)."""
+        super().moveEvent(event)
+        parent = self.parentWidget()
+        if parent is not None and self.pos() != self._corner(parent):
+            self.place()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Follow the parent's resizes."""
