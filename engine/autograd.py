@@ -182,9 +182,7 @@ def _propagate(node: Tensor, retain_graph: bool) -> None:
     if grad is not None:
         if isinstance(grad, Tensor):
             grad = grad.data
-        grads = fn.backward(grad)
-        if type(grads) is not tuple and type(grads) is not list:
-            grads = tuple(grads)
+        grads = [*fn.backward(grad)]  # a fresh list: a sequence the op keeps counts as a holder
         for parent, g, need in zip(fn.parents, grads, fn.needs, strict=False):
             if need and g is not None:
                 if parent._fn is None:
@@ -229,26 +227,41 @@ def _calibrate() -> None:
     with _calibration_lock:
         if _calibrated:
             return
-        found = 0
-        if getattr(sys, "_is_gil_enabled", lambda: True)():
-            for k in range(1, 16):
-                _private_refs = k
-                if _probe_owns():
-                    found = k
-                    break
-            _private_refs = found
-            if found and (_probe_owns(keep=True) or _probe_owns(twice=True)):
-                found = 0
-        _private_refs = found
-        base = np.ones(4)
-        view = base.reshape(4)
-        del base
-        BASE_PRIVATE[0] = base_refs(view) if found else 0
-        keeper = view.base  # one more holder must count more
-        if base_refs(view) <= BASE_PRIVATE[0]:
-            BASE_PRIVATE[0] = 0
-        del keeper
+        # A tracer or profiler that reads frame locals (a debugger, coverage) adds references
+        # while it runs: probing under it would count a held array as private ever after.
+        tracer, profiler = sys.gettrace(), sys.getprofile()
+        sys.settrace(None)
+        sys.setprofile(None)
+        try:
+            _probe_private_refs()
+        finally:
+            sys.settrace(tracer)
+            sys.setprofile(profiler)
         _calibrated = True
+
+
+def _probe_private_refs() -> None:
+    """The body of :func:`_calibrate` (run with no tracer or profiler)."""
+    global _private_refs
+    found = 0
+    if getattr(sys, "_is_gil_enabled", lambda: True)():
+        for k in range(1, 16):
+            _private_refs = k
+            if _probe_owns():
+                found = k
+                break
+        _private_refs = found
+        if found and (_probe_owns(keep=True) or _probe_owns(twice=True)):
+            found = 0
+    _private_refs = found
+    base = np.ones(4)
+    view = base.reshape(4)
+    del base
+    BASE_PRIVATE[0] = base_refs(view) if found else 0
+    keeper = view.base  # one more holder must count more
+    if base_refs(view) <= BASE_PRIVATE[0]:
+        BASE_PRIVATE[0] = 0
+    del keeper
 
 
 def _root_grad(t: Tensor, grad: Any) -> Any:

@@ -128,7 +128,8 @@ def accumulate_leaf(t: Tensor, g: Any, private: bool) -> None:
 def _overwrite(cur: LeafGrad, g: Any, private: bool) -> None:
     """Replace a stale gradient's values by ``g`` (what adding ``g`` to zeros gives)."""
     old = _DATA.__get__(cur, LeafGrad)
-    if old.shape == g.shape and type(old) is type(g):
+    widens = old.dtype.kind != "f" and np.result_type(old, g) != old.dtype
+    if old.shape == g.shape and type(old) is type(g) and not widens:
         if private and _takeable(g, old.dtype):
             _DATA.__set__(cur, g)
         else:
