@@ -67,6 +67,18 @@ _lock = threading.Lock()
 _local = threading.local()
 
 
+def _forget_pool() -> None:
+    """In a forked child: the parent's workers do not exist there, so start afresh."""
+    global _lock, _local
+    _queues.clear()
+    _lock = threading.Lock()
+    _local = threading.local()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def get_num_threads() -> int:
     """The number of threads large element-wise work is split over (1: never split)."""
     return _threads

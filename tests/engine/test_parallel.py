@@ -3,6 +3,7 @@ errors come back, one thread runs inline, and every op that splits gives the sam
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -81,6 +82,22 @@ def test_a_split_inside_a_block_runs_inline() -> None:
 
     parallel.for_parts(outer, 2)
     assert inner == [(0, 10)]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_starts_its_own_workers() -> None:
+    parallel.set_num_threads(2)
+    parallel.for_rows(lambda lo, hi: None, 4, 10**9)  # the parent's worker exists
+    assert parallel._queues
+    pid = os.fork()
+    if pid == 0:  # the child: no inherited queue without its thread; splitting still works
+        if parallel._queues:
+            os._exit(1)  # a block handed to the parent's worker would never be run here
+        seen: list[tuple[int, int]] = []
+        parallel.for_rows(lambda lo, hi: seen.append((lo, hi)), 4, 10**9)
+        os._exit(0 if sorted(seen) == [(0, 2), (2, 4)] else 2)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
 def test_balanced_groups() -> None:
