@@ -29,6 +29,9 @@ CORNER = 6.0
 TEXT_MIN_ZOOM = 0.4  # zoomed out further, titles and summaries are not drawn
 STACK = 5.0  # how far the card behind a block node shows (a block looks like a stack)
 PORT_TITLES = {BLOCK_INPUT: "In", BLOCK_OUTPUT: "Out"}
+# looked up once: itemChange runs some 27 times per node while a graph opens
+_MOVING = QGraphicsItem.GraphicsItemChange.ItemPositionChange
+_MOVED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
 
 
 def format_count(n: int) -> str:
@@ -195,15 +198,10 @@ class NodeItem(QGraphicsItem):
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
         """Snap user moves to the grid and keep attached wires following."""
         host = self.host
-        if (
-            change == QGraphicsItem.GraphicsItemChange.ItemPositionChange
-            and not self.syncing
-            and host is not None
-            and host.snap_to_grid
-        ):
+        if change == _MOVING and not self.syncing and host is not None and host.snap_to_grid:
             g = style.GRID_SIZE
             return QPointF(round(value.x() / g) * g, round(value.y() / g) * g)
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and host is not None:
+        if change == _MOVED and host is not None:
             host.node_item_moved(self)
         return super().itemChange(change, value)
 
