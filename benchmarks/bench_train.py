@@ -1,7 +1,8 @@
 """Training-step time of the engine against hand-written NumPy and PyTorch CPU.
 
 Run ``.venv/bin/python benchmarks/bench_train.py`` (``--steps`` and ``--workloads`` to shorten;
-``BENCH_THREADS=1`` for single-threaded BLAS, steadier on a busy machine).
+``BENCH_THREADS=1`` for single-threaded BLAS, steadier on a busy machine; ``ENGINE_THREADS=2``
+splits the engine's large element-wise work over two threads, see ``engine.set_num_threads``).
 Four workloads, each a full training step (forward, loss, backward, optimizer step) in float32
 on 2 threads, are timed in the same process for every implementation available. The table gives
 ms per step (the best of several interleaved blocks of steps) and the ratios engine/NumPy and
@@ -16,6 +17,8 @@ from __future__ import annotations
 import os
 
 THREADS = os.environ.get("BENCH_THREADS", "2")  # set before NumPy loads its BLAS
+# the engine's element-wise threads (engine.set_num_threads): 1, its default, unless given
+ENGINE_THREADS = int(os.environ.get("ENGINE_THREADS", "1"))
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = THREADS
 
@@ -45,6 +48,8 @@ from engine import (  # noqa: E402
     Tensor,
     backend,
 )
+
+engine.set_num_threads(ENGINE_THREADS)
 
 try:
     import torch
@@ -371,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"GPU {name}, CuPy {cp.__version__} (the numpy column is hand-written CuPy)")
     print(
         f"engine float32 ({engine.get_default_dtype()}), NumPy {np.__version__}, "
-        f"PyTorch {torch.__version__ if torch else 'not installed'}, threads {THREADS}"
+        f"PyTorch {torch.__version__ if torch else 'not installed'}, threads {THREADS}, "
+        f"engine element-wise threads {ENGINE_THREADS}"
     )
     print_table(run(args.workloads, args.steps, args.blocks, args.device))
     return 0

@@ -39,6 +39,7 @@ from engine.losses import *
 from engine.lr_scheduler import *
 from engine.nn import *
 from engine.ops import concat, stack
+from engine.ops.parallel import get_num_threads, set_num_threads
 from engine.optim import *
 from engine.tensor import Tensor
 
@@ -59,10 +60,12 @@ __all__ = [
     "backward_steps",
     "concat",
     "get_default_dtype",
+    "get_num_threads",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",
     "set_default_dtype",
+    "set_num_threads",
     "stack",
     "tagging",
 ]

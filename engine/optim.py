@@ -16,6 +16,7 @@ import numpy as np
 
 from engine import backend, optim_cuda
 from engine.leaf_grad import LeafGrad
+from engine.ops import parallel
 from engine.tensor import Tensor
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm"]
@@ -68,13 +69,38 @@ class Optimizer:
                 cast(Tensor, p.grad).data.fill(0)
 
     def step(self, zero: bool = True) -> None:
-        """Update every parameter that has a gradient, then zero the gradients if ``zero``."""
+        """Update every parameter that has a gradient, then zero the gradients if ``zero``.
+
+        With several engine threads (``engine.set_num_threads``) and enough NumPy parameters,
+        the parameters are updated in groups of about equal size at once, each by the same code.
+        """
         self.t += 1
-        for k, p in enumerate(self.parameters):
-            if p.grad is not None:
-                self._update(k, p.data, p.grad.data)
+        if parallel.get_num_threads() == 1 or not self._update_in_groups():
+            for k, p in enumerate(self.parameters):
+                if p.grad is not None:
+                    self._update(k, p.data, p.grad.data)
         if zero:
             self.zero()
+
+    def _update_in_groups(self) -> bool:
+        """Update the parameters in groups on the engine's threads when they are NumPy arrays
+        large enough together; return whether it did."""
+        todo = [k for k, p in enumerate(self.parameters) if p.grad is not None]
+        sizes = [self.parameters[k].size for k in todo]
+        if not parallel.splits(sum(sizes)) or any(
+            type(self.parameters[k].data) is not np.ndarray for k in todo
+        ):
+            return False
+        groups = parallel.balanced(sizes, parallel.get_num_threads())
+        parts = [[todo[j] for j in group] for group in groups]
+
+        def update(i: int) -> None:
+            for k in parts[i]:
+                p = self.parameters[k]
+                self._update(k, p.data, cast(Tensor, p.grad).data)
+
+        parallel.for_parts(update, len(parts))
+        return True
 
     def _update(self, k: int, data: Any, grad: Any) -> None:
         raise NotImplementedError

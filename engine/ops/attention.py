@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.backend import get_array_module
 from engine.ops.function import Function
+from engine.ops.parallel import MIN_ELEMENTS, for_rows, row_safe, splits
 
 __all__ = ["Attention", "causal_mask"]
 
@@ -70,13 +71,28 @@ class Attention(Function):
     def forward(self, *arrays: Any) -> Any:
         xp = get_array_module(arrays[0])
         q, k, v = self.q, self.k, self.v = self._split(xp, arrays)
-        w = q @ k.transpose(0, 1, 3, 2)  # (B, H, T, S), softmax in place
+        batch, heads, steps = q.shape[:3]
+        source = k.shape[2]
+        add_mask = None
         if self.causal:
-            steps, source = w.shape[-2:]
-            w += xp.where(causal_mask(xp, steps, source), -xp.inf, 0.0).astype(w.dtype)
-        w -= w.max(axis=-1, keepdims=True)
-        xp.exp(w, out=w)
-        w /= w.sum(axis=-1, keepdims=True)
+            add_mask = xp.where(causal_mask(xp, steps, source), -xp.inf, 0.0).astype(q.dtype)
+        w = xp.empty((batch, heads, steps, source), dtype=q.dtype)  # the softmax, in place
+        out = xp.empty_like(q)
+        split = self._splits(w)
+        last = self.dropout <= 0  # the product with v in the same pass when there is no dropout
+
+        def scores(lo: int, hi: int) -> None:
+            wb = w[lo:hi]
+            xp.matmul(q[lo:hi], k[lo:hi].transpose(0, 1, 3, 2), out=wb)
+            if add_mask is not None:
+                wb += add_mask
+            wb -= wb.max(axis=-1, keepdims=True)
+            xp.exp(wb, out=wb)
+            wb /= wb.sum(axis=-1, keepdims=True)
+            if last:
+                xp.matmul(wb, v[lo:hi], out=out[lo:hi])
+
+        self._run(scores, batch, split)
         self.weights = w
         if self.on_weights is not None:
             self.on_weights(w)
@@ -84,31 +100,56 @@ class Attention(Function):
             keep = xp.random.random_sample(w.shape) >= self.dropout
             self.mask = keep.astype(w.dtype) * (1.0 / (1.0 - self.dropout))
             w = w * self.mask
+            dropped = w
+
+            def product(lo: int, hi: int) -> None:
+                xp.matmul(dropped[lo:hi], v[lo:hi], out=out[lo:hi])
+
+            self._run(product, batch, split)
         self.dropped = w
-        return self._merge(w @ v)
+        return self._merge(out)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         xp = get_array_module(grad)
         q, k, v, w = self.q, self.k, self.v, self.weights
-        g = self._heads(grad).copy()  # (B, H, T, D)
-        dw = g @ v.transpose(0, 1, 3, 2)  # (B, H, T, S): through the softmax in place
-        if self.dropout > 0:
-            dw *= self.mask
-        dw -= xp.einsum("...s,...s->...", dw, w)[..., None]
-        dw *= w
         batch, heads, steps, d = q.shape
         if self.packed:  # the gradients of the query, key and value blocks, as the input
             out = xp.empty((3, batch, heads, steps, d), dtype=q.dtype)
             dq, dk, dv = out[0], out[1], out[2]
         else:
             dq, dk, dv = xp.empty_like(q), xp.empty_like(k), xp.empty_like(v)
-        xp.matmul(dw, k, out=dq)
-        dq *= self.scale
-        xp.matmul(dw.transpose(0, 1, 3, 2), q, out=dk)  # q holds the scale already
-        xp.matmul(self.dropped.transpose(0, 1, 3, 2), g, out=dv)
+        g_heads = self._heads(grad)
+
+        def block(lo: int, hi: int) -> None:
+            g = g_heads[lo:hi].copy()  # (b, H, T, D)
+            dw = g @ v[lo:hi].transpose(0, 1, 3, 2)  # (b, H, T, S): through the softmax in place
+            if self.dropout > 0:
+                dw *= self.mask[lo:hi]
+            wb = w[lo:hi]
+            dw -= xp.einsum("...s,...s->...", dw, wb)[..., None]
+            dw *= wb
+            xp.matmul(dw, k[lo:hi], out=dq[lo:hi])
+            dq[lo:hi] *= self.scale
+            xp.matmul(dw.transpose(0, 1, 3, 2), q[lo:hi], out=dk[lo:hi])  # q holds the scale
+            xp.matmul(self.dropped[lo:hi].transpose(0, 1, 3, 2), g, out=dv[lo:hi])
+
+        self._run(block, batch, self._splits(w))
         if self.packed:
             return (out.transpose(1, 3, 0, 2, 4).reshape(batch, steps, 3 * heads * d),)
         return self._merge(dq), self._merge(dk), self._merge(dv)
+
+    @staticmethod
+    def _splits(w: Any) -> bool:
+        """Whether the work on weights like ``w`` is split over threads by batch blocks."""
+        return splits(w.size) and row_safe(w)
+
+    @staticmethod
+    def _run(body: Any, batch: int, split: bool) -> None:
+        """``body`` over the whole batch, in batch blocks on several threads when ``split``."""
+        if split:
+            for_rows(body, batch, MIN_ELEMENTS)
+        else:
+            body(0, batch)
 
     @staticmethod
     def _merge(a: Any) -> Any:

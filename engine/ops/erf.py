@@ -39,12 +39,15 @@ _CDF = (
 )
 
 
-def _odd_rational(x: np.ndarray, form: tuple[Any, ...]) -> np.ndarray:
-    """``z P(z^2) / Q(z^2)`` with ``z = clip(x, -limit, limit)``, in x's float32."""
+def _odd_rational(
+    x: np.ndarray, form: tuple[Any, ...], out: np.ndarray | None = None
+) -> np.ndarray:
+    """``z P(z^2) / Q(z^2)`` with ``z = clip(x, -limit, limit)``, in x's float32 (into ``out``
+    when given)."""
     limit, p, q = form
     z: np.ndarray = np.clip(x, -limit, limit)
     u = z * z
-    num: np.ndarray = u * p[-1]
+    num: np.ndarray = np.multiply(u, p[-1], out=out)
     den: np.ndarray = u * q[-1]
     for c in p[-2:0:-1]:
         num += c
@@ -81,8 +84,9 @@ def erf(x: Any) -> Any:
     return special.erf(x)
 
 
-def normal_cdf(x: Any) -> Any:
-    """The standard normal CDF ``Phi(x) = (1 + erf(x / sqrt 2)) / 2``, element-wise.
+def normal_cdf(x: Any, out: Any = None) -> Any:
+    """The standard normal CDF ``Phi(x) = (1 + erf(x / sqrt 2)) / 2``, element-wise (written
+    into ``out`` when given, for float32 NumPy arrays only).
 
     Examples
     --------
@@ -90,7 +94,9 @@ def normal_cdf(x: Any) -> Any:
     0.5
     """
     if _fast(x):
-        cdf = _odd_rational(x, _CDF)
+        cdf = _odd_rational(x, _CDF, out)
         cdf += np.float32(0.5)
         return cdf
+    if out is not None:
+        raise TypeError("normal_cdf: out= is for float32 NumPy arrays only")
     return 0.5 * (1.0 + erf(x * (1.0 / math.sqrt(2.0))))

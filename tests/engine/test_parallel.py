@@ -1,0 +1,181 @@
+"""Element-wise work split over threads (engine/ops/parallel.py): the blocks cover the work once,
+errors come back, one thread runs inline, and every op that splits gives the same bits."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+import engine
+from engine import AdamW, Tensor
+from engine.ops import parallel
+from engine.ops.attention import Attention
+from engine.ops.layer_norm import LayerNormFn
+from engine.ops.modern import Gelu
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads() -> Iterator[None]:
+    before = parallel.get_num_threads()
+    yield
+    parallel.set_num_threads(before)
+
+
+def test_default_is_inline_and_setting_is_checked() -> None:
+    assert engine.get_num_threads() >= 1
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="positive integer"):
+            engine.set_num_threads(bad)  # type: ignore[arg-type]
+
+
+def test_blocks_cover_every_row_once_on_two_threads() -> None:
+    parallel.set_num_threads(2)
+    seen: list[tuple[int, int]] = []
+    names: set[str] = set()
+
+    def body(lo: int, hi: int) -> None:
+        seen.append((lo, hi))
+        names.add(threading.current_thread().name)
+
+    parallel.for_rows(body, 1001, parallel.MIN_ELEMENTS)
+    assert sorted(seen) == [(0, 500), (500, 1001)]
+    assert len(names) == 2
+
+
+@pytest.mark.parametrize(("threads", "elements"), [(1, 10**9), (2, parallel.MIN_ELEMENTS - 1)])
+def test_one_thread_or_small_work_runs_inline(threads: int, elements: int) -> None:
+    parallel.set_num_threads(threads)
+    calls: list[tuple[int, int, str]] = []
+    parallel.for_rows(
+        lambda lo, hi: calls.append((lo, hi, threading.current_thread().name)), 64, elements
+    )
+    assert calls == [(0, 64, threading.current_thread().name)]
+    assert not parallel.splits(elements)
+
+
+def test_an_error_in_a_block_is_raised_after_all_blocks() -> None:
+    parallel.set_num_threads(2)
+    done: list[int] = []
+
+    def body(part: int) -> None:
+        if part == 1:
+            raise ZeroDivisionError("block 1")
+        done.append(part)
+
+    with pytest.raises(ZeroDivisionError, match="block 1"):
+        parallel.for_parts(body, 3)
+    assert sorted(done) == [0, 2]
+
+
+def test_a_split_inside_a_block_runs_inline() -> None:
+    parallel.set_num_threads(2)
+    inner: list[tuple[int, int]] = []
+
+    def outer(part: int) -> None:
+        if part == 1:
+            parallel.for_rows(lambda lo, hi: inner.append((lo, hi)), 10, 10**9)
+
+    parallel.for_parts(outer, 2)
+    assert inner == [(0, 10)]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_starts_its_own_workers() -> None:
+    parallel.set_num_threads(2)
+    parallel.for_rows(lambda lo, hi: None, 4, 10**9)  # the parent's worker exists
+    assert parallel._queues
+    pid = os.fork()
+    if pid == 0:  # the child: no inherited queue without its thread; splitting still works
+        if parallel._queues:
+            os._exit(1)  # a block handed to the parent's worker would never be run here
+        seen: list[tuple[int, int]] = []
+        parallel.for_rows(lambda lo, hi: seen.append((lo, hi)), 4, 10**9)
+        os._exit(0 if sorted(seen) == [(0, 2), (2, 4)] else 2)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_balanced_groups() -> None:
+    groups = parallel.balanced([5, 100, 7, 60, 40], 2)
+    assert sorted(i for g in groups for i in g) == [0, 1, 2, 3, 4]
+    totals = sorted(sum([5, 100, 7, 60, 40][i] for i in g) for g in groups)
+    assert totals == [105, 107]
+
+
+def _both(run: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """``run()`` on one thread and on two, with the same random state."""
+    results = []
+    for threads in (1, 2):
+        parallel.set_num_threads(threads)
+        np.random.seed(3)
+        results.append([np.array(a) for a in run()])
+    return results[0], results[1]
+
+
+def _same(a: list[np.ndarray], b: list[np.ndarray]) -> None:
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        assert x.dtype == y.dtype and x.shape == y.shape
+        assert np.array_equal(x, y)  # bit for bit, not approximately
+
+
+def _op(cls: type, params: dict[str, Any], inputs: list[np.ndarray], grad: np.ndarray) -> Any:
+    def run() -> list[np.ndarray]:
+        fn = cls(**params)
+        fn.needs = [True] * len(inputs)
+        out = fn.forward(*inputs)
+        return [out, *(g for g in fn.backward(grad) if g is not None)]
+
+    return run
+
+
+RNG = np.random.default_rng(0)
+
+
+def _normal(*shape: int) -> np.ndarray:
+    return RNG.normal(size=shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("shape", [(512, 256), (4, 128, 256), (3, 50000)])
+def test_gelu_split_gives_the_same_bits(shape: tuple[int, ...]) -> None:
+    x, g = _normal(*shape), _normal(*shape)
+    _same(*_both(_op(Gelu, {}, [x], g)))
+
+
+@pytest.mark.parametrize("shape", [(1024, 128), (8, 128, 128), (3, 50000), (2, 9000, 8)])
+def test_layer_norm_split_gives_the_same_bits(shape: tuple[int, ...]) -> None:
+    x, g = _normal(*shape), _normal(*shape)
+    w, b = _normal(shape[-1]), _normal(shape[-1])
+    _same(*_both(_op(LayerNormFn, {"eps": 1e-5}, [x, w, b], g)))
+
+
+@pytest.mark.parametrize(
+    ("packed", "causal", "dropout"),
+    [(True, True, 0.0), (True, False, 0.2), (False, False, 0.0), (False, True, 0.1)],
+)
+def test_attention_split_gives_the_same_bits(packed: bool, causal: bool, dropout: float) -> None:
+    b, t, e = 8, 64, 128
+    inputs = [_normal(b, t, 3 * e)] if packed else [_normal(b, t, e) for _ in range(3)]
+    params = {"heads": 4, "causal": causal, "packed": packed, "dropout": dropout}
+    _same(*_both(_op(Attention, params, inputs, _normal(b, t, e))))
+
+
+def test_optimizer_step_split_gives_the_same_bits() -> None:
+    shapes = [(256, 512), (512,), (512, 128), (3, 5), (128,)]
+
+    def run() -> list[np.ndarray]:
+        rng = np.random.default_rng(1)
+        params = [Tensor(rng.normal(size=s).astype(np.float32), autograd=True) for s in shapes]
+        opt = AdamW(params, alpha=0.01, weight_decay=0.1)
+        for _ in range(3):
+            for p in params:
+                p.grad = Tensor(rng.normal(size=p.shape).astype(np.float32))
+            opt.step()
+        return [p.data for p in params] + [a for s in opt.state.values() for a in s.values()]
+
+    _same(*_both(run))
