@@ -3,7 +3,10 @@ on the right, and temporary messages that stay readable beside it (:class:`Statu
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt
+from pathlib import Path
+
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QSizeGrip, QStatusBar, QWidget
 
 from app.graph.validate import ValidationResult
@@ -47,6 +50,21 @@ class StatusSummary(QLabel):
         self.setToolTip(full if self.compact else "")
 
 
+def fit_message(text: str, metrics: QFontMetrics, room: int) -> str:
+    """``text`` within ``room`` pixels: the middle of its longest path gives way first (its
+    start and the file's name stay), then the end of the text."""
+    if metrics.horizontalAdvance(text) <= room:
+        return text
+    paths = [word for word in text.split() if "/" in word or "\\" in word]
+    if paths:
+        path = max(paths, key=len)
+        others = metrics.horizontalAdvance(text) - metrics.horizontalAdvance(path)
+        least = metrics.horizontalAdvance("/…/" + Path(path).name)
+        short = metrics.elidedText(path, Qt.TextElideMode.ElideMiddle, max(room - others, least))
+        text = text.replace(path, short, 1)
+    return metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
+
+
 MESSAGE_MARGIN = 40  # the bar's margins, the gap before the summary and the size grip
 
 
@@ -60,30 +78,48 @@ class StatusLine(QObject):
         super().__init__(bar)
         self.bar = bar
         self.summary = summary
+        self.message = ""  # the whole text of the message shown ("" when none)
+        self._timeout_ms = 0
+        self._since = QElapsedTimer()
         bar.messageChanged.connect(self._on_message_changed)
+        bar.installEventFilter(self)
 
     def room(self) -> int:
         """The width left for a message beside the summary and the other permanent widgets
         shown (the training progress while a run trains), in pixels."""
         taken = MESSAGE_MARGIN
-        for widget in self.bar.findChildren(
-            QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly
-        ):
+        direct = Qt.FindChildOption.FindDirectChildrenOnly
+        for widget in self.bar.findChildren(QWidget, options=direct):
             if widget.isVisible() and not isinstance(widget, QSizeGrip):
                 taken += max(widget.sizeHint().width(), widget.minimumWidth()) + 6
         return self.bar.width() - taken
 
     def show_message(self, text: str, timeout_ms: int) -> None:
         """Show ``text`` for ``timeout_ms`` (0: until the next message)."""
+        self.message, self._timeout_ms = text, timeout_ms
+        self._since.start()
+        self._fit(timeout_ms)
+
+    def _fit(self, timeout_ms: int) -> None:
+        text = self.message
         metrics = self.bar.fontMetrics()
         self.summary.set_compact(False)
         if metrics.horizontalAdvance(text) > self.room():
             self.summary.set_compact(True)
-        shown = metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, max(self.room(), 80))
+        shown = fit_message(text, metrics, max(self.room(), 80))
         self.bar.showMessage(shown, timeout_ms)
         self.bar.setToolTip(text if shown != text else "")
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Fit the message shown again when the bar is resized (the window was shown)."""
+        if event.type() == QEvent.Type.Resize and self.message and self.bar.currentMessage():
+            left = self._timeout_ms - self._since.elapsed() if self._timeout_ms else 0
+            if not self._timeout_ms or left > 0:
+                self._fit(max(int(left), 1) if self._timeout_ms else 0)
+        return False
+
     def _on_message_changed(self, text: str) -> None:
         if not text:  # the message timed out or was cleared: the summary has its room back
+            self.message = ""
             self.summary.set_compact(False)
             self.bar.setToolTip("")
