@@ -72,34 +72,39 @@ class Optimizer:
         """Update every parameter that has a gradient, then zero the gradients if ``zero``.
 
         With several engine threads (``engine.set_num_threads``) and enough NumPy parameters,
-        the parameters are updated in groups of about equal size at once, each by the same code.
+        the parameters are updated on those threads at once (each by the same code), the
+        largest first.
         """
         self.t += 1
-        if parallel.get_num_threads() == 1 or not self._update_in_groups():
+        if parallel.get_num_threads() == 1 or not self._update_on_threads():
             for k, p in enumerate(self.parameters):
                 if p.grad is not None:
                     self._update(k, p.data, p.grad.data)
         if zero:
             self.zero()
 
-    def _update_in_groups(self) -> bool:
-        """Update the parameters in groups on the engine's threads when they are NumPy arrays
-        large enough together; return whether it did."""
+    def _update_on_threads(self) -> bool:
+        """Update the parameters on the engine's threads when they are NumPy arrays large
+        enough together; return whether it did."""
         todo = [k for k, p in enumerate(self.parameters) if p.grad is not None]
         sizes = [self.parameters[k].size for k in todo]
         if not parallel.splits(sum(sizes)) or any(
             type(self.parameters[k].data) is not np.ndarray for k in todo
         ):
             return False
-        groups = parallel.balanced(sizes, parallel.get_num_threads())
-        parts = [[todo[j] for j in group] for group in groups]
+        fresh = [k for k in todo if k not in self.state]
+        for k in fresh:  # the state keeps the parameters' order, as updated one by one
+            self.state[k] = {}
+        parts = sorted(todo, key=lambda k: -self.parameters[k].size)  # largest claimed first
 
         def update(i: int) -> None:
-            for k in parts[i]:
-                p = self.parameters[k]
-                self._update(k, p.data, cast(Tensor, p.grad).data)
+            p = self.parameters[parts[i]]
+            self._update(parts[i], p.data, cast(Tensor, p.grad).data)
 
         parallel.for_parts(update, len(parts))
+        for k in fresh:
+            if not self.state[k]:  # a rule without state (SGD without momentum)
+                del self.state[k]
         return True
 
     def _update(self, k: int, data: Any, grad: Any) -> None:

@@ -2,9 +2,9 @@
 
 NumPy runs each ufunc on one core but releases the GIL inside its loops, so the rows of a big
 array can be processed by two Python threads at once. :func:`for_rows` splits ``range(rows)``
-into one contiguous block per thread and runs ``body(lo, hi)`` on each, the calling thread
-taking the first block and a persistent pool the others; :func:`for_parts` runs independent
-pieces of work (say, one group of parameters each). Results are bit for bit those of one call
+into contiguous blocks and runs ``body(lo, hi)`` on each, the calling thread and a persistent
+pool claiming the next block whenever they are free; :func:`for_parts` runs independent pieces
+of work (say, one group of parameters each) the same way. Results are bit for bit those of one call
 over everything, as long as a body only combines values within its own rows (element-wise
 maths, reductions along a row of at most ``numpy.getbufsize()`` elements: NumPy reduces longer
 rows in buffer-sized pieces whose order depends on the rows around; see :func:`row_safe`); a
@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from queue import SimpleQueue
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "BLOCK_ELEMENTS",
     "MIN_ELEMENTS",
-    "balanced",
     "for_parts",
     "for_rows",
     "get_num_threads",
@@ -41,8 +41,8 @@ __all__ = [
 #: thread and waiting for it take some 20-60 us here; GELU on 65,536 elements broke even on
 #: two threads, on 262,144 took 0.66 of the time; see benchmarks/RESULTS.md).
 MIN_ELEMENTS = 1 << 17
-
-Task = tuple[Callable[[int], None], int, "SimpleQueue[BaseException | None]"]
+#: The size of one block of rows (64K elements: GELU ran no slower in such blocks than whole).
+BLOCK_ELEMENTS = 1 << 16
 
 
 def _cores() -> int:
@@ -62,7 +62,7 @@ def _default_threads() -> int:
 
 
 _threads = _default_threads()
-_queues: list[SimpleQueue[Task | None]] = []
+_queues: list[SimpleQueue[_Job | None]] = []
 _lock = threading.Lock()
 _local = threading.local()
 
@@ -117,26 +117,69 @@ def row_safe(a: Any) -> bool:
     return type(a) is np.ndarray and a.ndim > 1 and a.shape[-1] <= np.getbufsize()
 
 
-def _worker(queue: SimpleQueue[Task | None]) -> None:
+class _Job:
+    """Parts ``0..parts-1`` of one call, claimed one at a time by whichever thread is free.
+
+    A thread that gets little of a core (on a machine where BLAS's workers spin on the others)
+    then simply claims fewer parts, instead of holding up the call with a fixed share.
+    """
+
+    def __init__(self, body: Callable[[int], None], parts: int) -> None:
+        self.body, self.parts = body, parts
+        self.next = 0
+        self.helping = 0  # parts claimed by pool threads and not finished yet
+        self.error: BaseException | None = None
+        self.lock = threading.Lock()
+        self.finished = threading.Condition(self.lock)
+
+    def claim(self, helper: bool) -> int | None:
+        """The next unclaimed part, or None when all are claimed."""
+        with self.lock:
+            part = self.next
+            if part >= self.parts:
+                return None
+            self.next = part + 1
+            if helper:
+                self.helping += 1
+            return part
+
+    def run(self, helper: bool) -> None:
+        """Claim and run parts until none is left (errors kept for the caller)."""
+        while (part := self.claim(helper)) is not None:
+            try:
+                self.body(part)
+            except BaseException as exc:  # handed to the caller, which raises it
+                with self.lock:
+                    self.error = self.error or exc
+            finally:
+                if helper:
+                    with self.lock:
+                        self.helping -= 1
+                        if not self.helping:
+                            self.finished.notify()
+
+    def wait(self) -> None:
+        """Wait until every part a pool thread claimed has finished."""
+        with self.lock:
+            while self.helping:
+                self.finished.wait()
+
+
+def _worker(queue: SimpleQueue[_Job | None]) -> None:
     _local.in_pool = True
     while True:
-        task = queue.get()
-        if task is None:
+        job = queue.get()
+        if job is None:
             return
-        body, part, done = task
-        try:
-            body(part)
-            done.put(None)
-        except BaseException as exc:  # handed to the caller, which raises it
-            done.put(exc)
+        job.run(helper=True)
 
 
-def _pool(size: int) -> list[SimpleQueue[Task | None]]:
+def _pool(size: int) -> list[SimpleQueue[_Job | None]]:
     """The queues of ``size`` persistent worker threads (started on first need)."""
     if len(_queues) < size:
         with _lock:
             while len(_queues) < size:
-                queue: SimpleQueue[Task | None] = SimpleQueue()
+                queue: SimpleQueue[_Job | None] = SimpleQueue()
                 threading.Thread(
                     target=_worker,
                     args=(queue,),
@@ -148,56 +191,41 @@ def _pool(size: int) -> list[SimpleQueue[Task | None]]:
 
 
 def for_parts(body: Callable[[int], None], parts: int) -> None:
-    """Run ``body(0)``, ..., ``body(parts - 1)``, at once on up to :func:`get_num_threads`
-    threads (inline when one thread, one part, or when called from inside a part).
+    """Run ``body(0)``, ..., ``body(parts - 1)`` on up to :func:`get_num_threads` threads
+    (inline when one thread, one part, or when called from inside a part).
 
-    Exceptions raised by a part are raised here once every part has finished.
+    Each thread claims the next unclaimed part when it is free, the calling thread included, so
+    a thread that gets little CPU does little of the work. Exceptions raised by a part are
+    raised here once every started part has finished.
     """
     if parts <= 1 or _threads == 1 or getattr(_local, "in_pool", False):
         for part in range(parts):
             body(part)
         return
-    queues = _pool(min(_threads, parts) - 1)
-    done: SimpleQueue[BaseException | None] = SimpleQueue()
-    handed = 0
-    for part in range(1, parts):
-        queues[(part - 1) % len(queues)].put((body, part, done))
-        handed += 1
-    error: BaseException | None = None
+    job = _Job(body, parts)
+    for queue in _pool(min(_threads, parts) - 1):
+        queue.put(job)
+    _local.in_pool = True  # a split inside a part runs inline, on whichever thread
     try:
-        body(0)
-    except BaseException as exc:
-        error = exc
-    for _ in range(handed):
-        failed = done.get()
-        if error is None and failed is not None:
-            error = failed
-    if error is not None:
-        raise error
+        job.run(helper=False)
+    finally:
+        _local.in_pool = False
+    job.wait()
+    if job.error is not None:
+        raise job.error
 
 
 def for_rows(body: Callable[[int, int], None], rows: int, elements: int) -> None:
-    """Run ``body(lo, hi)`` over contiguous blocks of ``range(rows)`` covering it, one block per
-    thread when ``elements`` (the work's size) reaches :data:`MIN_ELEMENTS`, else
-    ``body(0, rows)`` inline."""
-    n = min(_threads, rows)
-    if n <= 1 or not splits(elements):
+    """Run ``body(lo, hi)`` over contiguous blocks of ``range(rows)`` covering it, on the
+    engine's threads when ``elements`` (the work's size) reaches :data:`MIN_ELEMENTS`, else
+    ``body(0, rows)`` inline. Blocks hold about :data:`BLOCK_ELEMENTS` elements (at least one
+    per thread), claimed by whichever thread is free."""
+    if min(_threads, rows) <= 1 or not splits(elements):
         body(0, rows)
         return
+    n = max(min(_threads, rows), min(rows, elements // BLOCK_ELEMENTS))
     bounds = [rows * i // n for i in range(n + 1)]
     for_parts(lambda i: body(bounds[i], bounds[i + 1]), n)
-
-
-def balanced(sizes: Sequence[int], parts: int) -> list[list[int]]:
-    """Indices of ``sizes`` in ``parts`` groups of about equal total (largest first, each to
-    the lightest group); groups keep the indices in increasing order."""
-    groups: list[list[int]] = [[] for _ in range(parts)]
-    totals = [0] * parts
-    for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
-        j = totals.index(min(totals))
-        groups[j].append(i)
-        totals[j] += sizes[i]
-    return [sorted(g) for g in groups]
 
 
 def row_view(a: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,10 +42,14 @@ def test_blocks_cover_every_row_once_on_two_threads() -> None:
     def body(lo: int, hi: int) -> None:
         seen.append((lo, hi))
         names.add(threading.current_thread().name)
+        time.sleep(0.01)  # leaves the other block to the pool's thread
 
     parallel.for_rows(body, 1001, parallel.MIN_ELEMENTS)
     assert sorted(seen) == [(0, 500), (500, 1001)]
     assert len(names) == 2
+    seen.clear()
+    parallel.for_rows(lambda lo, hi: seen.append((lo, hi)), 1001, 5 * parallel.BLOCK_ELEMENTS)
+    assert sorted(seen) == [(0, 200), (200, 400), (400, 600), (600, 800), (800, 1001)]
 
 
 @pytest.mark.parametrize(("threads", "elements"), [(1, 10**9), (2, parallel.MIN_ELEMENTS - 1)])
@@ -95,16 +100,9 @@ def test_a_forked_child_starts_its_own_workers() -> None:
             os._exit(1)  # a block handed to the parent's worker would never be run here
         seen: list[tuple[int, int]] = []
         parallel.for_rows(lambda lo, hi: seen.append((lo, hi)), 4, 10**9)
-        os._exit(0 if sorted(seen) == [(0, 2), (2, 4)] else 2)
+        os._exit(0 if sorted(seen) == [(0, 1), (1, 2), (2, 3), (3, 4)] else 2)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-
-
-def test_balanced_groups() -> None:
-    groups = parallel.balanced([5, 100, 7, 60, 40], 2)
-    assert sorted(i for g in groups for i in g) == [0, 1, 2, 3, 4]
-    totals = sorted(sum([5, 100, 7, 60, 40][i] for i in g) for g in groups)
-    assert totals == [105, 107]
 
 
 def _both(run: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
