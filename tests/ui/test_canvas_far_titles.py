@@ -10,12 +10,8 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
-from app.ui.canvas.node_item import (
-    FAR_TITLE_PX,
-    NODE_WIDTH,
-    TEXT_MIN_ZOOM,
-    short_title,
-)
+from app.ui.canvas.far_title import FAR_TITLE_PX, short_title
+from app.ui.canvas.node_item import NODE_WIDTH, TEXT_MIN_ZOOM
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -42,7 +38,7 @@ def test_titles_show_when_the_fitted_graph_is_zoomed_far_out(make_window, name) 
         )
         assert letters >= 6, (item.node_id, item.title)  # white letters on the category colour
         width = int(NODE_WIDTH * view.zoom() - 4)
-        text = item._far_text(width)
+        text = item.far_title.text(item.title, item.title == item.spec.title, width)
         whole = (item.title, short_title(item.title))
         assert text in whole or len(text.rstrip("…")) >= 3, (item.title, text)  # not "C…"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +14,6 @@ from PySide6.QtGui import (
     QPainter,
     QPainterPath,
     QPen,
-    QStaticText,
 )
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
@@ -24,6 +22,7 @@ from app.graph.specs import NodeSpec
 from app.graph.specs.blocks import BLOCK, BLOCK_INPUT, BLOCK_OUTPUT
 from app.graph.validate import Severity
 from app.ui import style
+from app.ui.canvas.far_title import FarTitle, header_height
 from app.ui.canvas.port_item import PORT_RADIUS, PortItem
 
 if TYPE_CHECKING:
@@ -35,10 +34,7 @@ SUMMARY_HEIGHT = 20.0
 PORT_ROW = 20.0
 PORTS_TOP = HEADER_HEIGHT + SUMMARY_HEIGHT + 2.0
 CORNER = 6.0
-TEXT_MIN_ZOOM = 0.4  # zoomed out further, only a far title (FAR_TITLE_PX) is drawn
-FAR_TITLE_PX = 9.0  # the far title's on-screen font size in pixels, whatever the zoom
-FAR_TITLE_MIN_WIDTH = 24.0  # narrower on screen, no title: one letter and "…" tell nothing
-FAR_TITLE_PAD = 2.0  # pixels kept free on either side of the far title
+TEXT_MIN_ZOOM = 0.4  # zoomed out further, only the far title (far_title.py) is drawn
 STACK = 5.0  # how far the card behind a block node shows (a block looks like a stack)
 PORT_TITLES = {BLOCK_INPUT: "In", BLOCK_OUTPUT: "Out"}
 # looked up once: itemChange runs some 27 times per node while a graph opens
@@ -92,8 +88,7 @@ class NodeItem(QGraphicsItem):
         self.gradient_level: float | None = None
         self.syncing = False
         self.host: GraphScene | None = None  # the scene that mirrors the document, once added
-        # far title: the title, its short form, their widths, elided forms by width
-        self._far: tuple[str, str, tuple[float, float], dict[int, str]] | None = None
+        self.far_title = FarTitle()
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -316,42 +311,13 @@ class NodeItem(QGraphicsItem):
             painter.drawText(rect, right, self._elided(port.caption, "small", half))
 
     def _far_header(self, lod: float) -> float:
-        """The title bar's height zoomed far out: tall enough for the far title on screen."""
-        return min(self.height, max(HEADER_HEIGHT, (FAR_TITLE_PX + 4) / lod))
+        return header_height(lod, HEADER_HEIGHT, self.height)
 
     def _paint_far_title(self, painter: QPainter, lod: float) -> None:
-        """Zoomed far out: the title at a fixed on-screen size, elided to the node's width on
-        screen. Zooming repaints every node: the choice of text is kept per width in pixels
-        and each text's layout is made once (:func:`_static`)."""
-        width = int(NODE_WIDTH * lod - 2 * FAR_TITLE_PAD)
-        if width < FAR_TITLE_MIN_WIDTH - 2 * FAR_TITLE_PAD:
-            return
-        static = _static(self._far_text(width))  # makes the fonts on first use
-        painter.save()
-        painter.scale(1 / lod, 1 / lod)  # draw in screen pixels: the font keeps its size
-        painter.setFont(_FONTS["far"])
-        painter.setPen(_WHITE)
-        y = (self._far_header(lod) * lod - static.size().height()) / 2
-        painter.drawStaticText(QPointF(FAR_TITLE_PAD, y), static)
-        painter.restore()
-
-    def _far_text(self, width: int) -> str:
-        """The title if it fits ``width`` pixels, else its short form (a type's title only:
-        ``BatchNorm2d`` -> ``BN2d``), else the short form elided."""
-        if self._far is None or self._far[0] != self.title:
-            _fonts()  # makes the metrics on first use
-            metrics = _METRICS["far"]
-            short = short_title(self.title) if self.title == self.spec.title else self.title
-            fits = (metrics.horizontalAdvance(self.title), metrics.horizontalAdvance(short))
-            self._far = (self.title, short, fits, {})
-        title, short, (title_width, short_width), elided = self._far
-        if title_width <= width:
-            return title
-        if short_width <= width:
-            return short
-        if width not in elided:
-            elided[width] = _METRICS["far"].elidedText(short, Qt.TextElideMode.ElideRight, width)
-        return elided[width]
+        """Zoomed far out: the title at a fixed on-screen size in the grown title bar."""
+        short = self.title == self.spec.title  # a type's title (not a label) may be shortened
+        box = (NODE_WIDTH, self._far_header(lod))
+        self.far_title.paint(painter, self.title, short, lod, box)
 
     @staticmethod
     def _metrics(font: str) -> QFontMetricsF:
@@ -387,23 +353,6 @@ class NodeItem(QGraphicsItem):
         )
 
 
-def short_title(title: str) -> str:
-    """A short form of a node type's title for far zoom: the initials of its words
-    (``Multi-head attention`` -> ``MHA``, ``Cross-entropy loss`` -> ``CE``) or of its capitalised
-    parts with any digits (``BatchNorm2d`` -> ``BN2d``, ``GlobalAvgPool2d`` -> ``GAP2d``)."""
-    words = [w for w in re.split(r"[\s-]+", title) if w and w.lower() not in _FILLER]
-    if len(words) > 1:
-        return "".join(w if w.isupper() else w[0].upper() for w in words)
-    word = words[0] if words else title
-    parts = re.findall(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|\d+[a-z]*", word)
-    if len(word) <= 5 or sum(not p[0].isdigit() for p in parts) < 2:
-        return word  # ReLU, Conv2d: nothing shorter reads as well
-    return "".join(p if p.isupper() or p[0].isdigit() else p[0] for p in parts)
-
-
-_FILLER = {"loss", "with", "layer"}
-
-
 def gradient_colour(norm: float) -> QColor:
     """Blue for vanishing, green for healthy, red for exploding gradient norms (log scale)."""
     level = max(-6.0, min(2.0, math.log10(max(norm, 1e-12))))
@@ -425,21 +374,6 @@ def _header_path() -> QPainterPath:
     return _HEADER[0]
 
 
-_WHITE = QColor("white")
-_STATICS: dict[str, QStaticText] = {}
-
-
-def _static(text: str) -> QStaticText:
-    """``text`` laid out once in the far title font (many nodes share a title)."""
-    static = _STATICS.get(text)
-    if static is None:
-        static = QStaticText(text)
-        static.setTextFormat(Qt.TextFormat.PlainText)
-        static.prepare(font=_fonts()["far"])
-        _STATICS[text] = static
-    return static
-
-
 _FONTS: dict[str, QFont] = {}
 _METRICS: dict[str, QFontMetricsF] = {}
 
@@ -451,10 +385,6 @@ def _fonts() -> dict[str, QFont]:
         _FONTS["title"] = style.small_font(0.0, bold=True)
         _FONTS["small"] = style.small_font(-1.0)
         _FONTS["badge"] = style.small_font(-1.0, bold=True)
-        _FONTS["far"] = style.small_font(0.0, bold=True)
-        _FONTS["far"].setPixelSize(int(FAR_TITLE_PX))
-        _FONTS["far"].setStretch(QFont.Stretch.Condensed)  # a narrow face where there is one
         _METRICS["title"] = QFontMetricsF(_FONTS["title"])
-        _METRICS["far"] = QFontMetricsF(_FONTS["far"])
         _METRICS["small"] = QFontMetricsF(_FONTS["small"])
     return _FONTS
