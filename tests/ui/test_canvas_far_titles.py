@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
 from app.ui.canvas.far_title import FAR_TITLE_PX, short_title
-from app.ui.canvas.node_item import NODE_WIDTH, TEXT_MIN_ZOOM
+from app.ui.canvas.node_item import DETAIL_ZOOM, NODE_WIDTH
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -20,12 +20,12 @@ def whitish(colour: QColor) -> bool:
     return min(colour.red(), colour.green(), colour.blue()) > 225
 
 
-@pytest.mark.parametrize("name", ["residual_cnn", "residual_blocks"])
+@pytest.mark.parametrize("name", ["residual_cnn", "residual_blocks", "char_transformer"])
 def test_titles_show_when_the_fitted_graph_is_zoomed_far_out(make_window, name) -> None:
     window = make_window(EXAMPLES / f"{name}.nodegrad", (1400, 900))
     QApplication.processEvents()
     view = window.view
-    assert view.zoom() < TEXT_MIN_ZOOM  # the whole graph fits only zoomed far out
+    assert view.zoom() < DETAIL_ZOOM  # the whole graph fits only zoomed far out
     image = view.viewport().grab().toImage()
     window.grab().save(f"/tmp/ui2_far_{name}.png")
     for item in window.scene.node_items():

@@ -13,6 +13,7 @@ from app.ui import style
 FAR_TITLE_PX = 9.0  # the far title's on-screen font size in pixels, whatever the zoom
 FAR_TITLE_MIN_WIDTH = 24.0  # narrower on screen, no title: one letter and "…" tell nothing
 FAR_TITLE_PAD = 2.0  # pixels kept free on either side of the far title
+KEEP = 8  # an elided title keeping fewer letters gives way to the short form
 _FILLER = {"loss", "with", "layer"}
 
 
@@ -35,25 +36,30 @@ class FarTitle:
     width in pixels and each text's layout is made once (shared by the nodes showing it)."""
 
     def __init__(self) -> None:
-        # the title, its short form, their widths, elided forms by width
+        # the title, its short form, their widths, the text chosen by width
         self._cache: tuple[str, str, tuple[float, float], dict[int, str]] | None = None
 
     def text(self, title: str, short: bool, width: int) -> str:
-        """``title`` if it fits ``width`` pixels, else (``short``: a type's title) its short
-        form, else that elided."""
+        """``title`` if it fits ``width`` pixels; else ``title`` elided while that keeps
+        ``KEEP`` letters (``Transformer enc…``); else (``short``: a type's title) its short
+        form (``BN2d``); else that elided."""
         if self._cache is None or self._cache[0] != title:
             metrics = _metrics()
             brief = short_title(title) if short else title
             fits = (metrics.horizontalAdvance(title), metrics.horizontalAdvance(brief))
             self._cache = (title, brief, fits, {})
-        title, brief, (title_width, brief_width), elided = self._cache
+        title, brief, (title_width, brief_width), chosen = self._cache
         if title_width <= width:
             return title
-        if brief_width <= width:
-            return brief
-        if width not in elided:
-            elided[width] = _metrics().elidedText(brief, Qt.TextElideMode.ElideRight, width)
-        return elided[width]
+        if width not in chosen:
+            elided = _metrics().elidedText(title, Qt.TextElideMode.ElideRight, width)
+            if len(elided) > KEEP or brief_width > width:
+                if len(elided) <= KEEP:
+                    elided = _metrics().elidedText(brief, Qt.TextElideMode.ElideRight, width)
+                chosen[width] = elided
+            else:
+                chosen[width] = brief
+        return chosen[width]
 
     def paint(
         self, painter: QPainter, title: str, short: bool, lod: float, box: tuple[float, float]

@@ -34,7 +34,9 @@ SUMMARY_HEIGHT = 20.0
 PORT_ROW = 20.0
 PORTS_TOP = HEADER_HEIGHT + SUMMARY_HEIGHT + 2.0
 CORNER = 6.0
-TEXT_MIN_ZOOM = 0.4  # zoomed out further, only the far title (far_title.py) is drawn
+DETAIL_ZOOM = 0.6  # zoomed out further, only the far title (far_title.py) is drawn: the
+# title font would be smaller on screen than the far title's, the rest unreadable
+TEXT_MIN_ZOOM = 0.4  # revealing a node zoomed out further zooms in (view.py)
 STACK = 5.0  # how far the card behind a block node shows (a block looks like a stack)
 PORT_TITLES = {BLOCK_INPUT: "In", BLOCK_OUTPUT: "Out"}
 # looked up once: itemChange runs some 27 times per node while a graph opens
@@ -240,7 +242,7 @@ class NodeItem(QGraphicsItem):
         painter.drawRoundedRect(body, CORNER, CORNER)
         painter.setBrush(self.colour)
         painter.drawPath(_header_path())
-        far = lod < TEXT_MIN_ZOOM
+        far = lod < DETAIL_ZOOM
         if far:
             painter.drawRect(
                 QRectF(
