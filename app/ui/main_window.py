@@ -51,7 +51,7 @@ from app.ui.problems import ProblemsPanel
 from app.ui.recovery import Recovery, autosave_delay_ms
 from app.ui.recovery_banner import RecoveryBanner
 from app.ui.results import install as install_results
-from app.ui.status_summary import StatusSummary
+from app.ui.status_summary import StatusLine, StatusSummary
 from app.ui.training import install as install_training
 
 CHAIN_GAP = 100.0  # between a node added from the palette and the selected one it follows
@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
             self.add_dock(name, title, widget, area)
         self.status_summary = StatusSummary(self.holder)
         self.statusBar().addPermanentWidget(self.status_summary)
+        self.status_line = StatusLine(self.statusBar(), self.status_summary)
 
     def add_dock(
         self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea
@@ -291,8 +292,8 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.holder.is_modified())
 
     def show_message(self, text: str, timeout_ms: int = 6000) -> None:
-        """A status-bar message."""
-        self.statusBar().showMessage(text, timeout_ms)
+        """A status-bar message (shortened in the middle when too long to show whole)."""
+        self.status_line.show_message(text, timeout_ms)
 
     def show_problems(self, title: str, problems: list[str], after: str = "") -> QMessageBox:
         """One non-blocking dialog listing every problem (then ``after``, a closing line)."""

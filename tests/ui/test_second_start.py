@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QTabBar, QWidget
 
 DIGITS = Path(__file__).resolve().parents[2] / "examples" / "digits_mlp.nodegrad"
+
+
+class ShowSpy(QObject):
+    """Notes when the widget it filters is shown."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        self.shown = self.shown or event.type() == QEvent.Type.Show
+        return False
 
 
 def visible_tab_bars(window) -> list[tuple[str, ...]]:
@@ -33,9 +46,12 @@ def test_the_second_start_has_one_tab_bar_per_dock_group(make_window) -> None:
 def test_the_end_of_run_message_is_not_cut_off_at_the_default_size(qtbot, make_window) -> None:
     window = make_window(DIGITS, (1400, 860))  # the default window size
     window.document.set_setting("epochs", 1)
+    progress = window.training.actions.progress
+    spy = ShowSpy()
+    progress.installEventFilter(spy)
     window.training.run()
-    assert window.training.actions.progress.isVisible()  # progress while it trains
     qtbot.waitUntil(lambda: not window.training.is_training(), timeout=60_000)
+    assert spy.shown  # the progress showed while it trained (hidden when idle)
     QApplication.processEvents()
     bar = window.statusBar()
     message = bar.currentMessage()

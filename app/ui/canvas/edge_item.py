@@ -4,7 +4,6 @@ around the nodes between its ends."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -53,6 +52,19 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     return _to_path([_wire_cubic(start, end)])
 
 
+_BASES: dict[int, np.ndarray] = {}
+
+
+def _basis(n: int) -> np.ndarray:
+    """The (n, 4) Bernstein weights of ``n`` evenly spaced parameters (made once per n)."""
+    basis = _BASES.get(n)
+    if basis is None:
+        t = np.linspace(0.0, 1.0, n)[:, None]
+        basis = np.hstack([(1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3])
+        _BASES[n] = basis
+    return basis
+
+
 def _samples(cubics: Sequence[Cubic]) -> tuple[np.ndarray, np.ndarray]:
     """Points along the segments every few pixels (x and y arrays)."""
     xs, ys = [], []
@@ -60,8 +72,7 @@ def _samples(cubics: Sequence[Cubic]) -> tuple[np.ndarray, np.ndarray]:
         px = np.array([p.x() for p in seg])
         py = np.array([p.y() for p in seg])
         reach = float(np.hypot(np.diff(px), np.diff(py)).sum())  # >= the curve's length
-        t = np.linspace(0.0, 1.0, max(4, min(80, int(reach / 6))))[:, None]
-        basis = np.hstack([(1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3])
+        basis = _basis(max(4, min(80, int(reach / 6))))
         xs.append(basis @ px)
         ys.append(basis @ py)
     return np.concatenate(xs), np.concatenate(ys)
@@ -168,7 +179,8 @@ class EdgeItem(QGraphicsItem):
             self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
             self._route = f"{src.node_id}.{src.name} → {dst.node_id}.{dst.name}"
             self.setToolTip(self._route)
-        self.adjust()
+        else:
+            self.adjust()  # a dragged wire; the canvas routes a real one once it is added
 
     def end_point(self) -> QPointF:
         """Where the wire ends: the input port, or the mouse while dragging."""
@@ -185,13 +197,15 @@ class EdgeItem(QGraphicsItem):
             self.label = text
             if self.dst is not None:
                 self.setToolTip(f"{self._route}\n{text}" if text else self._route)
-            self.adjust(reroute=False)
+            if self.scene() is not None:  # else it is placed when the wire is routed
+                self.adjust(reroute=False)
 
     def set_label_visible(self, visible: bool) -> None:
         """Show or hide the shape label (the View menu toggle)."""
         if visible != self.show_label:
             self.show_label = visible
-            self.adjust(reroute=False)
+            if self.scene() is not None:
+                self.adjust(reroute=False)
 
     def set_active(self, on: bool) -> None:
         """Emphasise the wire a step-through is travelling."""
@@ -203,17 +217,11 @@ class EdgeItem(QGraphicsItem):
         """How far apart the two ports must be for the shape label to show (0 without one)."""
         if not self.label:
             return 0.0
-        return QFontMetricsF(_label_font()).horizontalAdvance(self.label) + 10 + LABEL_CLEARANCE
+        return _label_metrics().horizontalAdvance(self.label) + 10 + LABEL_CLEARANCE
 
     def label_shown(self) -> bool:
         """Whether the shape label is drawn (it is left out where the ports are too close)."""
         return not self._label_rect.isNull()
-
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
-        """Route the wire once it is on the canvas (the nodes in its way are known then)."""
-        if change == QGraphicsItem.GraphicsItemChange.ItemSceneHasChanged and value is not None:
-            self.adjust()  # not on the way out: its nodes may be gone already
-        return super().itemChange(change, value)
 
     def _obstacles(self) -> tuple[list[NodeItem], np.ndarray]:
         """The nodes near the wire's way, except its own two, and their bodies (rows ``left,
@@ -257,7 +265,7 @@ class EdgeItem(QGraphicsItem):
         self._label_rect = QRectF()
         if self.label and self.show_label:
             w = self.label_room() - LABEL_CLEARANCE
-            h = QFontMetricsF(_label_font()).height() + 4
+            h = _label_metrics().height() + 4
             start, end = self.src.centre(), self.end_point()
             if max(abs(end.x() - start.x()), abs(end.y() - start.y())) >= w + LABEL_CLEARANCE:
                 mid = self._path.pointAtPercent(0.5)
@@ -313,6 +321,7 @@ class EdgeItem(QGraphicsItem):
 
 
 _FONT: list[QFont] = []
+_METRICS: list[QFontMetricsF] = []
 
 
 def _label_font() -> QFont:
@@ -320,3 +329,10 @@ def _label_font() -> QFont:
     if not _FONT:
         _FONT.append(style.small_font(-1.5))
     return _FONT[0]
+
+
+def _label_metrics() -> QFontMetricsF:
+    """The shape label font's metrics, made once."""
+    if not _METRICS:
+        _METRICS.append(QFontMetricsF(_label_font()))
+    return _METRICS[0]

@@ -7,7 +7,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPen,
+)
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from app.graph.errors import GraphError
@@ -15,6 +22,7 @@ from app.graph.specs import NodeSpec
 from app.graph.specs.blocks import BLOCK, BLOCK_INPUT, BLOCK_OUTPUT
 from app.graph.validate import Severity
 from app.ui import style
+from app.ui.canvas.far_title import FarTitle, header_height
 from app.ui.canvas.port_item import PORT_RADIUS, PortItem
 
 if TYPE_CHECKING:
@@ -26,9 +34,14 @@ SUMMARY_HEIGHT = 20.0
 PORT_ROW = 20.0
 PORTS_TOP = HEADER_HEIGHT + SUMMARY_HEIGHT + 2.0
 CORNER = 6.0
-TEXT_MIN_ZOOM = 0.4  # zoomed out further, titles and summaries are not drawn
+DETAIL_ZOOM = 0.6  # zoomed out further, only the far title (far_title.py) is drawn: the
+# title font would be smaller on screen than the far title's, the rest unreadable
+TEXT_MIN_ZOOM = 0.4  # revealing a node zoomed out further zooms in (view.py)
 STACK = 5.0  # how far the card behind a block node shows (a block looks like a stack)
 PORT_TITLES = {BLOCK_INPUT: "In", BLOCK_OUTPUT: "Out"}
+# looked up once: itemChange runs some 27 times per node while a graph opens
+_MOVING = QGraphicsItem.GraphicsItemChange.ItemPositionChange
+_MOVED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
 
 
 def format_count(n: int) -> str:
@@ -77,6 +90,7 @@ class NodeItem(QGraphicsItem):
         self.gradient_level: float | None = None
         self.syncing = False
         self.host: GraphScene | None = None  # the scene that mirrors the document, once added
+        self.far_title = FarTitle()
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -195,15 +209,10 @@ class NodeItem(QGraphicsItem):
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
         """Snap user moves to the grid and keep attached wires following."""
         host = self.host
-        if (
-            change == QGraphicsItem.GraphicsItemChange.ItemPositionChange
-            and not self.syncing
-            and host is not None
-            and host.snap_to_grid
-        ):
+        if change == _MOVING and not self.syncing and host is not None and host.snap_to_grid:
             g = style.GRID_SIZE
             return QPointF(round(value.x() / g) * g, round(value.y() / g) * g)
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and host is not None:
+        if change == _MOVED and host is not None:
             host.node_item_moved(self)
         return super().itemChange(change, value)
 
@@ -221,8 +230,9 @@ class NodeItem(QGraphicsItem):
             painter.setBrush(colours["body"])
             painter.drawRect(body)
             painter.setBrush(self.colour)
-            painter.drawRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT))
+            painter.drawRect(QRectF(0, 0, NODE_WIDTH, self._far_header(lod)))
             self._paint_outline(painter, body, self.colour)
+            self._paint_far_title(painter, lod)
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.is_block:
@@ -232,10 +242,23 @@ class NodeItem(QGraphicsItem):
         painter.drawRoundedRect(body, CORNER, CORNER)
         painter.setBrush(self.colour)
         painter.drawPath(_header_path())
+        far = lod < DETAIL_ZOOM
+        if far:
+            painter.drawRect(
+                QRectF(
+                    0,
+                    HEADER_HEIGHT - CORNER,
+                    NODE_WIDTH,
+                    self._far_header(lod) - HEADER_HEIGHT + CORNER,
+                )
+            )
         if self.gradient_level is not None:
+            top = self._far_header(lod) if far else HEADER_HEIGHT
             painter.setBrush(gradient_colour(self.gradient_level))
-            painter.drawRect(QRectF(0, HEADER_HEIGHT, NODE_WIDTH, 4))
-        if lod >= TEXT_MIN_ZOOM:
+            painter.drawRect(QRectF(0, top, NODE_WIDTH, 4))
+        if far:
+            self._paint_far_title(painter, lod)
+        else:
             self._paint_text(painter, colours)
         self._paint_outline(painter, body, self.colour)
         self._paint_ports(painter)
@@ -288,6 +311,15 @@ class NodeItem(QGraphicsItem):
         for port in self.outputs:
             rect = QRectF(NODE_WIDTH - 12 - half, port.pos().y() - PORT_ROW / 2, half, PORT_ROW)
             painter.drawText(rect, right, self._elided(port.caption, "small", half))
+
+    def _far_header(self, lod: float) -> float:
+        return header_height(lod, HEADER_HEIGHT, self.height)
+
+    def _paint_far_title(self, painter: QPainter, lod: float) -> None:
+        """Zoomed far out: the title at a fixed on-screen size in the grown title bar."""
+        short = self.title == self.spec.title  # a type's title (not a label) may be shortened
+        box = (NODE_WIDTH, self._far_header(lod))
+        self.far_title.paint(painter, self.title, short, lod, box)
 
     @staticmethod
     def _metrics(font: str) -> QFontMetricsF:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 PORT_RADIUS = 5.5
 _NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
+_CROSS = Qt.CursorShape.CrossCursor
 
 
 class PortItem(QGraphicsItem):
@@ -70,7 +71,7 @@ class PortItem(QGraphicsItem):
         self._snap_target = False
         self.setFlag(_NO_CONTENTS, True)
         self.setAcceptHoverEvents(True)
-        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setCursor(_CROSS)
         self.setZValue(2)
         kind_name = str(getattr(kind, "name", kind)).lower()
         side = "output" if is_output else "input"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QMoveEvent
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from app.graph.specs import NodeSpec
@@ -46,7 +46,9 @@ class QuickAdd(QFrame):
     """A popup (a child of the canvas viewport, so it never blocks) listing node types.
 
     ``chosen(type_id)`` is emitted when the user picks one with Enter or a double-click;
-    Escape or clicking elsewhere closes it and emits ``cancelled``.
+    Escape or clicking elsewhere closes it and emits ``cancelled``. It stays where it was
+    opened while the canvas scrolls or zooms under it (as a menu does): ``opened_at`` is the
+    viewport point it marks, where the chosen node goes.
     """
 
     chosen = Signal(str)
@@ -70,6 +72,8 @@ class QuickAdd(QFrame):
         layout.addWidget(self.list)
         self.resize(260, 300)
         self._specs: list[NodeSpec] = []
+        self.opened_at = QPoint()
+        self._anchor = QPoint()  # its top-left in the viewport while open
         self.search.textChanged.connect(self._refilter)
         self.search.returnPressed.connect(self._accept_current)
         self.search.installEventFilter(self)
@@ -86,10 +90,17 @@ class QuickAdd(QFrame):
         room = parent.size() if parent is not None else self.size()
         x = max(0, min(pos.x(), room.width() - self.width()))
         y = max(0, min(pos.y(), room.height() - self.height()))
-        self.move(x, y)
+        self.opened_at, self._anchor = QPoint(pos), QPoint(x, y)
+        self.move(self._anchor)
         self.show()
         self.raise_()
         self.search.setFocus()
+
+    def moveEvent(self, event: QMoveEvent) -> None:
+        """Stay put: scrolling the canvas moves the viewport's children with its contents."""
+        super().moveEvent(event)
+        if self.isVisible() and self.pos() != self._anchor:
+            self.move(self._anchor)
 
     def visible_type_ids(self) -> list[str]:
         """The type ids currently listed (after filtering)."""

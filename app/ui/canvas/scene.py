@@ -57,6 +57,8 @@ class GraphScene(QGraphicsScene):
         self._edges: dict[EdgeKey, EdgeItem] = {}
         self._by_node: dict[str, set[EdgeKey]] = {}
         self._layout_version = 0  # bumped when a node is added, removed or moved
+        self._items_version = 0  # bumped when an item is added
+        self._shown: tuple[ValidationResult, int] | None = None  # result shown, on which items
         self._boxes: tuple[int, list[NodeItem], np.ndarray] = (-1, [], np.zeros((0, 4)))
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
@@ -123,11 +125,12 @@ class GraphScene(QGraphicsScene):
         self._by_node.clear()
         self.clear()
         graph = self.document
+        result = self.holder.validation
         for node_id in graph.nodes:
             self._add_node(node_id)
-        for edge in graph.edges:
-            self._add_edge(edge)
-        self.show_validation(self.holder.validation)
+        for edge in graph.edges:  # after every node: each wire is routed once, around them all
+            self._add_edge(edge, result)
+        self.show_validation(result)
 
     def _on_document_event(self, event: DocumentEvent) -> None:
         kind = event.kind
@@ -159,6 +162,7 @@ class GraphScene(QGraphicsScene):
             item.set_uses(uses, len(node.block.inner_nodes()))
         self._nodes[node_id] = item
         self._layout_version += 1
+        self._items_version += 1
         item.host = self
         self.addItem(item)
         self._sync_position(node_id)
@@ -193,8 +197,11 @@ class GraphScene(QGraphicsScene):
             item.syncing = False
         self._grow(item)
 
-    def _add_edge(self, edge: Edge) -> None:
-        if edge_key(edge) in self._edges:
+    def _add_edge(self, edge: Edge, result: ValidationResult | None = None) -> None:
+        """Add a wire; with ``result`` its shape label is set before it is routed (one
+        layout of the wire instead of two)."""
+        key = edge_key(edge)
+        if key in self._edges:
             return
         src = self._nodes[edge.src].port(edge.src_port, True)
         dst = self._nodes[edge.dst].port(edge.dst_port, False)
@@ -202,11 +209,14 @@ class GraphScene(QGraphicsScene):
             return
         item = EdgeItem(src, dst, edge)
         item.set_label_visible(self.show_shape_labels)
-        key = edge_key(edge)
+        if result is not None:
+            item.set_label(self._shape_label(key, result))
+        self._items_version += 1
         self._edges[key] = item
         self._by_node.setdefault(edge.src, set()).add(key)
         self._by_node.setdefault(edge.dst, set()).add(key)
         self.addItem(item)
+        item.adjust()  # routed once on the canvas, around the nodes there
 
     def _remove_edge(self, edge: Edge) -> None:
         self._remove_edge_key(edge_key(edge))
@@ -242,7 +252,12 @@ class GraphScene(QGraphicsScene):
     # -- validation display ---------------------------------------------------------------------
     def show_validation(self, result: ValidationResult) -> None:
         """Show badges, parameter counts, block use counts and wire shape labels from a
-        validation result (results are keyed by flat ids: :meth:`BlockScope.flat_id`)."""
+        validation result (results are keyed by flat ids: :meth:`BlockScope.flat_id`).
+        Showing the result already shown on the same items does nothing."""
+        shown = self._shown
+        if shown is not None and shown[0] is result and shown[1] == self._items_version:
+            return
+        self._shown = (result, self._items_version)
         marks = self._diagnostics(result)
         uses = self._uses()
         graph = self.document
@@ -259,9 +274,13 @@ class GraphScene(QGraphicsScene):
             if node is not None and node.block is not None:
                 item.set_uses(uses.get(node.block.name, 1), len(node.block.inner_nodes()))
         for key, edge_item in self._edges.items():
-            source = self.scope.source_key(key[0], key[1])
-            shape = result.shapes.get(source) if source is not None else None
-            edge_item.set_label(format_shape(shape) if shape is not None else "")
+            edge_item.set_label(self._shape_label(key, result))
+
+    def _shape_label(self, key: EdgeKey, result: ValidationResult) -> str:
+        """The shape a wire carries, as its label shows it ("" when unknown)."""
+        source = self.scope.source_key(key[0], key[1])
+        shape = result.shapes.get(source) if source is not None else None
+        return format_shape(shape) if shape is not None else ""
 
     def _diagnostics(self, result: ValidationResult) -> dict[str, list[Diagnostic]]:
         """The diagnostics each shown node is marked with: at the graph, the node's own (a

@@ -66,7 +66,6 @@ class GraphView(QGraphicsView):
         self._pan_from: QPoint | None = None
         self._space_held = False
         self._press_positions: dict[str, QPointF] = {}
-        self._quick_add_at = QPointF()
         self._quick_add_port: PortItem | None = None
         self.actions_by_name: dict[str, QAction] = {}
         self.auto_fit = True  # refit on show and resize until the user zooms, pans or edits
@@ -398,7 +397,6 @@ class GraphView(QGraphicsView):
         """Open the quick-add popup at viewport point ``pos`` (filtered for ``port``'s kind)."""
         if self.editor.refuse_if_locked():
             return
-        self._quick_add_at = self.mapToScene(pos)
         self._quick_add_port = port
         self.quick_add.open_at(pos, self.editor.compatible_specs(port))
 
@@ -408,7 +406,8 @@ class GraphView(QGraphicsView):
 
     def _on_quick_add_chosen(self, type_id: str) -> None:
         port, self._quick_add_port = self._quick_add_port, None
-        self.editor.add_node(type_id, self._quick_add_at, connect_to=port)
+        at = self.mapToScene(self.quick_add.opened_at)  # where it was opened, on screen
+        self.editor.add_node(type_id, at, connect_to=port)
         QTimer.singleShot(0, self.setFocus)
 
     # -- drag and drop from the palette or the file manager ------------------------------------

@@ -14,7 +14,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget
 
 from app.graph.compile import Program, compile_document
-from app.graph.document import EventKind
+from app.graph.document import EventKind, GraphDocument
 from app.graph.errors import GraphError
 from app.graph.evaluation import Evaluation, evaluate
 from app.graph.mutations import Batch, SetSetting
@@ -45,6 +45,7 @@ class ResultsRoom(QObject):
         self.holder = window.holder
         self.training = window.training
         self._compiled: tuple[int, int, Program] | None = None
+        self._hash: tuple[GraphDocument, str | None] | None = None  # fingerprint until an edit
         self.pending: list[RunRecord] = []
         self.results = ResultsPanel(self.program)
         self.tryit = TryItPanel(self.program)
@@ -175,6 +176,7 @@ class ResultsRoom(QObject):
 
     def _on_document_replaced(self) -> None:
         self._compiled = None
+        self._hash = None
         self.pending = []
         self.results.clear()
         self._path = self._graph_path()
@@ -185,6 +187,7 @@ class ResultsRoom(QObject):
         if event.kind is EventKind.NODE_MOVED:
             return
         self._compiled = None
+        self._hash = None
         if event.kind is not EventKind.SETTINGS_CHANGED:
             self.runs.refresh_marks()
         if event.kind is not EventKind.SETTINGS_CHANGED and self.results.result is not None:
@@ -213,10 +216,14 @@ class ResultsRoom(QObject):
         return path
 
     def _fingerprint(self) -> str | None:
-        try:
-            return fingerprint(self.window.document)
-        except (GraphError, ValueError, TypeError):
-            return None
+        """The document's fingerprint, computed once between edits."""
+        document = self.window.document
+        if self._hash is None or self._hash[0] is not document:
+            try:
+                self._hash = (document, fingerprint(document))
+            except (GraphError, ValueError, TypeError):
+                self._hash = (document, None)
+        return self._hash[1]
 
     def restore_settings(self, run: RunRecord) -> None:
         """Put ``run``'s training settings back, as one undoable edit."""

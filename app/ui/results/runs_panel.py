@@ -125,7 +125,7 @@ class RunsPanel(QWidget):
 
     def _fill(self) -> None:
         ticked = set(self.ticked_ids())
-        current = self._fingerprint()
+        current = self._fingerprint() if self.history.runs else None  # nothing to compare
         self._filling = True
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(self.history.runs))

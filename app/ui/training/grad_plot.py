@@ -62,7 +62,8 @@ class GradPlot(QWidget):
         super().__init__(parent)
         self.setObjectName("gradPlot")
         self._names: dict[str, str] = {}
-        self._colours: dict[str, QColor] = {}
+        self._base: dict[str, QColor] = {}  # category colours, made distinct on first use
+        self._colours: dict[str, QColor] | None = {}
         self._series: dict[str, dict[str, Series]] = {mode: {} for mode in MODES}
         self._groups: dict[str, list[str]] | None = None
         self._curves: dict[str, pg.PlotDataItem] = {}
@@ -114,9 +115,10 @@ class GradPlot(QWidget):
 
     def set_nodes(self, names: Mapping[str, str], colours: Mapping[str, QColor]) -> None:
         """Name and colour the nodes (display name and category colour, by node id); each
-        curve gets a distinct colour (:func:`node_colours`)."""
+        curve gets a distinct colour (:func:`node_colours`, worked out when a curve is first
+        drawn: opening a large graph does not wait for it)."""
         self._names = dict(names)
-        self._colours = node_colours(colours)
+        self._base, self._colours = dict(colours), None
         for node_id, curve in self._curves.items():
             curve.setPen(self._pen(node_id))
         self._update_legend()
@@ -273,6 +275,8 @@ class GradPlot(QWidget):
         )
 
     def _colour(self, node_id: str) -> QColor:
+        if self._colours is None:
+            self._colours = node_colours(self._base)
         return self._colours.get(node_id, QColor(90, 90, 90))
 
     def _pen(self, node_id: str, bold: bool = False) -> pg.QtGui.QPen:

@@ -101,8 +101,8 @@ class LiveRun:
             for nid in groups
             if nid in graph.nodes
         }
+        self.grad_plot.set_groups(groups)  # first: no curve left to recolour
         self.grad_plot.set_nodes(names, colours)
-        self.grad_plot.set_groups(groups)
 
     def plan(self) -> None:
         """Size the plots' x axes for the step the run should end at (fewer axis redraws);

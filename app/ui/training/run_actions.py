@@ -145,4 +145,5 @@ def build_run_actions(
     bar.addSeparator()
     bar.addWidget(actions.device)
     window.statusBar().addPermanentWidget(actions.progress)
+    actions.progress.hide()  # shown while a run trains: its fixed width is room messages need
     return actions
