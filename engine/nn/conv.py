@@ -12,6 +12,7 @@ from engine.autograd import Function
 from engine.backend import get_array_module
 from engine.errors import ShapeError
 from engine.nn.module import Layer, StatelessLayer
+from engine.ops.gemm import matmul
 from engine.tensor import Tensor
 
 __all__ = ["Conv2d", "MaxPool2d"]
@@ -56,7 +57,7 @@ class Conv2dFn(Function):
             cols[:, i, j] = view.transpose(1, 0, 2, 3)
         self.cols = cols.reshape(chans * k * k, batch * oh * ow)
         self.w, self.x_shape, self.pad_shape, self.out_hw = w, x.shape, xpad.shape, (oh, ow)
-        out = w.reshape(out_ch, -1) @ self.cols + b[:, None]
+        out = matmul(w.reshape(out_ch, -1), self.cols) + b[:, None]
         return out.reshape(out_ch, batch, oh, ow).transpose(1, 0, 2, 3)
 
     def backward(self, grad: Any) -> tuple[Any, Any, Any]:
@@ -66,11 +67,11 @@ class Conv2dFn(Function):
         batch = self.x_shape[0]
         oh, ow = self.out_hw
         g = grad.transpose(1, 0, 2, 3).reshape(out_ch, -1)
-        dw = (g @ self.cols.T).reshape(self.w.shape) if self.needs[1] else None
+        dw = matmul(g, self.cols.T).reshape(self.w.shape) if self.needs[1] else None
         db = g.sum(axis=1) if self.needs[2] else None
         dx = None
         if self.needs[0]:
-            dcols = (self.w.reshape(out_ch, -1).T @ g).reshape(chans, k, k, batch, oh, ow)
+            dcols = matmul(self.w.reshape(out_ch, -1).T, g).reshape(chans, k, k, batch, oh, ow)
             dpad = xp.zeros(self.pad_shape, dtype=grad.dtype)
             for i, j, view in _windows(dpad, k, self.stride, oh, ow):
                 view += dcols[:, i, j].transpose(1, 0, 2, 3)

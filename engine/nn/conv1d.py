@@ -11,6 +11,7 @@ from engine.autograd import Function
 from engine.backend import get_array_module
 from engine.errors import ShapeError
 from engine.nn.conv import ConvLayer, _out_size
+from engine.ops.gemm import matmul
 from engine.tensor import Tensor
 
 __all__ = ["Conv1d", "Conv1dFn"]
@@ -38,7 +39,7 @@ class Conv1dFn(Function):
             cols[:, i] = xpad[:, :, i : i + s * ol : s].transpose(1, 0, 2)
         self.cols = cols.reshape(chans * k, batch * ol)
         self.w, self.x_shape, self.pad_shape, self.ol = w, x.shape, xpad.shape, ol
-        out = w.reshape(out_ch, -1) @ self.cols + b[:, None]
+        out = matmul(w.reshape(out_ch, -1), self.cols) + b[:, None]
         return out.reshape(out_ch, batch, ol).transpose(1, 0, 2)
 
     def backward(self, grad: Any) -> tuple[Any, Any, Any]:
@@ -47,11 +48,11 @@ class Conv1dFn(Function):
         out_ch, chans, k = self.w.shape
         batch, ol, s = self.x_shape[0], self.ol, self.stride
         g = grad.transpose(1, 0, 2).reshape(out_ch, -1)
-        dw = (g @ self.cols.T).reshape(self.w.shape) if self.needs[1] else None
+        dw = matmul(g, self.cols.T).reshape(self.w.shape) if self.needs[1] else None
         db = g.sum(axis=1) if self.needs[2] else None
         dx = None
         if self.needs[0]:
-            dcols = (self.w.reshape(out_ch, -1).T @ g).reshape(chans, k, batch, ol)
+            dcols = matmul(self.w.reshape(out_ch, -1).T, g).reshape(chans, k, batch, ol)
             dpad = xp.zeros(self.pad_shape, dtype=grad.dtype)
             for i in range(k):
                 dpad[:, :, i : i + s * ol : s] += dcols[:, i].transpose(1, 0, 2)

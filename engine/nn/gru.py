@@ -13,6 +13,7 @@ from engine.autograd import Function
 from engine.backend import array_module, get_array_module
 from engine.errors import ShapeError
 from engine.nn.module import Layer
+from engine.ops.gemm import matmul
 from engine.tensor import Tensor
 
 __all__ = ["GRU", "GRUCell", "GRUSequenceFn"]
@@ -33,13 +34,13 @@ class GRUSequenceFn(Function):
         xp = get_array_module(x)
         batch, steps, n_in = x.shape
         n = w_hh.shape[0]
-        xproj = (x.reshape(-1, n_in) @ w_ih + b_ih).reshape(batch, steps, 3 * n)
+        xproj = (matmul(x.reshape(-1, n_in), w_ih) + b_ih).reshape(batch, steps, 3 * n)
         xproj = xp.ascontiguousarray(xproj.transpose(1, 0, 2))  # (T, B, 3H)
         hs = xp.zeros((steps + 1, batch, n), dtype=x.dtype)
         gates = xp.empty((steps, batch, 3 * n), dtype=x.dtype)  # r, z, n activations
         hn = xp.empty((steps, batch, n), dtype=x.dtype)  # h_{t-1} @ W_hn + b_hn
         for t in range(steps):
-            hh = hs[t] @ w_hh + b_hh
+            hh = matmul(hs[t], w_hh) + b_hh
             xt, g = xproj[t], gates[t]
             g[:, : 2 * n] = _sigmoid(xp, xt[:, : 2 * n] + hh[:, : 2 * n])
             hn[t] = hh[:, 2 * n :]
@@ -69,18 +70,18 @@ class GRUSequenceFn(Function):
             dxg[:, :n] = d_cand * self.hn[t] * r * (1.0 - r)
             dxg[:, n : 2 * n] = dh * (h_prev - cand) * z * (1.0 - z)
             dhg[:, : 2 * n] = dxg[:, : 2 * n]
-            dh = dh * z + dhg @ self.w_hh.T
+            dh = dh * z + matmul(dhg, self.w_hh.T)
         batch_steps = steps * batch
         dxg_flat = dx_gates.reshape(batch_steps, three_n)
         dhg_flat = dh_gates.reshape(batch_steps, three_n)
         x_flat = self.x.transpose(1, 0, 2).reshape(batch_steps, -1)
         dx = dw_ih = db_ih = dw_hh = db_hh = None
         if self.needs[0]:
-            dx = (dxg_flat @ self.w_ih.T).reshape(steps, batch, -1).transpose(1, 0, 2)
+            dx = matmul(dxg_flat, self.w_ih.T).reshape(steps, batch, -1).transpose(1, 0, 2)
         if self.needs[1] or self.needs[2]:
-            dw_ih, db_ih = x_flat.T @ dxg_flat, dxg_flat.sum(axis=0)
+            dw_ih, db_ih = matmul(x_flat.T, dxg_flat), dxg_flat.sum(axis=0)
         if self.needs[3] or self.needs[4]:
-            dw_hh = self.hs[:steps].reshape(batch_steps, n).T @ dhg_flat
+            dw_hh = matmul(self.hs[:steps].reshape(batch_steps, n).T, dhg_flat)
             db_hh = dhg_flat.sum(axis=0)
         return dx, dw_ih, db_ih, dw_hh, db_hh
 

@@ -16,6 +16,7 @@ from engine.autograd import Function
 from engine.backend import get_array_module
 from engine.errors import ShapeError
 from engine.nn.linear import Linear
+from engine.ops.gemm import matmul
 
 __all__ = ["FusedGates", "LSTMCellFn"]
 
@@ -93,7 +94,7 @@ class LSTMCellFn(Function):
         xh = xp.empty((batch, n_in + n), dtype=w.dtype)
         xh[:, :n_in] = x
         xh[:, n_in:] = h
-        a = xh @ w
+        a = matmul(xh, w)
         a += self.bias
         sig = a[:, : 3 * n]
         sig *= 0.5  # sigmoid(z) = (1 + tanh(z / 2)) / 2: one tanh for all four gates
@@ -129,13 +130,13 @@ class LSTMCellFn(Function):
         sig = a[:, : 3 * n]
         d[:, : 3 * n] *= sig * (1.0 - sig)
         d[:, 3 * n :] *= 1.0 - g * g
-        dxh = d @ w.T if any(self.needs[:2]) else None
+        dxh = matmul(d, w.T) if any(self.needs[:2]) else None
         dx = dxh[:, :n_in] if dxh is not None and self.needs[0] else None
         dh_prev = dxh[:, n_in:] if dxh is not None and self.needs[1] else None
         dc_prev = dc_total * f if self.needs[2] else None
         weight_grads: list[Any] = [None] * 12
         if any(self.needs[3:]):
-            dw = self.xh.T @ d
+            dw = matmul(self.xh.T, d)
             db = d.sum(axis=0)
             for k in range(4):
                 cols = slice(k * n, (k + 1) * n)

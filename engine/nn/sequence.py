@@ -16,6 +16,7 @@ from engine.nn.module import Layer
 from engine.nn.recurrent import activation_layer
 from engine.nn.torch_state import gate_order
 from engine.ops import stack
+from engine.ops.gemm import matmul
 from engine.tensor import Tensor
 
 __all__ = ["LSTM", "RNN", "LSTMSequenceFn"]
@@ -135,9 +136,9 @@ class LSTMSequenceFn(Function):
         cs[0] = 0 if self.c0 is None else self.c0.T
         for t in range(steps):
             if t == 0 and self.h0 is None:
-                xp.matmul(w_cat[:, n:], inp[0, n:], out=acts[0])
+                matmul(w_cat[:, n:], inp[0, n:], out=acts[0])
             else:
-                xp.matmul(w_cat, inp[t], out=acts[t])
+                matmul(w_cat, inp[t], out=acts[t])
             _lstm_cell(xp, acts[t], cs[t], cs[t + 1], tanh_c[t], inp[t + 1, :n])
         self.acts, self.inp, self.cs, self.tanh_c = acts, inp, cs, tanh_c
         self.w_ih, self.w_hh = w_ih, w_hh
@@ -162,7 +163,7 @@ class LSTMSequenceFn(Function):
                 xp, self.acts[t], self.cs[t], self.tanh_c[t], dh, dc, dz[t], scratch
             )
             if t or self.h0 is not None:
-                xp.matmul(self.w_hh, dz[t], out=dh)
+                matmul(self.w_hh, dz[t], out=dh)
         # one transposing copy to (4H, T·B), the layout of the weight-gradient products
         return self._parameter_grads(dz.transpose(1, 0, 2).reshape(four_h, steps * batch))
 
@@ -172,10 +173,10 @@ class LSTMSequenceFn(Function):
         n = self.w_hh.shape[0]
         dx = dw_ih = db = dw_hh = None
         if self.needs[0]:
-            dx = (self.w_ih @ dz).reshape(-1, steps, batch).transpose(2, 1, 0)
+            dx = matmul(self.w_ih, dz).reshape(-1, steps, batch).transpose(2, 1, 0)
         if any(self.needs[1:]):
             inputs = self.inp[:steps].transpose(1, 0, 2).reshape(k, steps * batch)
-            dw_cat = inputs @ dz.T  # (H+F+1, 4H): rows w_hh, then w_ih, then the bias
+            dw_cat = matmul(inputs, dz.T)  # (H+F+1, 4H): rows w_hh, then w_ih, then the bias
             dw_hh, dw_ih, db = dw_cat[:n], dw_cat[n:-1], dw_cat[-1]
         return dx, dw_ih, db, dw_hh
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from engine.backend import get_array_module
 from engine.ops.function import Function, unbroadcast
+from engine.ops.gemm import matmul
 
 __all__ = ["MM", "MatMul"]
 
@@ -18,7 +19,7 @@ class MatMul(Function):
 
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
-        return a @ b
+        return matmul(a, b)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         xp = get_array_module(grad)
@@ -34,9 +35,9 @@ class MatMul(Function):
             g = xp.expand_dims(g, -2)
         ga = gb = None
         if self.needs[0]:
-            ga = unbroadcast(g @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            ga = unbroadcast(matmul(g, xp.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
         if self.needs[1]:
-            gb = unbroadcast(xp.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
+            gb = unbroadcast(matmul(xp.swapaxes(a2, -1, -2), g), b2.shape).reshape(b.shape)
         return ga, gb
 
     def _folded_backward(self, grad: Any) -> tuple[Any, ...]:
@@ -44,8 +45,8 @@ class MatMul(Function):
         product (no batched product followed by a sum over the batch)."""
         a, b = self.a, self.b
         g = grad.reshape(-1, grad.shape[-1])
-        ga = (g @ b.T).reshape(a.shape) if self.needs[0] else None
-        gb = a.reshape(-1, a.shape[-1]).T @ g if self.needs[1] else None
+        ga = matmul(g, b.T).reshape(a.shape) if self.needs[0] else None
+        gb = matmul(a.reshape(-1, a.shape[-1]).T, g) if self.needs[1] else None
         return ga, gb
 
 

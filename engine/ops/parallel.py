@@ -12,7 +12,8 @@ reduction *across* rows must stay outside.
 
 The thread count is :func:`get_num_threads` (:func:`set_num_threads`); with one thread, or work
 under :data:`MIN_ELEMENTS` elements, the body runs inline, with no pool involved. CuPy arrays
-never come here.
+never come here. With more than one thread BLAS is held to one thread and the large matrix
+products are split over the same pool (:mod:`engine.ops.gemm`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import numpy as np
 __all__ = [
     "BLOCK_ELEMENTS",
     "MIN_ELEMENTS",
+    "active",
+    "blas_limited",
     "for_parts",
     "for_rows",
     "get_num_threads",
@@ -61,7 +64,8 @@ def _default_threads() -> int:
     return 1
 
 
-_threads = _default_threads()
+_threads = 1
+_blas_limit: Any = None  # threadpoolctl's limit while BLAS is held to one thread
 _queues: list[SimpleQueue[_Job | None]] = []
 _lock = threading.Lock()
 _local = threading.local()
@@ -85,30 +89,51 @@ def get_num_threads() -> int:
 
 
 def set_num_threads(n: int) -> None:
-    """Split large element-wise work over ``n`` threads (1, the default, turns splitting off).
+    """Split large element-wise work and large matrix products over ``n`` threads (1, the
+    default, turns splitting off).
 
-    The default is 1 unless ``NODEGRAD_NUM_THREADS`` is set: OpenBLAS keeps its worker threads
-    spinning for about 0.1 s after each product, so on a machine with as many cores as BLAS
-    threads a second element-wise thread mostly competes with a spinning one; it pays when
-    OpenBLAS's spin is short (``OPENBLAS_THREAD_TIMEOUT``, set before NumPy loads) or BLAS has
-    fewer threads than the cores (measured in benchmarks/RESULTS.md). BLAS threads are not
-    changed here.
+    With ``n`` > 1 every BLAS library loaded (NumPy's OpenBLAS) is held to **one** thread, and
+    the engine's large products are split over its own ``n`` threads instead
+    (:mod:`engine.ops.gemm`): one BLAS thread never spins waiting for the next product, so
+    both cores can run both products and element-wise work. Going back to 1 restores the BLAS
+    thread count that was in force before. A product made outside the engine (``a @ b`` on
+    NumPy arrays in your own code) then runs on one BLAS thread.
+
+    The default is 1 unless ``NODEGRAD_NUM_THREADS`` is set (measured in
+    benchmarks/RESULTS.md).
 
     Raises
     ------
     ValueError
         If ``n`` is not a positive integer.
     """
-    global _threads
+    global _threads, _blas_limit
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
+    if n > 1 and _blas_limit is None:
+        from threadpoolctl import threadpool_limits
+
+        _blas_limit = threadpool_limits(limits=1, user_api="blas")
+    elif n == 1 and _blas_limit is not None:
+        _blas_limit.restore_original_limits()
+        _blas_limit = None
     _threads = n
+
+
+def blas_limited() -> bool:
+    """Whether BLAS is held to one thread by :func:`set_num_threads`."""
+    return _blas_limit is not None
+
+
+def active() -> bool:
+    """Whether work may be split here: more than one thread, and not already inside a part."""
+    return _threads > 1 and not getattr(_local, "in_pool", False)
 
 
 def splits(elements: int) -> bool:
     """Whether work of ``elements`` elements is split over threads (more than one thread and
     at least :data:`MIN_ELEMENTS`); callers keep their one-call code for the other case."""
-    return _threads > 1 and elements >= MIN_ELEMENTS and not getattr(_local, "in_pool", False)
+    return elements >= MIN_ELEMENTS and active()
 
 
 def row_safe(a: Any) -> bool:
@@ -237,3 +262,6 @@ def row_view(a: Any) -> Any:
     if a.ndim == 1:
         return a.reshape(-1, 1)
     return a.reshape(-1, a.shape[-1])
+
+
+set_num_threads(_default_threads())

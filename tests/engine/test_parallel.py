@@ -14,7 +14,7 @@ import pytest
 
 import engine
 from engine import AdamW, Tensor
-from engine.ops import parallel
+from engine.ops import gemm, parallel
 from engine.ops.attention import Attention
 from engine.ops.layer_norm import LayerNormFn
 from engine.ops.modern import Gelu
@@ -177,3 +177,163 @@ def test_optimizer_step_split_gives_the_same_bits() -> None:
         return [p.data for p in params] + [a for s in opt.state.values() for a in s.values()]
 
     _same(*_both(run))
+
+
+# --- matrix products split over the engine's threads (engine/ops/gemm.py) ---------------------
+# OpenBLAS's float32 kernels round differently for different shapes of product (every block of
+# rows or columns of a (2048, 128) @ (128, 512) product differed in its last bits from the
+# same part of the whole, and so did one BLAS thread from two), so split products are compared
+# to the one-call product within a few units of rounding of |a| @ |b|, not bit for bit.
+
+
+def _blas_threads() -> list[int]:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_blas_is_held_to_one_thread_and_restored() -> None:
+    parallel.set_num_threads(1)
+    before = _blas_threads()
+    assert before and not parallel.blas_limited()
+    parallel.set_num_threads(2)
+    assert _blas_threads() == [1] * len(before) and parallel.blas_limited()
+    parallel.set_num_threads(3)
+    assert _blas_threads() == [1] * len(before)
+    parallel.set_num_threads(1)
+    assert _blas_threads() == before and not parallel.blas_limited()
+
+
+@pytest.fixture
+def parts_seen(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The part counts of every ``for_parts`` call the products make."""
+    seen: list[int] = []
+    run = parallel.for_parts
+
+    def spy(body: Any, parts: int) -> None:
+        seen.append(parts)
+        run(body, parts)
+
+    monkeypatch.setattr(parallel, "for_parts", spy)
+    return seen
+
+
+def _close_to_rounding(split: np.ndarray, whole: np.ndarray, scale: np.ndarray) -> None:
+    """``split`` within 4 float32 roundings of ``scale`` (|a| @ |b|) of ``whole``, elementwise."""
+    assert split.dtype == whole.dtype and split.shape == whole.shape
+    assert np.all(np.abs(split - whole) <= 4 * np.finfo(np.float32).eps * scale)
+
+
+PRODUCTS = {
+    "rows": ((2048, 128), (128, 512), False),
+    "weight gradient, by columns": ((2048, 128), (2048, 512), True),
+    "(B, T, F) folded into rows": ((32, 64, 128), (128, 384), False),
+    "batched": ((16, 4, 64, 64), (16, 4, 64, 64), False),
+    "tall, few columns (an LSTM step)": ((1024, 321), (321, 32), False),
+}
+
+
+@pytest.mark.parametrize("case", list(PRODUCTS))
+def test_split_products_match_one_call(case: str, parts_seen: list[int]) -> None:
+    shape_a, shape_b, transpose_a = PRODUCTS[case]
+    a, b = _normal(*shape_a), _normal(*shape_b)
+    if transpose_a:
+        a = a.T  # a transposed view, as a weight gradient x.T @ g
+    parallel.set_num_threads(1)
+    whole = gemm.matmul(a, b)
+    assert not parts_seen  # one thread: one call
+    parallel.set_num_threads(2)
+    split = gemm.matmul(a, b)
+    assert parts_seen and min(parts_seen) >= 2
+    assert np.array_equal(split, gemm.matmul(a, b))  # the same split every time
+    scale = np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64))
+    _close_to_rounding(split, whole, scale)
+
+
+def test_split_product_into_a_given_view(parts_seen: list[int]) -> None:
+    a, b = _normal(1024, 321), _normal(321, 32)
+    parallel.set_num_threads(1)
+    whole = a @ b
+    parallel.set_num_threads(2)
+    out = np.full((3, 1024, 32), np.nan, dtype=np.float32)
+    view = out[1]
+    assert gemm.matmul(a, b, out=view) is view
+    assert parts_seen
+    assert np.isnan(out[0]).all() and np.isnan(out[2]).all()
+    _close_to_rounding(out[1], whole, np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64)))
+
+
+@pytest.mark.parametrize(
+    ("shape_a", "shape_b"),
+    [((64, 256), (256, 256)), ((2, 64, 64), (64, 64)), ((8, 1, 64, 64), (1, 8, 64, 64))],
+)
+def test_small_or_broadcast_products_stay_one_call(
+    shape_a: tuple[int, ...], shape_b: tuple[int, ...], parts_seen: list[int]
+) -> None:
+    a, b = _normal(*shape_a), _normal(*shape_b)
+    parallel.set_num_threads(2)
+    assert np.array_equal(gemm.matmul(a, b), a @ b)
+    assert not parts_seen
+
+
+def _grad(t: Tensor) -> np.ndarray:
+    assert t.grad is not None
+    return np.asarray(t.grad.data)
+
+
+def _linear_run(x: np.ndarray, n_out: int) -> Any:
+    def run() -> list[np.ndarray]:
+        np.random.seed(5)
+        layer = engine.Linear(x.shape[-1], n_out)
+        layer.weight.data = layer.weight.data.astype(np.float32)
+        layer.bias.data = layer.bias.data.astype(np.float32)
+        inp = Tensor(x, autograd=True)
+        out = layer(inp)
+        out.backward(Tensor(np.ones(out.shape, dtype=np.float32)))
+        return [out.data, *(_grad(t) for t in (inp, layer.weight, layer.bias))]
+
+    return run
+
+
+def _all_close(a: list[np.ndarray], b: list[np.ndarray]) -> None:
+    """Equal to a few float32 roundings of the largest magnitude of each array."""
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        assert x.dtype == y.dtype and x.shape == y.shape
+        np.testing.assert_allclose(y, x, rtol=0, atol=16 * np.finfo(x.dtype).eps * np.abs(x).max())
+
+
+@pytest.mark.parametrize("shape", [(2048, 128), (32, 64, 128)])
+def test_linear_forward_and_gradients_split(shape: tuple[int, ...], parts_seen: list[int]) -> None:
+    one, two = _both(_linear_run(_normal(*shape), 512))
+    assert parts_seen  # forward, input and weight gradients all split on two threads
+    _all_close(one, two)
+
+
+def test_matmul_op_gradients_split(parts_seen: list[int]) -> None:
+    a_data, b_data = _normal(512, 256), _normal(256, 384)
+
+    def run() -> list[np.ndarray]:
+        a, b = Tensor(a_data, autograd=True), Tensor(b_data, autograd=True)
+        out = a.mm(b)
+        out.backward(Tensor(np.ones((512, 384), dtype=np.float32)))
+        return [out.data, _grad(a), _grad(b)]
+
+    _all_close(*_both(run))
+    assert len(parts_seen) == 3  # a @ b, g @ b.T, a.T @ g
+
+
+def test_lstm_sequence_split(parts_seen: list[int]) -> None:
+    x = _normal(32, 25, 64)
+
+    def run() -> list[np.ndarray]:
+        np.random.seed(7)
+        layer = engine.LSTM(64, 256)
+        for p in layer.get_parameters():
+            p.data = p.data.astype(np.float32)
+        inp = Tensor(x, autograd=True)
+        out = layer(inp)
+        out.backward(Tensor(np.ones(out.shape, dtype=np.float32)))
+        return [out.data, _grad(inp), *(_grad(p) for p in layer.get_parameters())]
+
+    _all_close(*_both(run))
+    assert parts_seen  # every step's product and the weight gradients
