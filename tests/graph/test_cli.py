@@ -68,7 +68,7 @@ def test_train_prints_progress_and_final_metrics(tmp_path: Path, capsys: Capture
 
 
 def test_train_threads_limits_blas_during_the_run_only(
-    monkeypatch: pytest.MonkeyPatch, capsys: Capture
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
 ) -> None:
     threadpoolctl = pytest.importorskip("threadpoolctl")
     from app.graph.session import Session
@@ -82,7 +82,10 @@ def test_train_threads_limits_blas_during_the_run_only(
 
     monkeypatch.setattr(Session, "train", spy)
     before = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()]
-    assert main(["train", XOR, "--epochs", "1", "--threads", "1", "--no-save"]) == 0
+    graph = tmp_path / "xor.nodegrad"
+    graph.write_bytes(Path(XOR).read_bytes())  # the run is recorded beside the graph
+    assert main(["train", str(graph), "--epochs", "1", "--threads", "1", "--no-save"]) == 0
+    assert (tmp_path / "xor.runs.jsonl").is_file()
     assert seen and set(seen) == {1}
     assert [pool["num_threads"] for pool in threadpoolctl.threadpool_info()] == before
     assert "training loss" in capsys.readouterr().out
