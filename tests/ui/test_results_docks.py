@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDockWidget, QPushButton, QTableWidget
 
 from app.graph import io
@@ -80,7 +81,10 @@ def test_evaluate_on_the_training_split(qtbot, make_window, tmp_path: Path) -> N
 
 def test_evaluate_without_weights_says_so(qtbot, make_window, tmp_path: Path) -> None:
     window = make_window(copy("spiral", tmp_path))
-    window.findChild(QAction, "actionEvaluate").trigger()
+    window.activateWindow()  # a window shortcut needs its window active
+    qtbot.waitUntil(window.isActiveWindow)
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_F7)  # Run > Evaluate, as a user presses it
     assert window.results_room.results.result is None
     assert "no trained weights" in window.results_room.results.title.text()
 

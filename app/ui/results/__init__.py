@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSettings, Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget
 
 from app.graph.compile import Program, compile_document
@@ -25,6 +25,7 @@ from app.ui.results.runs_overlay import RunOverlay
 from app.ui.results.runs_panel import RunsPanel
 from app.ui.results.tryit import TryItPanel
 from app.ui.results.weights_state import WeightsState
+from app.ui.training.run_actions import EVALUATE_KEY
 from engine.errors import EngineError
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ class ResultsRoom(QObject):
     def _add_action(self) -> QAction:
         action = QAction("&Evaluate", self.window)
         action.setObjectName("actionEvaluate")
+        action.setShortcut(QKeySequence(EVALUATE_KEY))
         action.setStatusTip("Score the trained weights on the validation split (Results dock)")
         action.triggered.connect(lambda: self.evaluate_now())
         self.window.menu_run.addSeparator()
