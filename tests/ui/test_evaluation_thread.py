@@ -37,6 +37,16 @@ class Gate:
         monkeypatch.setattr(evaluator, "evaluate", held)
 
 
+def run_held(qtbot, window, monkeypatch: pytest.MonkeyPatch) -> Gate:
+    """Train ``window``'s graph for an epoch; its evaluation is then held at the gate."""
+    gate = Gate(monkeypatch)
+    window.editor.set_setting("epochs", 1)
+    with qtbot.waitSignal(window.training.run_ended, timeout=120_000):
+        window.findChild(QAction, "actionRun").trigger()
+    assert gate.entered.wait(30)
+    return gate
+
+
 def test_evaluate_runs_on_a_worker_while_the_window_stays_live(
     qtbot, make_window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -74,11 +84,7 @@ def test_an_edit_while_scoring_drops_the_result_but_the_run_keeps_its_metrics(
     path = copy("spiral", tmp_path)
     window = make_window(path)
     room, panel = window.results_room, window.results_room.results
-    gate = Gate(monkeypatch)
-    window.editor.set_setting("epochs", 1)
-    with qtbot.waitSignal(window.training.run_ended, timeout=120_000):
-        window.findChild(QAction, "actionRun").trigger()
-    assert gate.entered.wait(30)
+    gate = run_held(qtbot, window, monkeypatch)
     window.editor.set_param("dense1", "units", 12)  # the model changes under the evaluation
     gate.opened.set()
     assert room.wait_until_evaluated()
@@ -92,11 +98,7 @@ def test_quitting_while_scoring_still_records_the_run(
 ) -> None:
     path = copy("spiral", tmp_path)
     window = make_window(path)
-    gate = Gate(monkeypatch)
-    window.editor.set_setting("epochs", 1)
-    with qtbot.waitSignal(window.training.run_ended, timeout=120_000):
-        window.findChild(QAction, "actionRun").trigger()
-    assert gate.entered.wait(30)
+    gate = run_held(qtbot, window, monkeypatch)
     gate.opened.set()
     window.results_room._flush()  # what the application's aboutToQuit runs
     (run,) = load_runs(path).runs
@@ -110,11 +112,7 @@ def test_opening_another_graph_while_scoring_records_the_run_beside_its_own_grap
 
     path, other = copy("spiral", tmp_path), copy("xor", tmp_path)
     window = make_window(path)
-    gate = Gate(monkeypatch)
-    window.editor.set_setting("epochs", 1)
-    with qtbot.waitSignal(window.training.run_ended, timeout=120_000):
-        window.findChild(QAction, "actionRun").trigger()
-    assert gate.entered.wait(30)
+    gate = run_held(qtbot, window, monkeypatch)
     monkeypatch.setattr(MainWindow, "ask_save_changes", lambda self: "discard")
     assert window.files.open(other)
     gate.opened.set()
