@@ -4,7 +4,7 @@ Usage::
 
     nodegrad [FILE]                          open the editor (on the bundled example by default)
     nodegrad validate FILE                   list the graph's problems
-    nodegrad train FILE [--epochs N] [--device cpu|gpu] [--save-weights PATH]
+    nodegrad train FILE [--epochs N] [--device cpu|gpu] [--threads N] [--save-weights PATH]
     nodegrad export FILE --to python|torch|onnx [-o OUT] [--no-train]
     nodegrad import MODEL.onnx [-o GRAPH.nodegrad]
     nodegrad eval FILE | sample FILE --prompt T --length N | runs FILE   (see app/cli_results.py)
@@ -20,7 +20,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -55,6 +55,13 @@ def _command_parser() -> argparse.ArgumentParser:
     train.add_argument("file", type=Path, help="a .nodegrad file")
     train.add_argument("--epochs", type=whole_number(1), help="override the number of epochs")
     train.add_argument("--device", choices=("cpu", "gpu"), help="override the device")
+    train.add_argument(
+        "--threads",
+        type=whole_number(1),
+        metavar="N",
+        help="CPU threads for the matrix products (default: every core); 1 leaves the other "
+        "cores free and is as fast for small models",
+    )
     train.add_argument("--save-weights", type=Path, metavar="PATH", help="default: beside FILE")
     train.add_argument("--no-save", action="store_true", help="do not save the trained weights")
     export = sub.add_parser("export", help="write the graph as a runnable script or ONNX model")
@@ -182,16 +189,22 @@ def format_diagnostic(diagnostic: Diagnostic) -> str:
 
 def cmd_train(options: argparse.Namespace) -> int:
     """``nodegrad train FILE``: train with the saved settings and print the final metrics."""
-    from app.graph.metrics import EpochMetrics, StepMetrics, TrainingFinished
-    from app.graph.runs import RunRecorder
-    from app.graph.session import Session
-
     document = _load(options.file)
     if options.save_weights is not None:
         check_output(options.save_weights, options.file, option="--save-weights")
     if options.device is not None:
         _check_device(options.device)
         document.set_setting("device", options.device)
+    with cpu_threads(options.threads):
+        return _train(options, document)
+
+
+def _train(options: argparse.Namespace, document: GraphDocument) -> int:
+    """Train ``document`` as ``nodegrad train`` does, print the metrics and record the run."""
+    from app.graph.metrics import EpochMetrics, StepMetrics, TrainingFinished
+    from app.graph.runs import RunRecorder
+    from app.graph.session import Session
+
     session = Session(document)
     recorder = RunRecorder(document, source="cli")
     epochs = options.epochs or document.training.epochs
@@ -216,6 +229,29 @@ def cmd_train(options: argparse.Namespace) -> int:
     _print_summary(last_epoch, last_step)
     cli_results.after_training(options, document, session, recorder)
     return 0
+
+
+@contextlib.contextmanager
+def cpu_threads(threads: int | None) -> Iterator[None]:
+    """Limit the matrix-product (BLAS, OpenMP) thread pools to ``threads`` inside the block;
+    None leaves them as they are.
+
+    Raises
+    ------
+    CliError
+        If ``threads`` is more than the cores this process may use.
+    """
+    if threads is None:
+        yield
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if cores is not None and threads > cores:
+        raise CliError(f"--threads {threads}: this process may use {cores} core(s)")
+    import numpy  # noqa: F401  (loads BLAS, so that the limit reaches it)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads):
+        yield
 
 
 def _check_device(device: str) -> None:

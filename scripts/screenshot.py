@@ -70,6 +70,7 @@ def train(app: Any, window: Any, epochs: int) -> None:
     window.undo_stack.setClean()  # no "modified" marker in the picture
     window.training.run()
     window.training.wait_until_idle()
+    window.results_room.wait_until_evaluated()
     for _ in range(20):  # let the throttled plots draw their last points
         app.processEvents()
         time.sleep(0.05)

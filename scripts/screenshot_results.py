@@ -98,6 +98,7 @@ def train(app: Any, window: Any, epochs: int, learning_rate: float) -> None:
     window.editor.set_setting("learning_rate", learning_rate)
     window.training.run()
     window.training.wait_until_idle()
+    window.results_room.wait_until_evaluated()
     settle(app)
 
 

@@ -67,6 +67,37 @@ def test_train_prints_progress_and_final_metrics(tmp_path: Path, capsys: Capture
     assert saved["dense1.weight"].shape == (2, 64)
 
 
+def test_train_threads_limits_blas_during_the_run_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from app.graph.session import Session
+
+    seen: list[int] = []
+    train = Session.train
+
+    def spy(self: Session, **kwargs: object) -> object:
+        seen.extend(pool["num_threads"] for pool in threadpoolctl.threadpool_info())
+        return train(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Session, "train", spy)
+    before = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()]
+    graph = tmp_path / "xor.nodegrad"
+    graph.write_bytes(Path(XOR).read_bytes())  # the run is recorded beside the graph
+    assert main(["train", str(graph), "--epochs", "1", "--threads", "1", "--no-save"]) == 0
+    assert (tmp_path / "xor.runs.jsonl").is_file()
+    assert seen and set(seen) == {1}
+    assert [pool["num_threads"] for pool in threadpoolctl.threadpool_info()] == before
+    assert "training loss" in capsys.readouterr().out
+
+
+def test_train_threads_beyond_the_cores_is_refused(capsys: Capture) -> None:
+    assert main(["train", XOR, "--epochs", "1", "--threads", "4096", "--no-save"]) == 1
+    assert "--threads 4096: this process may use" in capsys.readouterr().err
+    assert main(["train", XOR, "--threads", "0"]) == 2
+    assert "expected a number >= 1, got 0" in capsys.readouterr().err
+
+
 def test_train_reports_divergence_with_the_node(tmp_path: Path, capsys: Capture) -> None:
     doc = io.load(XOR)
     doc.set_setting("learning_rate", 9.0)

@@ -34,6 +34,7 @@ def group(window, node_ids: list[str], name: str = "hidden") -> str:
 
 def wait_idle(qtbot, window, timeout: int = 60_000) -> None:
     qtbot.waitUntil(lambda: not window.training.is_training(), timeout=timeout)
+    assert window.results_room.wait_until_evaluated()  # the run's scores reach the dock
 
 
 def test_a_block_node_shows_the_largest_gradient_inside(qtbot, digits) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDockWidget, QPushButton, QTableWidget
 
 from app.graph import io
@@ -27,9 +28,11 @@ def copy(name: str, folder: Path) -> Path:
 
 
 def train(qtbot, window, epochs: int) -> None:
-    """Set the epochs in the settings and press Run; wait for the run to end."""
+    """Set the epochs in the settings and press Run; wait for the run to end and for its
+    evaluation (on a worker thread) to reach the results dock."""
     window.editor.set_setting("epochs", epochs)
-    with qtbot.waitSignal(window.training.run_ended, timeout=120_000):
+    ended, scored = window.training.run_ended, window.results_room.evaluated
+    with qtbot.waitSignals([ended, scored], timeout=120_000):
         window.findChild(QAction, "actionRun").trigger()
 
 
@@ -72,7 +75,9 @@ def test_evaluate_on_the_training_split(qtbot, make_window, tmp_path: Path) -> N
     train(qtbot, window, 2)
     panel = window.results_room.results
     panel.split.setCurrentIndex(panel.split.findData("train"))
-    window.findChild(QAction, "actionEvaluate").trigger()
+    with qtbot.waitSignal(window.results_room.evaluated, timeout=60_000):
+        window.findChild(QAction, "actionEvaluate").trigger()
+        assert panel.title.text() == "Evaluating on the training split…"
     assert panel.result.split == "train"
     assert panel.result.samples == len(window.training.session.train_set)
     assert "training split" in panel.title.text()
@@ -80,7 +85,10 @@ def test_evaluate_on_the_training_split(qtbot, make_window, tmp_path: Path) -> N
 
 def test_evaluate_without_weights_says_so(qtbot, make_window, tmp_path: Path) -> None:
     window = make_window(copy("spiral", tmp_path))
-    window.findChild(QAction, "actionEvaluate").trigger()
+    window.activateWindow()  # a window shortcut needs its window active
+    qtbot.waitUntil(window.isActiveWindow)
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_F7)  # Run > Evaluate, as a user presses it
     assert window.results_room.results.result is None
     assert "no trained weights" in window.results_room.results.title.text()
 

@@ -21,6 +21,7 @@ def shoot(widget, name: str) -> None:
 
 def wait_idle(qtbot, window, timeout: int = 30_000) -> None:
     qtbot.waitUntil(lambda: not window.training.is_training(), timeout=timeout)
+    assert window.results_room.wait_until_evaluated()  # the run's scores reach the dock
 
 
 def test_run_plots_colours_and_stop(qtbot, digits) -> None:

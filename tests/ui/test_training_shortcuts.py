@@ -21,6 +21,8 @@ def test_f1_lists_run_and_step_keys(window, qtbot) -> None:
     assert rows["Shift+F10"] == "Step Backward"
     assert rows["F6"] == "Pause" and rows["Shift+F5"] == "Stop"
     assert rows["Ctrl+F10"] == "Reset Step"
+    assert rows["F7"] == "Evaluate"
+    assert [k.toString() for k in window.actions_by_name["actionEvaluate"].shortcuts()] == ["F7"]
     # Each listed key is the one the window's action really carries.
     for _field, name, _text, keys, _tip in RUN_SPECS:
         bound = [k.toString() for k in window.actions_by_name[name].shortcuts()]

@@ -28,7 +28,8 @@ def copy(name: str, folder: Path) -> Path:
 
 def train(qtbot, window, epochs: int) -> None:
     window.editor.set_setting("epochs", epochs)
-    with qtbot.waitSignal(window.training.run_ended, timeout=120_000):
+    ended, scored = window.training.run_ended, window.results_room.evaluated
+    with qtbot.waitSignals([ended, scored], timeout=120_000):
         window.findChild(QAction, "actionRun").trigger()
 
 
@@ -118,7 +119,8 @@ def test_every_opening_path_loads_the_trained_weights(
 
     window = make_window(path)  # MainWindow(path=...), as the command line does
     check(window, "command line")
-    window.findChild(QAction, "actionEvaluate").trigger()  # the loaded weights, on demand
+    with qtbot.waitSignal(window.results_room.evaluated, timeout=60_000):
+        window.findChild(QAction, "actionEvaluate").trigger()  # the loaded weights, on demand
     result = window.results_room.results.result
     assert result is not None and result.split == "val"
     program = compile_document(io.load(path))

@@ -9,34 +9,38 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QSettings, Qt
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget
 
 from app.graph.compile import Program, compile_document
 from app.graph.document import EventKind, GraphDocument
 from app.graph.errors import GraphError
-from app.graph.evaluation import Evaluation, evaluate
 from app.graph.mutations import Batch, SetSetting
 from app.graph.runs import RunRecord, append_run, fingerprint
-from app.ui.results.recording import EditorRecorder
+from app.ui.results.evaluator import EVALUATION_ERRORS, Evaluator, Scored, private_copy
+from app.ui.results.recording import EditorRecorder, TakenRun
 from app.ui.results.results_panel import ResultsPanel
 from app.ui.results.runs_overlay import RunOverlay
 from app.ui.results.runs_panel import RunsPanel
 from app.ui.results.tryit import TryItPanel
 from app.ui.results.weights_state import WeightsState
-from engine.errors import EngineError
+from app.ui.training.run_actions import EVALUATE_KEY
 
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
 
 __all__ = ["ResultsRoom", "install"]
 
-ERRORS = (GraphError, EngineError, ValueError, OSError)
-
 
 class ResultsRoom(QObject):
-    """Keeps the three docks in step with the window's document, weights and runs."""
+    """Keeps the three docks in step with the window's document, weights and runs.
+
+    ``evaluated`` is emitted with the :class:`Evaluation` shown, or None when an evaluation
+    was refused or failed (the dock says why).
+    """
+
+    evaluated = Signal(object)
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -55,6 +59,7 @@ class ResultsRoom(QObject):
         self.recorder = EditorRecorder(window, self._on_run_recorded)
         self.weights = WeightsState(window, self.recorder.steps_seen, self._on_weights_loaded)
         self.action = self._add_action()
+        self.evaluator = Evaluator(self)
         self._path = self._graph_path()
         self._connect()
         self.runs.load(self._path)
@@ -90,6 +95,7 @@ class ResultsRoom(QObject):
     def _add_action(self) -> QAction:
         action = QAction("&Evaluate", self.window)
         action.setObjectName("actionEvaluate")
+        action.setShortcut(QKeySequence(EVALUATE_KEY))
         action.setStatusTip("Score the trained weights on the validation split (Results dock)")
         action.triggered.connect(lambda: self.evaluate_now())
         self.window.menu_run.addSeparator()
@@ -104,6 +110,10 @@ class ResultsRoom(QObject):
         self.holder.file_changed.connect(self._on_file_changed)
         self.holder.changed.connect(self._on_document_event)
         self.results.evaluate_requested.connect(self.evaluate_now)
+        self.evaluator.scored.connect(self._on_scored)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self._flush)
         self.runs.overlay_changed.connect(self.overlay.show_runs)
         self.runs.restore_requested.connect(self.restore_settings)
         self.runs.message.connect(self.window.show_message)
@@ -126,48 +136,93 @@ class ResultsRoom(QObject):
         try:
             program = compile_document(self.window.document)
             program.load_state_dict(keeper.loaded)
-        except ERRORS:
+        except EVALUATION_ERRORS:
             return None
         self._compiled = (*key, program)
         return program
 
-    def evaluate_now(self, split: str = "") -> Evaluation | None:
-        """Evaluate the trained weights (Run > Evaluate) and show the results dock."""
-        split = split or str(self.results.split.currentData())
+    def evaluate_now(self, split: str = "") -> bool:
+        """Evaluate the trained weights (Run > Evaluate) on a worker thread and show the
+        results dock; the results follow when :attr:`evaluated` is emitted. False when there
+        is nothing to evaluate (the dock says why)."""
+        return self._evaluate(split or str(self.results.split.currentData()), None)
+
+    def _evaluate(self, split: str, run: TakenRun | None) -> bool:
+        """Start scoring ``split``; ``run`` (a finished run's record) gets the metrics."""
         self.docks["results"].show()
         self.docks["results"].raise_()
         program = self.program()
         if program is None:
             why = "a run is under way" if self.training.is_training() else "no trained weights"
-            self.results.show_error(f"Nothing to evaluate: {why}. Train the model first.")
-            self.window.show_message(f"Nothing to evaluate: {why}")
-            return None
+            self._show_failure(f"Nothing to evaluate: {why}. Train the model first.", why)
+            self.recorder.complete(run, None)
+            return False
         try:
-            result = evaluate(program, split)  # type: ignore[arg-type]
-        except ERRORS as error:
-            self.results.show_error(f"Cannot evaluate: {error}")
-            self.window.show_message(f"Cannot evaluate: {error}")
-            return None
-        self.results.show_evaluation(result)
-        return result
+            private = private_copy(self.window.document, program)
+        except EVALUATION_ERRORS as error:
+            self._show_failure(f"Cannot evaluate: {error}")
+            self.recorder.complete(run, None)
+            return False
+        part = "validation" if split == "val" else "training"
+        self.results.show_busy(f"Evaluating on the {part} split…")
+        self.evaluator.start(private, split, run)  # type: ignore[arg-type]
+        return True
+
+    def _show_failure(self, text: str, why: str = "") -> None:
+        self.evaluator.forget()  # an evaluation still under way is older than this
+        self.results.show_error(text)
+        self.window.show_message(f"Nothing to evaluate: {why}" if why else text)
+        self.evaluated.emit(None)
+
+    def _on_scored(self, scored: Scored) -> None:
+        """An evaluation finished (on the GUI thread): show it if it is still wanted."""
+        self.recorder.complete(scored.context, scored.result)
+        if scored.ticket != self.evaluator.ticket:
+            return
+        if scored.result is None:
+            self._show_failure(f"Cannot evaluate: {scored.error}")
+            return
+        self.results.show_evaluation(scored.result)
+        self.evaluated.emit(scored.result)
+
+    def evaluating(self) -> bool:
+        """Whether an evaluation is still running."""
+        return self.evaluator.busy()
+
+    def wait_until_evaluated(self, timeout_ms: int = 60_000) -> bool:
+        """Wait for the evaluations under way and deliver their results (scripts, tests);
+        returns whether none is left running."""
+        self.evaluator.join(timeout_ms / 1000)
+        QCoreApplication.sendPostedEvents(self)
+        return not self.evaluator.busy()
+
+    def _flush(self) -> None:
+        """The application is quitting: let a run's pending record get its metrics."""
+        self.wait_until_evaluated(10_000)
 
     # -- events ---------------------------------------------------------------------------------
     def _on_run_ended(self) -> None:
         self.overlay.refresh_legend()  # a new run rebuilt the plot's own legend
-        result = self.evaluate_now() if self.program() is not None else None
+        run = self.recorder.take()
+        if self.program() is not None:
+            self._evaluate(str(self.results.split.currentData()), run)
+        else:
+            self.recorder.complete(run, None)
         self.tryit.refresh()
-        self.recorder.finish(result)
 
-    def _on_run_recorded(self, record: RunRecord) -> None:
-        path = self._graph_path()
+    def _on_run_recorded(self, record: RunRecord, path: Path | None, current: bool) -> None:
+        """Append ``record`` to the history of ``path`` (kept until the first save when the
+        graph has no file yet); ``current`` is False for a graph replaced since its run."""
         if path is None:
-            self.pending.append(record)  # written beside the graph when it is first saved
+            if current:
+                self.pending.append(record)  # written beside the graph when it is first saved
             return
         try:
             append_run(path, record)
         except OSError as error:
             self.window.show_message(f"The run was not recorded: {error}")
-        self.runs.reload()
+        if current:
+            self.runs.reload()
 
     def _on_weights_loaded(self) -> None:
         """Weights came with an opened graph: try-it can use them now."""
@@ -175,6 +230,7 @@ class ResultsRoom(QObject):
         self.tryit.refresh()
 
     def _on_document_replaced(self) -> None:
+        self.evaluator.forget()  # the old graph's scores are not shown (its run is recorded)
         self._compiled = None
         self._hash = None
         self.pending = []
@@ -188,9 +244,11 @@ class ResultsRoom(QObject):
             return
         self._compiled = None
         self._hash = None
-        if event.kind is not EventKind.SETTINGS_CHANGED:
-            self.runs.refresh_marks()
-        if event.kind is not EventKind.SETTINGS_CHANGED and self.results.result is not None:
+        if event.kind is EventKind.SETTINGS_CHANGED:
+            return
+        self.runs.refresh_marks()
+        if self.results.result is not None or self.evaluator.busy():
+            self.evaluator.forget()  # scores of the model before the edit are not shown
             self.results.clear("The model was edited since these results; train it again.")
             self.tryit.refresh()
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
@@ -15,11 +17,16 @@ if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
 
 
+#: ``on_record(record, graph path or None, still the window's document)``.
+OnRecord = Callable[[RunRecord, Path | None, bool], None]
+
+
 class EditorRecorder(QObject):
     """Follows the worker of every run the window starts (Run, Continue) and hands the
-    finished :class:`RunRecord` to ``on_record`` when :meth:`finish` is called."""
+    finished :class:`RunRecord` to ``on_record(record, graph path, still the window's
+    document)`` when :meth:`complete` (or :meth:`finish`) is called."""
 
-    def __init__(self, window: MainWindow, on_record: Callable[[RunRecord], None]) -> None:
+    def __init__(self, window: MainWindow, on_record: OnRecord) -> None:
         super().__init__(window)
         self.window = window
         self.on_record = on_record
@@ -55,22 +62,48 @@ class EditorRecorder(QObject):
         if self.current is not None and isinstance(event, TrainingFinished):
             self.current.observe(event)
 
-    def finish(self, result: Evaluation | None) -> RunRecord | None:
-        """The run ended: build its record (with ``result``'s metrics) and hand it on.
-
-        A run that never took a step (it could not start) is not recorded.
-        """
+    def take(self) -> TakenRun | None:
+        """The run ended: take its recorder (the next run gets a fresh one); None when the
+        run never took a step (it could not start) and so is not recorded."""
         recorder, self.current, self._worker = self.current, None, None
         if recorder is None or self._events == 0:
             return None
+        room = self.window.results_room
+        path = room._graph_path() if room is not None else None
+        return TakenRun(recorder, self.window.document, path)
+
+    def complete(self, run: TakenRun | None, result: Evaluation | None) -> RunRecord | None:
+        """Build ``run``'s record with ``result``'s metrics (None: the run's own only) and
+        hand it on with the graph file it belongs to; nothing for None or a run already
+        completed. A run whose graph was replaced meanwhile (Open, New) still goes to the
+        file it was trained from."""
+        if run is None or run.done:
+            return None
+        run.done = True
         final: dict[str, float | None] = {}
         if result is not None:
             final = {f"{result.split}_{k}": v for k, v in result.metrics.items()}
         room = self.window.results_room
-        path = room._graph_path() if room is not None else None
+        same = run.document is self.window.document
+        path = (room._graph_path() if room is not None else None) if same else run.path
         history = load_runs(path) if path is not None else None
-        pending = len(room.pending) if room is not None else 0
+        pending = len(room.pending) if room is not None and same else 0
         name = next_name(history) if history is not None else f"run {pending + 1}"
-        record = recorder.record(name, final)
-        self.on_record(record)
+        record = run.recorder.record(name, final)
+        self.on_record(record, path, same)
         return record
+
+    def finish(self, result: Evaluation | None) -> RunRecord | None:
+        """The run ended and was scored: :meth:`take` and :meth:`complete` at once."""
+        return self.complete(self.take(), result)
+
+
+@dataclass
+class TakenRun:
+    """A finished run's recorder, waiting for the evaluation that completes its record, with
+    the document it trained and that document's file then."""
+
+    recorder: RunRecorder
+    document: object
+    path: Path | None
+    done: bool = False

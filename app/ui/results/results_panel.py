@@ -114,6 +114,10 @@ class ResultsPanel(QWidget):
         """Say why there are no results."""
         self.clear(text)
 
+    def show_busy(self, text: str) -> None:
+        """An evaluation is under way: the old results go, ``text`` says what is coming."""
+        self.clear(text)
+
     def show_evaluation(self, result: Evaluation) -> None:
         """Fill the panel with ``result``: the views its task has."""
         self.result = result

@@ -98,9 +98,14 @@ RUN_SPECS: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
 )
 
 
+#: Run > Evaluate's key (the action belongs to the results room, which adds it after this one).
+EVALUATE_KEY = "F7"
+
+
 def shortcut_rows() -> list[tuple[str, str]]:
-    """(keys, menu text) of the run controls, for the shortcut list."""
-    return [(" / ".join(keys), text.replace("&", "")) for _f, _n, text, keys, _t in RUN_SPECS]
+    """(keys, menu text) of the run controls and Run > Evaluate, for the shortcut list."""
+    rows = [(" / ".join(keys), text.replace("&", "")) for _f, _n, text, keys, _t in RUN_SPECS]
+    return [*rows, (EVALUATE_KEY, "Evaluate")]
 
 
 def build_run_actions(
