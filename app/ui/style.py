@@ -15,14 +15,17 @@ from PySide6.QtWidgets import QApplication
 
 from app.graph.validate import Severity
 
+#: Node title bars. Each is dark enough for the white titles drawn on it (a contrast of at least
+#: 4.5:1, which far-zoom titles of 9 px need; tests/ui/test_title_contrast.py checks it).
 CATEGORY_COLOURS: dict[str, str] = {
-    "Data": "#3b8ea5",
+    "Data": "#347f93",
     "Layers": "#4a6fd1",
-    "Activations": "#d98e04",
+    "Activations": "#a56a03",
     "Recurrent": "#8e5cc4",
-    "Tensor ops": "#5a8f3c",
+    "Tensor ops": "#528136",
     "Losses": "#c8453c",
     "Output": "#6b7280",
+    "Blocks": "#a34d8c",
 }
 
 PORT_COLOURS: dict[str, str] = {
@@ -39,9 +42,30 @@ GRID_SIZE = 20.0
 APP_ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "nodegrad.svg"
 
 
+#: The least contrast of white text on a title bar (WCAG's for normal text).
+TITLE_CONTRAST = 4.5
+
+
+def contrast_with_white(colour: QColor) -> float:
+    """White's contrast ratio on ``colour`` (1 to 21, WCAG's relative luminance)."""
+
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(v) for v in (colour.red(), colour.green(), colour.blue()))
+    return 1.05 / (0.2126 * red + 0.7152 * green + 0.0722 * blue + 0.05)
+
+
 def _hashed_colour(key: str) -> QColor:
-    """A stable, pleasant colour for a name not in a table (new categories keep working)."""
-    return QColor.fromHsv(zlib.crc32(key.encode()) % 360, 140, 190)
+    """A stable, pleasant colour for a name not in a table (new categories keep working),
+    darkened until white titles on it are readable."""
+    hue, value = zlib.crc32(key.encode()) % 360, 190
+    colour = QColor.fromHsv(hue, 140, value)
+    while contrast_with_white(colour) < TITLE_CONTRAST and value > 0:
+        value -= 5
+        colour = QColor.fromHsv(hue, 140, value)
+    return colour
 
 
 def category_colour(category: object) -> QColor:
