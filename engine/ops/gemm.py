@@ -36,13 +36,20 @@ ALIGN = 16
 
 
 def _bounds(length: int, work: int) -> list[int]:
-    """Block bounds over ``range(length)``: about :data:`BLOCK_MACS` of ``work`` each, at least
-    one block per thread, on multiples of :data:`ALIGN` (the last block takes the rest)."""
-    threads = parallel.get_num_threads()
+    """Block bounds over ``range(length)`` (:func:`_parts` blocks of ``work``), on multiples of
+    :data:`ALIGN` (the last block takes the rest)."""
     tiles = max(1, length // ALIGN)
-    parts = min(tiles, max(threads, work // BLOCK_MACS))
+    parts = min(tiles, _parts(work))
     bounds = [tiles * i // parts * ALIGN for i in range(parts)]
     return [*bounds, length]
+
+
+def _parts(work: int) -> int:
+    """How many blocks ``work`` multiply-adds are cut into: a multiple of the thread count
+    (three equal blocks on two threads would take two blocks' time), about :data:`BLOCK_MACS`
+    each."""
+    threads = parallel.get_num_threads()
+    return threads * max(1, work // (BLOCK_MACS * threads))
 
 
 def _splittable(a: Any, b: Any) -> bool:
@@ -133,7 +140,7 @@ def _matmul_batched(a: Any, b: Any, out: Any) -> Any:
         return a @ b if out is None else np.matmul(a, b, out=out)
     if out is None:
         out = np.empty(shape, dtype=a.dtype)
-    parts = min(batch, max(parallel.get_num_threads(), macs // BLOCK_MACS))
+    parts = min(batch, _parts(macs))
     bounds = [batch * i // parts for i in range(parts + 1)]
 
     def batch_block(i: int) -> None:

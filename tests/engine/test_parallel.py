@@ -337,3 +337,13 @@ def test_lstm_sequence_split(parts_seen: list[int]) -> None:
 
     _all_close(*_both(run))
     assert parts_seen  # every step's product and the weight gradients
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_product_blocks_are_a_multiple_of_the_threads(threads: int) -> None:
+    parallel.set_num_threads(threads)
+    for work in (gemm.MIN_MACS, 3 * gemm.BLOCK_MACS, 8 * gemm.BLOCK_MACS + 1):
+        assert gemm._parts(work) % threads == 0  # 3 blocks on 2 threads take 2 blocks' time
+        bounds = gemm._bounds(4096, work)
+        assert bounds[0] == 0 and bounds[-1] == 4096 and bounds == sorted(set(bounds))
+        assert all(b % gemm.ALIGN == 0 for b in bounds)
