@@ -2,7 +2,10 @@
 
 Run ``.venv/bin/python benchmarks/bench_train.py`` (``--steps`` and ``--workloads`` to shorten;
 ``BENCH_THREADS=1`` for single-threaded BLAS, steadier on a busy machine; ``ENGINE_THREADS=2``
-splits the engine's large element-wise work over two threads, see ``engine.set_num_threads``).
+puts the engine in its split mode, see ``engine.set_num_threads``: BLAS held to one thread, the
+engine's large products and element-wise work split over two threads of its own; the hand-written
+NumPy loop then also runs on one BLAS thread, so compare the engine with PyTorch there, or use
+``benchmarks/bench_split_gemm.py``, which interleaves both modes in one process).
 Four workloads, each a full training step (forward, loss, backward, optimizer step) in float32
 on 2 threads, are timed in the same process for every implementation available. The table gives
 ms per step (the best of several interleaved blocks of steps) and the ratios engine/NumPy and
@@ -17,7 +20,7 @@ from __future__ import annotations
 import os
 
 THREADS = os.environ.get("BENCH_THREADS", "2")  # set before NumPy loads its BLAS
-# the engine's element-wise threads (engine.set_num_threads): 1, its default, unless given
+# the engine's threads (engine.set_num_threads; > 1 is the split mode): 1, its default, unless given
 ENGINE_THREADS = int(os.environ.get("ENGINE_THREADS", "1"))
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = THREADS
@@ -377,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"engine float32 ({engine.get_default_dtype()}), NumPy {np.__version__}, "
         f"PyTorch {torch.__version__ if torch else 'not installed'}, threads {THREADS}, "
-        f"engine element-wise threads {ENGINE_THREADS}"
+        f"engine threads {ENGINE_THREADS}"
     )
     print_table(run(args.workloads, args.steps, args.blocks, args.device))
     return 0
