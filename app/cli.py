@@ -233,8 +233,12 @@ def _train(options: argparse.Namespace, document: GraphDocument) -> int:
 
 @contextlib.contextmanager
 def cpu_threads(threads: int | None) -> Iterator[None]:
-    """Limit the matrix-product (BLAS, OpenMP) thread pools to ``threads`` inside the block;
-    None leaves them as they are.
+    """Run the block on at most ``threads`` CPU threads; None leaves the settings as they are.
+
+    The engine's own threads (``engine.set_num_threads``, which hold BLAS to one thread while
+    they split the products) are lowered to ``threads`` when there are more; BLAS and OpenMP
+    get ``threads`` unless the engine splits, in which case they stay at one. Everything is
+    put back afterwards.
 
     Raises
     ------
@@ -247,11 +251,17 @@ def cpu_threads(threads: int | None) -> Iterator[None]:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if cores is not None and threads > cores:
         raise CliError(f"--threads {threads}: this process may use {cores} core(s)")
-    import numpy  # noqa: F401  (loads BLAS, so that the limit reaches it)
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=threads):
-        yield
+    import engine
+
+    before = engine.get_num_threads()
+    engine.set_num_threads(min(threads, before))
+    try:
+        with threadpool_limits(limits=1 if engine.get_num_threads() > 1 else threads):
+            yield
+    finally:
+        engine.set_num_threads(before)
 
 
 def _check_device(device: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -89,6 +90,32 @@ def test_train_threads_limits_blas_during_the_run_only(
     assert seen and set(seen) == {1}
     assert [pool["num_threads"] for pool in threadpoolctl.threadpool_info()] == before
     assert "training loss" in capsys.readouterr().out
+
+
+def test_train_threads_lowers_the_engines_own_threads_and_keeps_blas_at_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import engine
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two cores")
+    seen: list[tuple[int, list[int]]] = []
+
+    def spy(threads: int) -> None:
+        with cli.cpu_threads(threads):
+            blas = [p["num_threads"] for p in threadpoolctl.threadpool_info()]
+            seen.append((engine.get_num_threads(), blas))
+
+    engine.set_num_threads(2)  # the engine splits products itself, BLAS held to one thread
+    try:
+        spy(1)
+        spy(2)
+        assert engine.get_num_threads() == 2
+    finally:
+        engine.set_num_threads(1)
+    assert seen[0][0] == 1 and set(seen[0][1]) == {1}  # one thread in all
+    assert seen[1][0] == 2 and set(seen[1][1]) == {1}  # the engine's two, BLAS still one
 
 
 def test_train_threads_beyond_the_cores_is_refused(capsys: Capture) -> None:

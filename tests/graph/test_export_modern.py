@@ -81,7 +81,37 @@ def image_zoo() -> GraphDocument:
     )  # fmt: skip
 
 
-ZOOS = {"sequence": sequence_zoo, "image": image_zoo}
+def attention_parts_zoo() -> GraphDocument:
+    """Causal self-attention drawn from its parts (what an ONNX import gives): Linear
+    projections, Permute, MatMul, Causal mask, Softmax."""
+    return build(
+        [
+            ("sine", "dataset", {"name": "sine_sequence", "seq_len": 12}),
+            ("lift", "linear", {"units": 8}),
+            ("query", "linear", {"units": 8}),
+            ("key", "linear", {"units": 8}),
+            ("value", "linear", {"units": 8}),
+            ("keys_t", "permute", {"dims": "0,2,1"}),
+            ("scores", "matmul", {}),
+            ("mask", "causal_mask", {}),
+            ("weights", "softmax", {}),
+            ("mix", "matmul", {}),
+            ("readout", "linear", {"units": 1}),
+            ("loss", "mse_loss", {"reduction": "mean"}),
+        ],
+        [
+            ("sine", "x", "lift", "x"), ("lift", "y", "query", "x"), ("lift", "y", "key", "x"),
+            ("lift", "y", "value", "x"), ("key", "y", "keys_t", "x"),
+            ("query", "y", "scores", "a"), ("keys_t", "y", "scores", "b"),
+            ("scores", "y", "mask", "x"), ("mask", "y", "weights", "x"),
+            ("weights", "y", "mix", "a"), ("value", "y", "mix", "b"),
+            ("mix", "y", "readout", "x"), ("readout", "y", "loss", "pred"),
+            ("sine", "y", "loss", "target"),
+        ],
+    )  # fmt: skip
+
+
+ZOOS = {"sequence": sequence_zoo, "image": image_zoo, "attention_parts": attention_parts_zoo}
 
 
 def run_script(code: str, epochs: int) -> tuple[dict[str, Any], Any, list[float]]:
@@ -141,6 +171,9 @@ def test_step_through_shows_each_new_nodes_output_and_gradient(zoo: str) -> None
             continue
         value, grad = stepper.value(node_id)["y"], stepper.grad(node_id)["y"]
         assert value.shape == grad.shape and np.isfinite(grad).all(), node_id
+        if node.type_id == "causal_mask":  # the future is hidden: -inf there, no gradient
+            above = np.triu(np.ones(value.shape[-2:], dtype=bool), 1)
+            assert np.isneginf(value[..., above]).all() and not grad[..., above].any()
         assert np.abs(grad).sum() > 0, node_id
         params = stepper.params(node_id)
         assert set(stepper.param_grads(node_id)) == set(params), node_id

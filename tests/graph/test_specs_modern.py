@@ -49,6 +49,7 @@ from app.graph.specs import get_spec
         ("batch_norm2d", {}, {"x": (None, 8)}, "BatchNorm2d expects N×C×H×W"),
         ("gru", {}, {"x": (None, 25)}, "GRU expects N×T×F .* add an Embedding"),
         ("permute", {"dims": "0,2,1,3"}, {"x": (None, 3, 4)}, "orders 4 axes but the input"),
+        ("causal_mask", {}, {"x": (None, 5)}, "feed attention scores such as N×T×T"),
     ],
 )
 def test_shape_errors_say_the_fix(type_id: str, params: dict, shapes: dict, message: str) -> None:
@@ -77,6 +78,7 @@ def test_shape_errors_say_the_fix(type_id: str, params: dict, shapes: dict, mess
         ("global_avg_pool2d", {}, {"x": (None, 6, 4, 4)}, (None, 6)),
         ("permute", {"dims": "0,3,1,2"}, {"x": (None, 8, 8, 3)}, (None, 3, 8, 8)),
         ("gru", {"hidden": 7}, {"x": (None, 5, 3)}, (None, 5, 7)),
+        ("causal_mask", {}, {"x": (None, 2, 6, 6)}, (None, 2, 6, 6)),
     ],
 )
 def test_shapes(type_id: str, params: dict, shapes: dict, out: tuple) -> None:

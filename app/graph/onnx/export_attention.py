@@ -51,9 +51,7 @@ def attention(e: Emitter, node: CompiledNode, x: Mapping[str, str]) -> dict[str,
     if node.params["causal"]:
         steps = int(node.in_shapes["x"][1] or 1)
         sources = int(node.in_shapes.get("kv", node.in_shapes["x"])[1] or 1)
-        hidden = np.triu(np.ones((steps, sources), dtype=bool), 1)
-        mask = e.weight(f"{node.id}.causal_mask", np.where(hidden, -np.inf, 0.0))
-        scores = e.op("Add", [scores, mask], name=f"{node.id}/causal")[0]
+        scores = _add_causal(e, node.id, f"{node.id}/causal", scores, steps, sources)
     weights = e.op("Softmax", [scores], name=f"{node.id}/softmax", axis=-1)[0]
     mixed = e.op("MatMul", [weights, v], name=f"{node.id}/mix")[0]
     mixed = e.op("Transpose", [mixed], name=f"{node.id}/merge_t", perm=[0, 2, 1, 3])[0]
@@ -67,6 +65,20 @@ def attention(e: Emitter, node: CompiledNode, x: Mapping[str, str]) -> dict[str,
         return {"y": y[0]}
     out_b = e.weight(f"{node.id}.out_proj.bias", state["out_proj.bias"])
     return {"y": e.op("Add", [y[0], out_b], name=node.id)[0]}
+
+
+def _add_causal(e: Emitter, key: str, name: str, scores: str, rows: int, cols: int) -> str:
+    """``scores`` plus a rows×cols table that is -inf above the diagonal (0 elsewhere)."""
+    hidden = np.triu(np.ones((rows, cols), dtype=bool), 1)
+    mask = e.weight(f"{key}.causal_mask", np.where(hidden, -np.inf, 0.0))
+    out: str = e.op("Add", [scores, mask], name=name)[0]
+    return out
+
+
+def causal_mask(e: Emitter, node: CompiledNode, x: Mapping[str, str]) -> dict[str, str]:
+    """The Causal mask node: an Add of its -inf table (the ONNX importer reads it back)."""
+    rows, cols = (int(d or 1) for d in node.in_shapes["x"][-2:])
+    return {"y": _add_causal(e, node.id, node.id, x["x"], rows, cols)}
 
 
 def _part(node: CompiledNode, name: str, module: Any, params: dict[str, Any]) -> CompiledNode:

@@ -11,7 +11,7 @@ import numpy as np
 
 from app.graph.compile import CompiledNode
 from app.graph.onnx.emitter import Emitter
-from app.graph.onnx.export_attention import attention, transformer_encoder
+from app.graph.onnx.export_attention import attention, causal_mask, transformer_encoder
 from app.graph.onnx.export_ops import (
     Converter,
     Refusal,
@@ -120,5 +120,6 @@ MODERN_CONVERTERS: dict[str, Converter | Refusal] = {
     "permute": _permute,
     "positional_embedding": _positional,
     "multihead_attention": attention,
+    "causal_mask": causal_mask,
     "transformer_encoder": transformer_encoder,
 }

@@ -111,6 +111,8 @@ def arithmetic(op: str, type_id: str | None = None) -> ImportConverter:
                 params = {"max_len": int(a.shape[1] or 1)}
                 table = {"weight": _f32(b.array).reshape(a.shape[1:])}
                 return [plan.add("positional_embedding", params, {"x": a}, table, node.name)]
+            if type_id == "add" and _is_causal_mask(b.array, a):
+                return [plan.add("causal_mask", {}, {"x": a}, name=node.name)]
             return [_with_constant(plan, node, type_id, a, b.array)]
         fed = {"a": _plain(a, 0), "b": _plain(b, 1)}
         return [plan.add(type_id, {}, fed, name=node.name)]
@@ -150,7 +152,7 @@ def _with_constant(plan: Plan, node: OnnxNode, type_id: str, x: Tensor, c: np.nd
     """``x`` with a constant tensor whose values are all equal (a Constant node)."""
     flat = np.ravel(c)
     node.require(
-        not _is_causal_mask(c), "a causal attention mask: causal attention cannot be imported yet"
+        not _is_causal_mask(c), "a causal mask can only be added to attention scores (N×…×T×S)"
     )
     node.require(flat.size > 0 and bool(np.all(flat == flat[0])), "non-uniform constant operand")
     dims = ",".join(str(d) for d in c.shape) or "1"
@@ -158,9 +160,14 @@ def _with_constant(plan: Plan, node: OnnxNode, type_id: str, x: Tensor, c: np.nd
     return plan.add(type_id, {}, {"a": x, "b": const}, name=node.name)
 
 
-def _is_causal_mask(c: np.ndarray) -> bool:
-    """Whether ``c`` is a T×T table that is 0 on and below the diagonal and very negative above."""
-    if c.ndim < 2 or c.shape[-1] != c.shape[-2] or c.shape[-1] < 2 or c.size != c.shape[-1] ** 2:
+def _is_causal_mask(c: np.ndarray, scores: Tensor | None = None) -> bool:
+    """Whether ``c`` is a T×S table (leading axes of size 1) that is 0 on and below the diagonal
+    and very negative above, and, given ``scores``, fits their last two axes (N×…×T×S)."""
+    if c.ndim < 2 or min(c.shape[-2:]) < 2 or c.size != c.shape[-1] * c.shape[-2]:
+        return False
+    if scores is not None and (
+        len(scores.shape) < 3 or tuple(scores.shape[-2:]) != tuple(c.shape[-2:])
+    ):
         return False
     table = np.asarray(c, dtype=np.float64).reshape(c.shape[-2:])
     above = np.triu(np.ones(table.shape, dtype=bool), k=1)

@@ -1,4 +1,5 @@
-"""Tensor-op nodes: Add, Multiply, Concat, MatMul, Sum and Mean (no parameters to learn)."""
+"""Tensor-op nodes: Add, Multiply, Concat, MatMul, Causal mask, Sum and Mean (no parameters to
+learn)."""
 
 from __future__ import annotations
 
@@ -141,6 +142,53 @@ register(
         example={"a": (None, 3, 4), "b": (4, 2)},
         engine_code=CodeTemplate(call="{a} @ {b}"),
         torch_code=CodeTemplate(call="{a} @ {b}"),
+    )
+)
+
+
+def _infer_causal(params: Mapping[str, Any], s: Shapes) -> dict[str, Shape]:
+    x = s["x"]
+    if len(x) < 3:
+        raise ShapeError(
+            f"Causal mask hides entries above the diagonal of the last two axes; the input "
+            f"{fmt(x)} has {len(x) - 1} after the batch: feed attention scores such as "
+            "N×T×T or N×H×T×T",
+            port="x",
+        )
+    return {"y": x}
+
+
+def causal_mask(x: Any) -> Any:
+    """``x`` with every entry above the diagonal of its last two axes set to -inf (engine)."""
+    import numpy as np
+
+    return x.masked_fill(np.triu(np.ones(x.shape[-2:], dtype=bool), 1), float("-inf"))
+
+
+ENGINE_CAUSAL = '''def causal_mask(x):
+    """x with every entry above the diagonal of its last two axes set to -inf."""
+    return x.masked_fill(np.triu(np.ones(x.shape[-2:], dtype=bool), 1), float("-inf"))'''
+
+TORCH_CAUSAL = '''def causal_mask(x):
+    """x with every entry above the diagonal of its last two axes set to -inf."""
+    hidden = torch.ones(x.shape[-2:], dtype=torch.bool, device=x.device).triu(1)
+    return x.masked_fill(hidden, float("-inf"))'''
+
+register(
+    NodeSpec(
+        "causal_mask",
+        "Causal mask",
+        Category.TENSOR_OPS,
+        "Hides the future from attention scores: every entry above the diagonal of the last "
+        "two axes becomes -inf, so a Softmax after it gives step t nothing from later steps.",
+        Role.OP,
+        infer=_infer_causal,
+        inputs=(PortSpec("x", help="attention scores, e.g. N×H×T×T"),),
+        outputs=(PortSpec("y", help="the scores, -inf above the diagonal"),),
+        forward=lambda m, p, i: {"y": causal_mask(i["x"])},
+        example={"x": (None, 2, 5, 5)},
+        engine_code=CodeTemplate(call="causal_mask({x})", support=ENGINE_CAUSAL),
+        torch_code=CodeTemplate(call="causal_mask({x})", support=TORCH_CAUSAL),
     )
 )
 
