@@ -195,6 +195,8 @@ def cmd_train(options: argparse.Namespace) -> int:
     if options.device is not None:
         _check_device(options.device)
         document.set_setting("device", options.device)
+    if options.epochs is not None:  # the run's record keeps what it was trained with
+        document.set_setting("epochs", options.epochs)
     with cpu_threads(options.threads):
         return _train(options, document)
 
@@ -343,15 +345,14 @@ def cmd_export(options: argparse.Namespace) -> int:
 
         return cmd_export_onnx(options)
     from app.graph import io
-    from app.graph.compile import compile_document
     from app.graph.export.command import export_command
+    from app.graph.onnx import compile_for_inference
 
     document = _load(options.file)
     weights_file = io.find_weights(options.file)
-    if weights_file is not None:
-        check_weights_fit(
-            compile_document(document), io.load_weights(weights_file), weights_file, options.file
-        )
+    if weights_file is not None:  # (an Input-fed graph, say an ONNX import, has no loss)
+        program = compile_for_inference(document)
+        check_weights_fit(program, io.load_weights(weights_file), weights_file, options.file)
     train = not options.no_train
     return export_command(document, options.file, options.target, options.output, train)
 

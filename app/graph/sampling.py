@@ -102,10 +102,14 @@ def _next(
     except Exception as error:  # a model that only takes full windows, say
         raise GraphError(f"the model cannot read {x.shape[1]} characters: {error}") from None
     last = np.asarray(scores, dtype=np.float64).reshape(-1, scores.shape[-1])[-1]
-    if temperature == 1.0:
-        probs = probabilities(last)
-    else:
-        logits = np.log(np.clip(probabilities(last), 1e-300, None)) / temperature
+    probs = probabilities(last)
+    vocabulary = len(dataset.vocab or ())
+    if 0 < vocabulary < probs.size:  # a head wider than the vocabulary (validation warns):
+        kept = probs[:vocabulary]  # draw among characters only
+        total = kept.sum()
+        probs = kept / total if total > 0 else np.full(vocabulary, 1.0 / vocabulary)
+    if temperature != 1.0:
+        logits = np.log(np.clip(probs, 1e-300, None)) / temperature
         probs = probabilities(logits - logits.max())
     probs = np.clip(probs, 0.0, None)
     return np.asarray(probs / probs.sum())

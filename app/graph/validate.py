@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from app.graph.blocks.flatten import flatten
+from app.graph.blocks.flatten import FlatTooLargeError, flatten
 from app.graph.blocks.see_through import see_through_blocks
 from app.graph.document import Edge, GraphDocument
 from app.graph.memory import MemoryEstimate, estimate_memory, format_bytes, total_memory
@@ -96,7 +96,12 @@ def validate(doc: GraphDocument) -> ValidationResult:
     >>> result.ok, [d.message for d in result.errors][0][:25]
     (False, 'The model has no Dataset:')
     """
-    flat = flatten(doc)
+    try:
+        flat = flatten(doc)
+    except FlatTooLargeError as error:
+        result = ValidationResult()
+        result.diagnostics.append(Diagnostic(Severity.ERROR, error.message, error.node_id))
+        return result
     result = _validate_plain(flat.document)
     if flat.document is not doc:
         see_through_blocks(result, flat, doc)

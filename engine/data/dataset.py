@@ -117,10 +117,15 @@ class Dataset:
         return tuple(self.y.shape[1:])
 
     def subset(self, indices: np.ndarray, name: str | None = None) -> Dataset:
-        """Return a dataset of the samples at ``indices`` (same metadata)."""
-        positions = None if self.positions is None else self.positions[indices]
+        """Return a dataset of the samples at ``indices`` (same metadata); a run of
+        consecutive indices gives views, not copies (the tail split of a text's windows)."""
+        rows: np.ndarray | slice = indices
+        indices = np.asarray(indices)
+        if indices.dtype.kind in "iu" and len(indices) > 1 and bool(np.all(np.diff(indices) == 1)):
+            rows = slice(int(indices[0]), int(indices[-1]) + 1)
+        positions = None if self.positions is None else self.positions[rows]
         return dataclasses.replace(
-            self, x=self.x[indices], y=self.y[indices], name=name or self.name, positions=positions
+            self, x=self.x[rows], y=self.y[rows], name=name or self.name, positions=positions
         )
 
     def encode(self, text: str) -> np.ndarray:

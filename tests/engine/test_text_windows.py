@@ -116,3 +116,19 @@ def test_the_bundled_corpora_are_read_by_name() -> None:
     assert len(large) == (len(stories) - 1) // 25
     with pytest.raises(data.DatasetError, match="no bundled corpus 'poems'; the corpora are"):
         data.text(corpus="poems")
+
+
+def test_overlapping_windows_are_views_of_the_text_not_copies() -> None:
+    """stories (88 KB) at seq_len 1000, stride 1 would hold 1.3 GiB of windows as copies; as
+    read-only views they cost the text's ids, and the tail split keeps them views."""
+    ds = data.text(corpus="stories", seq_len=1000, stride=1)
+    owned = sum(a.nbytes for a in (ds.x, ds.y) if a.base is None)
+    assert owned == 0 and not ds.x.flags.writeable
+    assert np.shares_memory(ds.x, ds.y)  # y is x one character on
+    np.testing.assert_array_equal(ds.x[5, 1:], ds.y[5, :-1])
+    train, val = data.split(ds, 0.1)
+    assert np.shares_memory(train.x, ds.x) and np.shares_memory(val.x, ds.x)
+    assert train.positions is not None and val.positions is not None
+    assert train.positions[-1] + 1000 <= val.positions[0]  # no character in both
+    batch = next(iter(data.DataLoader(train, 32, shuffle=True)))[0]
+    assert batch.shape == (32, 1000) and batch.flags.writeable  # batches are copies

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from app.graph.blocks.grouping import group
 from app.graph.document import GraphDocument
 from app.graph.errors import GraphError
 from app.graph.export import export_python, export_torch, write_export
@@ -62,8 +63,17 @@ def engine_output(doc: GraphDocument, weights: dict[str, np.ndarray], x: np.ndar
     return prediction.numpy()
 
 
+def grouped_mlp_for_inference() -> GraphDocument:
+    """The MLP with its hidden layer and activation grouped into a block (a class in the
+    script, the Input node still the batch)."""
+    doc = mlp_for_inference()
+    doc.apply(group(doc, ["hidden", "act"], name="dense_relu"))
+    return doc
+
+
 CASES = {
     "mlp": (mlp_for_inference, lambda rng: rng.normal(size=(5, 4)).astype(np.float32)),
+    "grouped": (grouped_mlp_for_inference, lambda rng: rng.normal(size=(5, 4)).astype(np.float32)),
     "chars": (language_model_for_inference, lambda rng: rng.integers(0, 12, size=(5, 6))),
 }
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
 
@@ -120,3 +120,36 @@ def test_opening_another_graph_while_scoring_records_the_run_beside_its_own_grap
     assert [r.name for r in load_runs(path).runs] == ["run 1"]  # spiral's run, beside spiral
     assert load_runs(other).runs == []
     assert window.results_room.results.result is None  # spiral's scores are not shown on xor
+
+
+def test_an_edit_before_a_finished_result_is_delivered_drops_it(
+    qtbot, make_window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker has finished and its result waits in the event queue when the user's edit is
+    handled first: the old model's scores are not shown against the edited graph."""
+    window = make_window(copy("spiral", tmp_path))
+    room, panel = window.results_room, window.results_room.results
+    gate = run_held(qtbot, window, monkeypatch)
+    gate.opened.set()
+    room.evaluator.join(60)  # finished; its result is queued, not yet delivered
+    assert not room.evaluating() and room.evaluator.pending()
+    window.editor.set_param("dense1", "units", 12)
+    QCoreApplication.sendPostedEvents(room.evaluator)
+    assert panel.result is None and "edited since" in panel.title.text()
+    assert not room.evaluator.pending()
+
+
+def test_evaluate_after_a_settings_change_scores_the_split_the_run_held_out(
+    qtbot, make_window, tmp_path: Path
+) -> None:
+    """A validation split changed after the run must not move samples the model trained on
+    into the scores: the copy keeps the run's settings (spiral: 60 of 300 held out)."""
+    window = make_window(copy("spiral", tmp_path))
+    train(qtbot, window, 1)
+    room = window.results_room
+    assert room.results.result is not None and room.results.result.samples == 60
+    window.editor.set_setting("val_split", 0.5)
+    assert room.program() is not None  # a settings edit keeps the trained weights usable
+    with qtbot.waitSignal(room.evaluated, timeout=60_000) as shown:
+        assert room.evaluate_now("val")
+    assert shown.args[0] is not None and shown.args[0].samples == 60

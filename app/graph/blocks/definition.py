@@ -11,6 +11,7 @@ parameters (``repeat`` and the exposed ones) and, once compiled, its own weights
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -147,18 +148,23 @@ class BlockDefinition:
     # -- checks ----------------------------------------------------------------------------
     def exposed_problem(self, exposed: tuple[ExposedParam, ...]) -> str | None:
         """Why ``exposed`` cannot be this block's exposed parameters (None: it can)."""
-        names = set()
+        names: dict[str, str] = {}  # as Python reads them (NFKC) -> as written
+        targets: dict[tuple[str, str], str] = {}
         for e in exposed:
             if not e.name.isidentifier() or e.name == REPEAT.name:
                 return f"'{e.name}' cannot name a block parameter (use letters, digits and _)"
-            if e.name in names:
-                return f"Block '{self.name}' already has a parameter '{e.name}'"
-            names.add(e.name)
+            key = unicodedata.normalize("NFKC", e.name)
+            if key in names:
+                return f"Block '{self.name}' already has a parameter '{names[key]}'"
+            names[key] = e.name
             node = self.body.nodes.get(e.node_id)
             if node is None:
                 return f"Block '{self.name}' has no node '{e.node_id}'"
             if e.param not in {p.name for p in node.spec.params}:
                 return f"{node.display_name} has no parameter '{e.param}'"
+            twice = targets.setdefault((e.node_id, e.param), e.name)
+            if twice != e.name:
+                return f"{node.display_name}'s '{e.param}' is already the block's '{twice}'"
         return None
 
     def instance_params(self, params: Mapping[str, Any]) -> dict[str, Any]:

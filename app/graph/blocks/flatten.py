@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.graph.document import GraphDocument
+from app.graph.errors import GraphError
 from app.graph.mutations import Edge, Node, wire_problem
 from app.graph.shapes import Diagnostic, Severity
 from app.graph.specs.blocks import BLOCK_INPUT, BLOCK_OUTPUT
@@ -89,14 +90,71 @@ def repetition_step(node_id: str, k: int) -> str:
     return node_id if k == 1 else f"{node_id}_r{k}"
 
 
+#: The most nodes a graph may have once its blocks are opened up: a small file of nested,
+#: repeated blocks could otherwise ask for billions (validation of 50,000 takes seconds).
+MAX_FLAT_NODES = 50_000
+
+
+class FlatTooLargeError(GraphError):
+    """Opening up the blocks would give more than :data:`MAX_FLAT_NODES` nodes; ``node_id``
+    is the top-level block node that holds the most of them."""
+
+
 def flatten(doc: GraphDocument) -> FlatGraph:
-    """The flat graph of ``doc`` (``doc`` itself, not a copy, when it has no block nodes)."""
+    """The flat graph of ``doc`` (``doc`` itself, not a copy, when it has no block nodes).
+
+    Raises
+    ------
+    FlatTooLargeError
+        When the flat graph would have more than :data:`MAX_FLAT_NODES` nodes.
+    """
     if not any(n.block is not None for n in doc.nodes.values()):
         ids = list(doc.nodes)
         return FlatGraph(doc, {i: (i,) for i in ids}, tops={i: i for i in ids})
+    _check_flat_size(doc)
     builder = _Builder(doc)
     builder.expand(doc, (), {})
     return builder.finish()
+
+
+def _check_flat_size(doc: GraphDocument) -> None:
+    """Count the flat nodes (each definition once) and refuse a graph with too many."""
+    sizes: dict[int, int] = {}
+
+    def size(graph: GraphDocument) -> int:
+        total = 0
+        for node in graph.nodes.values():
+            total += 1 if node.block is None else _repeat(node) * body_size(node)
+            if total > MAX_FLAT_NODES:
+                break  # enough to refuse (and no overflow to worry about)
+        return total
+
+    def body_size(node: Node) -> int:
+        block = node.block
+        assert block is not None
+        if id(block) not in sizes:
+            sizes[id(block)] = size(block.body)
+        return sizes[id(block)]
+
+    per_node = {
+        n.id: 1 if n.block is None else _repeat(n) * body_size(n) for n in doc.nodes.values()
+    }
+    total = sum(per_node.values())
+    if total > MAX_FLAT_NODES:
+        biggest = max(per_node, key=per_node.__getitem__)
+        raise FlatTooLargeError(
+            f"Opening up the blocks would give more than {MAX_FLAT_NODES:,} nodes "
+            f"({doc.nodes[biggest].display_name} alone holds {per_node[biggest]:,}); "
+            "lower a Repeat or nest fewer blocks",
+            biggest,
+        )
+
+
+def _repeat(node: Node) -> int:
+    try:
+        return max(1, int(node.params.get("repeat", 1)))
+    except (TypeError, ValueError):
+        return 1
 
 
 class _Builder:

@@ -95,8 +95,8 @@ class ScopeWriter:
             if node.type_id in (BLOCK_INPUT, BLOCK_OUTPUT):
                 continue
             role = node.spec.role
-            if self.top and role in (Role.DATA, Role.OUTPUT):
-                if role is Role.DATA:
+            if self.top and role in (Role.DATA, Role.INPUT, Role.OUTPUT):
+                if role is not Role.OUTPUT:  # the batch: a dataset's x and y, or the fed x
                     self.vars.update({(node.id, "x"): "x", (node.id, "y"): "y"})
                 continue
             if not self.top and node.block is None and role not in ROLES_IN_BLOCKS:

@@ -12,6 +12,7 @@ import dataclasses
 import keyword
 import os
 import re
+import unicodedata
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,8 +154,11 @@ def identifier(node_id: str, taken: set[str], reserved: Set[str] = RESERVED) -> 
     'dense_1'
     >>> identifier("x", set())
     'x_node'
+    >>> identifier("\uff44ense1", {"dense1"})  # a fullwidth d: Python reads it as "dense1"
+    'dense1_2'
     """
-    name = re.sub(r"\W", "_", node_id).strip("_").lower() or "node"
+    name = unicodedata.normalize("NFKC", node_id)  # as Python reads identifiers
+    name = re.sub(r"\W", "_", name).strip("_").lower() or "node"
     if name[0].isdigit():
         name = "n" + name
     if name in reserved or keyword.iskeyword(name) or hasattr(builtins, name):

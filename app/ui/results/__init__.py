@@ -193,8 +193,8 @@ class ResultsRoom(QObject):
         """Wait for the evaluations under way and deliver their results (scripts, tests);
         returns whether none is left running."""
         self.evaluator.join(timeout_ms / 1000)
-        QCoreApplication.sendPostedEvents(self)
-        return not self.evaluator.busy()
+        QCoreApplication.sendPostedEvents(self.evaluator)
+        return not self.evaluator.pending()
 
     def _flush(self) -> None:
         """The application is quitting: let a run's pending record get its metrics."""
@@ -247,7 +247,7 @@ class ResultsRoom(QObject):
         if event.kind is EventKind.SETTINGS_CHANGED:
             return
         self.runs.refresh_marks()
-        if self.results.result is not None or self.evaluator.busy():
+        if self.results.result is not None or self.evaluator.pending():
             self.evaluator.forget()  # scores of the model before the edit are not shown
             self.results.clear("The model was edited since these results; train it again.")
             self.tryit.refresh()

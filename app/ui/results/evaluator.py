@@ -11,6 +11,7 @@ weights or the train/eval mode under it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import traceback
 from dataclasses import dataclass
@@ -42,9 +43,13 @@ class Scored:
 
 
 def private_copy(document: GraphDocument, program: Program) -> Program:
-    """``document`` compiled again with ``program``'s weights copied in (on its device)."""
+    """``document`` compiled again with ``program``'s weights copied in (on its device), and
+    ``program``'s settings and data: a validation split changed since the run must not move
+    samples the model trained on into the scores."""
     copy = compile_document(document, program.validation)
     copy.load_state_dict(program.state_dict())  # copied into the fresh parameters
+    copy.settings = dataclasses.replace(program.settings)
+    copy.dataset = program.dataset  # read only, by the splits the settings choose
     if program.device != "cpu":
         copy.to(program.device)
     return copy
@@ -59,11 +64,14 @@ class Evaluator(QObject):
     """
 
     scored = Signal(object)  # Scored, delivered on the GUI thread
+    _finished = Signal(object)  # emitted by the worker thread, queued to the GUI thread
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.ticket = 0
         self._threads: list[threading.Thread] = []
+        self._undelivered: set[int] = set()
+        self._finished.connect(self._deliver)
 
     def start(self, program: Program, split: Split, context: Any = None) -> int:
         """Score ``program`` (which nothing else may use) on ``split`` on a worker thread."""
@@ -76,6 +84,7 @@ class Evaluator(QObject):
             daemon=True,
         )
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        self._undelivered.add(ticket)
         thread.start()
         return ticket
 
@@ -86,6 +95,15 @@ class Evaluator(QObject):
     def busy(self) -> bool:
         """Whether an evaluation is still running."""
         return any(t.is_alive() for t in self._threads)
+
+    def pending(self) -> bool:
+        """Whether an evaluation's result has not reached ``scored`` yet (running, or
+        finished with its result still queued)."""
+        return bool(self._undelivered)
+
+    def _deliver(self, scored: Scored) -> None:
+        self._undelivered.discard(scored.ticket)
+        self.scored.emit(scored)
 
     def join(self, timeout_s: float | None = None) -> None:
         """Wait for the evaluations under way (their ``scored`` signals are then queued)."""
@@ -103,4 +121,4 @@ class Evaluator(QObject):
             traceback.print_exc()
             error = f"internal error ({type(caught).__name__}): {caught}"
         with contextlib.suppress(RuntimeError):  # the window was closed meanwhile
-            self.scored.emit(Scored(ticket, split, result, error, context))
+            self._finished.emit(Scored(ticket, split, result, error, context))
