@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QTreeWidgetItemIterator
 from app.graph.blocks import grouping
 from app.graph.evaluation import predict
 from app.graph.run_view import worst_norm
+from app.ui.canvas.node_item import gradient_colour
 
 SHOTS = Path(os.environ.get("NODEGRAD_SHOTS", "/tmp/shots"))
 
@@ -51,7 +52,11 @@ def test_a_block_node_shows_the_largest_gradient_inside(qtbot, digits) -> None:
     inside = [v for k, v in norms.items() if k.startswith(f"{block}__")]
     assert f"{block}__dense1" in norms and len(inside) >= 2
     ctrl.overlay.show_gradients(norms)
-    assert item.gradient_level == worst_norm(inside)
+    # The band shows the largest norm inside; a band whose colour would not change keeps the
+    # level it had (the last two deliveries can differ by less than a colour step).
+    assert item.gradient_level is not None
+    shown, largest = gradient_colour(item.gradient_level), gradient_colour(worst_norm(inside))
+    assert shown.rgb() == largest.rgb()
     ctrl.grad_plot.refresh()
     assert sorted(ctrl.grad_plot.node_ids()) == sorted([block, "logits"])
     assert ctrl.grad_plot._names[block] == f"hidden '{block}'"
