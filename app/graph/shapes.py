@@ -16,6 +16,7 @@ from pathlib import Path
 from app.graph.document import Edge, GraphDocument, Node
 from app.graph.errors import GraphError, ShapeError
 from app.graph.specs import ParamType, PortKind, Role, Shape, format_shape
+from engine.data import DatasetError, split_sizes
 
 Key = tuple[str, str]
 
@@ -76,6 +77,7 @@ def infer_shapes(
                 continue
             shapes.update(((node_id, port), tuple(shape)) for port, shape in out.items())
             info.update(_data_info(doc, node))
+            found.extend(_split_check(doc, node))
             found.extend(_data_checks(node, wires, info, shapes))
     return shapes, found
 
@@ -122,6 +124,22 @@ def _data_info(doc: GraphDocument, node: Node) -> dict[Key, DataInfo]:
         (node.id, "x"): DataInfo(ds.x.dtype.kind in "biu", vocab_size=vocab),
         (node.id, "y"): DataInfo(ds.y.dtype.kind in "biu", n_classes=ds.n_classes),
     }
+
+
+def _split_check(doc: GraphDocument, node: Node) -> list[Diagnostic]:
+    """An error on a data node whose samples the settings' validation split cannot divide
+    (one part empty), which training would refuse only when it starts."""
+    fraction = doc.training.val_split
+    if node.spec.role is not Role.DATA or node.spec.load is None or not fraction:
+        return []
+    try:
+        split_sizes(node.spec.load(doc.resolved_params(node.id)), fraction)
+    except DatasetError as error:
+        message = str(error)
+        if "validation split" not in message:
+            message += "; change the Validation split in the training settings (0: none)"
+        return [Diagnostic(Severity.ERROR, message, node.id)]
+    return []
 
 
 def _data_checks(

@@ -6,7 +6,7 @@ Every constructor returns a :class:`Dataset` of NumPy arrays; bad input raises
 
 from __future__ import annotations
 
-from engine.data.dataset import Dataset, DatasetError, split
+from engine.data.dataset import Dataset, DatasetError, split, split_sizes
 from engine.data.loader import DataLoader
 from engine.data.synthetic import circles, moons, sine_sequence, spiral, xor
 from engine.data.tabular import breast_cancer, csv, digits, iris, npz, wine
@@ -28,6 +28,7 @@ __all__ = [
     "sine_sequence",
     "spiral",
     "split",
+    "split_sizes",
     "text",
     "wine",
     "xor",

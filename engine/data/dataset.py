@@ -190,15 +190,7 @@ def split(dataset: Dataset, val_fraction: float = 0.2, seed: int = 0) -> tuple[D
     >>> len(train), len(val)
     (7, 3)
     """
-    if not 0.0 < val_fraction < 1.0:
-        raise DatasetError(f"val_fraction must be between 0 and 1, got {val_fraction}")
-    n = len(dataset)
-    n_val = round(n * val_fraction)
-    if n_val == 0 or n_val == n:
-        raise DatasetError(
-            f"dataset {dataset.name!r}: {n} samples cannot be split with val_fraction "
-            f"{val_fraction} (one part would be empty)"
-        )
+    n, n_val = len(dataset), _validation_count(dataset, val_fraction)
     if _overlapping(dataset):
         train_rows, val_rows = _tail_split(dataset, n_val)
     else:
@@ -208,6 +200,35 @@ def split(dataset: Dataset, val_fraction: float = 0.2, seed: int = 0) -> tuple[D
         dataset.subset(train_rows, f"{dataset.name} (train)"),
         dataset.subset(val_rows, f"{dataset.name} (val)"),
     )
+
+
+def split_sizes(dataset: Dataset, val_fraction: float = 0.2) -> tuple[int, int]:
+    """The sizes of :func:`split`'s training and validation parts, without making them.
+
+    Raises
+    ------
+    DatasetError
+        As :func:`split` would (a part would be empty, or no training window ends before the
+        validation windows of a text begin).
+    """
+    n_val = _validation_count(dataset, val_fraction)
+    if _overlapping(dataset):
+        return len(_tail_split(dataset, n_val)[0]), n_val
+    return len(dataset) - n_val, n_val
+
+
+def _validation_count(dataset: Dataset, val_fraction: float) -> int:
+    """How many samples validate; a clear error when either part would be empty."""
+    if not 0.0 < val_fraction < 1.0:
+        raise DatasetError(f"val_fraction must be between 0 and 1, got {val_fraction}")
+    n = len(dataset)
+    n_val = round(n * val_fraction)
+    if n_val == 0 or n_val == n:
+        raise DatasetError(
+            f"dataset {dataset.name!r}: {n} samples cannot be split with val_fraction "
+            f"{val_fraction} (one part would be empty)"
+        )
+    return n_val
 
 
 def _overlapping(dataset: Dataset) -> bool:
