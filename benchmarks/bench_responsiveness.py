@@ -65,6 +65,8 @@ def editor_run(path: Path, epochs: int, probe: bool = True) -> tuple[float, list
     seconds = time.perf_counter() - started
     timer.stop()
     steps = controller.loss_plot.point_count()
+    window.results_room.wait_until_evaluated()
+    window.ask_save_changes = lambda: "discard"  # type: ignore[method-assign]  # trained weights
     window.close()
     return seconds, gaps[1:], steps
 

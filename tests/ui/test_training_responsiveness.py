@@ -49,3 +49,21 @@ def test_timer_keeps_ticking_while_training(qtbot, digits, record_property) -> N
     print(
         f"longest event-loop gap while training: {longest} ms over {len(gaps_while_training)} ticks"
     )
+
+
+def test_the_responsiveness_benchmark_runs_to_its_end(tmp_path) -> None:
+    """benchmarks/bench_responsiveness.py trains in a real window and closes it: a question
+    left open (the trained weights' 'Save changes?') would hang it, as it once did."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "bench_responsiveness.py"), "--epochs", "1"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "event loop: longest gap" in done.stdout and "editor/headless" in done.stdout
