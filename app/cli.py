@@ -250,12 +250,14 @@ def cpu_threads(threads: int | None) -> Iterator[None]:
     if threads is None:
         yield
         return
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if cores is not None and threads > cores:
-        raise CliError(f"--threads {threads}: this process may use {cores} core(s)")
     from threadpoolctl import threadpool_limits
 
     import engine
+    from engine.ops.parallel import usable_cores
+
+    cores = usable_cores()
+    if threads > cores:
+        raise CliError(f"--threads {threads}: this process may use {cores} core(s)")
 
     before = engine.get_num_threads()
     engine.set_num_threads(min(threads, before))

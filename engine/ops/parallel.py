@@ -38,6 +38,7 @@ __all__ = [
     "row_view",
     "set_num_threads",
     "splits",
+    "usable_cores",
 ]
 
 #: Below this many elements a split costs more than it saves (handing a block to a waiting
@@ -48,7 +49,8 @@ MIN_ELEMENTS = 1 << 17
 BLOCK_ELEMENTS = 1 << 16
 
 
-def _cores() -> int:
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the system tells it)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -60,7 +62,7 @@ def _default_threads() -> int:
     may use), else 1: splitting is opt-in (see :func:`set_num_threads` for why)."""
     value = os.environ.get("NODEGRAD_NUM_THREADS", "").strip()
     if value.isdigit() and int(value) > 0:
-        return min(int(value), _cores())
+        return min(int(value), usable_cores())
     return 1
 
 

@@ -153,3 +153,20 @@ def test_evaluate_after_a_settings_change_scores_the_split_the_run_held_out(
     with qtbot.waitSignal(room.evaluated, timeout=60_000) as shown:
         assert room.evaluate_now("val")
     assert shown.args[0] is not None and shown.args[0].samples == 60
+
+
+def test_the_private_copy_leaves_numpys_global_generator_alone() -> None:
+    """Dropout draws from NumPy's global generator; compiling the copy seeds it, so a run
+    continued after an evaluation would draw other masks unless the copy puts it back."""
+    from app.graph import io
+    from app.graph.compile import compile_document
+    from tests.ui.test_results_docks import EXAMPLES
+
+    doc = io.load(EXAMPLES / "spiral.nodegrad")
+    program = compile_document(doc)
+    np.random.seed(123)
+    expected = np.random.random(4)
+    np.random.seed(123)
+    copy = evaluator.private_copy(doc, program)
+    np.testing.assert_array_equal(np.random.random(4), expected)
+    assert copy is not program

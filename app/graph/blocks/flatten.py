@@ -121,26 +121,21 @@ def _check_flat_size(doc: GraphDocument) -> None:
     """Count the flat nodes (each definition once) and refuse a graph with too many."""
     sizes: dict[int, int] = {}
 
-    def size(graph: GraphDocument) -> int:
-        total = 0
-        for node in graph.nodes.values():
-            total += 1 if node.block is None else _repeat(node) * body_size(node)
-            if total > MAX_FLAT_NODES:
-                break  # enough to refuse (and no overflow to worry about)
-        return total
-
-    def body_size(node: Node) -> int:
+    def node_size(node: Node) -> int:
         block = node.block
-        assert block is not None
+        if block is None:
+            return 1
         if id(block) not in sizes:
-            sizes[id(block)] = size(block.body)
-        return sizes[id(block)]
+            total = 0
+            for inner in block.body.nodes.values():
+                total += node_size(inner)
+                if total > MAX_FLAT_NODES:
+                    break  # enough to refuse
+            sizes[id(block)] = total
+        return _repeat(node) * sizes[id(block)]
 
-    per_node = {
-        n.id: 1 if n.block is None else _repeat(n) * body_size(n) for n in doc.nodes.values()
-    }
-    total = sum(per_node.values())
-    if total > MAX_FLAT_NODES:
+    per_node = {n.id: node_size(n) for n in doc.nodes.values()}
+    if sum(per_node.values()) > MAX_FLAT_NODES:
         biggest = max(per_node, key=per_node.__getitem__)
         raise FlatTooLargeError(
             f"Opening up the blocks would give more than {MAX_FLAT_NODES:,} nodes "

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from app.graph.errors import ShapeError
 from app.graph.specs.base import (
     Category,
@@ -160,8 +162,6 @@ def _infer_causal(params: Mapping[str, Any], s: Shapes) -> dict[str, Shape]:
 
 def causal_mask(x: Any) -> Any:
     """``x`` with every entry above the diagonal of its last two axes set to -inf (engine)."""
-    import numpy as np
-
     return x.masked_fill(np.triu(np.ones(x.shape[-2:], dtype=bool), 1), float("-inf"))
 
 

@@ -17,6 +17,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.graph.compile import Program, compile_document
@@ -46,7 +47,11 @@ def private_copy(document: GraphDocument, program: Program) -> Program:
     """``document`` compiled again with ``program``'s weights copied in (on its device), and
     ``program``'s settings and data: a validation split changed since the run must not move
     samples the model trained on into the scores."""
-    copy = compile_document(document, program.validation)
+    state = np.random.get_state()  # compiling seeds NumPy's global generator, which dropout
+    try:  # draws from: a run continued after this evaluation must draw what it would have
+        copy = compile_document(document, program.validation)
+    finally:
+        np.random.set_state(state)
     copy.load_state_dict(program.state_dict())  # copied into the fresh parameters
     copy.settings = dataclasses.replace(program.settings)
     copy.dataset = program.dataset  # read only, by the splits the settings choose

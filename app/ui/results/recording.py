@@ -24,7 +24,7 @@ OnRecord = Callable[[RunRecord, Path | None, bool], None]
 class EditorRecorder(QObject):
     """Follows the worker of every run the window starts (Run, Continue) and hands the
     finished :class:`RunRecord` to ``on_record(record, graph path, still the window's
-    document)`` when :meth:`complete` (or :meth:`finish`) is called."""
+    document)`` when :meth:`complete` is called."""
 
     def __init__(self, window: MainWindow, on_record: OnRecord) -> None:
         super().__init__(window)
@@ -92,10 +92,6 @@ class EditorRecorder(QObject):
         record = run.recorder.record(name, final)
         self.on_record(record, path, same)
         return record
-
-    def finish(self, result: Evaluation | None) -> RunRecord | None:
-        """The run ended and was scored: :meth:`take` and :meth:`complete` at once."""
-        return self.complete(self.take(), result)
 
 
 @dataclass
