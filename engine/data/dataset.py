@@ -213,7 +213,9 @@ def split_sizes(dataset: Dataset, val_fraction: float = 0.2) -> tuple[int, int]:
     """
     n_val = _validation_count(dataset, val_fraction)
     if _overlapping(dataset):
-        return len(_tail_split(dataset, n_val)[0]), n_val
+        assert dataset.positions is not None
+        first = _ordered(dataset.positions)[len(dataset) - n_val]
+        return int(np.count_nonzero(_before(dataset, first, n_val))), n_val
     return len(dataset) - n_val, n_val
 
 
@@ -235,7 +237,12 @@ def _overlapping(dataset: Dataset) -> bool:
     """Whether two of the dataset's windows share input characters."""
     if dataset.positions is None or len(dataset) < 2:
         return False
-    return bool(np.diff(np.sort(dataset.positions)).min() < dataset.x.shape[1])
+    return bool(np.diff(_ordered(dataset.positions)).min() < dataset.x.shape[1])
+
+
+def _ordered(positions: np.ndarray) -> np.ndarray:
+    """``positions`` in increasing order (as a text's windows already are: no sort then)."""
+    return positions if bool(np.all(positions[1:] >= positions[:-1])) else np.sort(positions)
 
 
 def _tail_split(dataset: Dataset, n_val: int) -> tuple[np.ndarray, np.ndarray]:
@@ -245,12 +252,19 @@ def _tail_split(dataset: Dataset, n_val: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(dataset.positions, kind="stable")
     val_rows = order[len(order) - n_val :]
     first = dataset.positions[val_rows].min()
+    return np.flatnonzero(_before(dataset, first, n_val)), val_rows
+
+
+def _before(dataset: Dataset, first: int, n_val: int) -> np.ndarray:
+    """Which windows end (their last target character included) before position ``first``;
+    a clear error when none does."""
+    assert dataset.positions is not None
     span = dataset.x.shape[1] + 1  # a window reads its inputs and one more target character
-    train_rows = np.flatnonzero(dataset.positions + span <= first)
-    if len(train_rows) == 0:
+    kept = dataset.positions + span <= first
+    if not kept.any():
         raise DatasetError(
             f"dataset {dataset.name!r}: no training window ends before the last {n_val} of "
             f"{len(dataset)} windows, which validate; lower the validation split or use a "
             "longer text"
         )
-    return train_rows, val_rows
+    return np.asarray(kept, dtype=bool)
