@@ -1,4 +1,4 @@
-"""Derive the coefficients of ``engine/ops/erf.py``'s float32 error function.
+"""Derive the coefficients of the float32 error function (``engine/kernels/vmath.py``).
 
 ``erf(z) ~ z P(z^2) / Q(z^2)`` on ``[-4, 4]`` (beyond it erf rounds to +-1 in float32), with P
 and Q of degree 5 (``Q(0) = 1``, ``P(0) = 2 / sqrt(pi)``), fitted by iteratively reweighted
@@ -47,11 +47,11 @@ def main() -> None:
     for name, coef in (("P", p), ("Q", q)):
         print(name, "=", ", ".join(np.format_float_scientific(np.float32(c)) for c in coef))
     print(f"largest error of the fit (float64): {err64:.3g}")
-    from engine.ops.erf import erf_float32
+    from engine.ops.erf import erf
 
     x = np.linspace(-6, 6, 2_000_001, dtype=np.float32)
-    err32 = np.abs(erf_float32(x) - special.erf(x.astype(np.float64))).max()
-    print(f"largest error of engine.ops.erf.erf_float32 (float32): {err32:.3g}")
+    err32 = np.abs(erf(x) - special.erf(x.astype(np.float64))).max()
+    print(f"largest error of engine.ops.erf.erf (float32): {err32:.3g}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from engine.backend import get_array_module
 from engine.errors import EngineError, ShapeError
 from engine.ops.erf import erf, normal_cdf
 from engine.ops.function import Function
-from engine.ops.parallel import for_rows, row_view, splits
+from engine.ops.kernel_call import elementwise
 from engine.ops.reduce import normalize_dims
 from engine.ops.shape import Transpose
 from engine.tensor import Tensor
@@ -46,18 +46,13 @@ class Gelu(Function):
             xp = get_array_module(a)
             self.t = xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a * a * a))
             return 0.5 * a * (1.0 + self.t)
-        if not (splits(a.size) and _splittable(a) and a.dtype == np.float32):
-            self.cdf = normal_cdf(a)
-            return a * self.cdf
-        self.cdf, out = np.empty_like(a), np.empty_like(a)
-        a2, cdf2, out2 = row_view(a), row_view(self.cdf), row_view(out)
+        if type(a) is np.ndarray:
+            from engine.kernels import gaussian
 
-        def rows(lo: int, hi: int) -> None:
-            normal_cdf(a2[lo:hi], out=cdf2[lo:hi])
-            np.multiply(a2[lo:hi], cdf2[lo:hi], out=out2[lo:hi])
-
-        for_rows(rows, a2.shape[0], a.size)
-        return out
+            self.cdf, out = elementwise(gaussian.gelu_forward, a, outputs=2)
+            return out
+        self.cdf = normal_cdf(a)
+        return a * self.cdf
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         a = self.a
@@ -65,39 +60,19 @@ class Gelu(Function):
             t = self.t
             inner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * a * a)
             return (grad * (0.5 * (1.0 + t) + 0.5 * a * (1.0 - t * t) * inner),)
+        if type(a) is np.ndarray:
+            from engine.kernels import gaussian
+
+            return (elementwise(gaussian.gelu_backward, a, self.cdf, grad)[0],)
         xp = get_array_module(a)
-        d = xp.empty_like(a)  # becomes Phi'(a), then GELU'(a), then the gradient, in place
-        if not (splits(a.size) and _splittable(a) and _splittable(grad)) or (
-            d.dtype != grad.dtype or grad.shape != a.shape
-        ):
-            _gelu_derivative(xp, a, self.cdf, d)
-            if d.dtype != grad.dtype:
-                return (grad * d,)
-            d *= grad
-            return (d,)
-        a2, cdf2, d2, g2 = row_view(a), row_view(self.cdf), row_view(d), row_view(grad)
-
-        def rows(lo: int, hi: int) -> None:
-            _gelu_derivative(np, a2[lo:hi], cdf2[lo:hi], d2[lo:hi])
-            d2[lo:hi] *= g2[lo:hi]
-
-        for_rows(rows, a2.shape[0], a.size)
+        d = xp.multiply(a, a)  # becomes Phi'(a), then GELU'(a), then the gradient, in place
+        d *= -0.5
+        d += _LOG_INV_SQRT_2PI
+        xp.exp(d, out=d)
+        d *= a
+        d += self.cdf
+        d *= grad
         return (d,)
-
-
-def _splittable(a: Any) -> bool:
-    """Whether ``a`` is a C-contiguous NumPy array (row blocks of it are views)."""
-    return type(a) is np.ndarray and bool(a.flags.c_contiguous) and a.ndim > 0
-
-
-def _gelu_derivative(xp: Any, a: Any, cdf: Any, d: Any) -> None:
-    """``d = Phi(a) + a phi(a)``, GELU's derivative, in place in ``d``."""
-    xp.multiply(a, a, out=d)
-    d *= -0.5
-    d += _LOG_INV_SQRT_2PI
-    xp.exp(d, out=d)
-    d *= a
-    d += cdf
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:

@@ -1,5 +1,6 @@
-"""The float32 error function and normal CDF (``engine/ops/erf.py``) and the float32 GELU built
-on them: against SciPy's float64 erf, the float64 GELU and PyTorch's float32 GELU."""
+"""The error function, the normal CDF and GELU (``engine/ops/erf.py``, the kernels of
+``engine/kernels/gaussian.py``): float32 against SciPy's float64 erf, the float64 GELU and
+PyTorch's float32 GELU; float64 against the unfused maths and finite differences."""
 
 from __future__ import annotations
 
@@ -10,19 +11,21 @@ import pytest
 from scipy import special  # type: ignore[import-untyped]
 
 from engine import Tensor
-from engine.ops.erf import erf, erf_float32, normal_cdf
+from engine.gradcheck import gradcheck
+from engine.ops.erf import erf, normal_cdf
 
 GRID = np.linspace(-9, 9, 400_001, dtype=np.float32)
 
 
 def test_float32_erf_is_within_its_stated_error() -> None:
     exact = special.erf(GRID.astype(np.float64))
-    ours = erf_float32(GRID)
-    assert ours.dtype == np.float32
+    ours = erf(GRID)
+    assert ours.dtype == np.float32 and ours.shape == GRID.shape
     assert np.abs(ours - exact).max() < 4e-7
-    assert np.array_equal(erf(GRID), ours)
     tiny = np.float32([0.0, 1e-30, -1e-30, 1e-8])
-    assert np.array_equal(erf_float32(tiny), (tiny * np.float32(2 / math.sqrt(math.pi))))
+    assert np.array_equal(erf(tiny), (tiny * np.float32(2 / math.sqrt(math.pi))))
+    ends = erf(np.float32([-np.inf, -9.0, 9.0, np.inf, np.nan]))
+    assert ends[:4].tolist() == [-1.0, -1.0, 1.0, 1.0] and np.isnan(ends[4])
 
 
 def test_float32_cdf_is_within_its_stated_error_and_exact_limits() -> None:
@@ -35,10 +38,16 @@ def test_float32_cdf_is_within_its_stated_error_and_exact_limits() -> None:
     assert np.isnan(normal_cdf(np.float32([np.nan]))).all()
 
 
-def test_float64_keeps_scipys_exact_erf() -> None:
-    x = GRID.astype(np.float64)
-    assert np.array_equal(erf(x), special.erf(x))
-    assert np.array_equal(normal_cdf(x), 0.5 * (1.0 + special.erf(x * (1.0 / math.sqrt(2.0)))))
+def test_float64_is_the_exact_erf_and_other_inputs_are_converted() -> None:
+    x = GRID[1:].astype(np.float64).reshape(4, -1)[:, ::3]  # not contiguous: copied for the kernel
+    np.testing.assert_allclose(erf(x), special.erf(x), rtol=0, atol=4e-16)
+    cdf = 0.5 * (1.0 + special.erf(x * (1.0 / math.sqrt(2.0))))
+    np.testing.assert_allclose(normal_cdf(x), cdf, rtol=0, atol=4e-16)
+    assert erf(np.arange(3)).dtype == np.float64  # integers: float64, as SciPy
+    half = erf(np.float16([0.5, -2.0]))
+    assert half.dtype == np.float16
+    np.testing.assert_allclose(half, special.erf([0.5, -2.0]), atol=1e-3)
+    assert float(erf(np.float64(0.5))) == pytest.approx(math.erf(0.5))
 
 
 def test_float32_gelu_and_its_gradient_match_float64() -> None:
@@ -70,3 +79,41 @@ def test_float32_gelu_matches_pytorch() -> None:
     ref.backward(torch.from_numpy(g32))
     np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-6, atol=2e-6)
     np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_fused_gelu_kernels_match_the_unfused_maths_in_float64() -> None:
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.standard_normal(3000) * 4, [0.0, -40.0, 40.0]]).reshape(-1, 3)
+    g = rng.standard_normal(x.shape)
+    t = Tensor(x, autograd=True, dtype=np.float64)
+    out = t.gelu()
+    out.backward(Tensor(g, dtype=np.float64))
+    cdf = 0.5 * (1.0 + special.erf(x / math.sqrt(2.0)))
+    pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+    np.testing.assert_allclose(out.data, x * cdf, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(t.grad.data, g * (cdf + x * pdf), rtol=1e-13, atol=1e-15)
+
+
+def test_gelu_gradient_against_finite_differences() -> None:
+    x = Tensor(
+        np.random.default_rng(6).standard_normal((5, 7)) * 2, autograd=True, dtype=np.float64
+    )
+    assert gradcheck(lambda a: a.gelu(), [x])
+
+
+def test_float32_gelu_on_several_engine_threads_is_bit_for_bit_one_thread() -> None:
+    import engine
+
+    x32 = (np.random.default_rng(7).standard_normal((512, 600)) * 3).astype(np.float32)
+    results = []
+    for threads in (1, 2):
+        engine.set_num_threads(threads)
+        try:
+            t = Tensor(x32, autograd=True)
+            out = t.gelu()
+            out.backward(Tensor(np.ones_like(x32)))
+            results.append((out.data, t.grad.data))
+        finally:
+            engine.set_num_threads(1)
+    assert np.array_equal(results[0][0], results[1][0])
+    assert np.array_equal(results[0][1], results[1][1])
