@@ -1,0 +1,70 @@
+"""Kernels of the LSTM's element-wise step: the gate activations, the cell and hidden state in
+one kernel, and the whole gate backward in another, over the step's blocks of
+:class:`engine.nn.sequence.LSTMSequenceFn` (gate-major: the pre-activations of one step are a
+flat (4H, B) block, gates f, i, o, g, each state an (H, B) block).
+
+Each kernel calls ``sigmoid`` and ``tanh`` once in its body: Numba inlines the maths of
+:mod:`engine.kernels.vmath` into the loop, and inlining one of them twice in a function sets off
+a spurious internal warning of Numba's. So all four gates go through the sigmoid in one loop
+(the g block arriving doubled, ``g = tanh(z) = 2 sigmoid(2 z) - 1``), and ``tanh`` is only
+taken of the new cell state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.kernels.compiler import kernel
+from engine.kernels.vmath import sigmoid, tanh
+
+__all__ = ["lstm_backward", "lstm_forward", "warm_up"]
+
+
+@kernel
+def lstm_forward(a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> None:
+    """One step forward: ``a`` (4n) holds the pre-activations ``z`` of the f, i, o gates and
+    ``2 z`` of the g gate, and becomes the activations ``f, i, o = sigmoid(z)``, ``g = tanh(z)``;
+    writes ``c = f c_prev + i g``, ``tanh_c = tanh(c)`` and ``h = o tanh_c`` (each n)."""
+    n = c_prev.size
+    one = a.dtype.type(1.0)
+    for k in range(a.size):
+        a[k] = sigmoid(a[k])
+    for k in range(n):
+        g = a[3 * n + k] + a[3 * n + k] - one
+        a[3 * n + k] = g
+        cell = a[k] * c_prev[k] + a[n + k] * g
+        t = tanh(cell)
+        c[k] = cell
+        tanh_c[k] = t
+        h[k] = a[2 * n + k] * t
+
+
+@kernel
+def lstm_backward(a: Any, c_prev: Any, tanh_c: Any, dh_out: Any, dh: Any, dc: Any, d: Any) -> None:
+    """One step backward: from the step's activations ``a`` (4n, f, i, o, g), ``c_prev`` and
+    ``tanh_c``, and the gradients reaching ``h`` (``dh_out`` from the output plus ``dh`` from
+    the next step) and ``c`` (``dc``), write the pre-activation gradients ``d`` (4n) and turn
+    ``dc`` into the gradient reaching ``c_prev``."""
+    n = c_prev.size
+    one = a.dtype.type(1.0)
+    for k in range(n):
+        f, i, o, g = a[k], a[n + k], a[2 * n + k], a[3 * n + k]
+        t = tanh_c[k]
+        grad_h = dh[k] + dh_out[k]
+        grad_c = dc[k] + grad_h * o * (one - t * t)
+        d[k] = grad_c * c_prev[k] * f * (one - f)
+        d[n + k] = grad_c * g * i * (one - i)
+        d[2 * n + k] = grad_h * t * o * (one - o)
+        d[3 * n + k] = grad_c * i * (one - g * g)
+        dc[k] = grad_c * f
+
+
+def warm_up() -> None:
+    """Run each kernel once per float dtype (loads them from the cache or compiles them)."""
+    for dtype in (np.float32, np.float64):
+        a, d = np.zeros(8, dtype), np.zeros(8, dtype)
+        c_prev, c, tanh_c, h = (np.zeros(2, dtype) for _ in range(4))
+        lstm_forward(a, c_prev, c, tanh_c, h)
+        lstm_backward(a, c_prev, tanh_c, h, c, c_prev, d)

@@ -1,0 +1,115 @@
+"""The LSTM's compiled step kernels (``engine/kernels/recurrent.py``) against the unfused maths
+written here in plain NumPy (float64 tightly, float32 loosely), and the sequence layer built on
+them: float64 gradients against finite differences, float16 computed in float32."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import engine
+from engine import LSTM, Tensor, gradcheck
+from engine.kernels import recurrent
+from engine.nn.sequence import LSTMSequenceFn
+
+N, B = 5, 3  # hidden units, batch
+
+
+def sigmoid(z: Any) -> Any:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def unfused_forward(z: Any, c_prev: Any) -> tuple[Any, ...]:
+    """Gate activations, c, tanh(c) and h of one step from the pre-activations (4, N, B)."""
+    f, i, o, g = sigmoid(z[0]), sigmoid(z[1]), sigmoid(z[2]), np.tanh(z[3])
+    c = f * c_prev + i * g
+    return np.stack([f, i, o, g]), c, np.tanh(c), o * np.tanh(c)
+
+
+def unfused_backward(acts: Any, c_prev: Any, dh: Any, dc: Any) -> tuple[Any, Any]:
+    """Pre-activation gradients (4, N, B) and the gradient reaching c_prev."""
+    f, i, o, g = acts
+    tanh_c = np.tanh(f * c_prev + i * g)
+    grad_c = dc + dh * o * (1 - tanh_c**2)
+    d = np.stack(
+        [
+            grad_c * c_prev * f * (1 - f),
+            grad_c * g * i * (1 - i),
+            dh * tanh_c * o * (1 - o),
+            grad_c * i * (1 - g**2),
+        ]
+    )
+    return d, grad_c * f
+
+
+def step_inputs(rng: np.random.Generator) -> tuple[Any, Any]:
+    z = rng.normal(scale=3.0, size=(4, N, B))
+    z[:, 0, 0] = [40.0, -40.0, 0.0, 1e-9]  # saturated gates and a tiny g
+    return z, rng.normal(size=(N, B))
+
+
+def run_forward(z: Any, c_prev: Any, dtype: Any) -> tuple[Any, ...]:
+    a = z.astype(dtype)
+    a[3] *= 2  # the g block arrives doubled
+    a = a.reshape(-1)
+    c, tanh_c, h = (np.empty(N * B, dtype) for _ in range(3))
+    recurrent.lstm_forward(a, c_prev.astype(dtype).reshape(-1), c, tanh_c, h)
+    return a.reshape(4, N, B), c.reshape(N, B), tanh_c.reshape(N, B), h.reshape(N, B)
+
+
+@pytest.mark.parametrize(("dtype", "tol"), [(np.float64, 1e-14), (np.float32, 2e-6)])
+def test_forward_kernel_matches_the_unfused_maths(dtype: Any, tol: float) -> None:
+    z, c_prev = step_inputs(np.random.default_rng(0))
+    ours = run_forward(z, c_prev, dtype)
+    for got, want in zip(ours, unfused_forward(z, c_prev), strict=True):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize(("dtype", "tol"), [(np.float64, 1e-14), (np.float32, 2e-6)])
+def test_backward_kernel_matches_the_unfused_maths(dtype: Any, tol: float) -> None:
+    rng = np.random.default_rng(1)
+    z, c_prev = step_inputs(rng)
+    acts = unfused_forward(z, c_prev)[0]
+    dh_out, dh_next, dc = (rng.normal(size=(N, B)) for _ in range(3))
+    want_d, want_dc = unfused_backward(acts, c_prev, dh_out + dh_next, dc)
+    tanh_c = np.tanh(acts[0] * c_prev + acts[1] * acts[3])
+    arrays = [v.astype(dtype).reshape(-1) for v in (acts, c_prev, tanh_c, dh_out, dh_next, dc)]
+    d = np.empty(4 * N * B, dtype)
+    recurrent.lstm_backward(*arrays, d)
+    np.testing.assert_allclose(d.reshape(4, N, B), want_d, rtol=0, atol=tol)
+    np.testing.assert_allclose(arrays[5].reshape(N, B), want_dc, rtol=0, atol=tol)
+
+
+def test_sequence_gradients_against_finite_differences() -> None:
+    rng = np.random.default_rng(2)
+    x, w_ih, b, w_hh = (
+        Tensor(rng.normal(size=shape), autograd=True, dtype=np.float64)
+        for shape in ((2, 4, 3), (3, 16), (16,), (4, 16))
+    )
+    assert gradcheck(lambda *ts: LSTMSequenceFn.apply(*ts), [x, w_ih, b, w_hh], atol=1e-6)
+
+
+def test_float16_layer_runs_in_float32() -> None:
+    np.random.seed(3)
+    layer = LSTM(3, 4)
+    x = np.random.default_rng(4).normal(size=(2, 5, 3))
+    want = layer(Tensor(x, dtype=np.float32)).numpy()
+    for p in layer.get_parameters():
+        p.data = p.data.astype(np.float16)
+    xs = Tensor(x, autograd=True, dtype=np.float16)
+    out = layer(xs)
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out.numpy(), want, atol=5e-3)
+    out.sum().backward()
+    assert xs.grad is not None and xs.grad.dtype == np.float16
+    assert layer.weight_hh.grad is not None and layer.weight_hh.grad.dtype == np.float16
+    _, (h, c) = layer.run(x.astype(np.float16)[:, :2])
+    assert h.dtype == c.dtype == np.float16
+
+
+def test_warm_up_runs_every_kernel() -> None:
+    recurrent.warm_up()
+    assert "engine.kernels.recurrent" in engine.kernels.KERNEL_MODULES
