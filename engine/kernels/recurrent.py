@@ -19,7 +19,13 @@ import numpy as np
 from engine.kernels.compiler import kernel
 from engine.kernels.vmath import sigmoid, tanh
 
-__all__ = ["lstm_backward", "lstm_forward", "warm_up"]
+__all__ = [
+    "lstm_backward",
+    "lstm_cell_backward",
+    "lstm_cell_forward",
+    "lstm_forward",
+    "warm_up",
+]
 
 
 @kernel
@@ -61,6 +67,52 @@ def lstm_backward(a: Any, c_prev: Any, tanh_c: Any, dh_out: Any, dh: Any, dc: An
         dc[k] = grad_c * f
 
 
+@kernel
+def lstm_cell_forward(a: Any, bias: Any, c_prev: Any, state: Any, tanh_c: Any) -> None:
+    """The book's cell step, batch-major: ``a`` (B, 4n) holds ``[x, h] @ W`` (gates f, i, o, g
+    by columns) and becomes the activations of ``a + bias``; writes ``state`` (B, 2n) as
+    ``[h', c']`` and ``tanh_c`` (B, n); ``c_prev`` is (B, n)."""
+    batch, four = a.shape
+    n = four // 4
+    one = a.dtype.type(1.0)
+    for b in range(batch):
+        row = a[b]
+        for j in range(four):
+            z = row[j] + bias[j]
+            s = sigmoid(z + z if j >= 3 * n else z)
+            # g written here: writing it in the next loop stopped that loop's vectorisation
+            row[j] = s + s - one if j >= 3 * n else s
+        cp, out, tc = c_prev[b], state[b], tanh_c[b]
+        for j in range(n):
+            cell = row[j] * cp[j] + row[n + j] * row[3 * n + j]
+            t = tanh(cell)
+            out[n + j] = cell
+            tc[j] = t
+            out[j] = row[2 * n + j] * t
+
+
+@kernel
+def lstm_cell_backward(a: Any, c_prev: Any, tanh_c: Any, grad: Any, d: Any, dc_prev: Any) -> None:
+    """The book's cell step backward, batch-major: from the activations ``a`` (B, 4n),
+    ``c_prev`` and ``tanh_c`` (B, n) and the gradient ``grad`` (B, 2n) of ``[h', c']``, write
+    the pre-activation gradients ``d`` (B, 4n) and the gradient ``dc_prev`` (B, n)."""
+    batch, four = a.shape
+    n = four // 4
+    one = a.dtype.type(1.0)
+    for b in range(batch):
+        row, cp, tc, gr, dr, dcp = a[b], c_prev[b], tanh_c[b], grad[b], d[b], dc_prev[b]
+        for j in range(n):
+            f, i, o, g = row[j], row[n + j], row[2 * n + j], row[3 * n + j]
+            t = tc[j]
+            grad_h = gr[j]
+            grad_c = gr[n + j] + grad_h * o * (one - t * t)
+            dr[j] = grad_c * cp[j] * f * (one - f)
+            dr[n + j] = grad_c * g * i * (one - i)
+            dr[2 * n + j] = grad_h * t * o * (one - o)
+            dr[3 * n + j] = grad_c * i * (one - g * g)
+            dcp[j] = grad_c * f
+
+
 def warm_up() -> None:
     """Run each kernel once per float dtype (loads them from the cache or compiles them)."""
     for dtype in (np.float32, np.float64):
@@ -68,3 +120,7 @@ def warm_up() -> None:
         c_prev, c, tanh_c, h = (np.zeros(2, dtype) for _ in range(4))
         lstm_forward(a, c_prev, c, tanh_c, h)
         lstm_backward(a, c_prev, tanh_c, h, c, c_prev, d)
+        rows, state = a.reshape(1, 8), np.zeros((1, 4), dtype)
+        cells = c_prev.reshape(1, 2)
+        lstm_cell_forward(rows, a, cells, state, cells)
+        lstm_cell_backward(rows, cells, cells, state, d.reshape(1, 8), cells)

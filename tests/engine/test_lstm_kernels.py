@@ -83,6 +83,46 @@ def test_backward_kernel_matches_the_unfused_maths(dtype: Any, tol: float) -> No
     np.testing.assert_allclose(arrays[5].reshape(N, B), want_dc, rtol=0, atol=tol)
 
 
+@pytest.mark.parametrize(("dtype", "tol"), [(np.float64, 1e-14), (np.float32, 2e-6)])
+def test_book_cell_kernels_match_the_unfused_maths(dtype: Any, tol: float) -> None:
+    """The batch-major kernels of ``LSTMCell``: columns are the gate blocks, the bias added."""
+    rng = np.random.default_rng(5)
+    z, c_prev = step_inputs(rng)
+    bias = rng.normal(size=4 * N)
+    xw = z.transpose(2, 0, 1).reshape(B, 4 * N) - bias  # [x, h] @ W, so that xw + bias = z
+    rows_c = np.ascontiguousarray(c_prev.T)
+    a, c_arr = xw.astype(dtype), rows_c.astype(dtype)
+    state, tanh_c = np.empty((B, 2 * N), dtype), np.empty((B, N), dtype)
+    recurrent.lstm_cell_forward(a, bias.astype(dtype), c_arr, state, tanh_c)
+    acts, c, t, h = unfused_forward(z, c_prev)
+    np.testing.assert_allclose(a, acts.transpose(2, 0, 1).reshape(B, 4 * N), rtol=0, atol=tol)
+    np.testing.assert_allclose(state, np.concatenate([h.T, c.T], 1), rtol=0, atol=tol)
+    np.testing.assert_allclose(tanh_c, t.T, rtol=0, atol=tol)
+    grad = rng.normal(size=(B, 2 * N))
+    want_d, want_dc = unfused_backward(acts, c_prev, grad[:, :N].T, grad[:, N:].T)
+    d, dc_prev = np.empty((B, 4 * N), dtype), np.empty((B, N), dtype)
+    recurrent.lstm_cell_backward(a, c_arr, tanh_c, grad.astype(dtype), d, dc_prev)
+    np.testing.assert_allclose(d, want_d.transpose(2, 0, 1).reshape(B, 4 * N), rtol=0, atol=tol)
+    np.testing.assert_allclose(dc_prev, want_dc.T, rtol=0, atol=tol)
+
+
+def test_book_cell_in_float16_runs_in_float32() -> None:
+    np.random.seed(6)
+    cell = engine.LSTMCell(3, 4, 2)
+    x = np.random.default_rng(7).normal(size=(2, 3))
+    _, (h32, c32) = cell.forward(Tensor(x, dtype=np.float32), cell.init_hidden(2))
+    for p in cell.get_parameters():
+        p.data = p.data.astype(np.float16)
+    xs = Tensor(x, autograd=True, dtype=np.float16)
+    out, (h, c) = cell.forward(xs, cell.init_hidden(2))
+    assert h.dtype == c.dtype == np.float16
+    np.testing.assert_allclose(h.numpy(), h32.numpy(), atol=5e-3)
+    np.testing.assert_allclose(c.numpy(), c32.numpy(), atol=5e-3)
+    (out.sum() + c.sum()).backward()
+    assert xs.grad is not None and xs.grad.dtype == np.float16
+    assert cell.xf.weight.grad is not None and cell.xf.weight.grad.dtype == np.float16
+
+
 def test_sequence_gradients_against_finite_differences() -> None:
     rng = np.random.default_rng(2)
     x, w_ih, b, w_hh = (
