@@ -1,7 +1,9 @@
-"""Kernels of the LSTM's element-wise step: the gate activations, the cell and hidden state in
-one kernel, and the whole gate backward in another, over the step's blocks of
-:class:`engine.nn.sequence.LSTMSequenceFn` (gate-major: the pre-activations of one step are a
-flat (4H, B) block, gates f, i, o, g, each state an (H, B) block).
+"""Kernels of the recurrent layers' element-wise steps: for each step the gate activations and
+the new state in one kernel, the whole gate backward in another. The LSTM sequence layer
+(:class:`engine.nn.sequence.LSTMSequenceFn`) works gate-major (the pre-activations of one step
+are a flat (4H, B) block, gates f, i, o, g, each state an (H, B) block); the book's
+``LSTMCell`` (:mod:`engine.nn.lstm_cell_fn`) and the GRU (:mod:`engine.nn.gru`) batch-major
+((B, G·H) rows, gate blocks by columns).
 
 Each kernel calls ``sigmoid`` and ``tanh`` once in its body: Numba inlines the maths of
 :mod:`engine.kernels.vmath` into the loop, and inlining one of them twice in a function sets off
@@ -20,6 +22,8 @@ from engine.kernels.compiler import kernel
 from engine.kernels.vmath import sigmoid, tanh
 
 __all__ = [
+    "gru_backward",
+    "gru_forward",
     "lstm_backward",
     "lstm_cell_backward",
     "lstm_cell_forward",
@@ -113,6 +117,55 @@ def lstm_cell_backward(a: Any, c_prev: Any, tanh_c: Any, grad: Any, d: Any, dc_p
             dcp[j] = grad_c * f
 
 
+@kernel
+def gru_forward(
+    xg: Any, hh: Any, b_hh: Any, h_prev: Any, gates: Any, cand: Any, hn: Any, h: Any
+) -> None:
+    """One GRU step, batch-major: ``xg`` (B, 3n) is ``x @ W_ih + b_ih`` and ``hh`` (B, 3n)
+    ``h_prev @ W_hh`` (gate blocks r, z, n); writes ``gates`` (B, 2n) ``r, z``, ``hn`` (B, n)
+    ``hh_n + b_hn``, ``cand`` (B, n) ``tanh(xg_n + r hn)`` and ``h = cand + z (h_prev - cand)``."""
+    batch, n = h.shape
+    for b in range(batch):
+        xr, hr, gr = xg[b], hh[b], gates[b]
+        for j in range(2 * n):
+            gr[j] = sigmoid(xr[j] + hr[j] + b_hh[j])
+        hp, cr, hnr, out = h_prev[b], cand[b], hn[b], h[b]
+        for j in range(n):
+            v = hr[2 * n + j] + b_hh[2 * n + j]
+            hnr[j] = v
+            t = tanh(xr[2 * n + j] + gr[j] * v)
+            cr[j] = t
+            out[j] = t + gr[n + j] * (hp[j] - t)
+
+
+@kernel
+def gru_backward(
+    gates: Any, cand: Any, hn: Any, h_prev: Any, d_out: Any, dh: Any, dxg: Any, dhg: Any
+) -> None:
+    """One GRU step backward, batch-major: the gradient reaching ``h`` is ``dh + d_out`` (each
+    (B, n)); writes the gradients ``dxg`` (B, 3n) of ``xg`` and ``dhg`` (B, 3n) of ``hh`` (and
+    of ``b_hh``), and turns ``dh`` into the part of the gradient reaching ``h_prev`` that does
+    not pass through ``W_hh`` (``z`` times the gradient)."""
+    batch, n = dh.shape
+    one = dh.dtype.type(1.0)
+    for b in range(batch):
+        gr, cr, hnr, hp, do, dhr = gates[b], cand[b], hn[b], h_prev[b], d_out[b], dh[b]
+        dx, dhh = dxg[b], dhg[b]
+        for j in range(n):
+            r, z, c = gr[j], gr[n + j], cr[j]
+            grad = dhr[j] + do[j]
+            d_cand = grad * (one - z) * (one - c * c)
+            d_r = d_cand * hnr[j] * r * (one - r)
+            d_z = grad * (hp[j] - c) * z * (one - z)
+            dx[j] = d_r
+            dx[n + j] = d_z
+            dx[2 * n + j] = d_cand
+            dhh[j] = d_r
+            dhh[n + j] = d_z
+            dhh[2 * n + j] = d_cand * r
+            dhr[j] = grad * z
+
+
 def warm_up() -> None:
     """Run each kernel once per float dtype (loads them from the cache or compiles them)."""
     for dtype in (np.float32, np.float64):
@@ -124,3 +177,6 @@ def warm_up() -> None:
         cells = c_prev.reshape(1, 2)
         lstm_cell_forward(rows, a, cells, state, cells)
         lstm_cell_backward(rows, cells, cells, state, d.reshape(1, 8), cells)
+        three, one = np.zeros((1, 6), dtype), np.zeros((1, 2), dtype)
+        gru_forward(three, three, a[:6], one, state, one, one, one)
+        gru_backward(state, one, one, one, one, one, three, three)

@@ -1,6 +1,7 @@
-"""The LSTM's compiled step kernels (``engine/kernels/recurrent.py``) against the unfused maths
-written here in plain NumPy (float64 tightly, float32 loosely), and the sequence layer built on
-them: float64 gradients against finite differences, float16 computed in float32."""
+"""The recurrent layers' compiled step kernels (``engine/kernels/recurrent.py``: the LSTM, the
+book's LSTMCell, the GRU) against the unfused maths written here in plain NumPy (float64 tightly,
+float32 loosely), and the layers built on them: float64 gradients against finite differences,
+float16 computed in float32."""
 
 from __future__ import annotations
 
@@ -153,3 +154,58 @@ def test_float16_layer_runs_in_float32() -> None:
 def test_warm_up_runs_every_kernel() -> None:
     recurrent.warm_up()
     assert "engine.kernels.recurrent" in engine.kernels.KERNEL_MODULES
+
+
+def unfused_gru(xg: Any, hh: Any, b_hh: Any, h_prev: Any) -> tuple[Any, ...]:
+    """r and z, the candidate, hn and the new state of one GRU step, as ``GRUCell``."""
+    n = h_prev.shape[1]
+    gh = hh + b_hh
+    r = sigmoid(xg[:, :n] + gh[:, :n])
+    z = sigmoid(xg[:, n : 2 * n] + gh[:, n : 2 * n])
+    cand = np.tanh(xg[:, 2 * n :] + r * gh[:, 2 * n :])
+    return np.concatenate([r, z], 1), cand, gh[:, 2 * n :], cand + z * (h_prev - cand)
+
+
+@pytest.mark.parametrize(("dtype", "tol"), [(np.float64, 1e-14), (np.float32, 2e-6)])
+def test_gru_kernels_match_the_unfused_maths(dtype: Any, tol: float) -> None:
+    rng = np.random.default_rng(8)
+    xg, hh = rng.normal(scale=3.0, size=(2, B, 3 * N))
+    xg[0, :3] = [40.0, -40.0, 1e-9]
+    b_hh, h_prev = rng.normal(size=3 * N), rng.normal(size=(B, N))
+    want = unfused_gru(xg, hh, b_hh, h_prev)
+    ours = (np.empty((B, 2 * N), dtype), *(np.empty((B, N), dtype) for _ in range(3)))
+    recurrent.gru_forward(*(v.astype(dtype) for v in (xg, hh, b_hh, h_prev)), *ours)
+    for got, expected in zip(ours, want, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=0, atol=tol)
+    gates, cand, hn, _ = want
+    d_out, dh = rng.normal(size=(2, B, N))
+    r, z, grad = gates[:, :N], gates[:, N:], d_out + dh
+    d_cand = grad * (1 - z) * (1 - cand**2)
+    d_r = d_cand * hn * r * (1 - r)
+    d_z = grad * (h_prev - cand) * z * (1 - z)
+    dh_k = dh.astype(dtype)
+    dxg, dhg = np.empty((B, 3 * N), dtype), np.empty((B, 3 * N), dtype)
+    saved = (v.astype(dtype) for v in (gates, cand, hn, h_prev))
+    recurrent.gru_backward(*saved, d_out.astype(dtype), dh_k, dxg, dhg)
+    np.testing.assert_allclose(dxg, np.concatenate([d_r, d_z, d_cand], 1), rtol=0, atol=tol)
+    np.testing.assert_allclose(dhg, np.concatenate([d_r, d_z, d_cand * r], 1), rtol=0, atol=tol)
+    np.testing.assert_allclose(dh_k, grad * z, rtol=0, atol=tol)
+
+
+def test_gru_gradients_against_finite_differences_and_float16() -> None:
+    rng = np.random.default_rng(9)
+    shapes = ((2, 4, 3), (3, 12), (12,), (4, 12), (12,))
+    inputs = [Tensor(rng.normal(size=s), autograd=True, dtype=np.float64) for s in shapes]
+    assert gradcheck(lambda *ts: engine.nn.gru.GRUSequenceFn.apply(*ts), inputs, atol=1e-6)
+    np.random.seed(10)
+    layer = engine.GRU(3, 4)
+    x = rng.normal(size=(2, 5, 3))
+    want = layer(Tensor(x, dtype=np.float32)).numpy()
+    for p in layer.get_parameters():
+        p.data = p.data.astype(np.float16)
+    xs = Tensor(x, autograd=True, dtype=np.float16)
+    out = layer(xs)
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out.numpy(), want, atol=5e-3)
+    out.sum().backward()
+    assert xs.grad is not None and xs.grad.dtype == np.float16
