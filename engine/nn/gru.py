@@ -46,12 +46,12 @@ def _step_backward(
 ) -> None:
     """One step backward (``saved = (gates, cand, hn, h_prev)``): as the kernel
     :func:`engine.kernels.recurrent.gru_backward` (on the CPU), by array operations (CuPy)."""
+    gates, cand, hn, h_prev = saved
     if xp is np:
         from engine.kernels import recurrent
 
-        recurrent.gru_backward(*saved, d_out, dh, dxg, dhg)
+        recurrent.gru_backward(gates, cand, hn, h_prev, d_out, dh, dxg, dhg)
         return
-    gates, cand, hn, h_prev = saved
     n = dh.shape[1]
     dh += d_out
     r, z = gates[:, :n], gates[:, n:]
