@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDockWidget
 from app.graph.compile import Program, compile_document
 from app.graph.document import EventKind, GraphDocument
 from app.graph.errors import GraphError
+from app.graph.kernels import PREPARING, needs_preparing
 from app.graph.mutations import Batch, SetSetting
 from app.graph.runs import RunRecord, append_run, fingerprint
 from app.ui.results.evaluator import EVALUATION_ERRORS, Evaluator, Scored, private_copy
@@ -164,7 +165,10 @@ class ResultsRoom(QObject):
             self.recorder.complete(run, None)
             return False
         part = "validation" if split == "val" else "training"
-        self.results.show_busy(f"Evaluating on the {part} split…")
+        busy = f"Evaluating on the {part} split…"
+        if needs_preparing():  # the evaluator's thread prepares them first
+            busy = f"{PREPARING} Then evaluating on the {part} split."
+        self.results.show_busy(busy)
         self.evaluator.start(private, split, run)  # type: ignore[arg-type]
         return True
 

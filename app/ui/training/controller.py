@@ -25,8 +25,10 @@ from app.ui.training.live import LiveRun
 from app.ui.training.loss_plot import LossPlot
 from app.ui.training.run_actions import RunActions
 from app.ui.training.sessions import (
+    PREPARING_DATA,
     SESSION_ERRORS,
     EpochBudget,
+    Preparing,
     SessionFailed,
     SessionKeeper,
     SessionReady,
@@ -187,7 +189,7 @@ class TrainingController(QObject):
         self._thread = start_worker(worker)
         self._set_mode(Mode.TRAINING)
         self._raise_dock("lossPlotDock")
-        self._message("Preparing the training data…")
+        self._message(PREPARING_DATA)
 
     def set_paused(self, paused: bool) -> None:
         """Hold the run before its next step, or let it go on."""
@@ -225,6 +227,8 @@ class TrainingController(QObject):
             self.live.prepare(event.session, self.epochs)
             device = event.session.settings.device.upper()
             self._message(event.note or f"Training on {device}…")
+        elif isinstance(event, Preparing):
+            self._message(event.text, 0)
         elif isinstance(event, (TrainingFinished, SessionFailed)):
             self._finish = event
 
