@@ -29,6 +29,37 @@ def slot_dtype(dtype: Any) -> np.dtype:
     return np.dtype(np.float32) if dt == np.float16 else dt
 
 
+def _flat(data: np.ndarray, grad: np.ndarray, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A parameter and its gradient as flat contiguous arrays of ``dtype`` (the state's:
+    float32 for float16) for a CPU kernel; the parameter is a converted copy when it is not
+    such an array already (:func:`_write_back` puts the update into it)."""
+    p = data if data.dtype == dtype and data.flags.c_contiguous else np.array(data, dtype=dtype)
+    return p.reshape(-1), np.ascontiguousarray(grad, dtype=dtype).reshape(-1)
+
+
+def _write_back(data: np.ndarray, p: np.ndarray) -> None:
+    """Put an update made on a converted copy ``p`` (see :func:`_flat`) into ``data``."""
+    if not (data.dtype == p.dtype and data.flags.c_contiguous):
+        data[...] = p.reshape(data.shape)
+
+
+def _adam_arrays(
+    xp: Any, data: Any, grad: Any, m: Any, v: Any, opt: Adam, l2: float, keep: float
+) -> None:
+    """Adam's update by array operations, for CuPy arrays without a fused kernel."""
+    if l2:
+        grad = grad + l2 * data
+    if keep != 1.0:
+        data *= keep
+    m *= opt.beta1
+    m += (1.0 - opt.beta1) * grad
+    v *= opt.beta2
+    v += (1.0 - opt.beta2) * grad * grad
+    denom = xp.sqrt(v / (1.0 - opt.beta2**opt.t))
+    denom += opt.eps
+    data -= (opt.alpha / (1.0 - opt.beta1**opt.t) * m / denom).astype(data.dtype, copy=False)
+
+
 class Optimizer:
     """Base of the optimizers: the parameter list, ``zero()`` and the state-dict plumbing.
 
@@ -214,14 +245,25 @@ class SGD(Optimizer):
             v = self._slot(k, "v", data) if self.momentum else None
             optim_cuda.sgd(xp, data, grad, self.alpha, self.momentum, v, self.weight_decay)
             return
-        if self.weight_decay:
-            grad = grad + self.weight_decay * data
+        if xp is not np:  # CuPy arrays the fused kernel does not take (float16)
+            if self.weight_decay:
+                grad = grad + self.weight_decay * data
+            if self.momentum:
+                v = self._slot(k, "v", data)
+                v *= self.momentum
+                v += grad
+                grad = v
+            data -= self.alpha * grad
+            return
+        from engine.kernels import optimizers
+
+        p, g = _flat(data, grad, slot_dtype(data.dtype))
         if self.momentum:
-            v = self._slot(k, "v", data)
-            v *= self.momentum
-            v += grad
-            grad = v
-        data -= self.alpha * grad
+            v = self._slot(k, "v", data).reshape(-1)
+            optimizers.sgd_momentum_step(p, g, v, self.alpha, self.momentum, self.weight_decay)
+        else:
+            optimizers.sgd_step(p, g, self.alpha, self.weight_decay)
+        _write_back(data, p)
 
     def hyperparameters(self) -> dict[str, float]:
         """Return ``alpha``, ``momentum`` and ``weight_decay``."""
@@ -276,19 +318,16 @@ class Adam(Optimizer):
             decay = (l2, keep)
             optim_cuda.adam(xp, data, grad, m, v, betas, step_size, bias2, self.eps, decay)
             return
-        if grad.dtype != m.dtype:  # float16: the step is taken in float32
-            grad = grad.astype(m.dtype)
-        if l2:
-            grad = grad + l2 * data
-        if keep != 1.0:
-            data *= keep
-        m *= self.beta1
-        m += (1.0 - self.beta1) * grad
-        v *= self.beta2
-        v += (1.0 - self.beta2) * grad * grad
-        denom = xp.sqrt(v / (1.0 - self.beta2**self.t))
-        denom += self.eps
-        data -= (step_size * m / denom).astype(data.dtype, copy=False)
+        if xp is not np:  # CuPy arrays the fused kernel does not take (float16)
+            _adam_arrays(xp, data, grad.astype(m.dtype), m, v, self, l2, keep)
+            return
+        from engine.kernels import optimizers
+
+        p, g = _flat(data, grad, m.dtype)
+        betas, bias2 = (self.beta1, self.beta2), 1.0 - self.beta2**self.t
+        m, v = m.reshape(-1), v.reshape(-1)
+        optimizers.adam_step(p, g, m, v, betas, step_size, bias2, self.eps, l2, keep)
+        _write_back(data, p)
 
     def hyperparameters(self) -> dict[str, float]:
         """Return ``alpha``, ``beta1``, ``beta2``, ``eps`` and ``weight_decay``."""

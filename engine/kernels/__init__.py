@@ -20,7 +20,10 @@ import threading
 __all__ = ["KERNEL_MODULES", "prepare", "prepared"]
 
 #: The modules holding kernels, each with a ``warm_up()`` that runs its kernels once per dtype.
-KERNEL_MODULES = ("engine.kernels.gaussian",)
+KERNEL_MODULES = (
+    "engine.kernels.gaussian",
+    "engine.kernels.optimizers",
+)
 
 _lock = threading.Lock()
 _prepared = False
