@@ -214,6 +214,7 @@ def _train(options: argparse.Namespace, document: GraphDocument) -> int:
     last_step: StepMetrics | None = None
     last_epoch: EpochMetrics | None = None
     finished: TrainingFinished | None = None
+    _prepare_kernels()
     for event in session.train(epochs=epochs):
         recorder.observe(event)
         if isinstance(event, StepMetrics):
@@ -231,6 +232,18 @@ def _train(options: argparse.Namespace, document: GraphDocument) -> int:
     _print_summary(last_epoch, last_step)
     cli_results.after_training(options, document, session, recorder)
     return 0
+
+
+def _prepare_kernels() -> None:
+    """Load or compile the engine's kernels before the first step, saying so on stderr when
+    this process has not yet (compiling takes seconds the first time on a machine)."""
+    from app.graph.kernels import needs_preparing, prepare_kernels
+
+    if needs_preparing():
+        print("preparing compiled kernels…", file=sys.stderr, flush=True)
+        error = prepare_kernels()
+        if error:
+            raise CliError(error)
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDockWidget
 from app.graph.compile import Program, compile_document
 from app.graph.document import EventKind, GraphDocument
 from app.graph.errors import GraphError
+from app.graph.kernels import PREPARING, needs_preparing
 from app.graph.mutations import Batch, SetSetting
 from app.graph.runs import RunRecord, append_run, fingerprint
 from app.ui.results.evaluator import EVALUATION_ERRORS, Evaluator, Scored, private_copy
@@ -164,7 +165,10 @@ class ResultsRoom(QObject):
             self.recorder.complete(run, None)
             return False
         part = "validation" if split == "val" else "training"
-        self.results.show_busy(f"Evaluating on the {part} split…")
+        busy = f"Evaluating on the {part} split…"
+        if needs_preparing():  # the evaluator's thread prepares them first
+            busy = f"{PREPARING} Then evaluating on the {part} split."
+        self.results.show_busy(busy)
         self.evaluator.start(private, split, run)  # type: ignore[arg-type]
         return True
 
@@ -208,6 +212,13 @@ class ResultsRoom(QObject):
             self._evaluate(str(self.results.split.currentData()), run)
         else:
             self.recorder.complete(run, None)
+        self._refresh_tryit()
+
+    def _refresh_tryit(self) -> None:
+        """Rebuild the try-it dock; when it will run the model and the compiled kernels are not
+        ready, after they are (prepared off the GUI thread, the status bar saying so)."""
+        if self.program() is not None and not self.training.kernels.ready(self._refresh_tryit):
+            return
         self.tryit.refresh()
 
     def _on_run_recorded(self, record: RunRecord, path: Path | None, current: bool) -> None:
@@ -227,7 +238,7 @@ class ResultsRoom(QObject):
     def _on_weights_loaded(self) -> None:
         """Weights came with an opened graph: try-it can use them now."""
         self._compiled = None
-        self.tryit.refresh()
+        self._refresh_tryit()
 
     def _on_document_replaced(self) -> None:
         self.evaluator.forget()  # the old graph's scores are not shown (its run is recorded)
@@ -237,7 +248,7 @@ class ResultsRoom(QObject):
         self.results.clear()
         self._path = self._graph_path()
         self.runs.load(self._path)
-        self.tryit.refresh()
+        self._refresh_tryit()
 
     def _on_document_event(self, event: Any) -> None:
         if event.kind is EventKind.NODE_MOVED:
@@ -250,7 +261,7 @@ class ResultsRoom(QObject):
         if self.results.result is not None or self.evaluator.pending():
             self.evaluator.forget()  # scores of the model before the edit are not shown
             self.results.clear("The model was edited since these results; train it again.")
-            self.tryit.refresh()
+            self._refresh_tryit()
 
     def _on_file_changed(self) -> None:
         """Saved (perhaps under a new name): the history follows the file."""

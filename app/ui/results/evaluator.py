@@ -24,6 +24,7 @@ from app.graph.compile import Program, compile_document
 from app.graph.document import GraphDocument
 from app.graph.errors import GraphError
 from app.graph.evaluation import Evaluation, Split, evaluate
+from app.graph.kernels import prepare_kernels
 from engine.errors import EngineError
 
 __all__ = ["EVALUATION_ERRORS", "Evaluator", "Scored", "private_copy"]
@@ -119,7 +120,9 @@ class Evaluator(QObject):
         result: Evaluation | None = None
         error = ""
         try:
-            result = evaluate(program, split)
+            error = prepare_kernels()  # the first run of ops in this process may compile them
+            if not error:
+                result = evaluate(program, split)
         except EVALUATION_ERRORS as caught:
             error = str(caught)
         except Exception as caught:  # a bug: said in the dock rather than lost with the thread

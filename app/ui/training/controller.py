@@ -16,6 +16,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTime
 from app.graph.document import DocumentEvent, EventKind
 from app.graph.metrics import EpochMetrics, StepMetrics, TrainingFinished
 from app.graph.session import Session
+from app.ui.kernel_gate import KernelGate
 from app.ui.training.block_view import BlockView
 from app.ui.training.canvas_overlay import CanvasOverlay
 from app.ui.training.closing import CloseGuard
@@ -25,8 +26,10 @@ from app.ui.training.live import LiveRun
 from app.ui.training.loss_plot import LossPlot
 from app.ui.training.run_actions import RunActions
 from app.ui.training.sessions import (
+    PREPARING_DATA,
     SESSION_ERRORS,
     EpochBudget,
+    Preparing,
     SessionFailed,
     SessionKeeper,
     SessionReady,
@@ -79,6 +82,7 @@ class TrainingController(QObject):
         self.steps = StepThrough(host.holder, host.scene, self.overlay, tensor_view)
         self.mode = Mode.IDLE
         self.sessions = SessionKeeper(self._message, lambda: self.holder.document)
+        self.kernels = KernelGate(host.status, self)  # for work done on the GUI thread
         self._worker: TrainingWorker | None = None
         self._thread: QThread | None = None
         self.epochs = EpochBudget(0)
@@ -187,7 +191,7 @@ class TrainingController(QObject):
         self._thread = start_worker(worker)
         self._set_mode(Mode.TRAINING)
         self._raise_dock("lossPlotDock")
-        self._message("Preparing the training data…")
+        self._message(PREPARING_DATA)
 
     def set_paused(self, paused: bool) -> None:
         """Hold the run before its next step, or let it go on."""
@@ -225,6 +229,8 @@ class TrainingController(QObject):
             self.live.prepare(event.session, self.epochs)
             device = event.session.settings.device.upper()
             self._message(event.note or f"Training on {device}…")
+        elif isinstance(event, Preparing):
+            self._message(event.text, 0)
         elif isinstance(event, (TrainingFinished, SessionFailed)):
             self._finish = event
 
@@ -272,7 +278,9 @@ class TrainingController(QObject):
     # -- step-through ---------------------------------------------------------------------------
     def step_forward(self) -> None:
         """Run the next node of the forward pass on one batch."""
-        if self.mode is Mode.TRAINING or not self._ensure_stepping():
+        if self.mode is Mode.TRAINING or not self.kernels.ready(self.step_forward):
+            return
+        if not self._ensure_stepping():
             return
         if not self.steps.can_forward():
             self._message("The forward pass is complete: Step Backward (Shift+F10) goes on")

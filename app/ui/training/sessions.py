@@ -13,6 +13,7 @@ import numpy as np
 
 from app.graph.document import DocumentEvent, EventKind, GraphDocument
 from app.graph.errors import GraphError
+from app.graph.kernels import PREPARING, needs_preparing, prepare_kernels
 from app.graph.metrics import EpochMetrics, TrainingFinished, trained_message
 from app.graph.session import Session
 from app.graph.validate import Severity
@@ -22,6 +23,7 @@ from app.ui.editor import LIVE_SETTINGS
 from engine.errors import EngineError
 
 SESSION_ERRORS = (GraphError, EngineError, ValueError, OSError)
+PREPARING_DATA = "Preparing the training data…"
 Builder = Callable[[], tuple[Session, str]]
 
 
@@ -199,6 +201,14 @@ class SessionReady:
 
 
 @dataclass(frozen=True)
+class Preparing:
+    """What the worker prepares before its session (the compiled kernels, the data): shown
+    until the next event says otherwise."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class SessionFailed:
     """The worker's only event when the graph could not be made into a session."""
 
@@ -224,11 +234,19 @@ class EpochBudget:
 
 
 def run_events(build: Builder, epochs: EpochBudget) -> Callable[[threading.Event], Iterator[Any]]:
-    """A worker source: build the session (announced by :class:`SessionReady`, or
-    :class:`SessionFailed` saying why not), then train one epoch at a time, so a new epoch
+    """A worker source: load or compile the engine's kernels when this process has not yet
+    (announced by :class:`Preparing`), build the session (announced by :class:`SessionReady`,
+    or :class:`SessionFailed` saying why not), then train one epoch at a time, so a new epoch
     count applies at the end of the epoch under way."""
 
     def source(stop: threading.Event) -> Iterator[Any]:
+        if needs_preparing():
+            yield Preparing(PREPARING)
+            error = prepare_kernels()
+            if error:
+                yield SessionFailed(error)
+                return
+            yield Preparing(PREPARING_DATA)
         try:
             session, note = build()
         except SESSION_ERRORS as error:
