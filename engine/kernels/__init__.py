@@ -22,6 +22,7 @@ __all__ = ["KERNEL_MODULES", "prepare", "prepared"]
 #: The modules holding kernels, each with a ``warm_up()`` that runs its kernels once per dtype.
 KERNEL_MODULES = (
     "engine.kernels.gaussian",
+    "engine.kernels.norm",
     "engine.kernels.optimizers",
     "engine.kernels.recurrent",
     "engine.kernels.softmax",

@@ -83,3 +83,18 @@ def test_input_only_gradient_and_float32() -> None:
     assert out.data.dtype == np.float32 and x.grad.data.dtype == np.float32
     assert w.grad is None and b.grad is None
     np.testing.assert_allclose(x.grad.data, 0.0, atol=1e-6)  # the sum is constant in x
+
+
+def test_float16_is_computed_in_float32_and_stays_float16() -> None:
+    data = [RNG.standard_normal(s) for s in ((2, 3, 16), (16,), (16,), (2, 3, 16))]
+    results = []
+    for dtype in (np.float16, np.float32):
+        engine.set_default_dtype(dtype)
+        x, w, b = (Tensor(a.astype(dtype), autograd=True) for a in data[:3])
+        out = LayerNormFn.apply(x, w, b, eps=EPS)
+        out.backward(Tensor(data[3].astype(dtype)))
+        grads = [t.grad.data for t in (x, w, b)]
+        assert all(a.dtype == dtype for a in [out.data, *grads])
+        results.append([out.data, *grads])
+    for half, single in zip(*results, strict=True):
+        np.testing.assert_allclose(half.astype(np.float32), single, rtol=0.02, atol=0.02)

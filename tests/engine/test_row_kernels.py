@@ -1,4 +1,4 @@
-"""The row kernels (``engine/kernels/softmax.py``, ``engine/kernels/lanes.py``) against the
+"""The row kernels (``engine/kernels/softmax.py``, ``norm.py``, ``lanes.py``) against the
 unfused maths written in NumPy: float64 tightly, float32 loosely, every row length around the
 eight lanes, causal rows, NaN and infinities."""
 
@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from engine.kernels import norm
 from engine.kernels import softmax as kernels
 from engine.kernels.compiler import kernel
 from engine.kernels.lanes import row_dot, row_max, row_sum
@@ -98,3 +99,24 @@ def test_lane_reductions_match_numpy_for_every_length(dtype: Any) -> None:
         assert out[r, 0] == pytest.approx(x.sum(), rel=tol, abs=tol)
         assert out[r, 1] == pytest.approx(x @ y, rel=tol, abs=tol)
         assert out[r, 2] == x.max()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("width", [1, 7, 8, 13, 128])
+def test_layer_norm_matches_the_unfused_maths(dtype: Any, width: int) -> None:
+    x = (RNG.standard_normal((6, width)) * 3 + 2).astype(dtype)
+    w, b, g = (RNG.standard_normal(s).astype(dtype) for s in (width, width, (6, width)))
+    xhat, rstd, out, dx = np.empty_like(x), np.empty(6, dtype), np.empty_like(x), np.empty_like(x)
+    norm.layer_norm_forward(x, w, b, 1e-5, xhat, rstd, out)
+    norm.layer_norm_backward(g, w, xhat, rstd, dx)
+    x64, w64, g64 = x.astype(np.float64), w.astype(np.float64), g.astype(np.float64)
+    centred = x64 - x64.mean(axis=1, keepdims=True)
+    std = np.sqrt((centred**2).mean(axis=1, keepdims=True) + 1e-5)
+    ref_xhat = centred / std
+    gw = g64 * w64
+    ref_dx = gw - gw.mean(1, keepdims=True) - ref_xhat * (gw * ref_xhat).mean(1, keepdims=True)
+    tol = 10 * TOLERANCE[dtype]
+    np.testing.assert_allclose(xhat, ref_xhat, rtol=tol, atol=tol)
+    np.testing.assert_allclose(rstd, 1.0 / std[:, 0], rtol=tol)
+    np.testing.assert_allclose(out, ref_xhat * w64 + b, rtol=tol, atol=tol)
+    np.testing.assert_allclose(dx, ref_dx / std, rtol=tol, atol=tol)
