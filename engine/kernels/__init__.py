@@ -23,6 +23,8 @@ __all__ = ["KERNEL_MODULES", "prepare", "prepared"]
 KERNEL_MODULES = (
     "engine.kernels.gaussian",
     "engine.kernels.optimizers",
+    "engine.kernels.recurrent",
+    "engine.kernels.softmax",
 )
 
 _lock = threading.Lock()

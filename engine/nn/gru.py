@@ -14,6 +14,7 @@ from engine.backend import array_module, get_array_module
 from engine.errors import ShapeError
 from engine.nn.module import Layer
 from engine.ops.gemm import matmul
+from engine.ops.kernel_call import working_dtype
 from engine.tensor import Tensor
 
 __all__ = ["GRU", "GRUCell", "GRUSequenceFn"]
@@ -23,57 +24,99 @@ def _sigmoid(xp: Any, z: Any) -> Any:
     return xp.tanh(z * 0.5) * 0.5 + 0.5
 
 
+def _step(xp: Any, xg: Any, hh: Any, b_hh: Any, h_prev: Any, out: tuple[Any, ...]) -> None:
+    """One step forward into ``out = (gates, cand, hn, h)``: as the kernel
+    :func:`engine.kernels.recurrent.gru_forward` (on the CPU), by array operations (CuPy)."""
+    if xp is np:
+        from engine.kernels import recurrent
+
+        recurrent.gru_forward(xg, hh, b_hh, h_prev, *out)
+        return
+    gates, cand, hn, h = out
+    n = h.shape[1]
+    hh = hh + b_hh
+    gates[...] = _sigmoid(xp, xg[:, : 2 * n] + hh[:, : 2 * n])
+    hn[...] = hh[:, 2 * n :]
+    cand[...] = xp.tanh(xg[:, 2 * n :] + gates[:, :n] * hn)
+    h[...] = cand + gates[:, n:] * (h_prev - cand)
+
+
+def _step_backward(
+    xp: Any, saved: tuple[Any, ...], d_out: Any, dh: Any, dxg: Any, dhg: Any
+) -> None:
+    """One step backward (``saved = (gates, cand, hn, h_prev)``): as the kernel
+    :func:`engine.kernels.recurrent.gru_backward` (on the CPU), by array operations (CuPy)."""
+    gates, cand, hn, h_prev = saved
+    if xp is np:
+        from engine.kernels import recurrent
+
+        recurrent.gru_backward(gates, cand, hn, h_prev, d_out, dh, dxg, dhg)
+        return
+    n = dh.shape[1]
+    dh += d_out
+    r, z = gates[:, :n], gates[:, n:]
+    d_cand = dh * (1.0 - z) * (1.0 - cand * cand)  # through tanh
+    dxg[:, 2 * n :] = d_cand
+    dhg[:, 2 * n :] = d_cand * r
+    dxg[:, :n] = d_cand * hn * r * (1.0 - r)
+    dxg[:, n : 2 * n] = dh * (h_prev - cand) * z * (1.0 - z)
+    dhg[:, : 2 * n] = dxg[:, : 2 * n]
+    dh *= z
+
+
 class GRUSequenceFn(Function):
     """The GRU over all time steps: x (B, T, F), w_ih (F, 3H), b_ih (3H,), w_hh (H, 3H),
-    b_hh (3H,) -> hidden states (B, T, H), from ``h_0 = 0``; gate blocks r, z, n (PyTorch's)."""
+    b_hh (3H,) -> hidden states (B, T, H), from ``h_0 = 0``; gate blocks r, z, n (PyTorch's).
+    Each step's element-wise work is one kernel each way on the CPU
+    (:mod:`engine.kernels.recurrent`; float16 computed in float32)."""
 
     op_name = "gru"
 
     def forward(self, x: Any, w_ih: Any, b_ih: Any, w_hh: Any, b_hh: Any) -> Any:
         """Run the recurrence, keeping the gates and states for backward."""
         xp = get_array_module(x)
+        out_dtype = x.dtype
+        if xp is np:
+            work = working_dtype(w_hh.dtype)
+            x, w_ih, b_ih, w_hh, b_hh = (
+                v.astype(work, copy=False) for v in (x, w_ih, b_ih, w_hh, b_hh)
+            )
         batch, steps, n_in = x.shape
-        n = w_hh.shape[0]
+        n, dtype = w_hh.shape[0], w_hh.dtype
         xproj = (matmul(x.reshape(-1, n_in), w_ih) + b_ih).reshape(batch, steps, 3 * n)
         xproj = xp.ascontiguousarray(xproj.transpose(1, 0, 2))  # (T, B, 3H)
-        hs = xp.zeros((steps + 1, batch, n), dtype=x.dtype)
-        gates = xp.empty((steps, batch, 3 * n), dtype=x.dtype)  # r, z, n activations
-        hn = xp.empty((steps, batch, n), dtype=x.dtype)  # h_{t-1} @ W_hn + b_hn
+        hs = xp.zeros((steps + 1, batch, n), dtype=dtype)
+        gates = xp.empty((steps, batch, 2 * n), dtype=dtype)  # r, z activations
+        cand = xp.empty((steps, batch, n), dtype=dtype)  # the candidate n = tanh(...)
+        hn = xp.empty((steps, batch, n), dtype=dtype)  # h_{t-1} @ W_hn + b_hn
+        hh = xp.zeros((batch, 3 * n), dtype=dtype)  # h_{t-1} @ W_hh (h_0 = 0)
         for t in range(steps):
-            hh = matmul(hs[t], w_hh) + b_hh
-            xt, g = xproj[t], gates[t]
-            g[:, : 2 * n] = _sigmoid(xp, xt[:, : 2 * n] + hh[:, : 2 * n])
-            hn[t] = hh[:, 2 * n :]
-            g[:, 2 * n :] = xp.tanh(xt[:, 2 * n :] + g[:, :n] * hn[t])
-            cand = g[:, 2 * n :]
-            hs[t + 1] = cand + g[:, n : 2 * n] * (hs[t] - cand)
-        self.x, self.w_ih, self.w_hh, self.hs, self.gates, self.hn = x, w_ih, w_hh, hs, gates, hn
-        return xp.ascontiguousarray(hs[1:].transpose(1, 0, 2))
+            if t:
+                matmul(hs[t], w_hh, out=hh)
+            _step(xp, xproj[t], hh, b_hh, hs[t], (gates[t], cand[t], hn[t], hs[t + 1]))
+        self.x, self.w_ih, self.w_hh, self.hs = x, w_ih, w_hh, hs
+        self.gates, self.cand, self.hn = gates, cand, hn
+        return hs[1:].transpose(1, 0, 2).astype(out_dtype, order="C")
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         """Back-propagate through time, newest step first; weight gradients in one product."""
         xp = get_array_module(grad)
-        steps, batch, three_n = self.gates.shape
-        n = three_n // 3
-        d_out = grad.transpose(1, 0, 2)  # (T, B, H)
-        dx_gates = xp.empty((steps, batch, three_n), dtype=grad.dtype)
-        dh_gates = xp.empty((steps, batch, three_n), dtype=grad.dtype)
-        dh = xp.zeros((batch, n), dtype=grad.dtype)
+        steps, batch, n = self.cand.shape
+        dtype = self.cand.dtype
+        d_out = xp.ascontiguousarray(grad.transpose(1, 0, 2), dtype=dtype)  # (T, B, H)
+        dx_gates = xp.empty((steps, batch, 3 * n), dtype=dtype)
+        dh_gates = xp.empty((steps, batch, 3 * n), dtype=dtype)
+        dh = xp.zeros((batch, n), dtype=dtype)
+        through_w = xp.empty((batch, n), dtype=dtype)
         for t in range(steps - 1, -1, -1):
-            dh += d_out[t]
-            g, h_prev = self.gates[t], self.hs[t]
-            r, z, cand = g[:, :n], g[:, n : 2 * n], g[:, 2 * n :]
-            d_cand = dh * (1.0 - z) * (1.0 - cand * cand)  # through tanh
-            dxg, dhg = dx_gates[t], dh_gates[t]
-            dxg[:, 2 * n :] = d_cand
-            dhg[:, 2 * n :] = d_cand * r
-            dxg[:, :n] = d_cand * self.hn[t] * r * (1.0 - r)
-            dxg[:, n : 2 * n] = dh * (h_prev - cand) * z * (1.0 - z)
-            dhg[:, : 2 * n] = dxg[:, : 2 * n]
-            dh = dh * z + matmul(dhg, self.w_hh.T)
+            saved = (self.gates[t], self.cand[t], self.hn[t], self.hs[t])
+            _step_backward(xp, saved, d_out[t], dh, dx_gates[t], dh_gates[t])
+            if t:  # nothing reaches the fixed h_0
+                matmul(dh_gates[t], self.w_hh.T, out=through_w)
+                dh += through_w
         batch_steps = steps * batch
-        dxg_flat = dx_gates.reshape(batch_steps, three_n)
-        dhg_flat = dh_gates.reshape(batch_steps, three_n)
+        dxg_flat = dx_gates.reshape(batch_steps, 3 * n)
+        dhg_flat = dh_gates.reshape(batch_steps, 3 * n)
         x_flat = self.x.transpose(1, 0, 2).reshape(batch_steps, -1)
         dx = dw_ih = db_ih = dw_hh = db_hh = None
         if self.needs[0]:

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from engine.autograd import Function
 from engine.backend import get_array_module
 from engine.errors import ShapeError
 from engine.nn.linear import Linear
 from engine.ops.gemm import matmul
+from engine.ops.kernel_call import working_dtype
 
 __all__ = ["FusedGates", "LSTMCellFn"]
 
@@ -95,6 +98,27 @@ class LSTMCellFn(Function):
         xh[:, :n_in] = x
         xh[:, n_in:] = h
         a = matmul(xh, w)
+        state = self._cpu_step(a, c) if xp is np else self._array_step(xp, a, c)
+        self.xh = xh
+        return state
+
+    def _cpu_step(self, a: Any, c: Any) -> Any:
+        """The gates, ``[h', c']`` and ``tanh(c')`` by the compiled kernel (float16 in float32)."""
+        from engine.kernels import recurrent
+
+        work = working_dtype(a.dtype)
+        a = a.astype(work, copy=False)
+        c = np.ascontiguousarray(c, dtype=work)
+        batch, n = c.shape
+        state = np.empty((batch, 2 * n), dtype=work)
+        self.tanh_c = np.empty_like(c)
+        recurrent.lstm_cell_forward(a, self.bias.astype(work, copy=False), c, state, self.tanh_c)
+        self.acts, self.c_work = a, c
+        return state.astype(self.weight.dtype, copy=False)
+
+    def _array_step(self, xp: Any, a: Any, c: Any) -> Any:
+        """The same step by array operations (CuPy arrays)."""
+        n = a.shape[1] // 4
         a += self.bias
         sig = a[:, : 3 * n]
         sig *= 0.5  # sigmoid(z) = (1 + tanh(z / 2)) / 2: one tanh for all four gates
@@ -102,38 +126,34 @@ class LSTMCellFn(Function):
         sig *= 0.5
         sig += 0.5
         f, i, o, g = (a[:, k * n : (k + 1) * n] for k in range(4))
-        state = xp.empty((batch, 2 * n), dtype=w.dtype)
+        state = xp.empty((a.shape[0], 2 * n), dtype=a.dtype)
         h_new, c_new = state[:, :n], state[:, n:]
         xp.multiply(f, c, out=c_new)
         c_new += i * g
-        tanh_c = xp.tanh(c_new)
-        xp.multiply(o, tanh_c, out=h_new)
-        self.xh, self.acts, self.c_prev, self.tanh_c = xh, a, c, tanh_c
+        self.tanh_c = xp.tanh(c_new)
+        xp.multiply(o, self.tanh_c, out=h_new)
+        self.acts, self.c_work = a, c
         return state
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         """Gradients of x, h, c, the eight gate weights and the four biases."""
         xp = get_array_module(grad)
-        a, tanh_c, w = self.acts, self.tanh_c, self.weight
+        a, w = self.acts, self.weight
         n = a.shape[1] // 4
         n_in = w.shape[0] - n
-        dh, dc = grad[:, :n], grad[:, n:]
-        f, i, o, g = (a[:, k * n : (k + 1) * n] for k in range(4))
-        dc_total = dh * o
-        dc_total *= 1.0 - tanh_c * tanh_c
-        dc_total += dc
-        d = xp.empty_like(a)
-        xp.multiply(dc_total, self.c_prev, out=d[:, :n])
-        xp.multiply(dc_total, g, out=d[:, n : 2 * n])
-        xp.multiply(dh, tanh_c, out=d[:, 2 * n : 3 * n])
-        xp.multiply(dc_total, i, out=d[:, 3 * n :])
-        sig = a[:, : 3 * n]
-        d[:, : 3 * n] *= sig * (1.0 - sig)
-        d[:, 3 * n :] *= 1.0 - g * g
+        if xp is np:
+            from engine.kernels import recurrent
+
+            d = np.empty_like(a)
+            dc_total = np.empty_like(self.tanh_c)  # becomes the gradient reaching c
+            grad = np.ascontiguousarray(grad, dtype=a.dtype)
+            recurrent.lstm_cell_backward(a, self.c_work, self.tanh_c, grad, d, dc_total)
+        else:
+            d, dc_total = self._array_backward(xp, grad)
         dxh = matmul(d, w.T) if any(self.needs[:2]) else None
         dx = dxh[:, :n_in] if dxh is not None and self.needs[0] else None
         dh_prev = dxh[:, n_in:] if dxh is not None and self.needs[1] else None
-        dc_prev = dc_total * f if self.needs[2] else None
+        dc_prev = dc_total if self.needs[2] else None
         weight_grads: list[Any] = [None] * 12
         if any(self.needs[3:]):
             dw = matmul(self.xh.T, d)
@@ -144,3 +164,24 @@ class LSTMCellFn(Function):
                 weight_grads[4 + k] = dw[n_in:, cols]
                 weight_grads[8 + k] = db[cols]
         return (dx, dh_prev, dc_prev, *weight_grads)
+
+    def _array_backward(self, xp: Any, grad: Any) -> tuple[Any, Any]:
+        """The pre-activation gradients and the gradient reaching c by array operations (CuPy
+        arrays)."""
+        a, tanh_c = self.acts, self.tanh_c
+        n = a.shape[1] // 4
+        dh, dc = grad[:, :n], grad[:, n:]
+        f, i, o, g = (a[:, k * n : (k + 1) * n] for k in range(4))
+        dc_total = dh * o
+        dc_total *= 1.0 - tanh_c * tanh_c
+        dc_total += dc
+        d = xp.empty_like(a)
+        xp.multiply(dc_total, self.c_work, out=d[:, :n])
+        xp.multiply(dc_total, g, out=d[:, n : 2 * n])
+        xp.multiply(dh, tanh_c, out=d[:, 2 * n : 3 * n])
+        xp.multiply(dc_total, i, out=d[:, 3 * n :])
+        sig = a[:, : 3 * n]
+        d[:, : 3 * n] *= sig * (1.0 - sig)
+        d[:, 3 * n :] *= 1.0 - g * g
+        dc_total *= f
+        return d, dc_total

@@ -17,6 +17,7 @@ from engine.nn.recurrent import activation_layer
 from engine.nn.torch_state import gate_order
 from engine.ops import stack
 from engine.ops.gemm import matmul
+from engine.ops.kernel_call import working_dtype
 from engine.tensor import Tensor
 
 __all__ = ["LSTM", "RNN", "LSTMSequenceFn"]
@@ -26,74 +27,56 @@ def _lstm_cell(xp: Any, a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> Non
     """Turn the pre-activations ``a`` (4H, B) into gate activations in place and write the new
     cell state ``c``, ``tanh(c)`` and hidden state ``h`` (each (H, B)) into the given arrays.
 
-    The f, i, o rows of ``a`` arrive halved, so that one ``tanh`` over the whole block serves
-    all four gates: ``sigmoid(z) = (1 + tanh(z / 2)) / 2`` (no overflow, no temporaries). The
-    layout is gate-major (features by batch), so every gate is one contiguous block. On a GPU
-    one fused kernel does the same (:mod:`engine.nn.lstm_cuda`).
+    The layout is gate-major (features by batch), so every gate is one contiguous block. On the
+    CPU one compiled kernel does the step (:mod:`engine.kernels.recurrent`: the g rows of ``a``
+    arrive doubled); on a GPU one CuPy kernel (:mod:`engine.nn.lstm_cuda`: the f, i, o rows
+    arrive halved). :func:`_step_weight` scales the rows for each.
     """
     if xp is not np:
         lstm_cuda.cell_forward(xp, a, c_prev, c, tanh_c, h)
         return
-    n = a.shape[0] // 4
-    xp.tanh(a, out=a)
-    sig = a[: 3 * n]
-    sig *= 0.5
-    sig += 0.5
-    f, i, o, g = a[:n], a[n : 2 * n], a[2 * n : 3 * n], a[3 * n :]
-    xp.multiply(f, c_prev, out=c)
-    xp.multiply(i, g, out=h)  # h serves as scratch until its final value
-    c += h
-    xp.tanh(c, out=tanh_c)
-    xp.multiply(o, tanh_c, out=h)
+    from engine.kernels import recurrent
+
+    recurrent.lstm_forward(*(v.reshape(-1) for v in (a, c_prev, c, tanh_c, h)))
 
 
 def _lstm_cell_backward(
-    xp: Any, a: Any, c_prev: Any, tanh_c: Any, dh: Any, dc: Any, d: Any, scratch: Any
+    xp: Any, a: Any, c_prev: Any, tanh_c: Any, dh_out: Any, dh: Any, dc: Any, d: Any
 ) -> None:
     """Write the pre-activation gradients ``d`` (4H, B) of one step; update ``dc`` (H, B) in
     place to the gradient reaching the previous cell state.
 
-    ``a`` holds the step's gate activations (f, i, o sigmoids, g tanh); ``scratch`` is an
-    (H, B) and a (3H, B) buffer, reused across steps so the loop allocates nothing (None on a
-    GPU, where one fused kernel does the step).
+    ``a`` holds the step's gate activations (f, i, o sigmoids, g tanh); the gradient reaching
+    ``h`` is ``dh_out`` (from the step's output) plus ``dh`` (from the next step). One fused
+    kernel does the step (:mod:`engine.kernels.recurrent` on the CPU, :mod:`engine.nn.lstm_cuda`
+    on a GPU).
     """
     if xp is not np:
+        dh += dh_out
         lstm_cuda.cell_backward(xp, a, c_prev, tanh_c, dh, dc, d)
         return
-    n = a.shape[0] // 4
-    tmp, sig_deriv = scratch
-    f, i, o, g, sig = a[:n], a[n : 2 * n], a[2 * n : 3 * n], a[3 * n :], a[: 3 * n]
-    xp.multiply(tanh_c, tanh_c, out=tmp)
-    xp.subtract(1.0, tmp, out=tmp)  # 1 - tanh(c)^2
-    tmp *= o
-    tmp *= dh
-    dc += tmp
-    xp.multiply(dc, c_prev, out=d[:n])
-    xp.multiply(dc, g, out=d[n : 2 * n])
-    xp.multiply(dh, tanh_c, out=d[2 * n : 3 * n])
-    xp.multiply(dc, i, out=d[3 * n :])
-    xp.subtract(1.0, sig, out=sig_deriv)
-    sig_deriv *= sig  # s (1 - s)
-    d[: 3 * n] *= sig_deriv
-    xp.multiply(g, g, out=tmp)
-    xp.subtract(1.0, tmp, out=tmp)  # 1 - g^2
-    d[3 * n :] *= tmp
-    dc *= f
+    from engine.kernels import recurrent
+
+    recurrent.lstm_backward(*(v.reshape(-1) for v in (a, c_prev, tanh_c, dh_out, dh, dc, d)))
 
 
-def _step_weight(xp: Any, w_ih: Any, b: Any, w_hh: Any) -> Any:
-    """Return the step product's weight ``[w_hh.T, w_ih.T, b]`` (4H, H+F+1), f/i/o rows halved.
+def _step_weight(xp: Any, w_ih: Any, b: Any, w_hh: Any, dtype: Any) -> Any:
+    """Return the step product's weight ``[w_hh.T, w_ih.T, b]`` (4H, H+F+1), its g rows doubled
+    for the CPU's kernel, its f, i, o rows halved for the GPU's (see :func:`_lstm_cell`).
 
     It is the transpose of a (H+F+1, 4H) block whose rows are padded by 16 elements: with a
     power-of-two row stride (4H = 1024) OpenBLAS's small-batch product ran about 18% slower
     (cache-set conflicts). Filling it copies whole rows, so it costs next to nothing.
     """
     n, n_in = w_hh.shape[0], w_ih.shape[0]
-    rows = xp.empty((n + n_in + 1, 4 * n + 16), dtype=w_hh.dtype)[:, : 4 * n]
+    rows = xp.empty((n + n_in + 1, 4 * n + 16), dtype=dtype)[:, : 4 * n]
     rows[:n] = w_hh
     rows[n : n + n_in] = w_ih
     rows[-1] = b
-    rows[:, : 3 * n] *= 0.5  # see _lstm_cell
+    if xp is np:
+        rows[:, 3 * n :] *= 2.0
+    else:
+        rows[:, : 3 * n] *= 0.5
     return rows.T
 
 
@@ -123,8 +106,10 @@ class LSTMSequenceFn(Function):
         """Run the recurrence, keeping the gate activations and states for backward."""
         xp = get_array_module(x)
         batch, steps, n_in = x.shape
-        n, dtype = w_hh.shape[0], w_hh.dtype
-        w_cat = _step_weight(xp, w_ih, b, w_hh)
+        n = w_hh.shape[0]
+        # the CPU's kernels compute float16 in float32
+        dtype = working_dtype(w_hh.dtype) if xp is np else w_hh.dtype
+        w_cat = _step_weight(xp, w_ih, b, w_hh, dtype)
         inp = xp.empty((steps + 1, n + n_in + 1, batch), dtype=dtype)  # [h_{t-1}; x_t; 1]
         inp[0, :n] = 0 if self.h0 is None else self.h0.T
         inp[:steps, n : n + n_in] = x.transpose(1, 2, 0)
@@ -143,24 +128,21 @@ class LSTMSequenceFn(Function):
         self.acts, self.inp, self.cs, self.tanh_c = acts, inp, cs, tanh_c
         self.w_ih, self.w_hh = w_ih, w_hh
         self.h_last, self.c_last = inp[steps, :n].T, cs[steps].T
-        return xp.ascontiguousarray(inp[1:, :n].transpose(2, 0, 1))
+        return inp[1:, :n].transpose(2, 0, 1).astype(w_hh.dtype, order="C")
 
     def backward(self, grad: Any) -> tuple[Any, Any, Any, Any]:
         """Back-propagate through time, newest step first; weight gradients in one product."""
         xp = get_array_module(grad)
         steps, four_h, batch = self.acts.shape
         n = four_h // 4
-        d_hs = xp.ascontiguousarray(grad.transpose(1, 2, 0))  # (T, H, B)
-        dz = xp.empty((steps, four_h, batch), dtype=grad.dtype)
-        dh = xp.zeros((n, batch), dtype=grad.dtype)
-        dc = xp.zeros((n, batch), dtype=grad.dtype)
-        scratch = (  # for the NumPy passes; the GPU's fused kernel needs none
-            (xp.empty_like(dh), xp.empty((3 * n, batch), dtype=grad.dtype)) if xp is np else None
-        )
+        dtype = self.acts.dtype
+        d_hs = xp.ascontiguousarray(grad.transpose(1, 2, 0), dtype=dtype)  # (T, H, B)
+        dz = xp.empty((steps, four_h, batch), dtype=dtype)
+        dh = xp.zeros((n, batch), dtype=dtype)
+        dc = xp.zeros((n, batch), dtype=dtype)
         for t in range(steps - 1, -1, -1):
-            dh += d_hs[t]
             _lstm_cell_backward(
-                xp, self.acts[t], self.cs[t], self.tanh_c[t], dh, dc, dz[t], scratch
+                xp, self.acts[t], self.cs[t], self.tanh_c[t], d_hs[t], dh, dc, dz[t]
             )
             if t or self.h0 is not None:
                 matmul(self.w_hh, dz[t], out=dh)
@@ -263,7 +245,8 @@ class LSTM(_Recurrent):
             h0=None if state is None else state[0], c0=None if state is None else state[1]
         )
         out = fn.forward(x, self.weight_ih.data, self.bias.data, self.weight_hh.data)
-        return out, (fn.h_last.copy(), fn.c_last.copy())
+        dtype = self.weight_hh.dtype
+        return out, (fn.h_last.astype(dtype), fn.c_last.astype(dtype))
 
     def extra_repr(self) -> str:
         return f"{self.n_inputs}, {self.n_hidden}"

@@ -11,10 +11,14 @@ array: ``softmax(q k^T / sqrt(D) + mask) v`` per head, the mask ``-inf`` above t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from engine.backend import get_array_module
 from engine.ops.function import Function
+from engine.ops.kernel_call import working_dtype
 from engine.ops.parallel import MIN_ELEMENTS, for_rows, row_safe, splits
 
 __all__ = ["Attention", "causal_mask"]
@@ -50,15 +54,18 @@ class Attention(Function):
 
     def _split(self, xp: Any, arrays: tuple[Any, ...]) -> tuple[Any, Any, Any]:
         """New C-contiguous (B, heads, T, D) arrays of the query (times the scale), key and
-        value (BLAS reads them faster than strided views; the query is scaled in place)."""
+        value (BLAS reads them faster than strided views; the query is scaled in place), in the
+        dtype the work is done in (float16 in float32 on the CPU, as the softmax kernels)."""
+        work = working_dtype(arrays[0].dtype) if xp is np else arrays[0].dtype
         if self.packed:
             (qkv,) = arrays
             batch, steps, width = qkv.shape
             d = width // 3 // self.heads
-            split = qkv.reshape(batch, steps, 3, self.heads, d).transpose(2, 0, 3, 1, 4).copy()
+            split = qkv.reshape(batch, steps, 3, self.heads, d).transpose(2, 0, 3, 1, 4)
+            split = split.astype(work, order="C")
             q, k, v = split[0], split[1], split[2]
         else:
-            q, k, v = (self._heads(a).copy() for a in arrays)
+            q, k, v = (self._heads(a).astype(work, order="C") for a in arrays)
         self.scale = 1.0 / math.sqrt(q.shape[-1])
         q *= self.scale
         return q, k, v
@@ -70,25 +77,20 @@ class Attention(Function):
 
     def forward(self, *arrays: Any) -> Any:
         xp = get_array_module(arrays[0])
+        self.dtype = arrays[0].dtype
         q, k, v = self.q, self.k, self.v = self._split(xp, arrays)
         batch, heads, steps = q.shape[:3]
         source = k.shape[2]
-        add_mask = None
-        if self.causal:
-            add_mask = xp.where(causal_mask(xp, steps, source), -xp.inf, 0.0).astype(q.dtype)
         w = xp.empty((batch, heads, steps, source), dtype=q.dtype)  # the softmax, in place
         out = xp.empty_like(q)
         split = self._splits(w)
+        softmax = self._softmax(xp, steps, source, q.dtype)
         last = self.dropout <= 0  # the product with v in the same pass when there is no dropout
 
         def scores(lo: int, hi: int) -> None:
             wb = w[lo:hi]
             xp.matmul(q[lo:hi], k[lo:hi].transpose(0, 1, 3, 2), out=wb)
-            if add_mask is not None:
-                wb += add_mask
-            wb -= wb.max(axis=-1, keepdims=True)
-            xp.exp(wb, out=wb)
-            wb /= wb.sum(axis=-1, keepdims=True)
+            softmax(wb)
             if last:
                 xp.matmul(wb, v[lo:hi], out=out[lo:hi])
 
@@ -107,7 +109,7 @@ class Attention(Function):
 
             self._run(product, batch, split)
         self.dropped = w
-        return self._merge(out)
+        return self._merge(out).astype(self.dtype, copy=False)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         xp = get_array_module(grad)
@@ -119,15 +121,14 @@ class Attention(Function):
         else:
             dq, dk, dv = xp.empty_like(q), xp.empty_like(k), xp.empty_like(v)
         g_heads = self._heads(grad)
+        through = self._softmax_backward(xp, steps)
 
         def block(lo: int, hi: int) -> None:
-            g = g_heads[lo:hi].copy()  # (b, H, T, D)
+            g = g_heads[lo:hi].astype(q.dtype, order="C")  # (b, H, T, D)
             dw = g @ v[lo:hi].transpose(0, 1, 3, 2)  # (b, H, T, S): through the softmax in place
             if self.dropout > 0:
                 dw *= self.mask[lo:hi]
-            wb = w[lo:hi]
-            dw -= xp.einsum("...s,...s->...", dw, wb)[..., None]
-            dw *= wb
+            through(w[lo:hi], dw)
             xp.matmul(dw, k[lo:hi], out=dq[lo:hi])
             dq[lo:hi] *= self.scale
             xp.matmul(dw.transpose(0, 1, 3, 2), q[lo:hi], out=dk[lo:hi])  # q holds the scale
@@ -135,8 +136,55 @@ class Attention(Function):
 
         self._run(block, batch, self._splits(w))
         if self.packed:
-            return (out.transpose(1, 3, 0, 2, 4).reshape(batch, steps, 3 * heads * d),)
-        return self._merge(dq), self._merge(dk), self._merge(dv)
+            dqkv = out.transpose(1, 3, 0, 2, 4).reshape(batch, steps, 3 * heads * d)
+            return (dqkv.astype(self.dtype, copy=False),)
+        return tuple(self._merge(a).astype(self.dtype, copy=False) for a in (dq, dk, dv))
+
+    def _softmax(self, xp: Any, steps: int, source: int, dtype: Any) -> Callable[[Any], None]:
+        """The softmax over the last axis of a (b, H, T, S) block of scores, in place (with the
+        causal mask when ``causal``): the row kernel on the CPU, array operations on CuPy."""
+        causal = self.causal
+        if xp is np:
+            from engine.kernels import softmax as kernels
+
+            def rows(wb: Any) -> None:
+                kernels.softmax_forward(wb.reshape(-1, source), steps, causal)
+
+            return rows
+        add_mask = None
+        if causal:
+            add_mask = xp.where(causal_mask(xp, steps, source), -xp.inf, 0.0).astype(dtype)
+
+        def array_ops(wb: Any) -> None:
+            if add_mask is not None:
+                wb += add_mask
+            wb -= wb.max(axis=-1, keepdims=True)
+            xp.exp(wb, out=wb)
+            wb /= wb.sum(axis=-1, keepdims=True)
+
+        return array_ops
+
+    def _softmax_backward(self, xp: Any, steps: int) -> Callable[[Any, Any], None]:
+        """``dw = w (dw - sum(w dw))`` over the last axis of a (b, H, T, S) block of weights
+        ``w`` and their gradient ``dw``, in place on ``dw`` (the kernel on the CPU)."""
+        if xp is np:
+            from engine.kernels import softmax as kernels
+
+            causal = self.causal
+
+            def rows(wb: Any, dw: Any) -> None:
+                source = wb.shape[-1]
+                kernels.softmax_backward(
+                    wb.reshape(-1, source), dw.reshape(-1, source), steps, causal
+                )
+
+            return rows
+
+        def array_ops(wb: Any, dw: Any) -> None:
+            dw -= xp.einsum("...s,...s->...", dw, wb)[..., None]
+            dw *= wb
+
+        return array_ops
 
     @staticmethod
     def _splits(w: Any) -> bool:

@@ -117,3 +117,17 @@ def test_float32_stays_float32() -> None:
     out = Attention.apply(qkv, heads=HEADS, causal=True, packed=True)
     out.sum().backward()
     assert out.data.dtype == np.float32 and qkv.grad.data.dtype == np.float32
+
+
+def test_float16_is_computed_in_float32_and_stays_float16() -> None:
+    data = np.random.default_rng(6).standard_normal((2, 5, 12))
+    results = []
+    for dtype in (np.float16, np.float32):
+        engine.set_default_dtype(dtype)
+        qkv = Tensor(data.astype(dtype), autograd=True)
+        out = Attention.apply(qkv, heads=HEADS, causal=True, packed=True)
+        out.backward(Tensor(np.ones(out.shape, dtype)))
+        assert out.data.dtype == dtype and qkv.grad.data.dtype == dtype
+        results.append([out.data, qkv.grad.data])
+    for half, single in zip(*results, strict=True):
+        np.testing.assert_allclose(half.astype(np.float32), single, rtol=0.02, atol=0.02)

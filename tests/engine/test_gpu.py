@@ -95,6 +95,7 @@ LAYERS: dict[str, tuple[Callable[[], Any], tuple[int, ...]]] = {
     "layernorm": (lambda: LayerNorm(5), (4, 5)),
     "rnn": (lambda: RNN(4, 5), (3, 6, 4)),
     "lstm": (lambda: LSTM(4, 5), (3, 6, 4)),
+    "gru": (lambda: engine.GRU(4, 5), (3, 6, 4)),
     "cnn": (
         lambda: Sequential([Conv2d(1, 4, 3, padding=1), Relu(), MaxPool2d(2), Flatten()]),
         (3, 1, 8, 8),

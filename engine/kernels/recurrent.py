@@ -1,0 +1,182 @@
+"""Kernels of the recurrent layers' element-wise steps: for each step the gate activations and
+the new state in one kernel, the whole gate backward in another. The LSTM sequence layer
+(:class:`engine.nn.sequence.LSTMSequenceFn`) works gate-major (the pre-activations of one step
+are a flat (4H, B) block, gates f, i, o, g, each state an (H, B) block); the book's
+``LSTMCell`` (:mod:`engine.nn.lstm_cell_fn`) and the GRU (:mod:`engine.nn.gru`) batch-major
+((B, G·H) rows, gate blocks by columns).
+
+Each kernel calls ``sigmoid`` and ``tanh`` once in its body: Numba inlines the maths of
+:mod:`engine.kernels.vmath` into the loop, and inlining one of them twice in a function sets off
+a spurious internal warning of Numba's. So all four gates go through the sigmoid in one loop
+(the g block arriving doubled, ``g = tanh(z) = 2 sigmoid(2 z) - 1``), and ``tanh`` is only
+taken of the new cell state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.kernels.compiler import kernel
+from engine.kernels.vmath import sigmoid, tanh
+
+__all__ = [
+    "gru_backward",
+    "gru_forward",
+    "lstm_backward",
+    "lstm_cell_backward",
+    "lstm_cell_forward",
+    "lstm_forward",
+    "warm_up",
+]
+
+
+@kernel
+def lstm_forward(a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> None:
+    """One step forward: ``a`` (4n) holds the pre-activations ``z`` of the f, i, o gates and
+    ``2 z`` of the g gate, and becomes the activations ``f, i, o = sigmoid(z)``, ``g = tanh(z)``;
+    writes ``c = f c_prev + i g``, ``tanh_c = tanh(c)`` and ``h = o tanh_c`` (each n)."""
+    n = c_prev.size
+    one = a.dtype.type(1.0)
+    for k in range(a.size):
+        a[k] = sigmoid(a[k])
+    for k in range(n):
+        g = a[3 * n + k] + a[3 * n + k] - one
+        a[3 * n + k] = g
+        cell = a[k] * c_prev[k] + a[n + k] * g
+        t = tanh(cell)
+        c[k] = cell
+        tanh_c[k] = t
+        h[k] = a[2 * n + k] * t
+
+
+@kernel
+def lstm_backward(a: Any, c_prev: Any, tanh_c: Any, dh_out: Any, dh: Any, dc: Any, d: Any) -> None:
+    """One step backward: from the step's activations ``a`` (4n, f, i, o, g), ``c_prev`` and
+    ``tanh_c``, and the gradients reaching ``h`` (``dh_out`` from the output plus ``dh`` from
+    the next step) and ``c`` (``dc``), write the pre-activation gradients ``d`` (4n) and turn
+    ``dc`` into the gradient reaching ``c_prev``."""
+    n = c_prev.size
+    one = a.dtype.type(1.0)
+    for k in range(n):
+        f, i, o, g = a[k], a[n + k], a[2 * n + k], a[3 * n + k]
+        t = tanh_c[k]
+        grad_h = dh[k] + dh_out[k]
+        grad_c = dc[k] + grad_h * o * (one - t * t)
+        d[k] = grad_c * c_prev[k] * f * (one - f)
+        d[n + k] = grad_c * g * i * (one - i)
+        d[2 * n + k] = grad_h * t * o * (one - o)
+        d[3 * n + k] = grad_c * i * (one - g * g)
+        dc[k] = grad_c * f
+
+
+@kernel
+def lstm_cell_forward(a: Any, bias: Any, c_prev: Any, state: Any, tanh_c: Any) -> None:
+    """The book's cell step, batch-major: ``a`` (B, 4n) holds ``[x, h] @ W`` (gates f, i, o, g
+    by columns) and becomes the activations of ``a + bias``; writes ``state`` (B, 2n) as
+    ``[h', c']`` and ``tanh_c`` (B, n); ``c_prev`` is (B, n)."""
+    batch, four = a.shape
+    n = four // 4
+    one = a.dtype.type(1.0)
+    for b in range(batch):
+        row = a[b]
+        for j in range(four):
+            z = row[j] + bias[j]
+            s = sigmoid(z + z if j >= 3 * n else z)
+            # g written here: writing it in the next loop stopped that loop's vectorisation
+            row[j] = s + s - one if j >= 3 * n else s
+        cp, out, tc = c_prev[b], state[b], tanh_c[b]
+        for j in range(n):
+            cell = row[j] * cp[j] + row[n + j] * row[3 * n + j]
+            t = tanh(cell)
+            out[n + j] = cell
+            tc[j] = t
+            out[j] = row[2 * n + j] * t
+
+
+@kernel
+def lstm_cell_backward(a: Any, c_prev: Any, tanh_c: Any, grad: Any, d: Any, dc_prev: Any) -> None:
+    """The book's cell step backward, batch-major: from the activations ``a`` (B, 4n),
+    ``c_prev`` and ``tanh_c`` (B, n) and the gradient ``grad`` (B, 2n) of ``[h', c']``, write
+    the pre-activation gradients ``d`` (B, 4n) and the gradient ``dc_prev`` (B, n)."""
+    batch, four = a.shape
+    n = four // 4
+    one = a.dtype.type(1.0)
+    for b in range(batch):
+        row, cp, tc, gr, dr, dcp = a[b], c_prev[b], tanh_c[b], grad[b], d[b], dc_prev[b]
+        for j in range(n):
+            f, i, o, g = row[j], row[n + j], row[2 * n + j], row[3 * n + j]
+            t = tc[j]
+            grad_h = gr[j]
+            grad_c = gr[n + j] + grad_h * o * (one - t * t)
+            dr[j] = grad_c * cp[j] * f * (one - f)
+            dr[n + j] = grad_c * g * i * (one - i)
+            dr[2 * n + j] = grad_h * t * o * (one - o)
+            dr[3 * n + j] = grad_c * i * (one - g * g)
+            dcp[j] = grad_c * f
+
+
+@kernel
+def gru_forward(
+    xg: Any, hh: Any, b_hh: Any, h_prev: Any, gates: Any, cand: Any, hn: Any, h: Any
+) -> None:
+    """One GRU step, batch-major: ``xg`` (B, 3n) is ``x @ W_ih + b_ih`` and ``hh`` (B, 3n)
+    ``h_prev @ W_hh`` (gate blocks r, z, n); writes ``gates`` (B, 2n) ``r, z``, ``hn`` (B, n)
+    ``hh_n + b_hn``, ``cand`` (B, n) ``tanh(xg_n + r hn)`` and ``h = cand + z (h_prev - cand)``."""
+    batch, n = h.shape
+    for b in range(batch):
+        xr, hr, gr = xg[b], hh[b], gates[b]
+        for j in range(2 * n):
+            gr[j] = sigmoid(xr[j] + hr[j] + b_hh[j])
+        hp, cr, hnr, out = h_prev[b], cand[b], hn[b], h[b]
+        for j in range(n):
+            v = hr[2 * n + j] + b_hh[2 * n + j]
+            hnr[j] = v
+            t = tanh(xr[2 * n + j] + gr[j] * v)
+            cr[j] = t
+            out[j] = t + gr[n + j] * (hp[j] - t)
+
+
+@kernel
+def gru_backward(
+    gates: Any, cand: Any, hn: Any, h_prev: Any, d_out: Any, dh: Any, dxg: Any, dhg: Any
+) -> None:
+    """One GRU step backward, batch-major: the gradient reaching ``h`` is ``dh + d_out`` (each
+    (B, n)); writes the gradients ``dxg`` (B, 3n) of ``xg`` and ``dhg`` (B, 3n) of ``hh`` (and
+    of ``b_hh``), and turns ``dh`` into the part of the gradient reaching ``h_prev`` that does
+    not pass through ``W_hh`` (``z`` times the gradient)."""
+    batch, n = dh.shape
+    one = dh.dtype.type(1.0)
+    for b in range(batch):
+        gr, cr, hnr, hp, do, dhr = gates[b], cand[b], hn[b], h_prev[b], d_out[b], dh[b]
+        dx, dhh = dxg[b], dhg[b]
+        for j in range(n):
+            r, z, c = gr[j], gr[n + j], cr[j]
+            grad = dhr[j] + do[j]
+            d_cand = grad * (one - z) * (one - c * c)
+            d_r = d_cand * hnr[j] * r * (one - r)
+            d_z = grad * (hp[j] - c) * z * (one - z)
+            dx[j] = d_r
+            dx[n + j] = d_z
+            dx[2 * n + j] = d_cand
+            dhh[j] = d_r
+            dhh[n + j] = d_z
+            dhh[2 * n + j] = d_cand * r
+            dhr[j] = grad * z
+
+
+def warm_up() -> None:
+    """Run each kernel once per float dtype (loads them from the cache or compiles them)."""
+    for dtype in (np.float32, np.float64):
+        a, d = np.zeros(8, dtype), np.zeros(8, dtype)
+        c_prev, c, tanh_c, h = (np.zeros(2, dtype) for _ in range(4))
+        lstm_forward(a, c_prev, c, tanh_c, h)
+        lstm_backward(a, c_prev, tanh_c, h, c, c_prev, d)
+        rows, state = a.reshape(1, 8), np.zeros((1, 4), dtype)
+        cells = c_prev.reshape(1, 2)
+        lstm_cell_forward(rows, a, cells, state, cells)
+        lstm_cell_backward(rows, cells, cells, state, d.reshape(1, 8), cells)
+        three, one = np.zeros((1, 6), dtype), np.zeros((1, 2), dtype)
+        gru_forward(three, three, a[:6], one, state, one, one, one)
+        gru_backward(state, one, one, one, one, one, three, three)
