@@ -13,7 +13,7 @@ import engine.kernels
 __all__ = ["PREPARING", "needs_preparing", "prepare_kernels"]
 
 #: What the editor shows while the kernels are loaded or compiled.
-PREPARING = "Preparing compiled kernels (first run on this machine, a few seconds)…"
+PREPARING = "Preparing compiled kernels (up to a minute the first time on this machine)…"
 
 
 def needs_preparing() -> bool:

@@ -115,3 +115,43 @@ def test_a_failure_for_a_step_is_one_line_and_no_step(
         "(RuntimeError: no compiler)"
     )
     assert not ctrl.steps.active
+
+
+def test_an_evaluation_says_it_prepares_the_kernels_first(
+    qtbot, digits, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.graph.compile import compile_document
+
+    weights = {k: v.copy() for k, v in compile_document(digits.document).state_dict().items()}
+    release, threads = _blocking_prepare(monkeypatch)
+    room = digits.results_room
+    room.weights.set_weights(weights)  # try-it waits for the kernels too
+    assert room.evaluate_now("val")
+    assert room.results.title.text() == (f"{PREPARING} Then evaluating on the validation split.")
+    room.docks["results"].raise_()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    digits.grab().save(str(SHOTS / "preparing_kernels_evaluation.png"))
+    assert all(name != threading.main_thread().name for name in threads)
+    release.set()
+    assert room.wait_until_evaluated()
+    assert room.results.result is not None
+    assert "Preparing compiled kernels" not in room.results.title.text()
+
+
+def test_an_evaluation_whose_kernels_fail_says_why_in_one_line(
+    qtbot, digits, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.graph.compile import compile_document
+
+    weights = {k: v.copy() for k, v in compile_document(digits.document).state_dict().items()}
+    release, _ = _blocking_prepare(monkeypatch, fail="no compiler\nmore")
+    release.set()
+    room = digits.results_room
+    room.weights.set_weights(weights)
+    qtbot.waitUntil(lambda: not digits.training.kernels.busy(), timeout=10_000)
+    assert room.evaluate_now("val")
+    assert room.wait_until_evaluated()
+    assert room.results.result is None
+    assert room.results.title.text() == (
+        "Cannot evaluate: the compiled kernels could not be prepared (RuntimeError: no compiler)"
+    )
