@@ -1,12 +1,17 @@
-"""The book's ``cross_entropy`` as one primitive (stable, with the true mean gradient)."""
+"""The book's ``cross_entropy`` as one primitive (stable, with the true mean gradient): on the
+CPU one pass per row each way (:mod:`engine.kernels.softmax`), on CuPy array operations."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from engine.backend import get_array_module
 from engine.errors import ShapeError
 from engine.ops.function import Function
+from engine.ops.kernel_call import working_dtype
+from engine.ops.parallel import for_rows
 from engine.tensor import Tensor
 
 __all__ = ["CrossEntropy"]
@@ -67,15 +72,46 @@ class CrossEntropy(Function):
         x2 = x.reshape(-1, n_classes)
         n = x2.shape[0]
         t = _targets(self.targets, xp, n, n_classes, x.shape)
+        self.shape, self.dtype, self.t = x.shape, x.dtype, t
+        if xp is np:
+            return self._forward_kernel(x2, t)
         shifted = x2 - x2.max(axis=1, keepdims=True)
         log_p = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
-        rows = xp.arange(n)
-        self.shape, self.t, self.rows, self.log_p = x.shape, t, rows, log_p
-        return xp.asarray(-log_p[rows, t].mean(), dtype=x.dtype)
+        self.rows, self.log_p = xp.arange(n), log_p
+        return xp.asarray(-log_p[self.rows, t].mean(), dtype=x.dtype)
+
+    def _forward_kernel(self, x2: Any, t: Any) -> Any:
+        """The loss by :mod:`engine.kernels.softmax` (rows split over the engine's threads),
+        keeping the probabilities (float16 logits are computed in float32)."""
+        from engine.kernels import softmax as kernels
+
+        work = working_dtype(x2.dtype)
+        x2 = np.ascontiguousarray(x2, dtype=work)
+        t = np.ascontiguousarray(t, dtype=np.int64)
+        p, losses = np.empty_like(x2), np.empty(x2.shape[0], work)
+
+        def rows(lo: int, hi: int) -> None:
+            kernels.cross_entropy_forward(x2[lo:hi], t[lo:hi], p[lo:hi], losses[lo:hi])
+
+        for_rows(rows, x2.shape[0], x2.size)
+        self.p, self.t = p, t
+        return np.asarray(losses.mean(), dtype=self.dtype)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         xp = get_array_module(grad)
+        scale = grad / max(len(self.t), 1)
+        if xp is np:
+            from engine.kernels import softmax as kernels
+
+            p = self.p
+            g = np.empty_like(p)
+
+            def rows(lo: int, hi: int) -> None:
+                kernels.cross_entropy_backward(p[lo:hi], self.t[lo:hi], float(scale), g[lo:hi])
+
+            for_rows(rows, p.shape[0], p.size)
+            return (g.reshape(self.shape).astype(self.dtype, copy=False),)
         g = xp.exp(self.log_p)
         g[self.rows, self.t] -= 1
-        g *= grad / max(len(self.t), 1)
+        g *= scale
         return (g.reshape(self.shape),)

@@ -97,3 +97,18 @@ def test_mse_gradcheck(float64):
     target = np.random.randn(4, 2)
     assert gradcheck(lambda t: MSELoss()(t, target), [pred])
     assert gradcheck(lambda t: MSELoss("mean")(t, target), [pred])
+
+
+def test_cross_entropy_in_float16_is_computed_in_float32_and_stays_float16() -> None:
+    logits = np.random.default_rng(4).standard_normal((6, 5)) * 3
+    target = [0, 4, 2, 2, 1, 3]
+    results = []
+    for dtype in (np.float16, np.float32):
+        engine.set_default_dtype(dtype)
+        x = Tensor(logits.astype(dtype), autograd=True)
+        loss = x.cross_entropy(Tensor(target))
+        loss.backward()
+        assert loss.data.dtype == dtype and x.grad.data.dtype == dtype
+        results.append([loss.data, x.grad.data])
+    for half, single in zip(*results, strict=True):
+        np.testing.assert_allclose(half.astype(np.float32), single, rtol=0.01, atol=1e-3)

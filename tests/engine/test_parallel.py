@@ -17,6 +17,7 @@ from engine import AdamW, Tensor
 from engine.ops import gemm, parallel
 from engine.ops.attention import Attention
 from engine.ops.layer_norm import LayerNormFn
+from engine.ops.loss_ops import CrossEntropy
 from engine.ops.modern import Gelu
 
 
@@ -161,6 +162,13 @@ def test_attention_split_gives_the_same_bits(packed: bool, causal: bool, dropout
     inputs = [_normal(b, t, 3 * e)] if packed else [_normal(b, t, e) for _ in range(3)]
     params = {"heads": 4, "causal": causal, "packed": packed, "dropout": dropout}
     _same(*_both(_op(Attention, params, inputs, _normal(b, t, e))))
+
+
+@pytest.mark.parametrize("shape", [(4096, 64), (64, 64, 100)])
+def test_cross_entropy_split_gives_the_same_bits(shape: tuple[int, ...]) -> None:
+    x = _normal(*shape)
+    targets = RNG.integers(0, shape[-1], shape[:-1])
+    _same(*_both(_op(CrossEntropy, {"targets": targets}, [x], np.asarray(1.5, np.float32))))
 
 
 def test_optimizer_step_split_gives_the_same_bits() -> None:

@@ -120,3 +120,21 @@ def test_layer_norm_matches_the_unfused_maths(dtype: Any, width: int) -> None:
     np.testing.assert_allclose(rstd, 1.0 / std[:, 0], rtol=tol)
     np.testing.assert_allclose(out, ref_xhat * w64 + b, rtol=tol, atol=tol)
     np.testing.assert_allclose(dx, ref_dx / std, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("classes", [1, 5, 8, 64])
+def test_cross_entropy_matches_the_unfused_maths(dtype: Any, classes: int) -> None:
+    x = (RNG.standard_normal((9, classes)) * 5).astype(dtype)
+    t = RNG.integers(0, classes, 9)
+    p, losses, g = np.empty_like(x), np.empty(9, dtype), np.empty_like(x)
+    kernels.cross_entropy_forward(x, t, p, losses)
+    kernels.cross_entropy_backward(p, t, 0.25, g)
+    x64 = x.astype(np.float64)
+    shifted = x64 - x64.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    onehot = np.eye(classes)[t]
+    tol = 10 * TOLERANCE[dtype]
+    np.testing.assert_allclose(losses, -log_p[np.arange(9), t], rtol=tol, atol=tol)
+    np.testing.assert_allclose(p, np.exp(log_p), rtol=tol, atol=tol)
+    np.testing.assert_allclose(g, (np.exp(log_p) - onehot) * 0.25, rtol=tol, atol=tol)
