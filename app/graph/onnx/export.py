@@ -71,11 +71,15 @@ def export_onnx(
             values[(node_id, port)] = value
     output = _graph_output(program, emit, values[target], target, inputs)
     graph = helper.make_graph(emit.nodes, "nodegrad", inputs, [output], emit.initializers)
+    opsets = [helper.make_opsetid("", OPSET)]
     model = helper.make_model(
         graph,
-        opset_imports=[helper.make_opsetid("", OPSET)],
+        opset_imports=opsets,
         producer_name="nodegrad",
         producer_version=__version__,
+        # the oldest IR version that has the opset, not the newest the installed onnx knows:
+        # a runtime older than onnx (ONNX Runtime 1.30 beside onnx 1.23) still loads the file
+        ir_version=helper.find_min_ir_version_for(opsets),
     )
     onnx.checker.check_model(model, full_check=True)
     return model
