@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.kernels.compiler import kernel
+from engine.kernels.compiler import helper, kernel
 from engine.kernels.vmath import sigmoid, tanh
 
 __all__ = [
@@ -30,6 +30,22 @@ __all__ = [
     "lstm_forward",
     "warm_up",
 ]
+
+
+@helper
+def _gate_grads(gates: Any, t: Any, c_prev: Any, grad_h: Any, grad_c: Any, one: Any) -> Any:
+    """An LSTM cell's gradients from its activations ``gates = (f, i, o, g)``, ``t = tanh(c)``,
+    ``c_prev`` and the gradients reaching ``h`` and ``c``: the pre-activation gradients of f,
+    i, o and g, and the gradient of ``c_prev``."""
+    f, i, o, g = gates
+    grad_c = grad_c + grad_h * o * (one - t * t)
+    return (
+        grad_c * c_prev * f * (one - f),
+        grad_c * g * i * (one - i),
+        grad_h * t * o * (one - o),
+        grad_c * i * (one - g * g),
+        grad_c * f,
+    )
 
 
 @kernel
@@ -60,15 +76,11 @@ def lstm_backward(a: Any, c_prev: Any, tanh_c: Any, dh_out: Any, dh: Any, dc: An
     n = c_prev.size
     one = a.dtype.type(1.0)
     for k in range(n):
-        f, i, o, g = a[k], a[n + k], a[2 * n + k], a[3 * n + k]
-        t = tanh_c[k]
-        grad_h = dh[k] + dh_out[k]
-        grad_c = dc[k] + grad_h * o * (one - t * t)
-        d[k] = grad_c * c_prev[k] * f * (one - f)
-        d[n + k] = grad_c * g * i * (one - i)
-        d[2 * n + k] = grad_h * t * o * (one - o)
-        d[3 * n + k] = grad_c * i * (one - g * g)
-        dc[k] = grad_c * f
+        gates = (a[k], a[n + k], a[2 * n + k], a[3 * n + k])
+        df, di, do, dg, dc[k] = _gate_grads(
+            gates, tanh_c[k], c_prev[k], dh[k] + dh_out[k], dc[k], one
+        )
+        d[k], d[n + k], d[2 * n + k], d[3 * n + k] = df, di, do, dg
 
 
 @kernel
@@ -106,15 +118,9 @@ def lstm_cell_backward(a: Any, c_prev: Any, tanh_c: Any, grad: Any, d: Any, dc_p
     for b in range(batch):
         row, cp, tc, gr, dr, dcp = a[b], c_prev[b], tanh_c[b], grad[b], d[b], dc_prev[b]
         for j in range(n):
-            f, i, o, g = row[j], row[n + j], row[2 * n + j], row[3 * n + j]
-            t = tc[j]
-            grad_h = gr[j]
-            grad_c = gr[n + j] + grad_h * o * (one - t * t)
-            dr[j] = grad_c * cp[j] * f * (one - f)
-            dr[n + j] = grad_c * g * i * (one - i)
-            dr[2 * n + j] = grad_h * t * o * (one - o)
-            dr[3 * n + j] = grad_c * i * (one - g * g)
-            dcp[j] = grad_c * f
+            gates = (row[j], row[n + j], row[2 * n + j], row[3 * n + j])
+            df, di, do, dg, dcp[j] = _gate_grads(gates, tc[j], cp[j], gr[j], gr[n + j], one)
+            dr[j], dr[n + j], dr[2 * n + j], dr[3 * n + j] = df, di, do, dg
 
 
 @kernel

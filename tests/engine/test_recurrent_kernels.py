@@ -133,10 +133,9 @@ def test_sequence_gradients_against_finite_differences() -> None:
     assert gradcheck(lambda *ts: LSTMSequenceFn.apply(*ts), [x, w_ih, b, w_hh], atol=1e-6)
 
 
-def test_float16_layer_runs_in_float32() -> None:
-    np.random.seed(3)
-    layer = LSTM(3, 4)
-    x = np.random.default_rng(4).normal(size=(2, 5, 3))
+def check_float16_layer(layer: Any, x: np.ndarray) -> Tensor:
+    """Run ``layer`` in float16 against its float32 output; return the float16 input, whose
+    gradient has been taken."""
     want = layer(Tensor(x, dtype=np.float32)).numpy()
     for p in layer.get_parameters():
         p.data = p.data.astype(np.float16)
@@ -146,6 +145,14 @@ def test_float16_layer_runs_in_float32() -> None:
     np.testing.assert_allclose(out.numpy(), want, atol=5e-3)
     out.sum().backward()
     assert xs.grad is not None and xs.grad.dtype == np.float16
+    return xs
+
+
+def test_float16_layer_runs_in_float32() -> None:
+    np.random.seed(3)
+    layer = LSTM(3, 4)
+    x = np.random.default_rng(4).normal(size=(2, 5, 3))
+    check_float16_layer(layer, x)
     assert layer.weight_hh.grad is not None and layer.weight_hh.grad.dtype == np.float16
     _, (h, c) = layer.run(x.astype(np.float16)[:, :2])
     assert h.dtype == c.dtype == np.float16
@@ -199,13 +206,4 @@ def test_gru_gradients_against_finite_differences_and_float16() -> None:
     assert gradcheck(lambda *ts: engine.nn.gru.GRUSequenceFn.apply(*ts), inputs, atol=1e-6)
     np.random.seed(10)
     layer = engine.GRU(3, 4)
-    x = rng.normal(size=(2, 5, 3))
-    want = layer(Tensor(x, dtype=np.float32)).numpy()
-    for p in layer.get_parameters():
-        p.data = p.data.astype(np.float16)
-    xs = Tensor(x, autograd=True, dtype=np.float16)
-    out = layer(xs)
-    assert out.dtype == np.float16
-    np.testing.assert_allclose(out.numpy(), want, atol=5e-3)
-    out.sum().backward()
-    assert xs.grad is not None and xs.grad.dtype == np.float16
+    check_float16_layer(layer, rng.normal(size=(2, 5, 3)))
