@@ -38,8 +38,9 @@ def _flat(data: np.ndarray, grad: np.ndarray, dtype: Any) -> tuple[np.ndarray, n
 
 
 def _write_back(data: np.ndarray, p: np.ndarray) -> None:
-    """Put an update made on a converted copy ``p`` (see :func:`_flat`) into ``data``."""
-    if not (data.dtype == p.dtype and data.flags.c_contiguous):
+    """Put an update made on a converted copy ``p`` (see :func:`_flat`) into ``data``; nothing
+    to do when ``p`` is a view of it."""
+    if not np.may_share_memory(data, p):
         data[...] = p.reshape(data.shape)
 
 

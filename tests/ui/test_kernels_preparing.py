@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 import engine.kernels
@@ -31,6 +33,13 @@ def _blocking_prepare(
     monkeypatch.setattr(engine.kernels, "prepared", done.is_set)
     monkeypatch.setattr(engine.kernels, "prepare", prepare)
     return release, threads
+
+
+def _initial_weights(window: Any) -> dict[str, np.ndarray]:
+    """The weights the window's graph compiles with, as a loaded weights file would give."""
+    from app.graph.compile import compile_document
+
+    return {k: v.copy() for k, v in compile_document(window.document).state_dict().items()}
 
 
 def test_the_status_bar_says_so_while_the_kernels_are_prepared(
@@ -87,9 +96,7 @@ def test_a_step_waits_for_the_kernels_prepared_off_the_gui_thread(
 def test_try_it_runs_the_loaded_weights_once_the_kernels_are_ready(
     qtbot, digits, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.graph.compile import compile_document
-
-    weights = {k: v.copy() for k, v in compile_document(digits.document).state_dict().items()}
+    weights = _initial_weights(digits)
     release, _ = _blocking_prepare(monkeypatch)
     room = digits.results_room
     room.weights.set_weights(weights)
@@ -120,9 +127,7 @@ def test_a_failure_for_a_step_is_one_line_and_no_step(
 def test_an_evaluation_says_it_prepares_the_kernels_first(
     qtbot, digits, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.graph.compile import compile_document
-
-    weights = {k: v.copy() for k, v in compile_document(digits.document).state_dict().items()}
+    weights = _initial_weights(digits)
     release, threads = _blocking_prepare(monkeypatch)
     room = digits.results_room
     room.weights.set_weights(weights)  # try-it waits for the kernels too
@@ -141,9 +146,7 @@ def test_an_evaluation_says_it_prepares_the_kernels_first(
 def test_an_evaluation_whose_kernels_fail_says_why_in_one_line(
     qtbot, digits, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.graph.compile import compile_document
-
-    weights = {k: v.copy() for k, v in compile_document(digits.document).state_dict().items()}
+    weights = _initial_weights(digits)
     release, _ = _blocking_prepare(monkeypatch, fail="no compiler\nmore")
     release.set()
     room = digits.results_room
