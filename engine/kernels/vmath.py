@@ -39,6 +39,36 @@ def _bits_intrinsic(typingctx: Any, bits: Any) -> Any:
 _float_from_bits = cast(Callable[[Any], Any], intrinsic(_bits_intrinsic))
 
 
+def _by_dtype(
+    exact: Callable[[Any], Any], fast32: Callable[[Any], Any], name: str, doc: str
+) -> Callable[[Any], Any]:
+    """A function kernels call on a float32 or float64 scalar: ``fast32`` (a vectorising helper)
+    for float32, ``exact`` (the C library's maths) otherwise, chosen when a kernel is compiled;
+    called from Python it is ``exact``."""
+
+    def generic(x: Any) -> Any:
+        return exact(x)
+
+    generic.__name__ = generic.__qualname__ = name
+    generic.__doc__ = doc
+
+    @overload(generic, inline="always")
+    def _pick(x: Any) -> Any:
+        if x == types.float32:
+
+            def float32(x: Any) -> Any:
+                return fast32(x)
+
+            return float32
+
+        def other(x: Any) -> Any:
+            return exact(x)
+
+        return other
+
+    return generic
+
+
 _LOG2E, _LN2_HI, _LN2_LO = _f32(1.4426950408889634), _f32(0.693359375), _f32(-2.12194440e-4)
 # exp(r) - 1 - r - r^2/2 = r^3 (e1 + e2 r + ...), |r| <= ln2 / 2: a least-squares fit
 _E = tuple(_f32(c) for c in (1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3,
@@ -70,24 +100,12 @@ def _exp32(x: Any) -> Any:
     return e if x == x else x  # NaN stays NaN
 
 
-def exp(x: Any) -> Any:
-    """``e^x`` (float32: the vectorising form above; float64: the C library's)."""
-    return math.exp(x)
-
-
-@overload(exp, inline="always")
-def _exp_overload(x: Any) -> Any:
-    if x == types.float32:
-
-        def exp32(x: Any) -> Any:
-            return _exp32(x)
-
-        return exp32
-
-    def exp64(x: Any) -> Any:
-        return math.exp(x)
-
-    return exp64
+exp = _by_dtype(
+    math.exp,
+    _exp32,
+    "exp",
+    "``e^x`` (float32: the vectorising form above; float64: the C library's).",
+)
 
 
 # tanh(x) = x + x^3 T(x^2) for |x| < 0.625: a least-squares fit, relative error 5e-8 exactly
@@ -109,45 +127,31 @@ def _tanh32(x: Any) -> Any:
     return t if x == x else x
 
 
-def tanh(x: Any) -> Any:
-    """The hyperbolic tangent (float32: from the vectorising exp; float64: the C library's)."""
-    return math.tanh(x)
+tanh = _by_dtype(
+    math.tanh,
+    _tanh32,
+    "tanh",
+    "The hyperbolic tangent (float32: from the vectorising exp; float64: the C library's).",
+)
 
 
-@overload(tanh, inline="always")
-def _tanh_overload(x: Any) -> Any:
-    if x == types.float32:
-
-        def tanh32(x: Any) -> Any:
-            return _tanh32(x)
-
-        return tanh32
-
-    def tanh64(x: Any) -> Any:
-        return math.tanh(x)
-
-    return tanh64
+@helper
+def _sigmoid32(x: Any) -> Any:
+    return _f32(1.0) / (_f32(1.0) + _exp32(-x))
 
 
-def sigmoid(x: Any) -> Any:
-    """The logistic function ``1 / (1 + e^-x)`` (float32 results under the least normal float32,
-    1.2e-38, come out as 0)."""
+@helper
+def _sigmoid64(x: Any) -> Any:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-@overload(sigmoid, inline="always")
-def _sigmoid_overload(x: Any) -> Any:
-    if x == types.float32:
-
-        def sigmoid32(x: Any) -> Any:
-            return _f32(1.0) / (_f32(1.0) + _exp32(-x))
-
-        return sigmoid32
-
-    def sigmoid64(x: Any) -> Any:
-        return 1.0 / (1.0 + math.exp(-x))
-
-    return sigmoid64
+sigmoid = _by_dtype(
+    _sigmoid64,
+    _sigmoid32,
+    "sigmoid",
+    "The logistic function ``1 / (1 + e^-x)`` (float32 results under the least normal float32, "
+    "1.2e-38, come out as 0).",
+)
 
 
 # erf(x) = z P(z^2) / Q(z^2), z = clip(x, -4, 4) (erf rounds to +-1 beyond): a least-squares
@@ -165,62 +169,44 @@ _SQRT_HALF = 1.0 / math.sqrt(2.0)
 
 
 @helper
-def _erf32(x: Any) -> Any:
-    """erf of a float32 by the rational function (+-1 beyond 4; NaN stays NaN)."""
-    z = _ERF_LIMIT if x > _ERF_LIMIT else x
-    z = -_ERF_LIMIT if z < -_ERF_LIMIT else z
+def _odd_rational32(x: Any, limit: Any, p: Any, q: Any) -> Any:
+    """``z P(z^2) / Q(z^2)``, ``z = clip(x, -limit, limit)``, both of degree 5 (NaN stays NaN)."""
+    z = limit if x > limit else x
+    z = -limit if z < -limit else z
     u = z * z
-    num = ((((_EP[5] * u + _EP[4]) * u + _EP[3]) * u + _EP[2]) * u + _EP[1]) * u + _EP[0]
-    den = ((((_EQ[5] * u + _EQ[4]) * u + _EQ[3]) * u + _EQ[2]) * u + _EQ[1]) * u + _EQ[0]
+    num = ((((p[5] * u + p[4]) * u + p[3]) * u + p[2]) * u + p[1]) * u + p[0]
+    den = ((((q[5] * u + q[4]) * u + q[3]) * u + q[2]) * u + q[1]) * u + q[0]
     return z * num / den
 
 
-def erf(x: Any) -> Any:
-    """The error function (float32: the rational function; float64: the C library's)."""
-    return math.erf(x)
+@helper
+def _erf32(x: Any) -> Any:
+    """erf of a float32 by the rational function (+-1 beyond 4)."""
+    return _odd_rational32(x, _ERF_LIMIT, _EP, _EQ)
 
 
-@overload(erf, inline="always")
-def _erf_overload(x: Any) -> Any:
-    if x == types.float32:
-
-        def erf32(x: Any) -> Any:
-            return _erf32(x)
-
-        return erf32
-
-    def erf64(x: Any) -> Any:
-        return math.erf(x)
-
-    return erf64
+erf = _by_dtype(
+    math.erf,
+    _erf32,
+    "erf",
+    "The error function (float32: the rational function; float64: the C library's).",
+)
 
 
 @helper
 def _normal_cdf32(x: Any) -> Any:
-    """Phi of a float32 by the rational function (0 and 1 beyond 4 sqrt 2; NaN stays NaN)."""
-    z = _CDF_LIMIT if x > _CDF_LIMIT else x
-    z = -_CDF_LIMIT if z < -_CDF_LIMIT else z
-    u = z * z
-    num = ((((_P[5] * u + _P[4]) * u + _P[3]) * u + _P[2]) * u + _P[1]) * u + _P[0]
-    den = ((((_Q[5] * u + _Q[4]) * u + _Q[3]) * u + _Q[2]) * u + _Q[1]) * u + _Q[0]
-    return z * num / den + _f32(0.5)
+    """Phi of a float32 by the rational function (0 and 1 beyond 4 sqrt 2)."""
+    return _odd_rational32(x, _CDF_LIMIT, _P, _Q) + _f32(0.5)
 
 
-def normal_cdf(x: Any) -> Any:
-    """The standard normal CDF ``Phi(x)`` (float32: the rational function; float64: erf)."""
+@helper
+def _normal_cdf64(x: Any) -> Any:
     return 0.5 * (1.0 + math.erf(x * _SQRT_HALF))
 
 
-@overload(normal_cdf, inline="always")
-def _normal_cdf_overload(x: Any) -> Any:
-    if x == types.float32:
-
-        def cdf32(x: Any) -> Any:
-            return _normal_cdf32(x)
-
-        return cdf32
-
-    def cdf64(x: Any) -> Any:
-        return 0.5 * (1.0 + math.erf(x * _SQRT_HALF))
-
-    return cdf64
+normal_cdf = _by_dtype(
+    _normal_cdf64,
+    _normal_cdf32,
+    "normal_cdf",
+    "The standard normal CDF ``Phi(x)`` (float32: the rational function; float64: erf).",
+)
