@@ -380,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"engine float32 ({engine.get_default_dtype()}), NumPy {np.__version__}, "
         f"PyTorch {torch.__version__ if torch else 'not installed'}, threads {THREADS}, "
-        f"engine threads {ENGINE_THREADS}"
+        f"engine threads {ENGINE_THREADS}, "
+        f"OPENBLAS_CORETYPE {os.environ.get('OPENBLAS_CORETYPE', 'unset (OpenBLAS detects)')}"
     )
     print_table(run(args.workloads, args.steps, args.blocks, args.device))
     return 0

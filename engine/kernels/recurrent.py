@@ -28,6 +28,8 @@ __all__ = [
     "lstm_cell_backward",
     "lstm_cell_forward",
     "lstm_forward",
+    "lstm_forward_gather",
+    "scatter_columns",
     "warm_up",
 ]
 
@@ -65,6 +67,33 @@ def lstm_forward(a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> None:
         c[k] = cell
         tanh_c[k] = t
         h[k] = a[2 * n + k] * t
+
+
+@kernel
+def lstm_forward_gather(
+    a: Any, proj: Any, ids: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any
+) -> None:
+    """:func:`lstm_forward` after adding the input's part of the pre-activations from a table:
+    ``a`` (4n·B, gate-major, B per row) gains ``proj[:, ids]``, where ``proj`` (4n, V) holds
+    each token's projection (g rows doubled, as ``a``'s) and ``ids`` (B,) the step's tokens."""
+    batch = ids.size
+    for r in range(proj.shape[0]):
+        row = proj[r]
+        for b in range(batch):
+            a[r * batch + b] += row[ids[b]]
+    lstm_forward(a, c_prev, c, tanh_c, h)
+
+
+@kernel
+def scatter_columns(src: Any, ids: Any, width: int) -> Any:
+    """Column sums by token: ``out[:, v]`` (out is (rows, ``width``)) is the sum of the columns
+    ``src[:, j]`` with ``ids[j] == v``, added in order of ``j``."""
+    out = np.zeros((src.shape[0], width), dtype=src.dtype)
+    for r in range(src.shape[0]):
+        row, acc = src[r], out[r]
+        for j in range(ids.size):
+            acc[ids[j]] += row[j]
+    return out
 
 
 @kernel
@@ -178,6 +207,9 @@ def warm_up() -> None:
         a, d = np.zeros(8, dtype), np.zeros(8, dtype)
         c_prev, c, tanh_c, h = (np.zeros(2, dtype) for _ in range(4))
         lstm_forward(a, c_prev, c, tanh_c, h)
+        ids = np.zeros(2, np.intp)
+        lstm_forward_gather(a, a.reshape(4, 2), ids, c_prev, c, tanh_c, h)
+        scatter_columns(a.reshape(4, 2), ids, 2)
         lstm_backward(a, c_prev, tanh_c, h, c, c_prev, d)
         rows, state = a.reshape(1, 8), np.zeros((1, 4), dtype)
         cells = c_prev.reshape(1, 2)

@@ -132,6 +132,11 @@ class LSTMSequenceFn(Function):
 
     def backward(self, grad: Any) -> tuple[Any, Any, Any, Any]:
         """Back-propagate through time, newest step first; weight gradients in one product."""
+        return self._parameter_grads(self._pre_activation_grads(grad))
+
+    def _pre_activation_grads(self, grad: Any) -> Any:
+        """The gradients (4H, T·B) of every step's pre-activations, from those of the hidden
+        states (B, T, H): back-propagation through time, newest step first."""
         xp = get_array_module(grad)
         steps, four_h, batch = self.acts.shape
         n = four_h // 4
@@ -147,7 +152,7 @@ class LSTMSequenceFn(Function):
             if t or self.h0 is not None:
                 matmul(self.w_hh, dz[t], out=dh)
         # one transposing copy to (4H, T·B), the layout of the weight-gradient products
-        return self._parameter_grads(dz.transpose(1, 0, 2).reshape(four_h, steps * batch))
+        return dz.transpose(1, 0, 2).reshape(four_h, steps * batch)
 
     def _parameter_grads(self, dz: Any) -> tuple[Any, Any, Any, Any]:
         """Gradients of x, w_ih, b and w_hh from the pre-activation gradients (4H, T·B)."""
@@ -232,6 +237,12 @@ class LSTM(_Recurrent):
     def forward(self, input: Tensor) -> Tensor:
         """Return the hidden states (B, T, H) for the input sequence (B, T, F)."""
         _check_sequence("LSTM", input, self.n_inputs)
+        from engine.nn.lstm_embedded import EmbeddedLSTMFn, embedded_source
+
+        source = embedded_source(input, self.weight_hh)
+        if source is not None:  # an Embedding's output: one projection table instead
+            table, ids = source
+            return EmbeddedLSTMFn.apply(table, self.weight_ih, self.bias, self.weight_hh, ids=ids)
         return LSTMSequenceFn.apply(input, self.weight_ih, self.bias, self.weight_hh)
 
     def run(self, input: Any, state: tuple[Any, Any] | None = None) -> tuple[Any, tuple[Any, Any]]:

@@ -207,3 +207,38 @@ def test_gru_gradients_against_finite_differences_and_float16() -> None:
     np.random.seed(10)
     layer = engine.GRU(3, 4)
     check_float16_layer(layer, rng.normal(size=(2, 5, 3)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gathering_forward_adds_the_table_columns_first(dtype: Any) -> None:
+    """``lstm_forward_gather`` is ``lstm_forward`` on ``a + proj[:, ids]``, bit for bit."""
+    rng = np.random.default_rng(9)
+    z, c_prev = step_inputs(rng)
+    proj = rng.normal(size=(4 * N, 6)).astype(dtype)
+    tokens = np.array([5, 0, 5], dtype=np.intp)  # a repeated token
+    a = z.reshape(4 * N, B).astype(dtype)
+    want = run_forward((a + proj[:, tokens]).reshape(4, N, B).astype(np.float64), c_prev, dtype)
+    a[3 * N :] *= 2
+    outs = [np.empty(N * B, dtype) for _ in range(3)]
+    recurrent.lstm_forward_gather(
+        a.reshape(-1),
+        proj * np.repeat([1, 1, 1, 2], N)[:, None].astype(dtype),
+        tokens,
+        c_prev.astype(dtype).reshape(-1),
+        *outs,
+    )
+    for got, expected in zip((a.reshape(4, N, B), *outs), want, strict=True):
+        np.testing.assert_allclose(got.reshape(expected.shape), expected, rtol=0, atol=2e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_scatter_columns_sums_columns_by_token(dtype: Any) -> None:
+    rng = np.random.default_rng(10)
+    src = rng.normal(size=(4, 9)).astype(dtype)
+    tokens = np.array([2, 0, 2, 2, 4, 0, 1, 1, 2], dtype=np.intp)  # token 3 never appears
+    want = np.zeros((4, 5), dtype)
+    np.add.at(want, (slice(None), tokens), src)
+    got = recurrent.scatter_columns(src, tokens, 5)
+    assert got.dtype == dtype and got.shape == (4, 5)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert not got[:, 3].any()

@@ -1,0 +1,123 @@
+"""An ``Embedding`` feeding an ``LSTM``, folded into one lookup table of input projections.
+
+When the LSTM's input is a row lookup ``x = E[ids]`` (what ``Embedding`` returns), each step's
+input part of the pre-activations, ``x_t @ weight_ih + bias``, is a row of one table
+``P = E @ weight_ih + bias`` (V, 4H) picked by the step's tokens. With fewer tokens in the
+vocabulary than in the batch (V < B·T, as in a character model) the table is cheaper than the
+product: the (B·T, F) x (F, 4H) product of the forward pass and the two of the backward pass
+(the gradients of ``x`` and ``weight_ih``) become one (V, F) x (F, 4H) product, a gather inside
+each step's kernel and, backward, column sums by token
+(:func:`engine.kernels.recurrent.scatter_columns`) and two (V, ·) products. On
+``benchmarks/bench_train.py``'s ``lstm_char`` the step loses about a fifth of its multiply-adds.
+
+The folded op takes the table ``E`` itself as its input, so the LSTM's gradient reaches ``E``
+directly and not through the lookup's output ``x``: ``x.grad`` holds only the gradient of
+``x``'s other uses (None when there are none); ``E``'s gradient is complete. The editor shows
+every node's output gradient, so the fold is used only for untagged tensors
+(:func:`engine.tagging` marks every tensor the editor's graphs create), on the CPU, for float32
+and float64.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.nn.sequence import LSTMSequenceFn
+from engine.ops.gemm import matmul
+from engine.ops.indexing import IndexSelect
+from engine.tensor import Tensor
+
+__all__ = ["EmbeddedLSTMFn", "embedded_source"]
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def embedded_source(input: Tensor, weight: Tensor) -> tuple[Tensor, Any] | None:
+    """The table and token ids (B, T) when ``input`` (B, T, F) is an untagged row lookup of a
+    2-d NumPy table of ``weight``'s float dtype with fewer rows than ``B·T``; else None."""
+    fn = input._fn
+    if type(fn) is not IndexSelect or input.tag is not None or not input.creators:
+        return None
+    table = input.creators[0]
+    data, ids = table.data, fn.idx
+    if (
+        type(data) is not np.ndarray
+        or data.ndim != 2
+        or data.dtype not in _FLOATS
+        or data.dtype != weight.dtype
+        or ids.ndim != 2
+        or data.shape[0] >= ids.size
+    ):
+        return None
+    return table, ids
+
+
+class EmbeddedLSTMFn(LSTMSequenceFn):
+    """:class:`LSTMSequenceFn` on the lookup ``table[ids]`` without forming it.
+
+    Inputs: ``table`` (V, F), ``w_ih`` (F, 4H), ``b`` (4H,), ``w_hh`` (H, 4H); parameter
+    ``ids`` (B, T) integers in ``[-V, V)``. Output: the hidden states (B, T, H), equal to
+    ``LSTMSequenceFn`` on ``table[ids]`` up to rounding.
+    """
+
+    op_name = "lstm"
+    ids: Any
+
+    def forward(self, table: Any, w_ih: Any, b: Any, w_hh: Any) -> Any:
+        """Run the recurrence with each step's input part gathered from the projection table."""
+        from engine.kernels import recurrent
+
+        vocab = table.shape[0]
+        batch, steps = self.ids.shape
+        n = w_hh.shape[0]
+        dtype = w_hh.dtype
+        # time-major tokens, negative ids wrapped as the lookup wraps them
+        tokens = np.ascontiguousarray(np.remainder(self.ids, vocab).T, dtype=np.intp)
+        proj = table @ w_ih
+        proj += b
+        proj[:, 3 * n :] *= 2.0  # the kernel's g rows arrive doubled
+        proj_t = np.ascontiguousarray(proj.T)  # (4H, V)
+        w_step = np.ascontiguousarray(w_hh.T)  # (4H, H)
+        w_step[3 * n :] *= 2.0
+        hs = np.empty((steps + 1, n, batch), dtype=dtype)
+        hs[0] = 0
+        acts = np.empty((steps, 4 * n, batch), dtype=dtype)
+        cs = np.empty((steps + 1, n, batch), dtype=dtype)
+        tanh_c = np.empty((steps, n, batch), dtype=dtype)
+        cs[0] = 0
+        acts[0] = 0
+        for t in range(steps):
+            if t:
+                matmul(w_step, hs[t], out=acts[t])
+            recurrent.lstm_forward_gather(
+                acts[t].reshape(-1),
+                proj_t,
+                tokens[t],
+                *(v.reshape(-1) for v in (cs[t], cs[t + 1], tanh_c[t], hs[t + 1])),
+            )
+        self.acts, self.hs, self.cs, self.tanh_c = acts, hs, cs, tanh_c
+        self.table, self.w_ih, self.w_hh, self.tokens = table, w_ih, w_hh, tokens
+        self.h_last, self.c_last = hs[steps].T, cs[steps].T
+        return hs[1:].transpose(2, 0, 1).copy(order="C")
+
+    def _parameter_grads(self, dz: Any) -> tuple[Any, Any, Any, Any]:
+        """Gradients of the table, w_ih, b and w_hh from the pre-activation gradients
+        (4H, T·B): the input parts summed by token first."""
+        from engine.kernels import recurrent
+
+        steps, n, batch = self.hs.shape[0] - 1, self.hs.shape[1], self.hs.shape[2]
+        d_table = dw_ih = db = dw_hh = None
+        if any(self.needs[:3]):
+            d_proj = recurrent.scatter_columns(dz, self.tokens.reshape(-1), self.table.shape[0])
+            if self.needs[0]:
+                d_table = matmul(d_proj.T, self.w_ih.T)
+            if self.needs[1]:
+                dw_ih = matmul(self.table.T, d_proj.T)
+            if self.needs[2]:
+                db = d_proj.sum(axis=1)
+        if self.needs[3]:
+            h_prev = self.hs[:steps].transpose(1, 0, 2).reshape(n, steps * batch)
+            dw_hh = matmul(h_prev, dz.T)
+        return d_table, dw_ih, db, dw_hh
