@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.nn.sequence import LSTMSequenceFn
+from engine.nn.sequence import LSTMSequenceFn, step_weight
 from engine.ops.gemm import matmul
 from engine.ops.indexing import IndexSelect
 from engine.tensor import Tensor
@@ -79,8 +79,7 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
         proj += b
         proj[:, 3 * n :] *= 2.0  # the kernel's g rows arrive doubled
         proj_t = np.ascontiguousarray(proj.T)  # (4H, V)
-        w_step = np.ascontiguousarray(w_hh.T)  # (4H, H)
-        w_step[3 * n :] *= 2.0
+        w_step = step_weight(np, w_ih[:0], None, w_hh, dtype)  # (4H, H), g rows doubled
         hs = np.empty((steps + 1, n, batch), dtype=dtype)
         hs[0] = 0
         acts = np.empty((steps, 4 * n, batch), dtype=dtype)

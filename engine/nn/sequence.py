@@ -30,7 +30,7 @@ def _lstm_cell(xp: Any, a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> Non
     The layout is gate-major (features by batch), so every gate is one contiguous block. On the
     CPU one compiled kernel does the step (:mod:`engine.kernels.recurrent`: the g rows of ``a``
     arrive doubled); on a GPU one CuPy kernel (:mod:`engine.nn.lstm_cuda`: the f, i, o rows
-    arrive halved). :func:`_step_weight` scales the rows for each.
+    arrive halved). :func:`step_weight` scales the rows for each.
     """
     if xp is not np:
         lstm_cuda.cell_forward(xp, a, c_prev, c, tanh_c, h)
@@ -60,19 +60,21 @@ def _lstm_cell_backward(
     recurrent.lstm_backward(*(v.reshape(-1) for v in (a, c_prev, tanh_c, dh_out, dh, dc, d)))
 
 
-def _step_weight(xp: Any, w_ih: Any, b: Any, w_hh: Any, dtype: Any) -> Any:
-    """Return the step product's weight ``[w_hh.T, w_ih.T, b]`` (4H, H+F+1), its g rows doubled
-    for the CPU's kernel, its f, i, o rows halved for the GPU's (see :func:`_lstm_cell`).
+def step_weight(xp: Any, w_ih: Any, b: Any, w_hh: Any, dtype: Any) -> Any:
+    """Return the step product's weight ``[w_hh.T, w_ih.T, b]`` (4H, H+F+1; without the bias
+    column when ``b`` is None), its g rows doubled for the CPU's kernel, its f, i, o rows halved
+    for the GPU's (see :func:`_lstm_cell`).
 
     It is the transpose of a (H+F+1, 4H) block whose rows are padded by 16 elements: with a
     power-of-two row stride (4H = 1024) OpenBLAS's small-batch product ran about 18% slower
     (cache-set conflicts). Filling it copies whole rows, so it costs next to nothing.
     """
     n, n_in = w_hh.shape[0], w_ih.shape[0]
-    rows = xp.empty((n + n_in + 1, 4 * n + 16), dtype=dtype)[:, : 4 * n]
+    rows = xp.empty((n + n_in + (b is not None), 4 * n + 16), dtype=dtype)[:, : 4 * n]
     rows[:n] = w_hh
     rows[n : n + n_in] = w_ih
-    rows[-1] = b
+    if b is not None:
+        rows[-1] = b
     if xp is np:
         rows[:, 3 * n :] *= 2.0
     else:
@@ -109,7 +111,7 @@ class LSTMSequenceFn(Function):
         n = w_hh.shape[0]
         # the CPU's kernels compute float16 in float32
         dtype = working_dtype(w_hh.dtype) if xp is np else w_hh.dtype
-        w_cat = _step_weight(xp, w_ih, b, w_hh, dtype)
+        w_cat = step_weight(xp, w_ih, b, w_hh, dtype)
         inp = xp.empty((steps + 1, n + n_in + 1, batch), dtype=dtype)  # [h_{t-1}; x_t; 1]
         inp[0, :n] = 0 if self.h0 is None else self.h0.T
         inp[:steps, n : n + n_in] = x.transpose(1, 2, 0)
