@@ -2,20 +2,27 @@
 
 When the LSTM's input is a row lookup ``x = E[ids]`` (what ``Embedding`` returns), each step's
 input part of the pre-activations, ``x_t @ weight_ih + bias``, is a row of one table
-``P = E @ weight_ih + bias`` (V, 4H) picked by the step's tokens. With fewer tokens in the
-vocabulary than in the batch (V < B·T, as in a character model) the table is cheaper than the
-product: the (B·T, F) x (F, 4H) product of the forward pass and the two of the backward pass
-(the gradients of ``x`` and ``weight_ih``) become one (V, F) x (F, 4H) product, a gather inside
-each step's kernel and, backward, column sums by token
+``P = E @ weight_ih + bias`` (V, 4H) picked by the step's tokens. :class:`LSTMSequenceFn` does
+that part inside each step's product, and backward inside the weight-gradient product and the
+input-gradient product: 3·B·T·F·4H multiply-adds in all. The fold does them as one (V, F) x
+(F, 4H) product, a gather inside each step's kernel and, backward, column sums by token
 (:func:`engine.kernels.recurrent.scatter_columns`) and two (V, ·) products. On
-``benchmarks/bench_train.py``'s ``lstm_char`` the step loses about a fifth of its multiply-adds.
+``benchmarks/bench_train.py``'s ``lstm_char`` (V 64, F 64, H 256, B·T 800) the step loses about
+a fifth of its multiply-adds.
+
+The column sums and the gather cost time per token whatever F is, and the gather slows once the
+table outgrows the cache: on one core with H 256 and B·T 800 the fold broke even at V 64 for
+F 16, V 200 for F 32 and V 400 for F 64. So it is used when F >= 32 and V <= B·T / 4, for an
+untagged lookup (``Tensor.index_select``, which ``Embedding`` calls) of a 2-d NumPy float32 or
+float64 table that needs a gradient, recorded with gradients on, whose output still equals
+``table[ids]`` when the LSTM runs (checked: an in-place change to the table or the ids in
+between keeps the plain path).
 
 The folded op takes the table ``E`` itself as its input, so the LSTM's gradient reaches ``E``
 directly and not through the lookup's output ``x``: ``x.grad`` holds only the gradient of
 ``x``'s other uses (None when there are none); ``E``'s gradient is complete. The editor shows
-every node's output gradient, so the fold is used only for untagged tensors
-(:func:`engine.tagging` marks every tensor the editor's graphs create), on the CPU, for float32
-and float64.
+every node's output gradient, so tensors made inside :func:`engine.tagging` (every tensor of
+the editor's graphs) never fold.
 """
 
 from __future__ import annotations
@@ -32,11 +39,13 @@ from engine.tensor import Tensor
 __all__ = ["EmbeddedLSTMFn", "embedded_source"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+#: The fewest features per token for which the fold paid (see the module's notes).
+MIN_FEATURES = 32
 
 
 def embedded_source(input: Tensor, weight: Tensor) -> tuple[Tensor, Any] | None:
-    """The table and token ids (B, T) when ``input`` (B, T, F) is an untagged row lookup of a
-    2-d NumPy table of ``weight``'s float dtype with fewer rows than ``B·T``; else None."""
+    """The table and token ids (B, T) when ``input`` (B, T, F) is a lookup the LSTM of
+    ``weight``'s dtype should fold (the conditions in the module's notes); else None."""
     fn = input._fn
     if type(fn) is not IndexSelect or input.tag is not None or not input.creators:
         return None
@@ -47,8 +56,10 @@ def embedded_source(input: Tensor, weight: Tensor) -> tuple[Tensor, Any] | None:
         or data.ndim != 2
         or data.dtype not in _FLOATS
         or data.dtype != weight.dtype
+        or data.shape[1] < MIN_FEATURES
         or ids.ndim != 2
-        or data.shape[0] >= ids.size
+        or 4 * data.shape[0] > ids.size
+        or not np.array_equal(input.data, data[ids])
     ):
         return None
     return table, ids
@@ -58,8 +69,8 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
     """:class:`LSTMSequenceFn` on the lookup ``table[ids]`` without forming it.
 
     Inputs: ``table`` (V, F), ``w_ih`` (F, 4H), ``b`` (4H,), ``w_hh`` (H, 4H); parameter
-    ``ids`` (B, T) integers in ``[-V, V)``. Output: the hidden states (B, T, H), equal to
-    ``LSTMSequenceFn`` on ``table[ids]`` up to rounding.
+    ``ids`` (B, T), integers of any integer type in ``[-V, V)``. Output: the hidden states
+    (B, T, H), equal to ``LSTMSequenceFn`` on ``table[ids]`` up to rounding.
     """
 
     op_name = "lstm"
@@ -74,7 +85,7 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
         n = w_hh.shape[0]
         dtype = w_hh.dtype
         # time-major tokens, negative ids wrapped as the lookup wraps them
-        tokens = np.ascontiguousarray(np.remainder(self.ids, vocab).T, dtype=np.intp)
+        tokens = np.ascontiguousarray(np.remainder(self.ids.astype(np.intp), vocab).T)
         proj = table @ w_ih
         proj += b
         proj[:, 3 * n :] *= 2.0  # the kernel's g rows arrive doubled
@@ -97,7 +108,8 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
                 *(v.reshape(-1) for v in (cs[t], cs[t + 1], tanh_c[t], hs[t + 1])),
             )
         self.acts, self.hs, self.cs, self.tanh_c = acts, hs, cs, tanh_c
-        self.table, self.w_ih, self.w_hh, self.tokens = table, w_ih, w_hh, tokens
+        # the table as it is now (small: V < B·T rows): backward must not see later changes
+        self.table, self.w_ih, self.w_hh, self.tokens = table.copy(), w_ih, w_hh, tokens
         self.h_last, self.c_last = hs[steps].T, cs[steps].T
         return hs[1:].transpose(2, 0, 1).copy(order="C")
 

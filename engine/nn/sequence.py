@@ -213,8 +213,8 @@ class LSTM(_Recurrent):
     -----
     ``weight_ih`` (F, 4H), ``weight_hh`` (H, 4H) and ``bias`` (4H,) hold the gate blocks in the
     order f, i, o, g (the book's xf/xi/xo/xc), initialised uniformly in
-    ``[-1/sqrt(H), 1/sqrt(H)]`` as PyTorch. The input projection of all time steps is one
-    matrix product; each step then needs one (B, H) x (H, 4H) product::
+    ``[-1/sqrt(H), 1/sqrt(H)]`` as PyTorch. Each step is one matrix product of the weights
+    with ``[h_{t-1}; x_t; 1]``::
 
         z_t = x_t @ weight_ih + bias + h_{t-1} @ weight_hh
         f, i, o = sigmoid(z_t[f]), sigmoid(z_t[i]), sigmoid(z_t[o]);  g = tanh(z_t[g])
@@ -222,6 +222,8 @@ class LSTM(_Recurrent):
 
     The recurrence is one primitive (:class:`LSTMSequenceFn`) with a hand-written
     back-propagation through time; its gradient is checked against the book's ``LSTMCell``.
+    When the input is an ``Embedding``'s output over a small vocabulary, the lookup is folded
+    into a table of input projections (:mod:`engine.nn.lstm_embedded`, which says when).
 
     Examples
     --------

@@ -16,7 +16,7 @@ from engine.nn.lstm_embedded import EmbeddedLSTMFn
 from engine.nn.sequence import LSTMSequenceFn
 from engine.nn.torch_state import gate_order
 
-V, F, H, B, T = 6, 4, 5, 3, 7  # V < B * T: the fold applies
+V, F, H, B, T = 5, 32, 5, 3, 7  # F >= 32 and 4 V <= B T: the fold applies
 
 
 @pytest.fixture(autouse=True)
@@ -97,22 +97,65 @@ def test_embedding_output_used_twice_gets_both_gradients() -> None:
 
 @pytest.mark.parametrize(
     "case",
-    ["tagged", "vocabulary as large as the batch", "float16 table", "table without gradient"],
+    [
+        "tagged",
+        "vocabulary over a quarter of the batch's tokens",
+        "few features",
+        "float16 table",
+        "table without gradient",
+        "table changed after the lookup",
+        "ids changed after the lookup",
+    ],
 )
 def test_plain_path_is_kept(case: str) -> None:
     emb, lstm = layers(np.float32)
-    tokens, tag = ids(), None
+    tokens, tag = ids(low=0), None
     if case == "tagged":
         tag = "node"
-    elif case == "vocabulary as large as the batch":
-        emb = Embedding(B * T, F)
+    elif case == "vocabulary over a quarter of the batch's tokens":
+        emb = Embedding(B * T // 4 + 1, F)
+    elif case == "few features":
+        emb, lstm = Embedding(V, 16), LSTM(16, H)
     elif case == "float16 table":
         emb.weight.data = emb.weight.data.astype(np.float16)
-    else:
+    elif case == "table without gradient":
         emb.weight.autograd = False
     with tagging(tag):
-        out = lstm(emb(Tensor(tokens)))
+        x = emb(tokens)  # the array itself: the lookup keeps it, not a copy
+    if case == "table changed after the lookup":
+        emb.weight.data += 1.0
+    elif case == "ids changed after the lookup":
+        tokens[:] = (tokens + 1) % V
+    out = lstm(x)
     assert type(out._fn) is LSTMSequenceFn
+    np.testing.assert_allclose(out.numpy(), lstm.run(x.numpy())[0], rtol=1e-6)
+
+
+def test_table_changed_before_backward_does_not_change_the_gradients() -> None:
+    """The fold keeps the table as it was at the forward pass, as the plain path keeps ``x``."""
+
+    def grads(tag: str | None) -> dict[str, np.ndarray]:
+        emb, lstm = layers(np.float64)
+        with tagging(tag):
+            out = lstm(emb(Tensor(ids())))
+        emb.weight.data += 1.0  # in place, as an optimizer step
+        out.sum().backward()
+        return {name: np.array(p.grad) for name, p in lstm.named_parameters()}
+
+    folded, plain = grads(None), grads("node")
+    for name, grad in plain.items():
+        np.testing.assert_allclose(folded[name], grad, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.int32])
+def test_small_integer_ids_fold_for_any_vocabulary(dtype: Any) -> None:
+    """uint8 ids of a 256-row table (a byte model): wrapping negative ids must not overflow."""
+    np.random.seed(8)
+    emb, lstm = Embedding(256, 32), LSTM(32, 4)
+    tokens = np.random.default_rng(9).integers(0, 128, (8, 128)).astype(dtype)
+    out = lstm(emb(Tensor(tokens)))
+    assert type(out._fn) is EmbeddedLSTMFn
+    np.testing.assert_allclose(out.numpy(), lstm.run(emb(tokens).numpy())[0], rtol=2e-5, atol=1e-6)
 
 
 def test_matches_pytorch_embedding_and_lstm() -> None:

@@ -211,7 +211,7 @@ def test_gru_gradients_against_finite_differences_and_float16() -> None:
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_gathering_forward_adds_the_table_columns_first(dtype: Any) -> None:
-    """``lstm_forward_gather`` is ``lstm_forward`` on ``a + proj[:, ids]``, bit for bit."""
+    """``lstm_forward_gather`` is ``lstm_forward`` on ``a + proj[:, ids]`` (the unfused maths)."""
     rng = np.random.default_rng(9)
     z, c_prev = step_inputs(rng)
     proj = rng.normal(size=(4 * N, 6)).astype(dtype)
