@@ -45,6 +45,7 @@ from app.ui.document_holder import DocumentHolder
 from app.ui.edit_ops import EditOps
 from app.ui.editor import Editor
 from app.ui.files import FileController
+from app.ui.gui_gc import collect_on_gui_thread
 from app.ui.inspector import Inspector
 from app.ui.palette import Palette
 from app.ui.problems import ProblemsPanel
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, path: str | Path | None = None) -> None:
         super().__init__()
+        collect_on_gui_thread()  # widgets must never be freed on a worker thread (gui_gc.py)
         if not QCoreApplication.organizationName():
             QCoreApplication.setOrganizationName("nodegrad")
         self.setObjectName("mainWindow")

@@ -22,6 +22,15 @@ import pytest  # noqa: E402
 DIGITS = Path(__file__).resolve().parents[2] / "examples" / "digits_mlp.nodegrad"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _collect_on_gui_thread(qapp: Any) -> None:
+    """As the editor does from its first window: Python's cyclic garbage collection runs on the
+    GUI thread only, also for tests that build panels without a window (app/ui/gui_gc.py)."""
+    from app.ui.gui_gc import collect_on_gui_thread
+
+    collect_on_gui_thread()
+
+
 @pytest.fixture(autouse=True)
 def _never_block(monkeypatch: pytest.MonkeyPatch) -> None:
     """Answer the editor's blocking prompts: discard changes, no file chosen."""

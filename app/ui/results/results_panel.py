@@ -98,6 +98,11 @@ class ResultsPanel(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.metrics)
         layout.addWidget(self.tabs, 1)
+        # pages not on a tab yet belong to the panel, so Qt deletes them with it on the GUI
+        # thread (an unparented widget is freed by Python, on whichever thread collects)
+        for page in (self.classification, self.per_class, self.scatter, self.series, self.sampler):
+            page.setParent(self)
+            page.hide()
 
     def request(self) -> None:
         """Ask for an evaluation on the chosen split."""
