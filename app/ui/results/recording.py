@@ -34,7 +34,7 @@ class EditorRecorder(QObject):
         self._worker: Any = None
         self._events = 0
         # Stop becomes enabled when a run starts, however it was started (menu, toolbar,
-        # shortcut, script); the worker exists by then and is still loading its data.
+        # shortcut, script); the worker exists by then and its thread has not started yet.
         window.training.actions.stop.enabledChanged.connect(self._on_started)
 
     def _on_started(self, enabled: bool = True) -> None:

@@ -188,8 +188,10 @@ class TrainingController(QObject):
         worker.event_ready.connect(self._on_event)
         worker.finished.connect(self._on_worker_finished)
         self._worker = worker
-        self._thread = start_worker(worker)
+        # Stop enabled first: what follows a run (its recorder, the weights' saved state)
+        # connects to the worker now, before its thread can send a single event
         self._set_mode(Mode.TRAINING)
+        self._thread = start_worker(worker)
         self._raise_dock("lossPlotDock")
         self._message(PREPARING_DATA)
 
