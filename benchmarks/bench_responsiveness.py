@@ -75,6 +75,9 @@ def headless_run(path: Path, epochs: int) -> float:
     """Train the same graph without a window, as ``nodegrad train`` does; seconds."""
     from app.graph.io import load
     from app.graph.session import Session
+    from app.ui.gui_gc import stop_collecting
+
+    stop_collecting()  # automatic garbage collection, as in ``nodegrad train`` (no window)
 
     started = time.perf_counter()  # building the session counts, as in the editor's run
     session = Session(load(path))

@@ -10,14 +10,16 @@ deadlock between the worker's destructor and the GUI thread's deferred deletions
 of the GUI thread instead, generation by generation with the collector's own thresholds
 (pyqtgraph's ``GarbageCollector``, made for this). The engine's training steps leave no cyclic
 garbage (each step's graph is freed by reference counting), so memory does not grow between the
-timer's checks.
+timer's checks. When the application quits, automatic collection comes back on
+(:func:`stop_collecting`).
 """
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
-__all__ = ["collect_on_gui_thread", "collecting"]
+__all__ = ["collect_on_gui_thread", "collecting", "stop_collecting"]
 
 _collector: Any = None
 
@@ -28,8 +30,22 @@ def collect_on_gui_thread() -> None:
     global _collector
     if _collector is None:
         from pyqtgraph.util.garbage_collector import GarbageCollector
+        from PySide6.QtCore import QCoreApplication
 
         _collector = GarbageCollector(interval=1.0)
+        application = QCoreApplication.instance()
+        if application is not None:
+            application.aboutToQuit.connect(stop_collecting)
+
+
+def stop_collecting() -> None:
+    """Stop the GUI thread's collector and turn automatic collection back on (when the
+    application quits, or for code that goes on without an event loop)."""
+    global _collector
+    if _collector is not None:
+        _collector.timer.stop()
+        _collector = None
+        gc.enable()
 
 
 def collecting() -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,15 @@ DIGITS = Path(__file__).resolve().parents[2] / "examples" / "digits_mlp.nodegrad
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _collect_on_gui_thread(qapp: Any) -> None:
+def _collect_on_gui_thread(qapp: Any) -> Iterator[None]:
     """As the editor does from its first window: Python's cyclic garbage collection runs on the
-    GUI thread only, also for tests that build panels without a window (app/ui/gui_gc.py)."""
-    from app.ui.gui_gc import collect_on_gui_thread
+    GUI thread only, also for tests that build panels without a window (app/ui/gui_gc.py);
+    automatic collection is back on at the end of the session."""
+    from app.ui.gui_gc import collect_on_gui_thread, stop_collecting
 
     collect_on_gui_thread()
+    yield
+    stop_collecting()
 
 
 @pytest.fixture(autouse=True)

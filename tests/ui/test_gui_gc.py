@@ -47,3 +47,14 @@ def test_results_pages_off_the_tabs_belong_to_the_panel(digits: Any) -> None:
     pages = (panel.classification, panel.per_class, panel.scatter, panel.series, panel.sampler)
     assert all(page.parent() is not None for page in pages)
     assert not any(page.isVisibleTo(panel) for page in pages if panel.tabs.indexOf(page) < 0)
+
+
+def test_stopping_turns_automatic_collection_back_on(window: Any) -> None:
+    from app.ui.gui_gc import collect_on_gui_thread, stop_collecting
+
+    try:
+        stop_collecting()
+        assert gc.isenabled() and not collecting()
+    finally:
+        collect_on_gui_thread()  # as the rest of the session expects
+    assert collecting() and not gc.isenabled()

@@ -37,3 +37,18 @@ def test_a_run_finished_before_the_gui_thread_resumes_is_recorded(
     assert window.results_room.wait_until_evaluated()
     assert [run.name for run in load_runs(path).runs] == ["run 1"]
     assert window.isWindowModified()  # trained weights not saved yet
+
+
+def test_a_worker_thread_that_cannot_start_leaves_the_editor_idle(
+    make_window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(worker: Any) -> Any:
+        raise RuntimeError("no thread")
+
+    monkeypatch.setattr(controller, "start_worker", refuse)
+    window = make_window(EXAMPLES / "xor.nodegrad")
+    with pytest.raises(RuntimeError, match="no thread"):
+        window.training.run()
+    assert not window.training.is_training() and window.training.worker is None
+    assert window.findChild(QAction, "actionRun").isEnabled()
+    assert not window.findChild(QAction, "actionStop").isEnabled()

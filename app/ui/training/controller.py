@@ -191,7 +191,12 @@ class TrainingController(QObject):
         # Stop enabled first: what follows a run (its recorder, the weights' saved state)
         # connects to the worker now, before its thread can send a single event
         self._set_mode(Mode.TRAINING)
-        self._thread = start_worker(worker)
+        try:
+            self._thread = start_worker(worker)
+        except BaseException:  # no thread: nothing will end the run, so it never began
+            self._worker = None
+            self._set_mode(Mode.IDLE)
+            raise
         self._raise_dock("lossPlotDock")
         self._message(PREPARING_DATA)
 
