@@ -86,11 +86,10 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
         dtype = w_hh.dtype
         # time-major tokens, negative ids wrapped as the lookup wraps them
         tokens = np.ascontiguousarray(np.remainder(self.ids.astype(np.intp), vocab).T)
-        proj = table @ w_ih
-        proj += b
-        proj[:, 3 * n :] *= 2.0  # the kernel's g rows arrive doubled
-        proj_t = np.ascontiguousarray(proj.T)  # (4H, V)
-        w_step = step_weight(np, w_ih[:0], None, w_hh, dtype)  # (4H, H), g rows doubled
+        rows = step_weight(np, w_ih, b, w_hh, dtype)  # [w_hh.T, w_ih.T, b], g rows doubled
+        w_step = rows[:, :n]  # (4H, H)
+        proj_t = matmul(rows[:, n:-1], table.T)  # (4H, V): each token's input part
+        proj_t += rows[:, -1:]
         hs = np.empty((steps + 1, n, batch), dtype=dtype)
         hs[0] = 0
         acts = np.empty((steps, 4 * n, batch), dtype=dtype)

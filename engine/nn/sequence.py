@@ -61,20 +61,18 @@ def _lstm_cell_backward(
 
 
 def step_weight(xp: Any, w_ih: Any, b: Any, w_hh: Any, dtype: Any) -> Any:
-    """Return the step product's weight ``[w_hh.T, w_ih.T, b]`` (4H, H+F+1; without the bias
-    column when ``b`` is None), its g rows doubled for the CPU's kernel, its f, i, o rows halved
-    for the GPU's (see :func:`_lstm_cell`).
+    """Return the step product's weight ``[w_hh.T, w_ih.T, b]`` (4H, H+F+1), its g rows doubled
+    for the CPU's kernel, its f, i, o rows halved for the GPU's (see :func:`_lstm_cell`).
 
     It is the transpose of a (H+F+1, 4H) block whose rows are padded by 16 elements: with a
     power-of-two row stride (4H = 1024) OpenBLAS's small-batch product ran about 18% slower
     (cache-set conflicts). Filling it copies whole rows, so it costs next to nothing.
     """
     n, n_in = w_hh.shape[0], w_ih.shape[0]
-    rows = xp.empty((n + n_in + (b is not None), 4 * n + 16), dtype=dtype)[:, : 4 * n]
+    rows = xp.empty((n + n_in + 1, 4 * n + 16), dtype=dtype)[:, : 4 * n]
     rows[:n] = w_hh
     rows[n : n + n_in] = w_ih
-    if b is not None:
-        rows[-1] = b
+    rows[-1] = b
     if xp is np:
         rows[:, 3 * n :] *= 2.0
     else:
