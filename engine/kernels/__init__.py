@@ -24,6 +24,7 @@ KERNEL_MODULES = (
     "engine.kernels.gaussian",
     "engine.kernels.norm",
     "engine.kernels.optimizers",
+    "engine.kernels.panels",
     "engine.kernels.recurrent",
     "engine.kernels.softmax",
 )

@@ -31,7 +31,13 @@ from typing import Any
 
 import numpy as np
 
-from engine.nn.sequence import LSTMSequenceFn, step_weight
+from engine.nn.sequence import (
+    LSTMSequenceFn,
+    by_gate,
+    step_product,
+    step_weight,
+    summed_over_steps,
+)
 from engine.ops.gemm import matmul
 from engine.ops.indexing import IndexSelect
 from engine.tensor import Tensor
@@ -97,9 +103,10 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
         tanh_c = np.empty((steps, n, batch), dtype=dtype)
         cs[0] = 0
         acts[0] = 0
+        product = step_product(np, w_step, dtype)
         for t in range(steps):
             if t:
-                matmul(w_step, hs[t], out=acts[t])
+                product(hs[t], acts[t], 0)
             recurrent.lstm_forward_gather(
                 acts[t].reshape(-1),
                 proj_t,
@@ -114,13 +121,15 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
 
     def _parameter_grads(self, dz: Any) -> tuple[Any, Any, Any, Any]:
         """Gradients of the table, w_ih, b and w_hh from the pre-activation gradients
-        (4H, T·B): the input parts summed by token first."""
+        (T, 4H, B): the input parts summed by token first."""
         from engine.kernels import recurrent
 
-        steps, n, batch = self.hs.shape[0] - 1, self.hs.shape[1], self.hs.shape[2]
+        steps = dz.shape[0]
         d_table = dw_ih = db = dw_hh = None
         if any(self.needs[:3]):
-            d_proj = recurrent.scatter_columns(dz, self.tokens.reshape(-1), self.table.shape[0])
+            d_proj = recurrent.scatter_columns(
+                by_gate(dz), self.tokens.reshape(-1), self.table.shape[0]
+            )
             if self.needs[0]:
                 d_table = matmul(d_proj.T, self.w_ih.T)
             if self.needs[1]:
@@ -128,6 +137,5 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
             if self.needs[2]:
                 db = d_proj.sum(axis=1)
         if self.needs[3]:
-            h_prev = self.hs[:steps].transpose(1, 0, 2).reshape(n, steps * batch)
-            dw_hh = matmul(h_prev, dz.T)
+            dw_hh = summed_over_steps(np, self.hs[:steps], dz)
         return d_table, dw_ih, db, dw_hh

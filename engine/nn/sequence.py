@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -80,6 +81,54 @@ def step_weight(xp: Any, w_ih: Any, b: Any, w_hh: Any, dtype: Any) -> Any:
     return rows.T
 
 
+StepProduct = Callable[[Any, Any, int], None]
+
+
+def step_product(xp: Any, weight: Any, dtype: Any) -> StepProduct:
+    """``product(x, out, k0)`` writes ``out = weight[:, k0:] @ x[k0:]``: one weight (N, K)
+    times a small batch ``x`` (K, B) at every time step. On a CPU with 512-bit vectors the
+    weight is packed once, here, and a compiled kernel does each step
+    (:mod:`engine.kernels.panels`, about twice BLAS's speed); elsewhere each step is a BLAS
+    call. Rows of ``x`` before ``k0`` are left out (a zero initial state's part)."""
+    if xp is np:
+        from engine.kernels import panels
+
+        if panels.pays():
+            packed = panels.pack(weight.T, dtype)
+
+            def packed_step(x: Any, out: Any, k0: int) -> None:
+                panels.packed_product(x, packed, out, k0)
+
+            return packed_step
+
+    def blas_step(x: Any, out: Any, k0: int) -> None:
+        matmul(weight[:, k0:], x[k0:], out=out)
+
+    return blas_step
+
+
+def by_gate(steps: Any) -> Any:
+    """A (T, N, B) array of steps as one (N, T·B) matrix (a transposing copy)."""
+    return steps.transpose(1, 0, 2).reshape(steps.shape[1], -1)
+
+
+def summed_over_steps(xp: Any, inputs: Any, dz: Any) -> Any:
+    """``Σ_t inputs[t] @ dz[t].T`` (K, N): a step weight's gradient over the whole sequence,
+    from each step's product input ``inputs`` (T, K, B) and pre-activation gradients ``dz``
+    (T, N, B). One product either way: on a CPU with 512-bit vectors the packed kernel
+    (:mod:`engine.kernels.panels`), else BLAS."""
+    if xp is np:
+        from engine.kernels import panels
+
+        if panels.pays():
+            steps, k, batch = inputs.shape
+            rows = np.ascontiguousarray(inputs.transpose(0, 2, 1)).reshape(steps * batch, k)
+            out = np.empty((k, dz.shape[1]), dtype=dz.dtype)
+            panels.packed_product_rows(rows, panels.pack_steps(dz), out)
+            return out
+    return matmul(by_gate(inputs), by_gate(dz).T)
+
+
 class LSTMSequenceFn(Function):
     """The LSTM layer over all time steps as one primitive (back-propagation through time).
 
@@ -119,11 +168,9 @@ class LSTMSequenceFn(Function):
         cs = xp.empty((steps + 1, n, batch), dtype=dtype)
         tanh_c = xp.empty((steps, n, batch), dtype=dtype)
         cs[0] = 0 if self.c0 is None else self.c0.T
+        product = step_product(xp, w_cat, dtype)
         for t in range(steps):
-            if t == 0 and self.h0 is None:
-                matmul(w_cat[:, n:], inp[0, n:], out=acts[0])
-            else:
-                matmul(w_cat, inp[t], out=acts[t])
+            product(inp[t], acts[t], n if t == 0 and self.h0 is None else 0)
             _lstm_cell(xp, acts[t], cs[t], cs[t + 1], tanh_c[t], inp[t + 1, :n])
         self.acts, self.inp, self.cs, self.tanh_c = acts, inp, cs, tanh_c
         self.w_ih, self.w_hh = w_ih, w_hh
@@ -135,7 +182,7 @@ class LSTMSequenceFn(Function):
         return self._parameter_grads(self._pre_activation_grads(grad))
 
     def _pre_activation_grads(self, grad: Any) -> Any:
-        """The gradients (4H, T·B) of every step's pre-activations, from those of the hidden
+        """The gradients (T, 4H, B) of every step's pre-activations, from those of the hidden
         states (B, T, H): back-propagation through time, newest step first."""
         xp = get_array_module(grad)
         steps, four_h, batch = self.acts.shape
@@ -145,25 +192,25 @@ class LSTMSequenceFn(Function):
         dz = xp.empty((steps, four_h, batch), dtype=dtype)
         dh = xp.zeros((n, batch), dtype=dtype)
         dc = xp.zeros((n, batch), dtype=dtype)
+        product = step_product(xp, self.w_hh, dtype)
         for t in range(steps - 1, -1, -1):
             _lstm_cell_backward(
                 xp, self.acts[t], self.cs[t], self.tanh_c[t], d_hs[t], dh, dc, dz[t]
             )
             if t or self.h0 is not None:
-                matmul(self.w_hh, dz[t], out=dh)
-        # one transposing copy to (4H, T·B), the layout of the weight-gradient products
-        return dz.transpose(1, 0, 2).reshape(four_h, steps * batch)
+                product(dz[t], dh, 0)
+        return dz
 
     def _parameter_grads(self, dz: Any) -> tuple[Any, Any, Any, Any]:
-        """Gradients of x, w_ih, b and w_hh from the pre-activation gradients (4H, T·B)."""
-        steps, k, batch = self.inp.shape[0] - 1, self.inp.shape[1], self.inp.shape[2]
+        """Gradients of x, w_ih, b and w_hh from the pre-activation gradients (T, 4H, B)."""
+        steps, _, batch = dz.shape
         n = self.w_hh.shape[0]
         dx = dw_ih = db = dw_hh = None
         if self.needs[0]:
-            dx = matmul(self.w_ih, dz).reshape(-1, steps, batch).transpose(2, 1, 0)
+            dx = matmul(self.w_ih, by_gate(dz)).reshape(-1, steps, batch).transpose(2, 1, 0)
         if any(self.needs[1:]):
-            inputs = self.inp[:steps].transpose(1, 0, 2).reshape(k, steps * batch)
-            dw_cat = matmul(inputs, dz.T)  # (H+F+1, 4H): rows w_hh, then w_ih, then the bias
+            # (H+F+1, 4H): rows w_hh, then w_ih, then the bias
+            dw_cat = summed_over_steps(get_array_module(dz), self.inp[:steps], dz)
             dw_hh, dw_ih, db = dw_cat[:n], dw_cat[n:-1], dw_cat[-1]
         return dx, dw_ih, db, dw_hh
 
