@@ -36,6 +36,7 @@ __all__ = [
     "packed_product",
     "packed_product_rows",
     "pays",
+    "product",
     "warm_up",
 ]
 
@@ -122,8 +123,9 @@ def _tile(x: Any, panels: Any, out: Any, k0: int, p: int, i0: int, rows: int, by
 
 
 @helper
-def _product(x: Any, panels: Any, out: Any, k0: int, by_row: bool) -> None:
-    """Every tile of ``w[k0:].T @ x[k0:]`` (see :func:`_tile`)."""
+def product(x: Any, panels: Any, out: Any, k0: int, by_row: bool) -> None:
+    """Every tile of ``w[k0:].T @ x[k0:]`` (see :func:`_tile`): :func:`packed_product` for
+    kernels that call it inside their own loops."""
     batch = x.shape[1]
     rows = _tile_rows(panels)
     for p in range(panels.shape[0]):
@@ -142,13 +144,13 @@ def packed_product(x: Any, panels: Any, out: Any, k0: int) -> None:
     """Write ``out = w[k0:].T @ x[k0:]`` for the weight ``w`` (K, N) that :func:`pack` turned
     into ``panels``; ``x`` is (K, B), ``out`` (N, B), all of one float dtype. Rows of ``x``
     before ``k0`` are left out (a zero initial state's part of a step)."""
-    _product(x, panels, out, k0, False)
+    product(x, panels, out, k0, False)
 
 
 @kernel
 def packed_product_rows(x: Any, panels: Any, out: Any) -> None:
     """:func:`packed_product` written as rows: ``out = x.T @ w``, (B, N)."""
-    _product(x, panels, out, 0, True)
+    product(x, panels, out, 0, True)
 
 
 def pack(w: Any, dtype: Any = None) -> Any:

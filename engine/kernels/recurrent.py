@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.kernels import panels
 from engine.kernels.compiler import helper, kernel
 from engine.kernels.vmath import sigmoid, tanh
 
@@ -29,6 +30,8 @@ __all__ = [
     "lstm_cell_forward",
     "lstm_forward",
     "lstm_forward_gather",
+    "lstm_steps_backward",
+    "lstm_steps_forward",
     "scatter_columns",
     "warm_up",
 ]
@@ -86,13 +89,16 @@ def lstm_forward_gather(
 
 @kernel
 def scatter_columns(src: Any, ids: Any, width: int) -> Any:
-    """Column sums by token: ``out[:, v]`` (out is (rows, ``width``)) is the sum of the columns
-    ``src[:, j]`` with ``ids[j] == v``, added in order of ``j``."""
-    out = np.zeros((src.shape[0], width), dtype=src.dtype)
-    for r in range(src.shape[0]):
-        row, acc = src[r], out[r]
-        for j in range(ids.size):
-            acc[ids[j]] += row[j]
+    """Column sums by token over a stack of blocks: ``out[:, v]`` (out is (R, ``width``)) is
+    the sum of the columns ``src[s, :, j]`` with ``ids[s, j] == v``, for ``src`` (S, R, b) and
+    ``ids`` (S, b), added in order of ``s``, then ``j``."""
+    out = np.zeros((src.shape[1], width), dtype=src.dtype)
+    for s in range(src.shape[0]):
+        block, tokens = src[s], ids[s]
+        for r in range(block.shape[0]):
+            row, acc = block[r], out[r]
+            for j in range(tokens.size):
+                acc[tokens[j]] += row[j]
     return out
 
 
@@ -110,6 +116,60 @@ def lstm_backward(a: Any, c_prev: Any, tanh_c: Any, dh_out: Any, dh: Any, dc: An
             gates, tanh_c[k], c_prev[k], dh[k] + dh_out[k], dc[k], one
         )
         d[k], d[n + k], d[2 * n + k], d[3 * n + k] = df, di, do, dg
+
+
+@kernel
+def lstm_steps_forward(
+    packed: Any, inputs: Any, acts: Any, cs: Any, tanh_c: Any, k0: int, proj: Any, tokens: Any
+) -> None:
+    """Every step of a sequence, for one batch part of b rows, in one call: ``acts[t]`` (4n,
+    b) becomes ``w.T @ inputs[t]`` (``w`` (K, 4n) packed by :func:`engine.kernels.panels.pack`;
+    at the first step the rows of ``inputs`` before ``k0`` are left out, all of them when
+    ``k0`` is K), plus ``proj[:, tokens[t]]`` when ``tokens`` (T, b) is not empty; then
+    :func:`lstm_forward` (or its gathering form) writes ``cs[t + 1]``, ``tanh_c[t]`` and
+    ``h_t`` into ``inputs[t + 1, :n]``. ``inputs`` is (T + 1, K, b), ``cs`` (T + 1, n, b)."""
+    n = cs.shape[1]
+    for t in range(acts.shape[0]):
+        a = acts[t]
+        first = k0 if t == 0 else 0
+        if first < inputs.shape[1]:
+            panels.product(inputs[t], packed, a, first, False)
+        else:
+            a[:] = 0
+        state = (cs[t].reshape(-1), cs[t + 1].reshape(-1), tanh_c[t].reshape(-1))
+        h = inputs[t + 1, :n].reshape(-1)
+        if tokens.shape[0]:
+            lstm_forward_gather(a.reshape(-1), proj, tokens[t], state[0], state[1], state[2], h)
+        else:
+            lstm_forward(a.reshape(-1), state[0], state[1], state[2], h)
+
+
+@kernel
+def lstm_steps_backward(
+    packed: Any, acts: Any, cs: Any, tanh_c: Any, d_hs: Any, dz: Any, first_product: bool
+) -> None:
+    """Back-propagation through every step of one batch part (b rows), newest first, in one
+    call: :func:`lstm_backward` writes ``dz[t]`` (4n, b) from ``d_hs[t]`` (n, b, the gradient
+    of the step's output) and the gradients carried from step t + 1, then ``dh = w_hh @ dz[t]``
+    (``w_hh.T`` packed by :func:`engine.kernels.panels.pack`), skipped at the first step unless
+    ``first_product`` (a given initial state, which has no gradient here, needs none; it is
+    there for symmetry with the plain loop)."""
+    n, rows = cs.shape[1], cs.shape[2]
+    dh = np.zeros((n, rows), dtype=acts.dtype)
+    dc = np.zeros((n, rows), dtype=acts.dtype)
+    flat_dh, flat_dc = dh.reshape(-1), dc.reshape(-1)
+    for t in range(acts.shape[0] - 1, -1, -1):
+        lstm_backward(
+            acts[t].reshape(-1),
+            cs[t].reshape(-1),
+            tanh_c[t].reshape(-1),
+            d_hs[t].reshape(-1),
+            flat_dh,
+            flat_dc,
+            dz[t].reshape(-1),
+        )
+        if t or first_product:
+            panels.product(dz[t], packed, dh, 0, False)
 
 
 @kernel
@@ -201,6 +261,34 @@ def gru_backward(
             dhr[j] = grad * z
 
 
+def _warm_up_steps(dtype: Any) -> None:
+    """Run the sequence kernels once with the types the LSTM layers pass (n 2, b 2, T 2)."""
+    acts, dz = np.zeros((2, 8, 2), dtype), np.zeros((2, 8, 2), dtype)
+    cs, tanh_c, d_hs = (
+        np.zeros((3, 2, 2), dtype),
+        np.zeros((2, 2, 2), dtype),
+        np.zeros((2, 2, 2), dtype),
+    )
+    no_tokens = np.zeros((0, 0), np.intp)
+    lstm_steps_forward(
+        panels.pack(np.zeros((4, 8), dtype)),
+        np.zeros((3, 4, 2), dtype),
+        acts,
+        cs,
+        tanh_c,
+        2,
+        np.zeros((0, 0), dtype),
+        no_tokens,
+    )
+    hs, proj, tokens = (
+        np.zeros((3, 2, 2), dtype),
+        np.zeros((8, 3), dtype),
+        np.zeros((2, 2), np.intp),
+    )
+    lstm_steps_forward(panels.pack(np.zeros((2, 8), dtype)), hs, acts, cs, tanh_c, 2, proj, tokens)
+    lstm_steps_backward(panels.pack(np.zeros((8, 2), dtype)), acts, cs, tanh_c, d_hs, dz, True)
+
+
 def warm_up() -> None:
     """Run each kernel once per float dtype (loads them from the cache or compiles them)."""
     for dtype in (np.float32, np.float64):
@@ -209,8 +297,9 @@ def warm_up() -> None:
         lstm_forward(a, c_prev, c, tanh_c, h)
         ids = np.zeros(2, np.intp)
         lstm_forward_gather(a, a.reshape(4, 2), ids, c_prev, c, tanh_c, h)
-        scatter_columns(a.reshape(4, 2), ids, 2)
+        scatter_columns(a.reshape(1, 4, 2), ids.reshape(1, 2), 2)
         lstm_backward(a, c_prev, tanh_c, h, c, c_prev, d)
+        _warm_up_steps(dtype)
         rows, state = a.reshape(1, 8), np.zeros((1, 4), dtype)
         cells = c_prev.reshape(1, 2)
         lstm_cell_forward(rows, a, cells, state, cells)

@@ -31,13 +31,14 @@ from typing import Any
 
 import numpy as np
 
-from engine.nn.sequence import (
-    LSTMSequenceFn,
-    by_gate,
-    step_product,
+from engine.nn.lstm_steps import (
+    batch_parts,
+    forward_steps,
+    from_parts,
     step_weight,
     summed_over_steps,
 )
+from engine.nn.sequence import LSTMSequenceFn
 from engine.ops.gemm import matmul
 from engine.ops.indexing import IndexSelect
 from engine.tensor import Tensor
@@ -84,51 +85,46 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
 
     def forward(self, table: Any, w_ih: Any, b: Any, w_hh: Any) -> Any:
         """Run the recurrence with each step's input part gathered from the projection table."""
-        from engine.kernels import recurrent
-
         vocab = table.shape[0]
         batch, steps = self.ids.shape
         n = w_hh.shape[0]
         dtype = w_hh.dtype
+        parts = batch_parts(np, batch)
+        rows = batch // parts
         # time-major tokens, negative ids wrapped as the lookup wraps them
         tokens = np.ascontiguousarray(np.remainder(self.ids.astype(np.intp), vocab).T)
-        rows = step_weight(np, w_ih, b, w_hh, dtype)  # [w_hh.T, w_ih.T, b], g rows doubled
-        w_step = rows[:, :n]  # (4H, H)
-        proj_t = matmul(rows[:, n:-1], table.T)  # (4H, V): each token's input part
-        proj_t += rows[:, -1:]
-        hs = np.empty((steps + 1, n, batch), dtype=dtype)
-        hs[0] = 0
-        acts = np.empty((steps, 4 * n, batch), dtype=dtype)
-        cs = np.empty((steps + 1, n, batch), dtype=dtype)
-        tanh_c = np.empty((steps, n, batch), dtype=dtype)
-        cs[0] = 0
-        acts[0] = 0
-        product = step_product(np, w_step, dtype)
-        for t in range(steps):
-            if t:
-                product(hs[t], acts[t], 0)
-            recurrent.lstm_forward_gather(
-                acts[t].reshape(-1),
-                proj_t,
-                tokens[t],
-                *(v.reshape(-1) for v in (cs[t], cs[t + 1], tanh_c[t], hs[t + 1])),
-            )
+        by_part = np.ascontiguousarray(tokens.reshape(steps, parts, rows).transpose(1, 0, 2))
+        weights = step_weight(np, w_ih, b, w_hh, dtype)  # [w_hh.T, w_ih.T, b], g rows doubled
+        w_step = weights[:, :n]  # (4H, H)
+        proj_t = matmul(weights[:, n:-1], table.T)  # (4H, V): each token's input part
+        proj_t += weights[:, -1:]
+        hs = np.empty((parts, steps + 1, n, rows), dtype=dtype)
+        hs[:, 0] = 0
+        acts = np.empty((parts, steps, 4 * n, rows), dtype=dtype)
+        cs = np.empty((parts, steps + 1, n, rows), dtype=dtype)
+        tanh_c = np.empty((parts, steps, n, rows), dtype=dtype)
+        cs[:, 0] = 0
+        forward_steps(np, w_step, hs, acts, cs, tanh_c, n, (proj_t, by_part))
         self.acts, self.hs, self.cs, self.tanh_c = acts, hs, cs, tanh_c
         # the table as it is now (small: V < B·T rows): backward must not see later changes
-        self.table, self.w_ih, self.w_hh, self.tokens = table.copy(), w_ih, w_hh, tokens
-        self.h_last, self.c_last = hs[steps].T, cs[steps].T
-        return hs[1:].transpose(2, 0, 1).copy(order="C")
+        self.table, self.w_ih, self.w_hh, self.tokens = table.copy(), w_ih, w_hh, by_part
+        self.h_last = from_parts(hs[:, steps:])[:, 0]
+        self.c_last = from_parts(cs[:, steps:])[:, 0]
+        return from_parts(hs[:, 1:])
 
     def _parameter_grads(self, dz: Any) -> tuple[Any, Any, Any, Any]:
         """Gradients of the table, w_ih, b and w_hh from the pre-activation gradients
-        (T, 4H, B): the input parts summed by token first."""
+        (P, T, 4H, b): the input parts summed by token first."""
         from engine.kernels import recurrent
 
-        steps = dz.shape[0]
+        steps = dz.shape[1]
         d_table = dw_ih = db = dw_hh = None
         if any(self.needs[:3]):
+            parts, steps, four_h, rows = dz.shape
             d_proj = recurrent.scatter_columns(
-                by_gate(dz), self.tokens.reshape(-1), self.table.shape[0]
+                dz.reshape(parts * steps, four_h, rows),
+                self.tokens.reshape(parts * steps, rows),
+                self.table.shape[0],
             )
             if self.needs[0]:
                 d_table = matmul(d_proj.T, self.w_ih.T)
@@ -137,5 +133,5 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
             if self.needs[2]:
                 db = d_proj.sum(axis=1)
         if self.needs[3]:
-            dw_hh = summed_over_steps(np, self.hs[:steps], dz)
+            dw_hh = summed_over_steps(np, self.hs[:, :steps], dz)
         return d_table, dw_ih, db, dw_hh

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -12,7 +11,16 @@ import numpy as np
 from engine.autograd import Function
 from engine.backend import get_array_module
 from engine.errors import EngineError, ShapeError
-from engine.nn import lstm_cuda
+from engine.nn.lstm_steps import (
+    backward_steps,
+    batch_parts,
+    by_gate,
+    forward_steps,
+    from_parts,
+    in_parts,
+    step_weight,
+    summed_over_steps,
+)
 from engine.nn.module import Layer
 from engine.nn.recurrent import activation_layer
 from engine.nn.torch_state import gate_order
@@ -22,111 +30,6 @@ from engine.ops.kernel_call import working_dtype
 from engine.tensor import Tensor
 
 __all__ = ["LSTM", "RNN", "LSTMSequenceFn"]
-
-
-def _lstm_cell(xp: Any, a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> None:
-    """Turn the pre-activations ``a`` (4H, B) into gate activations in place and write the new
-    cell state ``c``, ``tanh(c)`` and hidden state ``h`` (each (H, B)) into the given arrays.
-
-    The layout is gate-major (features by batch), so every gate is one contiguous block. On the
-    CPU one compiled kernel does the step (:mod:`engine.kernels.recurrent`: the g rows of ``a``
-    arrive doubled); on a GPU one CuPy kernel (:mod:`engine.nn.lstm_cuda`: the f, i, o rows
-    arrive halved). :func:`step_weight` scales the rows for each.
-    """
-    if xp is not np:
-        lstm_cuda.cell_forward(xp, a, c_prev, c, tanh_c, h)
-        return
-    from engine.kernels import recurrent
-
-    recurrent.lstm_forward(*(v.reshape(-1) for v in (a, c_prev, c, tanh_c, h)))
-
-
-def _lstm_cell_backward(
-    xp: Any, a: Any, c_prev: Any, tanh_c: Any, dh_out: Any, dh: Any, dc: Any, d: Any
-) -> None:
-    """Write the pre-activation gradients ``d`` (4H, B) of one step; update ``dc`` (H, B) in
-    place to the gradient reaching the previous cell state.
-
-    ``a`` holds the step's gate activations (f, i, o sigmoids, g tanh); the gradient reaching
-    ``h`` is ``dh_out`` (from the step's output) plus ``dh`` (from the next step). One fused
-    kernel does the step (:mod:`engine.kernels.recurrent` on the CPU, :mod:`engine.nn.lstm_cuda`
-    on a GPU).
-    """
-    if xp is not np:
-        dh += dh_out
-        lstm_cuda.cell_backward(xp, a, c_prev, tanh_c, dh, dc, d)
-        return
-    from engine.kernels import recurrent
-
-    recurrent.lstm_backward(*(v.reshape(-1) for v in (a, c_prev, tanh_c, dh_out, dh, dc, d)))
-
-
-def step_weight(xp: Any, w_ih: Any, b: Any, w_hh: Any, dtype: Any) -> Any:
-    """Return the step product's weight ``[w_hh.T, w_ih.T, b]`` (4H, H+F+1), its g rows doubled
-    for the CPU's kernel, its f, i, o rows halved for the GPU's (see :func:`_lstm_cell`).
-
-    It is the transpose of a (H+F+1, 4H) block whose rows are padded by 16 elements: with a
-    power-of-two row stride (4H = 1024) OpenBLAS's small-batch product ran about 18% slower
-    (cache-set conflicts). Filling it copies whole rows, so it costs next to nothing.
-    """
-    n, n_in = w_hh.shape[0], w_ih.shape[0]
-    rows = xp.empty((n + n_in + 1, 4 * n + 16), dtype=dtype)[:, : 4 * n]
-    rows[:n] = w_hh
-    rows[n : n + n_in] = w_ih
-    rows[-1] = b
-    if xp is np:
-        rows[:, 3 * n :] *= 2.0
-    else:
-        rows[:, : 3 * n] *= 0.5
-    return rows.T
-
-
-StepProduct = Callable[[Any, Any, int], None]
-
-
-def step_product(xp: Any, weight: Any, dtype: Any) -> StepProduct:
-    """``product(x, out, k0)`` writes ``out = weight[:, k0:] @ x[k0:]``: one weight (N, K)
-    times a small batch ``x`` (K, B) at every time step. On a CPU with 512-bit vectors the
-    weight is packed once, here, and a compiled kernel does each step
-    (:mod:`engine.kernels.panels`, about twice BLAS's speed); elsewhere each step is a BLAS
-    call. Rows of ``x`` before ``k0`` are left out (a zero initial state's part)."""
-    if xp is np:
-        from engine.kernels import panels
-
-        if panels.pays():
-            packed = panels.pack(weight.T, dtype)
-
-            def packed_step(x: Any, out: Any, k0: int) -> None:
-                panels.packed_product(x, packed, out, k0)
-
-            return packed_step
-
-    def blas_step(x: Any, out: Any, k0: int) -> None:
-        matmul(weight[:, k0:], x[k0:], out=out)
-
-    return blas_step
-
-
-def by_gate(steps: Any) -> Any:
-    """A (T, N, B) array of steps as one (N, T·B) matrix (a transposing copy)."""
-    return steps.transpose(1, 0, 2).reshape(steps.shape[1], -1)
-
-
-def summed_over_steps(xp: Any, inputs: Any, dz: Any) -> Any:
-    """``Σ_t inputs[t] @ dz[t].T`` (K, N): a step weight's gradient over the whole sequence,
-    from each step's product input ``inputs`` (T, K, B) and pre-activation gradients ``dz``
-    (T, N, B). One product either way: on a CPU with 512-bit vectors the packed kernel
-    (:mod:`engine.kernels.panels`), else BLAS."""
-    if xp is np:
-        from engine.kernels import panels
-
-        if panels.pays():
-            steps, k, batch = inputs.shape
-            rows = np.ascontiguousarray(inputs.transpose(0, 2, 1)).reshape(steps * batch, k)
-            out = np.empty((k, dz.shape[1]), dtype=dz.dtype)
-            panels.packed_product_rows(rows, panels.pack_steps(dz), out)
-            return out
-    return matmul(by_gate(inputs), by_gate(dz).T)
 
 
 class LSTMSequenceFn(Function):
@@ -141,10 +44,16 @@ class LSTMSequenceFn(Function):
     -----
     Inside, everything is gate-major and time-major: the pre-activations of step t are a
     (4H, B) block, so each gate is one contiguous (H, B) array for the element-wise work. Each
-    step is one matrix product, ``[w_hh.T, w_ih.T, b] @ [h_{t-1}; x_t; 1]`` (BLAS's fastest
-    orientation for a small batch), written straight into the step's block; the cell writes
-    ``h_t`` into the next step's product input. The three weight gradients are then one
-    product too. With a zero initial state, the first step's recurrent part is skipped.
+    step is one matrix product, ``[w_hh.T, w_ih.T, b] @ [h_{t-1}; x_t; 1]``, written straight
+    into the step's block; the cell writes ``h_t`` into the next step's product input. The
+    three weight gradients are then one product too. With a zero initial state, the first
+    step's recurrent part is skipped.
+
+    On a CPU with 512-bit vectors the step weight is packed once per sequence and one compiled
+    call runs every step (:func:`engine.nn.lstm_steps.forward_steps`); in the split mode the
+    batch is cut into parts that run at once, one per thread
+    (:func:`engine.nn.lstm_steps.batch_parts`), so every array here has a leading part axis
+    (P, ..., B/P). Elsewhere (a GPU, or AVX2) each step is a BLAS call and a cell kernel.
     """
 
     op_name = "lstm"
@@ -158,59 +67,54 @@ class LSTMSequenceFn(Function):
         n = w_hh.shape[0]
         # the CPU's kernels compute float16 in float32
         dtype = working_dtype(w_hh.dtype) if xp is np else w_hh.dtype
+        parts = batch_parts(xp, batch)
+        rows = batch // parts
         w_cat = step_weight(xp, w_ih, b, w_hh, dtype)
-        inp = xp.empty((steps + 1, n + n_in + 1, batch), dtype=dtype)  # [h_{t-1}; x_t; 1]
-        inp[0, :n] = 0 if self.h0 is None else self.h0.T
-        inp[:steps, n : n + n_in] = x.transpose(1, 2, 0)
-        inp[steps, n:] = 0  # no x after the last step; only h_T is read from this slab
-        inp[:steps, n + n_in] = 1
-        acts = xp.empty((steps, 4 * n, batch), dtype=dtype)  # becomes the activations
-        cs = xp.empty((steps + 1, n, batch), dtype=dtype)
-        tanh_c = xp.empty((steps, n, batch), dtype=dtype)
-        cs[0] = 0 if self.c0 is None else self.c0.T
-        product = step_product(xp, w_cat, dtype)
-        for t in range(steps):
-            product(inp[t], acts[t], n if t == 0 and self.h0 is None else 0)
-            _lstm_cell(xp, acts[t], cs[t], cs[t + 1], tanh_c[t], inp[t + 1, :n])
+        # per part and step [h_{t-1}; x_t; 1]
+        inp = xp.empty((parts, steps + 1, n + n_in + 1, rows), dtype=dtype)
+        inp[:, 0, :n] = 0 if self.h0 is None else in_parts(self.h0[:, None], parts)[:, 0]
+        inp[:, :steps, n : n + n_in] = in_parts(x, parts)
+        inp[:, steps, n:] = 0  # no x after the last step; only h_T is read from this slab
+        inp[:, :steps, n + n_in] = 1
+        acts = xp.empty((parts, steps, 4 * n, rows), dtype=dtype)  # becomes the activations
+        cs = xp.empty((parts, steps + 1, n, rows), dtype=dtype)
+        tanh_c = xp.empty((parts, steps, n, rows), dtype=dtype)
+        cs[:, 0] = 0 if self.c0 is None else in_parts(self.c0[:, None], parts)[:, 0]
+        forward_steps(xp, w_cat, inp, acts, cs, tanh_c, n if self.h0 is None else 0)
         self.acts, self.inp, self.cs, self.tanh_c = acts, inp, cs, tanh_c
         self.w_ih, self.w_hh = w_ih, w_hh
-        self.h_last, self.c_last = inp[steps, :n].T, cs[steps].T
-        return inp[1:, :n].transpose(2, 0, 1).astype(w_hh.dtype, order="C")
+        self.h_last = from_parts(inp[:, steps:, :n])[:, 0]
+        self.c_last = from_parts(cs[:, steps:])[:, 0]
+        return from_parts(inp[:, 1:, :n]).astype(w_hh.dtype, copy=False)
 
     def backward(self, grad: Any) -> tuple[Any, Any, Any, Any]:
         """Back-propagate through time, newest step first; weight gradients in one product."""
         return self._parameter_grads(self._pre_activation_grads(grad))
 
     def _pre_activation_grads(self, grad: Any) -> Any:
-        """The gradients (T, 4H, B) of every step's pre-activations, from those of the hidden
-        states (B, T, H): back-propagation through time, newest step first."""
+        """The gradients (P, T, 4H, b) of every step's pre-activations in each batch part,
+        from those of the hidden states (B, T, H): back-propagation through time, newest step
+        first, the parts at once."""
         xp = get_array_module(grad)
-        steps, four_h, batch = self.acts.shape
-        n = four_h // 4
+        parts, steps, four_h, rows = self.acts.shape
         dtype = self.acts.dtype
-        d_hs = xp.ascontiguousarray(grad.transpose(1, 2, 0), dtype=dtype)  # (T, H, B)
-        dz = xp.empty((steps, four_h, batch), dtype=dtype)
-        dh = xp.zeros((n, batch), dtype=dtype)
-        dc = xp.zeros((n, batch), dtype=dtype)
-        product = step_product(xp, self.w_hh, dtype)
-        for t in range(steps - 1, -1, -1):
-            _lstm_cell_backward(
-                xp, self.acts[t], self.cs[t], self.tanh_c[t], d_hs[t], dh, dc, dz[t]
-            )
-            if t or self.h0 is not None:
-                product(dz[t], dh, 0)
+        d_hs = xp.ascontiguousarray(in_parts(grad, parts), dtype=dtype)  # (P, T, H, b)
+        dz = xp.empty((parts, steps, four_h, rows), dtype=dtype)
+        backward_steps(
+            xp, self.w_hh, self.acts, self.cs, self.tanh_c, d_hs, dz, self.h0 is not None
+        )
         return dz
 
     def _parameter_grads(self, dz: Any) -> tuple[Any, Any, Any, Any]:
-        """Gradients of x, w_ih, b and w_hh from the pre-activation gradients (T, 4H, B)."""
-        steps, _, batch = dz.shape
+        """Gradients of x, w_ih, b and w_hh from the pre-activation gradients (P, T, 4H, b)."""
+        parts, steps, _, rows = dz.shape
         n = self.w_hh.shape[0]
         dx = dw_ih = db = dw_hh = None
         if self.needs[0]:
-            dx = matmul(self.w_ih, by_gate(dz)).reshape(-1, steps, batch).transpose(2, 1, 0)
+            dx = matmul(self.w_ih, by_gate(dz)).reshape(-1, steps, parts * rows).transpose(2, 1, 0)
         if any(self.needs[1:]):
             # (H+F+1, 4H): rows w_hh, then w_ih, then the bias
-            dw_cat = summed_over_steps(get_array_module(dz), self.inp[:steps], dz)
+            dw_cat = summed_over_steps(get_array_module(dz), self.inp[:, :steps], dz)
             dw_hh, dw_ih, db = dw_cat[:n], dw_cat[n:-1], dw_cat[-1]
         return dx, dw_ih, db, dw_hh
 

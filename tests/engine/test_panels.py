@@ -10,7 +10,7 @@ import pytest
 
 from engine import LSTM, Embedding, Tensor
 from engine.kernels import panels
-from engine.nn import sequence
+from engine.nn import lstm_steps
 
 TOL = {np.float32: 2e-5, np.float64: 1e-12}
 
@@ -92,14 +92,22 @@ def test_lstm_on_the_kernel_equals_lstm_on_blas(
         np.testing.assert_allclose(a, b, rtol=0, atol=50 * TOL[dtype] * np.abs(b).max())
 
 
-@pytest.mark.parametrize("packed", [True, False])
-def test_the_step_product_leaves_out_the_rows_before_k0(
-    packed: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(panels, "pays", lambda: packed)
+def test_the_step_product_leaves_out_the_rows_before_k0() -> None:
     rng = np.random.default_rng(0)
     weight, x = rng.standard_normal((96, 40)), rng.standard_normal((40, 6))
-    product = sequence.step_product(np, weight, np.float64)
     out = np.empty((96, 6))
-    product(x, out, 10)
+    lstm_steps.step_product(np, weight)(x, out, 10)
     np.testing.assert_allclose(out, weight[:, 10:] @ x[10:], rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_packed_product_rows_and_pack_steps(dtype: Any) -> None:
+    rng = np.random.default_rng(5)
+    steps, n, batch, k = 3, 70, 6, 9
+    dz = rng.standard_normal((steps, n, batch)).astype(dtype)
+    as_rows = dz.transpose(0, 2, 1).reshape(steps * batch, n)  # row t·B + b is dz[t, :, b]
+    np.testing.assert_array_equal(panels.pack_steps(dz), panels.pack(as_rows))
+    x = rng.standard_normal((steps * batch, k)).astype(dtype)
+    out = np.full((k, n), np.nan, dtype)
+    panels.packed_product_rows(x, panels.pack_steps(dz), out)
+    np.testing.assert_allclose(out, x.T @ as_rows, rtol=0, atol=50 * TOL[dtype])

@@ -238,7 +238,9 @@ def test_scatter_columns_sums_columns_by_token(dtype: Any) -> None:
     tokens = np.array([2, 0, 2, 2, 4, 0, 1, 1, 2], dtype=np.intp)  # token 3 never appears
     want = np.zeros((4, 5), dtype)
     np.add.at(want, (slice(None), tokens), src)
-    got = recurrent.scatter_columns(src, tokens, 5)
+    # the same columns as a stack of three blocks of three
+    blocks = np.ascontiguousarray(src.reshape(4, 3, 3).transpose(1, 0, 2))
+    got = recurrent.scatter_columns(blocks, tokens.reshape(3, 3), 5)
     assert got.dtype == dtype and got.shape == (4, 5)
     np.testing.assert_allclose(got, want, rtol=1e-6)
     assert not got[:, 3].any()

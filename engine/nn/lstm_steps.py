@@ -1,0 +1,260 @@
+"""The LSTM sequence layer's steps: the cell kernels' dispatch (CPU or GPU), the step
+product, and the batch parts a recurrence is split into (:class:`engine.nn.sequence.LSTMSequenceFn`
+and :class:`engine.nn.lstm_embedded.EmbeddedLSTMFn`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from engine.nn import lstm_cuda
+from engine.ops import parallel
+from engine.ops.gemm import matmul
+
+__all__ = [
+    "MIN_PART_ROWS",
+    "StepProduct",
+    "backward_steps",
+    "batch_parts",
+    "by_gate",
+    "forward_steps",
+    "from_parts",
+    "in_parts",
+    "lstm_cell",
+    "lstm_cell_backward",
+    "packed_steps",
+    "step_product",
+    "step_weight",
+    "summed_over_steps",
+]
+
+#: The fewest batch rows a part of a recurrence gets (two of the product kernel's tiles).
+MIN_PART_ROWS = 8
+
+
+def lstm_cell(xp: Any, a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> None:
+    """Turn the pre-activations ``a`` (4H, B) into gate activations in place and write the new
+    cell state ``c``, ``tanh(c)`` and hidden state ``h`` (each (H, B)) into the given arrays.
+
+    The layout is gate-major (features by batch), so every gate is one contiguous block. On the
+    CPU one compiled kernel does the step (:mod:`engine.kernels.recurrent`: the g rows of ``a``
+    arrive doubled); on a GPU one CuPy kernel (:mod:`engine.nn.lstm_cuda`: the f, i, o rows
+    arrive halved). :func:`step_weight` scales the rows for each.
+    """
+    if xp is not np:
+        lstm_cuda.cell_forward(xp, a, c_prev, c, tanh_c, h)
+        return
+    from engine.kernels import recurrent
+
+    recurrent.lstm_forward(*(v.reshape(-1) for v in (a, c_prev, c, tanh_c, h)))
+
+
+def lstm_cell_backward(
+    xp: Any, a: Any, c_prev: Any, tanh_c: Any, dh_out: Any, dh: Any, dc: Any, d: Any
+) -> None:
+    """Write the pre-activation gradients ``d`` (4H, B) of one step; update ``dc`` (H, B) in
+    place to the gradient reaching the previous cell state.
+
+    ``a`` holds the step's gate activations (f, i, o sigmoids, g tanh); the gradient reaching
+    ``h`` is ``dh_out`` (from the step's output) plus ``dh`` (from the next step). One fused
+    kernel does the step (:mod:`engine.kernels.recurrent` on the CPU, :mod:`engine.nn.lstm_cuda`
+    on a GPU).
+    """
+    if xp is not np:
+        dh += dh_out
+        lstm_cuda.cell_backward(xp, a, c_prev, tanh_c, dh, dc, d)
+        return
+    from engine.kernels import recurrent
+
+    recurrent.lstm_backward(*(v.reshape(-1) for v in (a, c_prev, tanh_c, dh_out, dh, dc, d)))
+
+
+def step_weight(xp: Any, w_ih: Any, b: Any, w_hh: Any, dtype: Any) -> Any:
+    """Return the step product's weight ``[w_hh.T, w_ih.T, b]`` (4H, H+F+1), its g rows doubled
+    for the CPU's kernel, its f, i, o rows halved for the GPU's (see :func:`_lstm_cell`).
+
+    It is the transpose of a (H+F+1, 4H) block whose rows are padded by 16 elements: with a
+    power-of-two row stride (4H = 1024) OpenBLAS's small-batch product ran about 18% slower
+    (cache-set conflicts). Filling it copies whole rows, so it costs next to nothing.
+    """
+    n, n_in = w_hh.shape[0], w_ih.shape[0]
+    rows = xp.empty((n + n_in + 1, 4 * n + 16), dtype=dtype)[:, : 4 * n]
+    rows[:n] = w_hh
+    rows[n : n + n_in] = w_ih
+    rows[-1] = b
+    if xp is np:
+        rows[:, 3 * n :] *= 2.0
+    else:
+        rows[:, : 3 * n] *= 0.5
+    return rows.T
+
+
+StepProduct = Callable[[Any, Any, int], None]
+
+
+def step_product(xp: Any, weight: Any) -> StepProduct:
+    """``product(x, out, k0)`` writes ``out = weight[:, k0:] @ x[k0:]`` with one BLAS call (or
+    CuPy's): one weight (N, K) times a small batch ``x`` (K, B) at every time step. Rows of
+    ``x`` before ``k0`` are left out (a zero initial state's part)."""
+
+    def blas_step(x: Any, out: Any, k0: int) -> None:
+        matmul(weight[:, k0:], x[k0:], out=out)
+
+    return blas_step
+
+
+def packed_steps(xp: Any) -> bool:
+    """Whether a recurrence runs as the compiled sequence kernels on a packed step weight
+    (:func:`engine.kernels.recurrent.lstm_steps_forward`): on a CPU with 512-bit vectors
+    (:func:`engine.kernels.panels.pays`); elsewhere each step is a BLAS call and a cell kernel."""
+    if xp is not np:
+        return False
+    from engine.kernels import panels
+
+    return panels.pays()
+
+
+def forward_steps(
+    xp: Any,
+    w_step: Any,
+    inputs: Any,
+    acts: Any,
+    cs: Any,
+    tanh_c: Any,
+    k0: int,
+    gather: tuple[Any, Any] | None = None,
+) -> None:
+    """Every step of every batch part: ``acts[p, t] = w_step @ inputs[p, t]`` (at the first
+    step the rows before ``k0`` left out), plus ``proj[:, tokens[p, t]]`` for ``gather =
+    (proj, tokens)``, then the cell: ``cs[p, t + 1]``, ``tanh_c[p, t]``, and ``h_t`` into
+    ``inputs[p, t + 1, :n]``. Shapes: ``inputs`` (P, T + 1, K, b), ``acts`` (P, T, 4n, b),
+    ``cs`` (P, T + 1, n, b), ``tanh_c`` (P, T, n, b); ``w_step`` (4n, K) in ``acts``' dtype
+    with its g rows doubled (CPU) or f, i, o rows halved (GPU), see :func:`step_weight`.
+
+    With packed steps, one compiled call per part runs the whole sequence, the parts at once on
+    :func:`engine.ops.parallel.for_parts`'s threads; else a loop of a product and a cell
+    kernel per step (one part)."""
+    parts, steps, n = acts.shape[0], acts.shape[1], cs.shape[2]
+    if packed_steps(xp):
+        from engine.kernels import panels, recurrent
+
+        packed = panels.pack(w_step.T)
+        proj, tokens = gather or (np.zeros((0, 0), acts.dtype), np.zeros((parts, 0, 0), np.intp))
+
+        def run(p: int) -> None:
+            recurrent.lstm_steps_forward(
+                packed, inputs[p], acts[p], cs[p], tanh_c[p], k0, proj, tokens[p]
+            )
+
+        parallel.for_parts(run, parts)
+        return
+    product = step_product(xp, w_step)
+    for p in range(parts):
+        for t in range(steps):
+            first = k0 if t == 0 else 0
+            if first < inputs.shape[2]:
+                product(inputs[p, t], acts[p, t], first)
+            else:
+                acts[p, t] = 0
+            state = (cs[p, t], cs[p, t + 1], tanh_c[p, t], inputs[p, t + 1, :n])
+            if gather is None:
+                lstm_cell(xp, acts[p, t], *state)
+            else:
+                from engine.kernels import recurrent
+
+                proj, tokens = gather
+                recurrent.lstm_forward_gather(
+                    acts[p, t].reshape(-1), proj, tokens[p, t], *(v.reshape(-1) for v in state)
+                )
+
+
+def backward_steps(
+    xp: Any, w_hh: Any, acts: Any, cs: Any, tanh_c: Any, d_hs: Any, dz: Any, first_product: bool
+) -> None:
+    """Back-propagation through time in every batch part, newest step first: ``dz[p, t]``
+    (4n, b) from the gradients of the step outputs ``d_hs`` (P, T, n, b) and those carried
+    from the step after, through ``w_hh`` (n, 4n); the product into the first step's state
+    only when ``first_product``. As :func:`forward_steps`: one compiled call per part with
+    packed steps, else a loop."""
+    parts, steps, n, rows = dz.shape[0], dz.shape[1], cs.shape[2], cs.shape[3]
+    if packed_steps(xp):
+        from engine.kernels import panels, recurrent
+
+        packed = panels.pack(w_hh.T, dz.dtype)
+
+        def run(p: int) -> None:
+            recurrent.lstm_steps_backward(
+                packed, acts[p], cs[p], tanh_c[p], d_hs[p], dz[p], first_product
+            )
+
+        parallel.for_parts(run, parts)
+        return
+    product = step_product(xp, w_hh)
+    for p in range(parts):
+        dh = xp.zeros((n, rows), dtype=dz.dtype)
+        dc = xp.zeros((n, rows), dtype=dz.dtype)
+        for t in range(steps - 1, -1, -1):
+            lstm_cell_backward(xp, acts[p, t], cs[p, t], tanh_c[p, t], d_hs[p, t], dh, dc, dz[p, t])
+            if t or first_product:
+                product(dz[p, t], dh, 0)
+
+
+def by_gate(steps: Any) -> Any:
+    """Steps (P, T, N, b) of P batch parts as one (N, T·B) matrix, column ``t·B + p·b + j``
+    for batch row ``p·b + j`` (a transposing copy)."""
+    return steps.transpose(2, 1, 0, 3).reshape(steps.shape[2], -1)
+
+
+def batch_parts(xp: Any, batch: int) -> int:
+    """How many equal batch parts a recurrence runs at once, one per engine thread: the rows of
+    a batch evolve independently, so each part is a whole recurrence of its own (one hand-off
+    per sequence, not one per step). Only in the split mode (:func:`engine.set_num_threads`
+    above 1: BLAS held to one thread; with BLAS's own threads spinning beside them the parts
+    measured slower than one), where the parts run nothing but compiled kernels (packed steps),
+    and with at least :data:`MIN_PART_ROWS` rows each."""
+    if not packed_steps(xp):
+        return 1
+    threads = parallel.get_num_threads() if parallel.active() else 1
+    for parts in range(min(threads, batch // MIN_PART_ROWS), 1, -1):
+        if batch % parts == 0:
+            return parts
+    return 1
+
+
+def in_parts(batch_major: Any, parts: int) -> Any:
+    """A (B, T, F) array as (P, T, F, B/P): each batch part's steps, features by batch."""
+    batch, steps, feats = batch_major.shape
+    return batch_major.reshape(parts, batch // parts, steps, feats).transpose(0, 2, 3, 1)
+
+
+def from_parts(steps: Any) -> Any:
+    """The inverse of :func:`in_parts`: (P, T, F, b) steps as a C-contiguous (P·b, T, F)."""
+    parts, count, feats, rows = steps.shape
+    return steps.transpose(0, 3, 1, 2).reshape(parts * rows, count, feats)
+
+
+def summed_over_steps(xp: Any, inputs: Any, dz: Any) -> Any:
+    """``Σ inputs[p, t] @ dz[p, t].T`` (K, N): a step weight's gradient over every step of every
+    batch part, from each step's product input ``inputs`` (P, T, K, b) and pre-activation
+    gradients ``dz`` (P, T, N, b). On a CPU with 512-bit vectors the packed kernel
+    (:mod:`engine.kernels.panels`), a part on each thread, the parts' sums added; else one
+    BLAS product."""
+    if xp is np:
+        from engine.kernels import panels
+
+        if panels.pays():
+            parts, steps, k, batch = inputs.shape
+            sums = np.empty((parts, k, dz.shape[2]), dtype=dz.dtype)
+
+            def part_sum(p: int) -> None:
+                rows = np.ascontiguousarray(inputs[p].transpose(0, 2, 1))
+                packed = panels.pack_steps(dz[p])
+                panels.packed_product_rows(rows.reshape(steps * batch, k), packed, sums[p])
+
+            parallel.for_parts(part_sum, parts)
+            for p in range(1, parts):
+                sums[0] += sums[p]
+            return sums[0]
+    return matmul(by_gate(inputs), by_gate(dz).T)
