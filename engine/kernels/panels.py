@@ -156,14 +156,33 @@ def packed_product_rows(x: Any, panels: Any, out: Any) -> None:
 def pack(w: Any, dtype: Any = None) -> Any:
     """The panels of ``w`` (K, N): a C-contiguous (⌈N/PANEL⌉, K, PANEL) array of ``dtype``
     (default ``w``'s), zero-padded."""
+    dtype = np.dtype(dtype or w.dtype)
+    if w.T.flags.c_contiguous and w.dtype == dtype:  # a transposed weight: a compiled copy
+        return _pack_transposed(w.T)
     k, n = w.shape
     full, rest = divmod(n, PANEL)
-    panels = np.empty((full + (rest > 0), k, PANEL), dtype=dtype or w.dtype)
+    panels = np.empty((full + (rest > 0), k, PANEL), dtype=dtype)
     panels[:full] = w[:, : full * PANEL].reshape(k, full, PANEL).transpose(1, 0, 2)
     if rest:
         panels[full, :, :rest] = w[:, full * PANEL :]
         panels[full, :, rest:] = 0
     return panels
+
+
+@kernel
+def _pack_transposed(wt: Any) -> Any:
+    """:func:`pack` of ``wt.T`` for a C-contiguous ``wt`` (N, K), copied in blocks of 16
+    columns (NumPy's strided copy of a (256, 1024) weight took about four times as long)."""
+    n, k = wt.shape
+    out = np.empty(((n + PANEL - 1) // PANEL, k, PANEL), dtype=wt.dtype)
+    out[-1] = 0
+    for p in range(out.shape[0]):
+        for k0 in range(0, k, 16):
+            for j in range(min(PANEL, n - p * PANEL)):
+                row = wt[p * PANEL + j]
+                for c in range(k0, min(k0 + 16, k)):
+                    out[p, c, j] = row[c]
+    return out
 
 
 @kernel
@@ -187,5 +206,6 @@ def warm_up() -> None:
     for dtype in (np.float32, np.float64):
         x = np.zeros((2, 5), dtype)
         packed_product(x, pack(np.zeros((2, 3), dtype)), np.empty((3, 5), dtype), 0)
+        pack(np.zeros((3, 2), dtype).T)
         packed_product_rows(x, pack(np.zeros((2, 3), dtype)), np.empty((5, 3), dtype))
         pack_steps(np.zeros((2, 3, 5), dtype))

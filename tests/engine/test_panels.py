@@ -42,6 +42,13 @@ def test_pack_casts_to_the_working_dtype() -> None:
     np.testing.assert_array_equal(packed[0, :, :3], w.T.astype(np.float32))
 
 
+@pytest.mark.parametrize(("k", "n"), [(1024, 256), (33, 70), (5, 3), (17, 64)])
+def test_a_transposed_weight_packs_as_a_contiguous_one(k: int, n: int) -> None:
+    w = np.random.default_rng(k).standard_normal((n, k)).astype(np.float32).T  # F-ordered
+    assert not w.flags.c_contiguous
+    np.testing.assert_array_equal(panels.pack(w), panels.pack(np.ascontiguousarray(w)))
+
+
 def test_pays_follows_the_vector_width(monkeypatch: pytest.MonkeyPatch) -> None:
     import numba
 
