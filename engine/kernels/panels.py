@@ -29,6 +29,7 @@ from numba.np.numpy_support import carray
 from engine.kernels.compiler import helper, kernel
 
 __all__ = [
+    "CHUNK",
     "PANEL",
     "ROWS",
     "pack",
@@ -43,6 +44,8 @@ __all__ = [
 #: Columns of the weight per panel: four 512-bit vectors of float32. float64 uses the same
 #: width (measured: narrower float64 panels vectorised badly, 4-7x slower than BLAS).
 PANEL = 64
+#: Terms per chunk of a long sum (see :func:`product`).
+CHUNK = 256
 #: Batch rows per tile of float32: ROWS x PANEL sums held in registers (half as many rows of
 #: float64, whose sums take twice the registers).
 ROWS = 4
@@ -68,9 +71,10 @@ def pays() -> bool:
     """Whether the kernels are compiled for 512-bit vectors (AVX-512), where a tile's sums fit
     in the 32 vector registers. With 256-bit vectors (AVX2: 16 registers) they spill, and the
     kernel measured twice BLAS's time: callers then use BLAS (benchmarks/RESULTS.md)."""
-    features = getattr(numba.config, "CPU_FEATURES", None)
-    features = features or binding.get_host_cpu_features().flatten()
-    return "+avx512f" in features.split(",")
+    features = getattr(numba.config, "CPU_FEATURES", None)  # "" for NUMBA_CPU_NAME=generic
+    if features is None:  # what Numba compiles for when none are given
+        features = binding.get_host_cpu_features().flatten()
+    return "+avx512f" in str(features).split(",")
 
 
 def _stack_block(typingctx: Any, like: Any) -> Any:
@@ -92,51 +96,76 @@ _tile_sums: Any = intrinsic(_stack_block)
 
 
 @helper
-def _tile(x: Any, panels: Any, out: Any, k0: int, p: int, i0: int, rows: int, by_row: bool) -> None:
-    """The sums of the panel ``p`` and the ``rows`` batch rows from ``i0``, written to
-    ``out[p·PANEL + j, i0 + r]`` or, ``by_row``, to ``out[i0 + r, p·PANEL + j]`` (``rows`` and
-    ``by_row`` are constants at each call, so every loop here has a constant length but the one
-    over k)."""
+def _tile(
+    x: Any,
+    panels: Any,
+    out: Any,
+    span: tuple[int, int],
+    p: int,
+    i0: int,
+    rows: int,
+    skip: int,
+    by_row: bool,
+    add: bool,
+) -> None:
+    """The sums over ``k`` in ``span`` of the panel ``p`` and the ``rows`` batch rows from
+    ``i0``, written (or, ``add``, added) to ``out[p·PANEL + j, i0 + r]`` or, ``by_row``, to
+    ``out[i0 + r, p·PANEL + j]``, for rows ``r >= skip`` (``rows`` and ``by_row`` are constants
+    at each call, so every loop here has a constant length but the one over k)."""
     sums = carray(_tile_sums(panels), (ROWS, PANEL))
     for r in range(rows):
         for j in range(PANEL):
             sums[r, j] = 0.0
-    for k in range(k0, x.shape[0]):
+    for k in range(span[0], span[1]):
         for r in range(rows):
             a = x[k, i0 + r]
             for j in range(PANEL):
                 sums[r, j] += a * panels[p, k, j]
     c0 = p * PANEL
     width = min(PANEL, (out.shape[1] if by_row else out.shape[0]) - c0)
-    if by_row:
-        for r in range(rows):
+    if by_row and add:
+        for r in range(skip, rows):
+            for j in range(width):
+                out[i0 + r, c0 + j] += sums[r, j]
+    elif by_row:
+        for r in range(skip, rows):
             for j in range(width):
                 out[i0 + r, c0 + j] = sums[r, j]
-    elif width == PANEL:
+    elif width == PANEL and skip == 0:
         for j in range(PANEL):
             for r in range(rows):
                 out[c0 + j, i0 + r] = sums[r, j]
     else:
         for j in range(width):
-            for r in range(rows):
+            for r in range(skip, rows):
                 out[c0 + j, i0 + r] = sums[r, j]
 
 
 @helper
 def product(x: Any, panels: Any, out: Any, k0: int, by_row: bool) -> None:
     """Every tile of ``w[k0:].T @ x[k0:]`` (see :func:`_tile`): :func:`packed_product` for
-    kernels that call it inside their own loops."""
-    batch = x.shape[1]
+    kernels that call it inside their own loops. Written as rows (``by_row``, the weight
+    gradients' long sums over every step) the sum runs in chunks of :data:`CHUNK` terms, each
+    added to the result: float32 rounding then grows with the chunks, not the terms."""
+    batch, k1 = x.shape[1], x.shape[0]
+    if k0 >= k1:  # an empty sum
+        out[:] = 0
+        return
     rows = _tile_rows(panels)
-    for p in range(panels.shape[0]):
-        if batch < rows:
-            for i in range(batch):
-                _tile(x, panels, out, k0, p, i, 1, by_row)
-            continue
-        for i0 in range(0, batch - rows + 1, rows):
-            _tile(x, panels, out, k0, p, i0, rows, by_row)
-        if batch % rows:  # the last rows, overlapping the tile before: same sums again
-            _tile(x, panels, out, k0, p, batch - rows, rows, by_row)
+    chunk = CHUNK if by_row else max(k1, 1)
+    for c0 in range(k0, k1, chunk):
+        span = (c0, min(c0 + chunk, k1))
+        add = c0 > k0
+        for p in range(panels.shape[0]):
+            if batch < rows:
+                for i in range(batch):
+                    _tile(x, panels, out, span, p, i, 1, 0, by_row, add)
+                continue
+            for i0 in range(0, batch - rows + 1, rows):
+                _tile(x, panels, out, span, p, i0, rows, 0, by_row, add)
+            if batch % rows:  # the last rows, overlapping the tile before: stored once
+                skip = rows - batch % rows
+                _tile(x, panels, out, span, p, batch - rows, rows, skip, by_row, add)
 
 
 @kernel

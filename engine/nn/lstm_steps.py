@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.backend import get_array_module
 from engine.nn import lstm_cuda
 from engine.ops import parallel
 from engine.ops.gemm import matmul
@@ -229,10 +230,14 @@ def in_parts(batch_major: Any, parts: int) -> Any:
     return batch_major.reshape(parts, batch // parts, steps, feats).transpose(0, 2, 3, 1)
 
 
-def from_parts(steps: Any) -> Any:
-    """The inverse of :func:`in_parts`: (P, T, F, b) steps as a C-contiguous (P·b, T, F)."""
+def from_parts(steps: Any, dtype: Any = None) -> Any:
+    """The inverse of :func:`in_parts`: (P, T, F, b) steps as a new C-contiguous (P·b, T, F)
+    array of ``dtype`` (default theirs), never a view of ``steps``."""
+    xp = get_array_module(steps)
     parts, count, feats, rows = steps.shape
-    return steps.transpose(0, 3, 1, 2).reshape(parts * rows, count, feats)
+    out = xp.empty((parts * rows, count, feats), dtype=dtype or steps.dtype)
+    out.reshape(parts, rows, count, feats)[...] = steps.transpose(0, 3, 1, 2)
+    return out
 
 
 def summed_over_steps(xp: Any, inputs: Any, dz: Any) -> Any:

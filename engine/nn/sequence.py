@@ -85,7 +85,7 @@ class LSTMSequenceFn(Function):
         self.w_ih, self.w_hh = w_ih, w_hh
         self.h_last = from_parts(inp[:, steps:, :n])[:, 0]
         self.c_last = from_parts(cs[:, steps:])[:, 0]
-        return from_parts(inp[:, 1:, :n]).astype(w_hh.dtype, copy=False)
+        return from_parts(inp[:, 1:, :n], w_hh.dtype)
 
     def backward(self, grad: Any) -> tuple[Any, Any, Any, Any]:
         """Back-propagate through time, newest step first; weight gradients in one product."""

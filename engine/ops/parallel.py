@@ -201,6 +201,7 @@ def _worker(queue: SimpleQueue[_Job | None]) -> None:
         if job is None:
             return
         job.run(helper=True)
+        del job  # an idle worker must not keep the last job's arrays alive
 
 
 def _pool(size: int) -> list[SimpleQueue[_Job | None]]:

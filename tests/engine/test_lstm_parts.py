@@ -98,3 +98,19 @@ def test_parts_carry_a_given_state(threads: Any) -> None:
     for a, b in ((cut, whole), (h2, h), (c2, c)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(h, whole[:, -1], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("embedded", [False, True])
+def test_the_output_is_an_array_of_its_own(embedded: bool) -> None:
+    """Writing into the output must not change what backward reads (the states it keeps)."""
+    rng = np.random.default_rng(13)
+    lstm, emb = LSTM(32, 6), Embedding(4, 32)
+    x: Any = (
+        emb(Tensor(rng.integers(0, 4, (16, 3))))
+        if embedded
+        else Tensor(rng.standard_normal((2, 3, 32)))
+    )
+    out = lstm(x)
+    assert out.data.flags.c_contiguous
+    kept = [v for v in vars(out._fn).values() if isinstance(v, np.ndarray)]
+    assert kept and not any(np.shares_memory(out.data, v) for v in kept)

@@ -64,6 +64,25 @@ def test_one_thread_or_small_work_runs_inline(threads: int, elements: int) -> No
     assert not parallel.splits(elements)
 
 
+def test_an_idle_worker_keeps_nothing_of_the_last_job_alive() -> None:
+    """A finished job's body (and the arrays it holds) is freed once the call returns."""
+    import weakref
+
+    class Body:
+        def __call__(self, part: int) -> None:
+            time.sleep(0.01)
+
+    parallel.set_num_threads(2)
+    body = Body()
+    freed = weakref.ref(body)
+    parallel.for_parts(body, 4)
+    del body
+    deadline = time.monotonic() + 5
+    while freed() is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert freed() is None
+
+
 def test_an_error_in_a_block_is_raised_after_all_blocks() -> None:
     parallel.set_num_threads(2)
     done: list[int] = []
