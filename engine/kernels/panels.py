@@ -104,14 +104,14 @@ def _tile(
     p: int,
     i0: int,
     rows: int,
-    skip: int,
+    stored: tuple[int, int],
     by_row: bool,
     add: bool,
 ) -> None:
     """The sums over ``k`` in ``span`` of the panel ``p`` and the ``rows`` batch rows from
     ``i0``, written (or, ``add``, added) to ``out[p·PANEL + j, i0 + r]`` or, ``by_row``, to
-    ``out[i0 + r, p·PANEL + j]``, for rows ``r >= skip`` (``rows`` and ``by_row`` are constants
-    at each call, so every loop here has a constant length but the one over k)."""
+    ``out[i0 + r, p·PANEL + j]``, for the rows ``stored[0] <= r < stored[1]`` (``rows`` and
+    ``by_row`` are constants, so every loop here has a constant length but the one over k)."""
     sums = carray(_tile_sums(panels), (ROWS, PANEL))
     for r in range(rows):
         for j in range(PANEL):
@@ -123,49 +123,54 @@ def _tile(
                 sums[r, j] += a * panels[p, k, j]
     c0 = p * PANEL
     width = min(PANEL, (out.shape[1] if by_row else out.shape[0]) - c0)
+    lo, hi = stored
     if by_row and add:
-        for r in range(skip, rows):
+        for r in range(lo, hi):
             for j in range(width):
                 out[i0 + r, c0 + j] += sums[r, j]
     elif by_row:
-        for r in range(skip, rows):
+        for r in range(lo, hi):
             for j in range(width):
                 out[i0 + r, c0 + j] = sums[r, j]
-    elif width == PANEL and skip == 0:
+    elif width == PANEL and lo == 0 and hi == rows:
         for j in range(PANEL):
             for r in range(rows):
                 out[c0 + j, i0 + r] = sums[r, j]
     else:
         for j in range(width):
-            for r in range(skip, rows):
+            for r in range(lo, hi):
                 out[c0 + j, i0 + r] = sums[r, j]
 
 
 @helper
-def product(x: Any, panels: Any, out: Any, k0: int, by_row: bool) -> None:
+def product(x: Any, panels: Any, out: Any, k0: int, by_row: bool, small: bool) -> None:
     """Every tile of ``w[k0:].T @ x[k0:]`` (see :func:`_tile`): :func:`packed_product` for
     kernels that call it inside their own loops. Written as rows (``by_row``, the weight
     gradients' long sums over every step) the sum runs in chunks of :data:`CHUNK` terms, each
-    added to the result: float32 rounding then grows with the chunks, not the terms."""
+    added to the result: float32 rounding then grows with the chunks, not the terms.
+
+    ``small`` (a constant) says whether batches of fewer than a tile's rows may come, done a
+    row at a time; without it the kernel is smaller (every inlined tile took about a second to
+    compile). The last tile of a batch that does not divide overlaps the one before it and
+    stores only its new rows."""
     batch, k1 = x.shape[1], x.shape[0]
     if k0 >= k1:  # an empty sum
         out[:] = 0
         return
     rows = _tile_rows(panels)
-    chunk = CHUNK if by_row else max(k1, 1)
+    chunk = CHUNK if by_row else k1
     for c0 in range(k0, k1, chunk):
-        span = (c0, min(c0 + chunk, k1))
-        add = c0 > k0
+        span, add = (c0, min(c0 + chunk, k1)), c0 > k0
         for p in range(panels.shape[0]):
-            if batch < rows:
+            if small and batch < rows:
                 for i in range(batch):
-                    _tile(x, panels, out, span, p, i, 1, 0, by_row, add)
+                    _tile(x, panels, out, span, p, i, 1, (0, 1), by_row, add)
                 continue
             for i0 in range(0, batch - rows + 1, rows):
-                _tile(x, panels, out, span, p, i0, rows, 0, by_row, add)
-            if batch % rows:  # the last rows, overlapping the tile before: stored once
-                skip = rows - batch % rows
-                _tile(x, panels, out, span, p, batch - rows, rows, skip, by_row, add)
+                _tile(x, panels, out, span, p, i0, rows, (0, rows), by_row, add)
+            if batch % rows:
+                i0 = batch - rows
+                _tile(x, panels, out, span, p, i0, rows, (rows - batch % rows, rows), by_row, add)
 
 
 @kernel
@@ -173,13 +178,13 @@ def packed_product(x: Any, panels: Any, out: Any, k0: int) -> None:
     """Write ``out = w[k0:].T @ x[k0:]`` for the weight ``w`` (K, N) that :func:`pack` turned
     into ``panels``; ``x`` is (K, B), ``out`` (N, B), all of one float dtype. Rows of ``x``
     before ``k0`` are left out (a zero initial state's part of a step)."""
-    product(x, panels, out, k0, False)
+    product(x, panels, out, k0, False, True)
 
 
 @kernel
 def packed_product_rows(x: Any, panels: Any, out: Any) -> None:
     """:func:`packed_product` written as rows: ``out = x.T @ w``, (B, N)."""
-    product(x, panels, out, 0, True)
+    product(x, panels, out, 0, True, True)
 
 
 def pack(w: Any, dtype: Any = None) -> Any:

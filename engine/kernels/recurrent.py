@@ -122,7 +122,8 @@ def lstm_backward(a: Any, c_prev: Any, tanh_c: Any, dh_out: Any, dh: Any, dc: An
 def lstm_steps_forward(
     packed: Any, inputs: Any, acts: Any, cs: Any, tanh_c: Any, k0: int, proj: Any, tokens: Any
 ) -> None:
-    """Every step of a sequence, for one batch part of b rows, in one call: ``acts[t]`` (4n,
+    """Every step of a sequence, for one batch part of b >= :data:`engine.kernels.panels.ROWS`
+    rows, in one call: ``acts[t]`` (4n,
     b) becomes ``w.T @ inputs[t]`` (``w`` (K, 4n) packed by :func:`engine.kernels.panels.pack`;
     at the first step the rows of ``inputs`` before ``k0`` are left out, all of them when
     ``k0`` is K), plus ``proj[:, tokens[t]]`` when ``tokens`` (T, b) is not empty; then
@@ -133,7 +134,7 @@ def lstm_steps_forward(
         a = acts[t]
         first = k0 if t == 0 else 0
         if first < inputs.shape[1]:
-            panels.product(inputs[t], packed, a, first, False)
+            panels.product(inputs[t], packed, a, first, False, False)
         else:
             a[:] = 0
         state = (cs[t].reshape(-1), cs[t + 1].reshape(-1), tanh_c[t].reshape(-1))
@@ -148,12 +149,12 @@ def lstm_steps_forward(
 def lstm_steps_backward(
     packed: Any, acts: Any, cs: Any, tanh_c: Any, d_hs: Any, dz: Any, first_product: bool
 ) -> None:
-    """Back-propagation through every step of one batch part (b rows), newest first, in one
-    call: :func:`lstm_backward` writes ``dz[t]`` (4n, b) from ``d_hs[t]`` (n, b, the gradient
-    of the step's output) and the gradients carried from step t + 1, then ``dh = w_hh @ dz[t]``
-    (``w_hh.T`` packed by :func:`engine.kernels.panels.pack`), skipped at the first step unless
-    ``first_product`` (a given initial state, which has no gradient here, needs none; it is
-    there for symmetry with the plain loop)."""
+    """Back-propagation through every step of one batch part (b >= ``panels.ROWS`` rows),
+    newest first, in one call: :func:`lstm_backward` writes ``dz[t]`` (4n, b) from
+    ``d_hs[t]`` (n, b, the gradient of the step's output) and the gradients carried from step
+    t + 1, then ``dh = w_hh @ dz[t]`` (``w_hh.T`` packed by :func:`engine.kernels.panels.pack`),
+    skipped at the first step unless ``first_product`` (with a zero initial state nothing
+    needs it)."""
     n, rows = cs.shape[1], cs.shape[2]
     dh = np.zeros((n, rows), dtype=acts.dtype)
     dc = np.zeros((n, rows), dtype=acts.dtype)
@@ -169,7 +170,7 @@ def lstm_steps_backward(
             dz[t].reshape(-1),
         )
         if t or first_product:
-            panels.product(dz[t], packed, dh, 0, False)
+            panels.product(dz[t], packed, dh, 0, False, False)
 
 
 @kernel
@@ -262,17 +263,13 @@ def gru_backward(
 
 
 def _warm_up_steps(dtype: Any) -> None:
-    """Run the sequence kernels once with the types the LSTM layers pass (n 2, b 2, T 2)."""
-    acts, dz = np.zeros((2, 8, 2), dtype), np.zeros((2, 8, 2), dtype)
-    cs, tanh_c, d_hs = (
-        np.zeros((3, 2, 2), dtype),
-        np.zeros((2, 2, 2), dtype),
-        np.zeros((2, 2, 2), dtype),
-    )
+    """Run the sequence kernels once with the types the LSTM layers pass (n 2, b 4, T 2)."""
+    acts, dz = np.zeros((2, 8, 4), dtype), np.zeros((2, 8, 4), dtype)
+    cs, tanh_c, d_hs = (np.zeros(shape, dtype) for shape in ((3, 2, 4), (2, 2, 4), (2, 2, 4)))
     no_tokens = np.zeros((0, 0), np.intp)
     lstm_steps_forward(
         panels.pack(np.zeros((4, 8), dtype)),
-        np.zeros((3, 4, 2), dtype),
+        np.zeros((3, 4, 4), dtype),
         acts,
         cs,
         tanh_c,
@@ -281,9 +278,9 @@ def _warm_up_steps(dtype: Any) -> None:
         no_tokens,
     )
     hs, proj, tokens = (
-        np.zeros((3, 2, 2), dtype),
+        np.zeros((3, 2, 4), dtype),
         np.zeros((8, 3), dtype),
-        np.zeros((2, 2), np.intp),
+        np.zeros((2, 4), np.intp),
     )
     lstm_steps_forward(panels.pack(np.zeros((2, 8), dtype)), hs, acts, cs, tanh_c, 2, proj, tokens)
     lstm_steps_backward(panels.pack(np.zeros((8, 2), dtype)), acts, cs, tanh_c, d_hs, dz, True)

@@ -106,15 +106,17 @@ def step_product(xp: Any, weight: Any) -> StepProduct:
     return blas_step
 
 
-def packed_steps(xp: Any) -> bool:
-    """Whether a recurrence runs as the compiled sequence kernels on a packed step weight
-    (:func:`engine.kernels.recurrent.lstm_steps_forward`): on a CPU with 512-bit vectors
-    (:func:`engine.kernels.panels.pays`); elsewhere each step is a BLAS call and a cell kernel."""
+def packed_steps(xp: Any, rows: int) -> bool:
+    """Whether a recurrence over batch parts of ``rows`` rows runs as the compiled sequence
+    kernels on a packed step weight (:func:`engine.kernels.recurrent.lstm_steps_forward`): on a
+    CPU with 512-bit vectors (:func:`engine.kernels.panels.pays`), for parts of at least a
+    tile's rows (a smaller batch, as in sampling one sequence, is a few microseconds a step on
+    BLAS); elsewhere each step is a BLAS call and a cell kernel."""
     if xp is not np:
         return False
     from engine.kernels import panels
 
-    return panels.pays()
+    return rows >= panels.ROWS and panels.pays()
 
 
 def forward_steps(
@@ -138,7 +140,7 @@ def forward_steps(
     :func:`engine.ops.parallel.for_parts`'s threads; else a loop of a product and a cell
     kernel per step (one part)."""
     parts, steps, n = acts.shape[0], acts.shape[1], cs.shape[2]
-    if packed_steps(xp):
+    if packed_steps(xp, acts.shape[3]):
         from engine.kernels import panels, recurrent
 
         packed = panels.pack(w_step.T)
@@ -180,7 +182,7 @@ def backward_steps(
     only when ``first_product``. As :func:`forward_steps`: one compiled call per part with
     packed steps, else a loop."""
     parts, steps, n, rows = dz.shape[0], dz.shape[1], cs.shape[2], cs.shape[3]
-    if packed_steps(xp):
+    if packed_steps(xp, rows):
         from engine.kernels import panels, recurrent
 
         packed = panels.pack(w_hh.T, dz.dtype)
@@ -215,7 +217,7 @@ def batch_parts(xp: Any, batch: int) -> int:
     above 1: BLAS held to one thread; with BLAS's own threads spinning beside them the parts
     measured slower than one), where the parts run nothing but compiled kernels (packed steps),
     and with at least :data:`MIN_PART_ROWS` rows each."""
-    if not packed_steps(xp):
+    if not packed_steps(xp, batch):
         return 1
     threads = parallel.get_num_threads() if parallel.active() else 1
     for parts in range(min(threads, batch // MIN_PART_ROWS), 1, -1):

@@ -114,3 +114,11 @@ def test_the_output_is_an_array_of_its_own(embedded: bool) -> None:
     assert out.data.flags.c_contiguous
     kept = [v for v in vars(out._fn).values() if isinstance(v, np.ndarray)]
     assert kept and not any(np.shares_memory(out.data, v) for v in kept)
+
+
+def test_batches_smaller_than_a_tile_step_on_blas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(panels, "pays", lambda: True)
+    assert not lstm_steps.packed_steps(np, panels.ROWS - 1)
+    assert lstm_steps.packed_steps(np, panels.ROWS)
+    monkeypatch.setattr(panels, "pays", lambda: False)
+    assert not lstm_steps.packed_steps(np, 32)
