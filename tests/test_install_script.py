@@ -1,4 +1,5 @@
-"""scripts/install compiles the engine's kernels once per version of their sources."""
+"""scripts/install compiles the engine's kernels once per version of their sources, and again
+when their cache folder is gone."""
 
 from __future__ import annotations
 
@@ -47,19 +48,33 @@ def _install(root: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
+PREPARE = "-c import engine.kernels as k; k.prepare()"
+WHERE = "-c from engine.kernels.compiler import cache_dir; print(cache_dir() or '')"
+
+
 def test_the_kernels_are_compiled_once_and_again_when_their_sources_change(
     checkout: Path,
 ) -> None:
-    prepare = "-c import engine.kernels as k; k.prepare()"
-    assert _install(checkout) == [prepare]
-    assert _install(checkout) == [prepare]  # nothing to do the second time
+    assert _install(checkout) == [PREPARE, WHERE]
+    assert _install(checkout) == [PREPARE, WHERE]  # nothing to do the second time
     stamps = sorted(p.name for p in (checkout / ".venv").glob(".kernels-*"))
     assert len(stamps) == 1
     with (checkout / "engine" / "kernels" / "compiler.py").open("a") as source:
         source.write("\n# changed\n")
-    assert _install(checkout) == [prepare, prepare]
+    assert _install(checkout) == [PREPARE, WHERE] * 2
     assert sorted(p.name for p in (checkout / ".venv").glob(".kernels-*")) != stamps
     assert len(list((checkout / ".venv").glob(".kernels-*"))) == 1
+
+
+def test_a_deleted_kernel_cache_is_compiled_again(checkout: Path, tmp_path: Path) -> None:
+    assert _install(checkout) == [PREPARE, WHERE]
+    (stamp,) = (checkout / ".venv").glob(".kernels-*")
+    cache = tmp_path / "cache" / "nodegrad" / "kernels" / "abc"
+    cache.mkdir(parents=True)
+    stamp.write_text(f"{cache}\n")  # what the real interpreter prints
+    assert _install(checkout) == [PREPARE, WHERE]  # the cache is there: nothing to do
+    cache.rmdir()
+    assert _install(checkout) == [PREPARE, WHERE] * 2
 
 
 def test_a_failed_compilation_leaves_no_stamp_and_the_install_succeeds(checkout: Path) -> None:
