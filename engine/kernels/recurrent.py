@@ -123,12 +123,12 @@ def lstm_steps_forward(
     packed: Any, inputs: Any, acts: Any, cs: Any, tanh_c: Any, k0: int, proj: Any, tokens: Any
 ) -> None:
     """Every step of a sequence, for one batch part of b >= :data:`engine.kernels.panels.ROWS`
-    rows, in one call: ``acts[t]`` (4n,
-    b) becomes ``w.T @ inputs[t]`` (``w`` (K, 4n) packed by :func:`engine.kernels.panels.pack`;
-    at the first step the rows of ``inputs`` before ``k0`` are left out, all of them when
-    ``k0`` is K), plus ``proj[:, tokens[t]]`` when ``tokens`` (T, b) is not empty; then
-    :func:`lstm_forward` (or its gathering form) writes ``cs[t + 1]``, ``tanh_c[t]`` and
-    ``h_t`` into ``inputs[t + 1, :n]``. ``inputs`` is (T + 1, K, b), ``cs`` (T + 1, n, b)."""
+    rows, in one call: ``acts[t]`` (4n, b) becomes ``w.T @ inputs[t]`` (``w`` (K, 4n) packed
+    by :func:`engine.kernels.panels.pack`; at the first step the rows of ``inputs`` before
+    ``k0`` are left out, all of them when ``k0`` is K), plus ``proj[:, tokens[t]]`` when
+    ``tokens`` (T, b) is not empty; then :func:`lstm_forward` (or its gathering form) writes
+    ``cs[t + 1]``, ``tanh_c[t]`` and ``h_t`` into ``inputs[t + 1, :n]``. ``inputs`` is
+    (T + 1, K, b), ``cs`` (T + 1, n, b)."""
     n = cs.shape[1]
     for t in range(acts.shape[0]):
         a = acts[t]
@@ -137,12 +137,12 @@ def lstm_steps_forward(
             panels.product(inputs[t], packed, a, first, False, False)
         else:
             a[:] = 0
-        state = (cs[t].reshape(-1), cs[t + 1].reshape(-1), tanh_c[t].reshape(-1))
+        c_prev, c, tc = cs[t].reshape(-1), cs[t + 1].reshape(-1), tanh_c[t].reshape(-1)
         h = inputs[t + 1, :n].reshape(-1)
         if tokens.shape[0]:
-            lstm_forward_gather(a.reshape(-1), proj, tokens[t], state[0], state[1], state[2], h)
+            lstm_forward_gather(a.reshape(-1), proj, tokens[t], c_prev, c, tc, h)
         else:
-            lstm_forward(a.reshape(-1), state[0], state[1], state[2], h)
+            lstm_forward(a.reshape(-1), c_prev, c, tc, h)
 
 
 @kernel

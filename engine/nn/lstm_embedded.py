@@ -91,9 +91,9 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
         dtype = w_hh.dtype
         parts = batch_parts(np, batch)
         rows = batch // parts
-        # time-major tokens, negative ids wrapped as the lookup wraps them
-        tokens = np.ascontiguousarray(np.remainder(self.ids.astype(np.intp), vocab).T)
-        by_part = np.ascontiguousarray(tokens.reshape(steps, parts, rows).transpose(1, 0, 2))
+        # each part's tokens step by step (P, T, b), negative ids wrapped as the lookup wraps them
+        tokens = np.remainder(self.ids.astype(np.intp), vocab).reshape(parts, rows, steps)
+        tokens = np.ascontiguousarray(tokens.transpose(0, 2, 1))
         weights = step_weight(np, w_ih, b, w_hh, dtype)  # [w_hh.T, w_ih.T, b], g rows doubled
         w_step = weights[:, :n]  # (4H, H)
         proj_t = matmul(weights[:, n:-1], table.T)  # (4H, V): each token's input part
@@ -104,10 +104,10 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
         cs = np.empty((parts, steps + 1, n, rows), dtype=dtype)
         tanh_c = np.empty((parts, steps, n, rows), dtype=dtype)
         cs[:, 0] = 0
-        forward_steps(np, w_step, hs, acts, cs, tanh_c, n, (proj_t, by_part))
+        forward_steps(np, w_step, hs, acts, cs, tanh_c, n, (proj_t, tokens))
         self.acts, self.hs, self.cs, self.tanh_c = acts, hs, cs, tanh_c
         # the table as it is now (small: V < B·T rows): backward must not see later changes
-        self.table, self.w_ih, self.w_hh, self.tokens = table.copy(), w_ih, w_hh, by_part
+        self.table, self.w_ih, self.w_hh, self.tokens = table.copy(), w_ih, w_hh, tokens
         self.h_last = from_parts(hs[:, steps:])[:, 0]
         self.c_last = from_parts(cs[:, steps:])[:, 0]
         return from_parts(hs[:, 1:])
@@ -117,10 +117,9 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
         (P, T, 4H, b): the input parts summed by token first."""
         from engine.kernels import recurrent
 
-        steps = dz.shape[1]
+        parts, steps, four_h, rows = dz.shape
         d_table = dw_ih = db = dw_hh = None
         if any(self.needs[:3]):
-            parts, steps, four_h, rows = dz.shape
             d_proj = recurrent.scatter_columns(
                 dz.reshape(parts * steps, four_h, rows),
                 self.tokens.reshape(parts * steps, rows),

@@ -74,7 +74,7 @@ def lstm_cell_backward(
 
 def step_weight(xp: Any, w_ih: Any, b: Any, w_hh: Any, dtype: Any) -> Any:
     """Return the step product's weight ``[w_hh.T, w_ih.T, b]`` (4H, H+F+1), its g rows doubled
-    for the CPU's kernel, its f, i, o rows halved for the GPU's (see :func:`_lstm_cell`).
+    for the CPU's kernel, its f, i, o rows halved for the GPU's (see :func:`lstm_cell`).
 
     It is the transpose of a (H+F+1, 4H) block whose rows are padded by 16 elements: with a
     power-of-two row stride (4H = 1024) OpenBLAS's small-batch product ran about 18% slower
@@ -154,6 +154,10 @@ def forward_steps(
         parallel.for_parts(run, parts)
         return
     product = step_product(xp, w_step)
+    if gather is not None:  # the fold is CPU-only
+        from engine.kernels import recurrent
+
+        proj, tokens = gather
     for p in range(parts):
         for t in range(steps):
             first = k0 if t == 0 else 0
@@ -165,9 +169,6 @@ def forward_steps(
             if gather is None:
                 lstm_cell(xp, acts[p, t], *state)
             else:
-                from engine.kernels import recurrent
-
-                proj, tokens = gather
                 recurrent.lstm_forward_gather(
                     acts[p, t].reshape(-1), proj, tokens[p, t], *(v.reshape(-1) for v in state)
                 )
