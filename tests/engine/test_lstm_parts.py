@@ -122,3 +122,43 @@ def test_batches_smaller_than_a_tile_step_on_blas(monkeypatch: pytest.MonkeyPatc
     assert lstm_steps.packed_steps(np, panels.ROWS)
     monkeypatch.setattr(panels, "pays", lambda: False)
     assert not lstm_steps.packed_steps(np, 32)
+
+
+def _float64(*shapes: tuple[int, ...]) -> list[Tensor]:
+    rng = np.random.default_rng(sum(map(sum, shapes)))
+    return [Tensor(rng.normal(size=shape), autograd=True, dtype=np.float64) for shape in shapes]
+
+
+@pytest.mark.parametrize(("engine_threads", "batch"), [(1, 5), (2, 16)])
+def test_the_packed_steps_against_finite_differences(
+    engine_threads: int, batch: int, threads: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sequence kernels (one part of 5 rows: a full tile and an overlapping one; two parts
+    of 8 in the split mode), float64, with and without a given initial state."""
+    from engine import gradcheck
+    from engine.nn.sequence import LSTMSequenceFn
+
+    monkeypatch.setattr(panels, "pays", lambda: True)
+    threads(engine_threads)
+    steps, feats, hidden = 4, 3, 5
+    tensors = _float64(
+        (batch, steps, feats), (feats, 4 * hidden), (4 * hidden,), (hidden, 4 * hidden)
+    )
+    assert lstm_steps.packed_steps(np, batch // engine_threads)
+    assert lstm_steps.batch_parts(np, batch) == engine_threads
+    assert gradcheck(lambda *ts: LSTMSequenceFn.apply(*ts), tensors, atol=1e-6)
+    h0, c0 = np.random.default_rng(5).normal(size=(2, batch, hidden))
+    assert gradcheck(lambda *ts: LSTMSequenceFn.apply(*ts, h0=h0, c0=c0), tensors, atol=1e-6)
+
+
+def test_the_folded_packed_steps_against_finite_differences(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine import gradcheck
+
+    monkeypatch.setattr(panels, "pays", lambda: True)
+    vocab, feats, hidden, batch, steps = 5, 32, 5, 6, 4
+    tensors = _float64((vocab, feats), (feats, 4 * hidden), (4 * hidden,), (hidden, 4 * hidden))
+    tokens = np.random.default_rng(6).integers(-vocab, vocab, (batch, steps))
+    assert lstm_steps.packed_steps(np, batch)
+    assert gradcheck(lambda *ts: EmbeddedLSTMFn.apply(*ts, ids=tokens), tensors, atol=1e-6)
