@@ -27,16 +27,17 @@ the editor's graphs) never fold.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from engine.nn.lstm_steps import (
+    StepSums,
     batch_parts,
     forward_steps,
     from_parts,
     step_weight,
-    summed_over_steps,
 )
 from engine.nn.sequence import LSTMSequenceFn
 from engine.ops.gemm import matmul
@@ -112,25 +113,39 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
         self.c_last = from_parts(cs[:, steps:])[:, 0]
         return from_parts(hs[:, 1:])
 
-    def _parameter_grads(self, dz: Any) -> tuple[Any, Any, Any, Any]:
-        """Gradients of the table, w_ih, b and w_hh from the pre-activation gradients
-        (P, T, 4H, b): the input parts summed by token first."""
+    def _gradient_shares(
+        self, xp: Any, dz: Any
+    ) -> tuple[Callable[[int], None], Callable[[], tuple[Any, Any, Any, Any]]]:
+        """As :meth:`LSTMSequenceFn._gradient_shares`, for the table, w_ih, b and w_hh: each
+        part's input parts summed by token and its share of w_hh's gradient, then the
+        table's and w_ih's gradients from the token sums."""
         from engine.kernels import recurrent
 
-        parts, steps, four_h, rows = dz.shape
-        d_table = dw_ih = db = dw_hh = None
-        if any(self.needs[:3]):
-            d_proj = recurrent.scatter_columns(
-                dz.reshape(parts * steps, four_h, rows),
-                self.tokens.reshape(parts * steps, rows),
-                self.table.shape[0],
-            )
-            if self.needs[0]:
-                d_table = matmul(d_proj.T, self.w_ih.T)
-            if self.needs[1]:
-                dw_ih = matmul(self.table.T, d_proj.T)
-            if self.needs[2]:
-                db = d_proj.sum(axis=1)
-        if self.needs[3]:
-            dw_hh = summed_over_steps(np, self.hs[:, :steps], dz)
-        return d_table, dw_ih, db, dw_hh
+        parts, steps = dz.shape[:2]
+        vocab = self.table.shape[0]
+        by_token: list[Any] = [None] * parts if any(self.needs[:3]) else []
+        sums = StepSums(np, self.hs[:, :steps], dz) if self.needs[3] else None
+
+        def share(p: int) -> None:
+            if by_token:
+                by_token[p] = recurrent.scatter_columns(dz[p], self.tokens[p], vocab)
+            if sums is not None:
+                sums.add(p)
+
+        def combine() -> tuple[Any, Any, Any, Any]:
+            d_table = dw_ih = db = dw_hh = None
+            if by_token:
+                d_proj = by_token[0]  # (4H, V)
+                for more in by_token[1:]:
+                    d_proj += more
+                if self.needs[0]:
+                    d_table = matmul(d_proj.T, self.w_ih.T)
+                if self.needs[1]:
+                    dw_ih = matmul(self.table.T, d_proj.T)
+                if self.needs[2]:
+                    db = d_proj.sum(axis=1)
+            if sums is not None:
+                dw_hh = sums.total()
+            return d_table, dw_ih, db, dw_hh
+
+        return share, combine

@@ -17,6 +17,7 @@ from engine.ops.gemm import matmul
 __all__ = [
     "MIN_PART_ROWS",
     "StepProduct",
+    "StepSums",
     "backward_steps",
     "batch_parts",
     "by_gate",
@@ -28,7 +29,6 @@ __all__ = [
     "packed_steps",
     "step_product",
     "step_weight",
-    "summed_over_steps",
 ]
 
 #: The fewest batch rows a part of a recurrence gets (two of the product kernel's tiles).
@@ -175,13 +175,22 @@ def forward_steps(
 
 
 def backward_steps(
-    xp: Any, w_hh: Any, acts: Any, cs: Any, tanh_c: Any, d_hs: Any, dz: Any, first_product: bool
+    xp: Any,
+    w_hh: Any,
+    acts: Any,
+    cs: Any,
+    tanh_c: Any,
+    d_hs: Any,
+    dz: Any,
+    first_product: bool,
+    then: Callable[[int], None],
 ) -> None:
     """Back-propagation through time in every batch part, newest step first: ``dz[p, t]``
     (4n, b) from the gradients of the step outputs ``d_hs`` (P, T, n, b) and those carried
     from the step after, through ``w_hh`` (n, 4n); the product into the first step's state
-    only when ``first_product``. As :func:`forward_steps`: one compiled call per part with
-    packed steps, else a loop."""
+    only when ``first_product``. ``then(p)`` runs right after part ``p``'s steps, on the same
+    thread (its share of the weight gradients, while its ``dz`` is still in cache). As
+    :func:`forward_steps`: one compiled call per part with packed steps, else a loop."""
     parts, steps, n, rows = dz.shape[0], dz.shape[1], cs.shape[2], cs.shape[3]
     if packed_steps(xp, rows):
         from engine.kernels import panels, recurrent
@@ -192,6 +201,7 @@ def backward_steps(
             recurrent.lstm_steps_backward(
                 packed, acts[p], cs[p], tanh_c[p], d_hs[p], dz[p], first_product
             )
+            then(p)
 
         parallel.for_parts(run, parts)
         return
@@ -203,6 +213,7 @@ def backward_steps(
             lstm_cell_backward(xp, acts[p, t], cs[p, t], tanh_c[p, t], d_hs[p, t], dh, dc, dz[p, t])
             if t or first_product:
                 product(dz[p, t], dh, 0)
+        then(p)
 
 
 def by_gate(steps: Any) -> Any:
@@ -243,26 +254,38 @@ def from_parts(steps: Any, dtype: Any = None) -> Any:
     return out
 
 
-def summed_over_steps(xp: Any, inputs: Any, dz: Any) -> Any:
-    """``Σ inputs[p, t] @ dz[p, t].T`` (K, N): a step weight's gradient over every step of every
-    batch part, from each step's product input ``inputs`` (P, T, K, b) and pre-activation
-    gradients ``dz`` (P, T, N, b). On a CPU with 512-bit vectors the packed kernel
-    (:mod:`engine.kernels.panels`), a part on each thread, the parts' sums added; else one
-    BLAS product."""
-    if xp is np:
-        from engine.kernels import panels
+class StepSums:
+    """``Σ inputs[p, t] @ dz[p, t].T`` (K, N) over every step of every batch part: a step
+    weight's gradient, from each step's product input ``inputs`` (P, T, K, b) and
+    pre-activation gradients ``dz`` (P, T, N, b). :meth:`add` sums one part's steps (on the
+    part's own thread, see :func:`backward_steps`), :meth:`total` adds the parts' sums once
+    every part is in. On a CPU with 512-bit vectors a part's sum is the packed kernel
+    (:mod:`engine.kernels.panels`); else one BLAS product."""
 
-        if panels.pays():
-            parts, steps, k, batch = inputs.shape
-            sums = np.empty((parts, k, dz.shape[2]), dtype=dz.dtype)
+    def __init__(self, xp: Any, inputs: Any, dz: Any) -> None:
+        self.inputs, self.dz = inputs, dz
+        self.packed = False
+        if xp is np:
+            from engine.kernels import panels
 
-            def part_sum(p: int) -> None:
-                rows = np.ascontiguousarray(inputs[p].transpose(0, 2, 1))
-                packed = panels.pack_steps(dz[p])
-                panels.packed_product_rows(rows.reshape(steps * batch, k), packed, sums[p])
+            self.packed = panels.pays()
+        parts, _, k, _ = inputs.shape
+        self.sums = xp.empty((parts, k, dz.shape[2]), dtype=dz.dtype)
 
-            parallel.for_parts(part_sum, parts)
-            for p in range(1, parts):
-                sums[0] += sums[p]
-            return sums[0]
-    return matmul(by_gate(inputs), by_gate(dz).T)
+    def add(self, p: int) -> None:
+        """Sum part ``p``'s steps into its own slot."""
+        inputs, dz = self.inputs[p], self.dz[p]
+        if self.packed:
+            from engine.kernels import panels
+
+            steps, k, batch = inputs.shape
+            rows = np.ascontiguousarray(inputs.transpose(0, 2, 1)).reshape(steps * batch, k)
+            panels.packed_product_rows(rows, panels.pack_steps(dz), self.sums[p])
+        else:
+            matmul(by_gate(inputs[None]), by_gate(dz[None]).T, out=self.sums[p])
+
+    def total(self) -> Any:
+        """The sum over every part (each must have been added)."""
+        for p in range(1, self.sums.shape[0]):
+            self.sums[0] += self.sums[p]
+        return self.sums[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ from engine.autograd import Function
 from engine.backend import get_array_module
 from engine.errors import EngineError, ShapeError
 from engine.nn.lstm_steps import (
+    StepSums,
     backward_steps,
     batch_parts,
     by_gate,
@@ -19,7 +21,6 @@ from engine.nn.lstm_steps import (
     from_parts,
     in_parts,
     step_weight,
-    summed_over_steps,
 )
 from engine.nn.module import Layer
 from engine.nn.recurrent import activation_layer
@@ -88,35 +89,44 @@ class LSTMSequenceFn(Function):
         return from_parts(inp[:, 1:, :n], w_hh.dtype)
 
     def backward(self, grad: Any) -> tuple[Any, Any, Any, Any]:
-        """Back-propagate through time, newest step first; weight gradients in one product."""
-        return self._parameter_grads(self._pre_activation_grads(grad))
-
-    def _pre_activation_grads(self, grad: Any) -> Any:
-        """The gradients (P, T, 4H, b) of every step's pre-activations in each batch part,
-        from those of the hidden states (B, T, H): back-propagation through time, newest step
-        first, the parts at once."""
+        """Back-propagate through time, newest step first, the batch parts at once; each
+        part's share of the weight gradients is summed on its thread right after its steps."""
         xp = get_array_module(grad)
         parts, steps, four_h, rows = self.acts.shape
         dtype = self.acts.dtype
         d_hs = xp.ascontiguousarray(in_parts(grad, parts), dtype=dtype)  # (P, T, H, b)
         dz = xp.empty((parts, steps, four_h, rows), dtype=dtype)
-        backward_steps(
-            xp, self.w_hh, self.acts, self.cs, self.tanh_c, d_hs, dz, self.h0 is not None
-        )
-        return dz
+        share, combine = self._gradient_shares(xp, dz)
+        states = (self.acts, self.cs, self.tanh_c)
+        backward_steps(xp, self.w_hh, *states, d_hs, dz, self.h0 is not None, share)
+        return combine()
 
-    def _parameter_grads(self, dz: Any) -> tuple[Any, Any, Any, Any]:
-        """Gradients of x, w_ih, b and w_hh from the pre-activation gradients (P, T, 4H, b)."""
+    def _gradient_shares(
+        self, xp: Any, dz: Any
+    ) -> tuple[Callable[[int], None], Callable[[], tuple[Any, Any, Any, Any]]]:
+        """From the pre-activation gradients ``dz`` (P, T, 4H, b) as they are filled in: the
+        work of one batch part (run when its steps are done) and the gradients of x, w_ih,
+        b and w_hh (once every part's are)."""
         parts, steps, _, rows = dz.shape
         n = self.w_hh.shape[0]
-        dx = dw_ih = db = dw_hh = None
-        if self.needs[0]:
-            dx = matmul(self.w_ih, by_gate(dz)).reshape(-1, steps, parts * rows).transpose(2, 1, 0)
-        if any(self.needs[1:]):
-            # (H+F+1, 4H): rows w_hh, then w_ih, then the bias
-            dw_cat = summed_over_steps(get_array_module(dz), self.inp[:, :steps], dz)
-            dw_hh, dw_ih, db = dw_cat[:n], dw_cat[n:-1], dw_cat[-1]
-        return dx, dw_ih, db, dw_hh
+        # (H+F+1, 4H): rows w_hh, then w_ih, then the bias
+        sums = StepSums(xp, self.inp[:, :steps], dz) if any(self.needs[1:]) else None
+
+        def share(p: int) -> None:
+            if sums is not None:
+                sums.add(p)
+
+        def combine() -> tuple[Any, Any, Any, Any]:
+            dx = dw_ih = db = dw_hh = None
+            if self.needs[0]:
+                dx = matmul(self.w_ih, by_gate(dz))
+                dx = dx.reshape(-1, steps, parts * rows).transpose(2, 1, 0)
+            if sums is not None:
+                dw_cat = sums.total()
+                dw_hh, dw_ih, db = dw_cat[:n], dw_cat[n:-1], dw_cat[-1]
+            return dx, dw_ih, db, dw_hh
+
+        return share, combine
 
 
 class _Recurrent(Layer):
