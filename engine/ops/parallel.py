@@ -13,7 +13,8 @@ reduction *across* rows must stay outside.
 The thread count is :func:`get_num_threads` (:func:`set_num_threads`); with one thread, or work
 under :data:`MIN_ELEMENTS` elements, the body runs inline, with no pool involved. CuPy arrays
 never come here. With more than one thread BLAS is held to one thread and the large matrix
-products are split over the same pool (:mod:`engine.ops.gemm`).
+products are split over the same pool (:mod:`engine.ops.gemm`). Before each hand-off the pool's
+threads are kept off the caller's core (:mod:`engine.ops.placement`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from queue import SimpleQueue
 from typing import Any
 
 import numpy as np
+
+from engine.ops import placement
 
 __all__ = [
     "BLOCK_ELEMENTS",
@@ -69,6 +72,7 @@ def _default_threads() -> int:
 _threads = 1
 _blas_limit: Any = None  # threadpoolctl's limit while BLAS is held to one thread
 _queues: list[SimpleQueue[_Job | None]] = []
+_thread_ids: list[int] = []  # the pool threads' native ids, in the order of _queues
 _lock = threading.Lock()
 _local = threading.local()
 
@@ -77,6 +81,8 @@ def _forget_pool() -> None:
     """In a forked child: the parent's workers do not exist there, so start afresh."""
     global _lock, _local
     _queues.clear()
+    _thread_ids.clear()
+    placement.forget()
     _lock = threading.Lock()
     _local = threading.local()
 
@@ -211,12 +217,14 @@ def _pool(size: int) -> list[SimpleQueue[_Job | None]]:
         with _lock:
             while len(_queues) < size:
                 queue: SimpleQueue[_Job | None] = SimpleQueue()
-                threading.Thread(
+                thread = threading.Thread(
                     target=_worker,
                     args=(queue,),
                     name="nodegrad-elementwise",
                     daemon=True,
-                ).start()
+                )
+                thread.start()  # returns once the thread runs, its native id known
+                _thread_ids.append(thread.native_id or -1)  # -1: no id on this system
                 _queues.append(queue)
     return _queues
 
@@ -234,7 +242,10 @@ def for_parts(body: Callable[[int], None], parts: int) -> None:
             body(part)
         return
     job = _Job(body, parts)
-    for queue in _pool(min(_threads, parts) - 1):
+    helpers = min(_threads, parts) - 1
+    queues = _pool(helpers)
+    placement.keep_off_caller(_thread_ids[:helpers])  # see engine.ops.placement
+    for queue in queues[:helpers]:
         queue.put(job)
     _local.in_pool = True  # a split inside a part runs inline, on whichever thread
     try:

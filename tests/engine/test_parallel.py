@@ -374,3 +374,19 @@ def test_product_blocks_are_a_multiple_of_the_threads(threads: int) -> None:
         bounds = gemm._bounds(4096, work)
         assert bounds[0] == 0 and bounds[-1] == 4096 and bounds == sorted(set(bounds))
         assert all(b % gemm.ALIGN == 0 for b in bounds)
+
+
+def test_fewer_threads_after_more_use_no_more_than_asked() -> None:
+    """Lowering the thread count keeps the pool's extra threads out of the work."""
+    parallel.set_num_threads(3)
+    parallel.for_parts(lambda part: time.sleep(0.01), 3)  # two pool threads now exist
+    parallel.set_num_threads(2)
+    ran_on: set[int] = set()
+
+    def part(_: int) -> None:
+        ran_on.add(threading.get_ident())
+        time.sleep(0.002)
+
+    for _ in range(20):
+        parallel.for_parts(part, 6)
+    assert len(ran_on) <= 2
