@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Callable, Iterable
 
 __all__ = ["current_cpu", "forget", "keep_off_caller"]
 
 #: The cores each pool thread (by native id) was last allowed.
 _allowed: dict[int, frozenset[int]] = {}
+_lock = threading.Lock()
 
 
 @functools.cache
@@ -54,19 +56,25 @@ def keep_off_caller(thread_ids: Iterable[int]) -> None:
     cpu = current_cpu()
     if cpu is None:
         return
-    others = frozenset(os.sched_getaffinity(0) - {cpu})
+    try:
+        others = frozenset(os.sched_getaffinity(0) - {cpu})
+    except OSError:  # a sandbox that refuses the call
+        return
     if not others:
         return
-    for tid in thread_ids:
-        if tid <= 0 or _allowed.get(tid) == others:  # 0 would be the calling thread itself
-            continue
-        try:
-            os.sched_setaffinity(tid, others)
-        except OSError:
-            continue
-        _allowed[tid] = others
+    with _lock:  # callers on other cores set the same threads: what is kept must be what is set
+        for tid in thread_ids:
+            if tid <= 0 or _allowed.get(tid) == others:  # 0 would be the calling thread itself
+                continue
+            try:
+                os.sched_setaffinity(tid, others)
+            except OSError:
+                continue
+            _allowed[tid] = others
 
 
 def forget() -> None:
     """Forget the threads placed so far (a forked child starts a pool of its own)."""
+    global _lock
     _allowed.clear()
+    _lock = threading.Lock()  # a fork may have copied it held

@@ -114,15 +114,21 @@ def test_a_forked_child_starts_its_own_workers() -> None:
     parallel.set_num_threads(2)
     parallel.for_rows(lambda lo, hi: None, 4, 10**9)  # the parent's worker exists
     assert parallel._queues
+    placed = hasattr(os, "sched_getaffinity")
+    parent_worker = os.sched_getaffinity(parallel._thread_ids[0]) if placed else None
     pid = os.fork()
     if pid == 0:  # the child: no inherited queue without its thread; splitting still works
         if parallel._queues:
             os._exit(1)  # a block handed to the parent's worker would never be run here
+        if parallel._thread_ids:
+            os._exit(3)  # placing them would move the parent's worker (ids are system-wide)
         seen: list[tuple[int, int]] = []
         parallel.for_rows(lambda lo, hi: seen.append((lo, hi)), 4, 10**9)
         os._exit(0 if sorted(seen) == [(0, 1), (1, 2), (2, 3), (3, 4)] else 2)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    if placed:
+        assert os.sched_getaffinity(parallel._thread_ids[0]) == parent_worker
 
 
 def _both(run: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:

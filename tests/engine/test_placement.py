@@ -95,6 +95,17 @@ def test_a_thread_that_cannot_be_moved_is_left_and_tried_again(
     assert tries == [101, 101]
 
 
+def test_nothing_is_moved_where_the_cores_cannot_be_read(
+    four_cores: list[tuple[int, frozenset[int]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(pid: int) -> set[int]:
+        raise PermissionError(pid)
+
+    monkeypatch.setattr(os, "sched_getaffinity", refuse, raising=False)
+    placement.keep_off_caller([101])
+    assert four_cores == []
+
+
 @pytest.mark.skipif(
     placement.current_cpu() is None or parallel.usable_cores() < 2,
     reason="needs Linux and two usable cores",
