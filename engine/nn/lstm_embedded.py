@@ -105,13 +105,13 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
         cs = np.empty((parts, steps + 1, n, rows), dtype=dtype)
         tanh_c = np.empty((parts, steps, n, rows), dtype=dtype)
         cs[:, 0] = 0
-        forward_steps(np, w_step, hs, acts, cs, tanh_c, n, (proj_t, tokens))
+        hidden = forward_steps(np, w_step, hs, acts, cs, tanh_c, n, (proj_t, tokens))
         self.acts, self.hs, self.cs, self.tanh_c = acts, hs, cs, tanh_c
         # the table as it is now (small: V < B·T rows): backward must not see later changes
         self.table, self.w_ih, self.w_hh, self.tokens = table.copy(), w_ih, w_hh, tokens
         self.h_last = from_parts(hs[:, steps:])[:, 0]
         self.c_last = from_parts(cs[:, steps:])[:, 0]
-        return from_parts(hs[:, 1:])
+        return hidden
 
     def _gradient_shares(
         self, xp: Any, dz: Any
@@ -124,7 +124,8 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
         parts, steps = dz.shape[:2]
         vocab = self.table.shape[0]
         by_token: list[Any] = [None] * parts if any(self.needs[:3]) else []
-        sums = StepSums(np, self.hs[:, :steps], dz) if self.needs[3] else None
+        # the first step's state is zero: its terms of w_hh's gradient are left out
+        sums = StepSums(np, self.hs[:, 1:steps], dz[:, 1:]) if self.needs[3] else None
 
         def share(p: int) -> None:
             if by_token:

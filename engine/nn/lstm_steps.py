@@ -128,19 +128,23 @@ def forward_steps(
     tanh_c: Any,
     k0: int,
     gather: tuple[Any, Any] | None = None,
-) -> None:
+    dtype: Any = None,
+) -> Any:
     """Every step of every batch part: ``acts[p, t] = w_step @ inputs[p, t]`` (at the first
     step the rows before ``k0`` left out), plus ``proj[:, tokens[p, t]]`` for ``gather =
     (proj, tokens)``, then the cell: ``cs[p, t + 1]``, ``tanh_c[p, t]``, and ``h_t`` into
     ``inputs[p, t + 1, :n]``. Shapes: ``inputs`` (P, T + 1, K, b), ``acts`` (P, T, 4n, b),
     ``cs`` (P, T + 1, n, b), ``tanh_c`` (P, T, n, b); ``w_step`` (4n, K) in ``acts``' dtype
     with its g rows doubled (CPU) or f, i, o rows halved (GPU), see :func:`step_weight`.
+    Returns the hidden states as a new (P·b, T, n) array of ``dtype`` (default ``acts``'),
+    each part's rows written by the thread that ran it.
 
     With packed steps, one compiled call per part runs the whole sequence, the parts at once on
     :func:`engine.ops.parallel.for_parts`'s threads; else a loop of a product and a cell
     kernel per step (one part)."""
-    parts, steps, n = acts.shape[0], acts.shape[1], cs.shape[2]
-    if packed_steps(xp, acts.shape[3]):
+    parts, steps, n, rows = acts.shape[0], acts.shape[1], cs.shape[2], acts.shape[3]
+    hidden = xp.empty((parts * rows, steps, n), dtype=dtype or acts.dtype)
+    if packed_steps(xp, rows):
         from engine.kernels import panels, recurrent
 
         packed = panels.pack(w_step.T)
@@ -150,9 +154,10 @@ def forward_steps(
             recurrent.lstm_steps_forward(
                 packed, inputs[p], acts[p], cs[p], tanh_c[p], k0, proj, tokens[p]
             )
+            _copy_part(inputs[:, 1:, :n], hidden, p)
 
         parallel.for_parts(run, parts)
-        return
+        return hidden
     product = step_product(xp, w_step)
     if gather is not None:  # the fold is CPU-only
         from engine.kernels import recurrent
@@ -172,6 +177,8 @@ def forward_steps(
                 recurrent.lstm_forward_gather(
                     acts[p, t].reshape(-1), proj, tokens[p, t], *(v.reshape(-1) for v in state)
                 )
+        _copy_part(inputs[:, 1:, :n], hidden, p)
+    return hidden
 
 
 def backward_steps(
@@ -186,11 +193,12 @@ def backward_steps(
     then: Callable[[int], None],
 ) -> None:
     """Back-propagation through time in every batch part, newest step first: ``dz[p, t]``
-    (4n, b) from the gradients of the step outputs ``d_hs`` (P, T, n, b) and those carried
-    from the step after, through ``w_hh`` (n, 4n); the product into the first step's state
-    only when ``first_product``. ``then(p)`` runs right after part ``p``'s steps, on the same
-    thread (its share of the weight gradients, while its ``dz`` is still in cache). As
-    :func:`forward_steps`: one compiled call per part with packed steps, else a loop."""
+    (4n, b) from the gradients of the step outputs ``d_hs`` (P, T, n, b, any layout and float
+    dtype: each part copies its own) and those carried from the step after, through ``w_hh``
+    (n, 4n); the product into the first step's state only when ``first_product``. ``then(p)``
+    runs right after part ``p``'s steps, on the same thread (its share of the weight
+    gradients, while its ``dz`` is still in cache). As :func:`forward_steps`: one compiled
+    call per part with packed steps, else a loop."""
     parts, steps, n, rows = dz.shape[0], dz.shape[1], cs.shape[2], cs.shape[3]
     if packed_steps(xp, rows):
         from engine.kernels import panels, recurrent
@@ -198,13 +206,15 @@ def backward_steps(
         packed = panels.pack(w_hh.T, dz.dtype)
 
         def run(p: int) -> None:
+            d_out = np.ascontiguousarray(d_hs[p], dtype=dz.dtype)
             recurrent.lstm_steps_backward(
-                packed, acts[p], cs[p], tanh_c[p], d_hs[p], dz[p], first_product
+                packed, acts[p], cs[p], tanh_c[p], d_out, dz[p], first_product
             )
             then(p)
 
         parallel.for_parts(run, parts)
         return
+    d_hs = xp.ascontiguousarray(d_hs, dtype=dz.dtype)
     product = step_product(xp, w_hh)
     for p in range(parts):
         dh = xp.zeros((n, rows), dtype=dz.dtype)
@@ -252,6 +262,13 @@ def from_parts(steps: Any, dtype: Any = None) -> Any:
     out = xp.empty((parts * rows, count, feats), dtype=dtype or steps.dtype)
     out.reshape(parts, rows, count, feats)[...] = steps.transpose(0, 3, 1, 2)
     return out
+
+
+def _copy_part(steps: Any, out: Any, p: int) -> None:
+    """Write batch part ``p`` of ``steps`` (P, T, F, b) into its rows of ``out`` (P·b, T, F)
+    (:func:`from_parts` for one part)."""
+    parts, count, feats, rows = steps.shape
+    out.reshape(parts, rows, count, feats)[p] = steps[p].transpose(2, 0, 1)
 
 
 class StepSums:

@@ -81,12 +81,13 @@ class LSTMSequenceFn(Function):
         cs = xp.empty((parts, steps + 1, n, rows), dtype=dtype)
         tanh_c = xp.empty((parts, steps, n, rows), dtype=dtype)
         cs[:, 0] = 0 if self.c0 is None else in_parts(self.c0[:, None], parts)[:, 0]
-        forward_steps(xp, w_cat, inp, acts, cs, tanh_c, n if self.h0 is None else 0)
+        k0 = n if self.h0 is None else 0
+        hidden = forward_steps(xp, w_cat, inp, acts, cs, tanh_c, k0, dtype=w_hh.dtype)
         self.acts, self.inp, self.cs, self.tanh_c = acts, inp, cs, tanh_c
         self.w_ih, self.w_hh = w_ih, w_hh
         self.h_last = from_parts(inp[:, steps:, :n])[:, 0]
         self.c_last = from_parts(cs[:, steps:])[:, 0]
-        return from_parts(inp[:, 1:, :n], w_hh.dtype)
+        return hidden
 
     def backward(self, grad: Any) -> tuple[Any, Any, Any, Any]:
         """Back-propagate through time, newest step first, the batch parts at once; each
@@ -94,7 +95,7 @@ class LSTMSequenceFn(Function):
         xp = get_array_module(grad)
         parts, steps, four_h, rows = self.acts.shape
         dtype = self.acts.dtype
-        d_hs = xp.ascontiguousarray(in_parts(grad, parts), dtype=dtype)  # (P, T, H, b)
+        d_hs = in_parts(grad, parts)  # (P, T, H, b), copied part by part
         dz = xp.empty((parts, steps, four_h, rows), dtype=dtype)
         share, combine = self._gradient_shares(xp, dz)
         states = (self.acts, self.cs, self.tanh_c)
