@@ -109,7 +109,7 @@ def set_num_threads(n: int) -> None:
 
     The default is 1 unless ``NODEGRAD_NUM_THREADS`` is set: on two cores the split mode took
     0.65 of the default's step on a char LSTM (whose batch it cuts into parts, one per thread)
-    and about the same on a small transformer, but 1.1-1.4x on MLPs, the GRU and the book's
+    and about the same on a small transformer, but 1.1-1.5x on MLPs, the GRU and the book's
     LSTM cell, whose small and medium products OpenBLAS's own threads run faster (measured in
     benchmarks/RESULTS.md); it also holds up where another process takes a core.
 
