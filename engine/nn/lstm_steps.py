@@ -260,13 +260,13 @@ def from_parts(steps: Any, dtype: Any = None) -> Any:
     xp = get_array_module(steps)
     parts, count, feats, rows = steps.shape
     out = xp.empty((parts * rows, count, feats), dtype=dtype or steps.dtype)
-    out.reshape(parts, rows, count, feats)[...] = steps.transpose(0, 3, 1, 2)
+    for p in range(parts):
+        _copy_part(steps, out, p)
     return out
 
 
 def _copy_part(steps: Any, out: Any, p: int) -> None:
-    """Write batch part ``p`` of ``steps`` (P, T, F, b) into its rows of ``out`` (P·b, T, F)
-    (:func:`from_parts` for one part)."""
+    """Write batch part ``p`` of ``steps`` (P, T, F, b) into its rows of ``out`` (P·b, T, F)."""
     parts, count, feats, rows = steps.shape
     out.reshape(parts, rows, count, feats)[p] = steps[p].transpose(2, 0, 1)
 
