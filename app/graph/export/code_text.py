@@ -89,13 +89,14 @@ STDLIB = {
     "csv": "import csv",
     "functools": "import functools",
     "os": "import os",
+    "sys": "import sys",
     "Path": "from pathlib import Path",
 }
 
 
 def stdlib_imports(used: set[str]) -> list[str]:
     """The standard-library import lines (and the blank line after them) a script needs, in
-    isort order: ``csv``, ``functools``, ``os``, ``Path``."""
+    isort order: ``csv``, ``functools``, ``os``, ``sys``, ``Path``."""
     lines = [line for name, line in STDLIB.items() if name in used]
     return [*lines, ""] if lines else []
 

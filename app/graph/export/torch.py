@@ -259,7 +259,7 @@ def train_function(plan: ModelPlan) -> list[str]:
 
 
 def train_main() -> list[str]:
-    """``main()``: train, save once (rank 0), leave the process group."""
+    """``main()``: train, save once (rank 0); under torchrun, wait for every rank and exit."""
     return [
         "def main():",
         '    """Train (on every process under torchrun) and save the weights once."""',
@@ -267,7 +267,13 @@ def train_main() -> list[str]:
         "    if is_main_process():",
         "        save_weights(model, weights_path())",
         "    if dist.is_initialized():",
+        "        dist.barrier()",
         "        dist.destroy_process_group()",
+        "        # DistributedDataParallel keeps gloo's threads alive after this; one that",
+        "        # lets go of a tensor while Python shuts down aborts the process. Leave now.",
+        "        sys.stdout.flush()",
+        "        sys.stderr.flush()",
+        "        os._exit(0)",
     ]
 
 
