@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from engine import backend, optim_cuda
+from engine import backend, kernels, optim_cuda
 from engine.leaf_grad import LeafGrad
 from engine.ops import parallel
 from engine.tensor import Tensor
@@ -256,14 +256,15 @@ class SGD(Optimizer):
                 grad = v
             data -= self.alpha * grad
             return
-        from engine.kernels import optimizers
 
         p, g = _flat(data, grad, slot_dtype(data.dtype))
         if self.momentum:
             v = self._slot(k, "v", data).reshape(-1)
-            optimizers.sgd_momentum_step(p, g, v, self.alpha, self.momentum, self.weight_decay)
+            kernels.optimizers.sgd_momentum_step(
+                p, g, v, self.alpha, self.momentum, self.weight_decay
+            )
         else:
-            optimizers.sgd_step(p, g, self.alpha, self.weight_decay)
+            kernels.optimizers.sgd_step(p, g, self.alpha, self.weight_decay)
         _write_back(data, p)
 
     def hyperparameters(self) -> dict[str, float]:
@@ -322,12 +323,11 @@ class Adam(Optimizer):
         if xp is not np:  # CuPy arrays the fused kernel does not take (float16)
             _adam_arrays(xp, data, grad.astype(m.dtype), m, v, self, l2, keep)
             return
-        from engine.kernels import optimizers
 
         p, g = _flat(data, grad, m.dtype)
         betas, bias2 = (self.beta1, self.beta2), 1.0 - self.beta2**self.t
         m, v = m.reshape(-1), v.reshape(-1)
-        optimizers.adam_step(p, g, m, v, betas, step_size, bias2, self.eps, l2, keep)
+        kernels.optimizers.adam_step(p, g, m, v, betas, step_size, bias2, self.eps, l2, keep)
         _write_back(data, p)
 
     def hyperparameters(self) -> dict[str, float]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from engine import kernels
 from engine.autograd import Function
 from engine.backend import array_module, get_array_module
 from engine.errors import ShapeError
@@ -28,9 +29,7 @@ def _step(xp: Any, xg: Any, hh: Any, b_hh: Any, h_prev: Any, out: tuple[Any, ...
     """One step forward into ``out = (gates, cand, hn, h)``: as the kernel
     :func:`engine.kernels.recurrent.gru_forward` (on the CPU), by array operations (CuPy)."""
     if xp is np:
-        from engine.kernels import recurrent
-
-        recurrent.gru_forward(xg, hh, b_hh, h_prev, *out)
+        kernels.recurrent.gru_forward(xg, hh, b_hh, h_prev, *out)
         return
     gates, cand, hn, h = out
     n = h.shape[1]
@@ -48,9 +47,7 @@ def _step_backward(
     :func:`engine.kernels.recurrent.gru_backward` (on the CPU), by array operations (CuPy)."""
     gates, cand, hn, h_prev = saved
     if xp is np:
-        from engine.kernels import recurrent
-
-        recurrent.gru_backward(gates, cand, hn, h_prev, d_out, dh, dxg, dhg)
+        kernels.recurrent.gru_backward(gates, cand, hn, h_prev, d_out, dh, dxg, dhg)
         return
     n = dh.shape[1]
     dh += d_out

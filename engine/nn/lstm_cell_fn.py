@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from engine import kernels
 from engine.autograd import Function
 from engine.backend import get_array_module
 from engine.errors import ShapeError
@@ -104,15 +105,15 @@ class LSTMCellFn(Function):
 
     def _cpu_step(self, a: Any, c: Any) -> Any:
         """The gates, ``[h', c']`` and ``tanh(c')`` by the compiled kernel (float16 in float32)."""
-        from engine.kernels import recurrent
-
         work = working_dtype(a.dtype)
         a = a.astype(work, copy=False)
         c = np.ascontiguousarray(c, dtype=work)
         batch, n = c.shape
         state = np.empty((batch, 2 * n), dtype=work)
         self.tanh_c = np.empty_like(c)
-        recurrent.lstm_cell_forward(a, self.bias.astype(work, copy=False), c, state, self.tanh_c)
+        kernels.recurrent.lstm_cell_forward(
+            a, self.bias.astype(work, copy=False), c, state, self.tanh_c
+        )
         self.acts, self.c_work = a, c
         return state.astype(self.weight.dtype, copy=False)
 
@@ -142,12 +143,10 @@ class LSTMCellFn(Function):
         n = a.shape[1] // 4
         n_in = w.shape[0] - n
         if xp is np:
-            from engine.kernels import recurrent
-
             d = np.empty_like(a)
             dc_total = np.empty_like(self.tanh_c)  # becomes the gradient reaching c
             grad = np.ascontiguousarray(grad, dtype=a.dtype)
-            recurrent.lstm_cell_backward(a, self.c_work, self.tanh_c, grad, d, dc_total)
+            kernels.recurrent.lstm_cell_backward(a, self.c_work, self.tanh_c, grad, d, dc_total)
         else:
             d, dc_total = self._array_backward(xp, grad)
         dxh = matmul(d, w.T) if any(self.needs[:2]) else None

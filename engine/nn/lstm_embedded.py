@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from engine import kernels
 from engine.nn.lstm_steps import (
     StepSums,
     batch_parts,
@@ -119,8 +120,6 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
         """As :meth:`LSTMSequenceFn._gradient_shares`, for the table, w_ih, b and w_hh: each
         part's input parts summed by token and its share of w_hh's gradient, then the
         table's and w_ih's gradients from the token sums."""
-        from engine.kernels import recurrent
-
         parts, steps = dz.shape[:2]
         vocab = self.table.shape[0]
         by_token: list[Any] = [None] * parts if any(self.needs[:3]) else []
@@ -129,7 +128,7 @@ class EmbeddedLSTMFn(LSTMSequenceFn):
 
         def share(p: int) -> None:
             if by_token:
-                by_token[p] = recurrent.scatter_columns(dz[p], self.tokens[p], vocab)
+                by_token[p] = kernels.recurrent.scatter_columns(dz[p], self.tokens[p], vocab)
             if sums is not None:
                 sums.add(p)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from engine import kernels
 from engine.backend import get_array_module
 from engine.nn import lstm_cuda
 from engine.ops import parallel
@@ -47,9 +48,8 @@ def lstm_cell(xp: Any, a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> None
     if xp is not np:
         lstm_cuda.cell_forward(xp, a, c_prev, c, tanh_c, h)
         return
-    from engine.kernels import recurrent
 
-    recurrent.lstm_forward(*(v.reshape(-1) for v in (a, c_prev, c, tanh_c, h)))
+    kernels.recurrent.lstm_forward(*(v.reshape(-1) for v in (a, c_prev, c, tanh_c, h)))
 
 
 def lstm_cell_backward(
@@ -67,9 +67,10 @@ def lstm_cell_backward(
         dh += dh_out
         lstm_cuda.cell_backward(xp, a, c_prev, tanh_c, dh, dc, d)
         return
-    from engine.kernels import recurrent
 
-    recurrent.lstm_backward(*(v.reshape(-1) for v in (a, c_prev, tanh_c, dh_out, dh, dc, d)))
+    kernels.recurrent.lstm_backward(
+        *(v.reshape(-1) for v in (a, c_prev, tanh_c, dh_out, dh, dc, d))
+    )
 
 
 def step_weight(xp: Any, w_ih: Any, b: Any, w_hh: Any, dtype: Any) -> Any:
@@ -114,9 +115,8 @@ def packed_steps(xp: Any, rows: int) -> bool:
     BLAS); elsewhere each step is a BLAS call and a cell kernel."""
     if xp is not np:
         return False
-    from engine.kernels import panels
 
-    return rows >= panels.ROWS and panels.pays()
+    return rows >= kernels.panels.ROWS and kernels.panels.pays()
 
 
 def forward_steps(
@@ -145,13 +145,11 @@ def forward_steps(
     parts, steps, n, rows = acts.shape[0], acts.shape[1], cs.shape[2], acts.shape[3]
     hidden = xp.empty((parts * rows, steps, n), dtype=dtype or acts.dtype)
     if packed_steps(xp, rows):
-        from engine.kernels import panels, recurrent
-
-        packed = panels.pack(w_step.T)
+        packed = kernels.panels.pack(w_step.T)
         proj, tokens = gather or (np.zeros((0, 0), acts.dtype), np.zeros((parts, 0, 0), np.intp))
 
         def run(p: int) -> None:
-            recurrent.lstm_steps_forward(
+            kernels.recurrent.lstm_steps_forward(
                 packed, inputs[p], acts[p], cs[p], tanh_c[p], k0, proj, tokens[p]
             )
             _copy_part(inputs[:, 1:, :n], hidden, p)
@@ -160,8 +158,6 @@ def forward_steps(
         return hidden
     product = step_product(xp, w_step)
     if gather is not None:  # the fold is CPU-only
-        from engine.kernels import recurrent
-
         proj, tokens = gather
     for p in range(parts):
         for t in range(steps):
@@ -174,7 +170,7 @@ def forward_steps(
             if gather is None:
                 lstm_cell(xp, acts[p, t], *state)
             else:
-                recurrent.lstm_forward_gather(
+                kernels.recurrent.lstm_forward_gather(
                     acts[p, t].reshape(-1), proj, tokens[p, t], *(v.reshape(-1) for v in state)
                 )
         _copy_part(inputs[:, 1:, :n], hidden, p)
@@ -201,13 +197,11 @@ def backward_steps(
     call per part with packed steps, else a loop."""
     parts, steps, n, rows = dz.shape[0], dz.shape[1], cs.shape[2], cs.shape[3]
     if packed_steps(xp, rows):
-        from engine.kernels import panels, recurrent
-
-        packed = panels.pack(w_hh.T, dz.dtype)
+        packed = kernels.panels.pack(w_hh.T, dz.dtype)
 
         def run(p: int) -> None:
             d_out = np.ascontiguousarray(d_hs[p], dtype=dz.dtype)
-            recurrent.lstm_steps_backward(
+            kernels.recurrent.lstm_steps_backward(
                 packed, acts[p], cs[p], tanh_c[p], d_out, dz[p], first_product
             )
             then(p)
@@ -283,9 +277,7 @@ class StepSums:
         self.inputs, self.dz = inputs, dz
         self.packed = False
         if xp is np:
-            from engine.kernels import panels
-
-            self.packed = panels.pays()
+            self.packed = kernels.panels.pays()
         parts, _, k, _ = inputs.shape
         self.sums = xp.empty((parts, k, dz.shape[2]), dtype=dz.dtype)
 
@@ -293,11 +285,9 @@ class StepSums:
         """Sum part ``p``'s steps into its own slot."""
         inputs, dz = self.inputs[p], self.dz[p]
         if self.packed:
-            from engine.kernels import panels
-
             steps, k, batch = inputs.shape
             rows = np.ascontiguousarray(inputs.transpose(0, 2, 1)).reshape(steps * batch, k)
-            panels.packed_product_rows(rows, panels.pack_steps(dz), self.sums[p])
+            kernels.panels.packed_product_rows(rows, kernels.panels.pack_steps(dz), self.sums[p])
         else:
             matmul(by_gate(inputs[None]), by_gate(dz[None]).T, out=self.sums[p])
 

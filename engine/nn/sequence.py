@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,7 +31,12 @@ from engine.ops.gemm import matmul
 from engine.ops.kernel_call import working_dtype
 from engine.tensor import Tensor
 
+if TYPE_CHECKING:
+    from engine.nn.lstm_embedded import EmbeddedLSTMFn
+
 __all__ = ["LSTM", "RNN", "LSTMSequenceFn"]
+
+Fold = Callable[[Tensor, Tensor], tuple[Tensor, Any] | None]
 
 
 class LSTMSequenceFn(Function):
@@ -201,12 +207,11 @@ class LSTM(_Recurrent):
     def forward(self, input: Tensor) -> Tensor:
         """Return the hidden states (B, T, H) for the input sequence (B, T, F)."""
         _check_sequence("LSTM", input, self.n_inputs)
-        from engine.nn.lstm_embedded import EmbeddedLSTMFn, embedded_source
-
+        folded_fn, embedded_source = _folding()
         source = embedded_source(input, self.weight_hh)
         if source is not None:  # an Embedding's output: one projection table instead
             table, ids = source
-            return EmbeddedLSTMFn.apply(table, self.weight_ih, self.bias, self.weight_hh, ids=ids)
+            return folded_fn.apply(table, self.weight_ih, self.bias, self.weight_hh, ids=ids)
         return LSTMSequenceFn.apply(input, self.weight_ih, self.bias, self.weight_hh)
 
     def run(self, input: Any, state: tuple[Any, Any] | None = None) -> tuple[Any, tuple[Any, Any]]:
@@ -336,3 +341,13 @@ class RNN(_Recurrent):
         self._set_parameter("weight_ih", w_ih.T)
         self._set_parameter("weight_hh", w_hh.T)
         self._set_parameter("bias", bias)
+
+
+@functools.cache
+def _folding() -> tuple[type[EmbeddedLSTMFn], Fold]:
+    """The folded LSTM's function and its test (:mod:`engine.nn.lstm_embedded`, which imports
+    this module, so it cannot be imported at the top); cached, so a forward pass runs no
+    import statement."""
+    from engine.nn.lstm_embedded import EmbeddedLSTMFn, embedded_source
+
+    return EmbeddedLSTMFn, embedded_source

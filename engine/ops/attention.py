@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from engine import kernels
 from engine.backend import get_array_module
 from engine.ops.function import Function
 from engine.ops.kernel_call import working_dtype
@@ -145,10 +146,9 @@ class Attention(Function):
         causal mask when ``causal``): the row kernel on the CPU, array operations on CuPy."""
         causal = self.causal
         if xp is np:
-            from engine.kernels import softmax as kernels
 
             def rows(wb: Any) -> None:
-                kernels.softmax_forward(wb.reshape(-1, source), steps, causal)
+                kernels.softmax.softmax_forward(wb.reshape(-1, source), steps, causal)
 
             return rows
         add_mask = None
@@ -168,13 +168,11 @@ class Attention(Function):
         """``dw = w (dw - sum(w dw))`` over the last axis of a (b, H, T, S) block of weights
         ``w`` and their gradient ``dw``, in place on ``dw`` (the kernel on the CPU)."""
         if xp is np:
-            from engine.kernels import softmax as kernels
-
             causal = self.causal
 
             def rows(wb: Any, dw: Any) -> None:
                 source = wb.shape[-1]
-                kernels.softmax_backward(
+                kernels.softmax.softmax_backward(
                     wb.reshape(-1, source), dw.reshape(-1, source), steps, causal
                 )
 

@@ -13,6 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from engine import kernels
+from engine.ops.kernel_call import elementwise
+
 __all__ = ["erf", "normal_cdf"]
 
 
@@ -28,10 +31,7 @@ def erf(x: Any) -> Any:
     """The error function, element-wise, on NumPy or CuPy arrays."""
     a = _on_cpu(x)
     if a is not None:
-        from engine.kernels import gaussian
-        from engine.ops.kernel_call import elementwise
-
-        return elementwise(gaussian.erf_into, a)[0]
+        return elementwise(kernels.gaussian.erf_into, a)[0]
     from cupyx.scipy import special
 
     return special.erf(x)
@@ -47,8 +47,5 @@ def normal_cdf(x: Any) -> Any:
     """
     a = _on_cpu(x)
     if a is not None:
-        from engine.kernels import gaussian
-        from engine.ops.kernel_call import elementwise
-
-        return elementwise(gaussian.normal_cdf_into, a)[0]
+        return elementwise(kernels.gaussian.normal_cdf_into, a)[0]
     return 0.5 * (1.0 + erf(x * (1.0 / math.sqrt(2.0))))

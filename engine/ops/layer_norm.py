@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from engine import kernels
 from engine.backend import get_array_module
 from engine.ops.function import Function
 from engine.ops.kernel_call import working_dtype
@@ -41,7 +42,6 @@ class LayerNormFn(Function):
             self.xhat, self.rstd, out = _normalise(xp, x, weight, bias, self.eps)
             self.weight = weight
             return out
-        from engine.kernels import norm
 
         work = working_dtype(x.dtype)
         x2 = np.ascontiguousarray(x.reshape(-1, x.shape[-1]), dtype=work)
@@ -50,7 +50,7 @@ class LayerNormFn(Function):
 
         def rows(lo: int, hi: int) -> None:
             part = (xhat[lo:hi], rstd[lo:hi], out[lo:hi])
-            norm.layer_norm_forward(x2[lo:hi], w, b, self.eps, *part)
+            kernels.norm.layer_norm_forward(x2[lo:hi], w, b, self.eps, *part)
 
         for_rows(rows, x2.shape[0], x.size)
         self.xhat, self.rstd, self.weight = xhat, rstd, w
@@ -72,13 +72,12 @@ class LayerNormFn(Function):
             return dx, dw, db
         if xp is not np:
             return _dx(xp, grad, self.weight, self.xhat, self.rstd), dw, db
-        from engine.kernels import norm
 
         dx2 = np.empty_like(xhat)
 
         def rows(lo: int, hi: int) -> None:
             part = (xhat[lo:hi], self.rstd[lo:hi], dx2[lo:hi])
-            norm.layer_norm_backward(rows_g[lo:hi], self.weight, *part)
+            kernels.norm.layer_norm_backward(rows_g[lo:hi], self.weight, *part)
 
         for_rows(rows, xhat.shape[0], xhat.size)
         return dx2.reshape(self.shape).astype(self.dtype, copy=False), dw, db

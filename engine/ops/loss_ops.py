@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from engine import kernels
 from engine.backend import get_array_module
 from engine.errors import ShapeError
 from engine.ops.function import Function
@@ -83,15 +84,13 @@ class CrossEntropy(Function):
     def _forward_kernel(self, x2: Any, t: Any) -> Any:
         """The loss by :mod:`engine.kernels.softmax` (rows split over the engine's threads),
         keeping the probabilities (float16 logits are computed in float32)."""
-        from engine.kernels import softmax as kernels
-
         work = working_dtype(x2.dtype)
         x2 = np.ascontiguousarray(x2, dtype=work)
         t = np.ascontiguousarray(t, dtype=np.int64)
         p, losses = np.empty_like(x2), np.empty(x2.shape[0], work)
 
         def rows(lo: int, hi: int) -> None:
-            kernels.cross_entropy_forward(x2[lo:hi], t[lo:hi], p[lo:hi], losses[lo:hi])
+            kernels.softmax.cross_entropy_forward(x2[lo:hi], t[lo:hi], p[lo:hi], losses[lo:hi])
 
         for_rows(rows, x2.shape[0], x2.size)
         self.p, self.t = p, t
@@ -101,13 +100,13 @@ class CrossEntropy(Function):
         xp = get_array_module(grad)
         scale = grad / max(len(self.t), 1)
         if xp is np:
-            from engine.kernels import softmax as kernels
-
             p = self.p
             g = np.empty_like(p)
 
             def rows(lo: int, hi: int) -> None:
-                kernels.cross_entropy_backward(p[lo:hi], self.t[lo:hi], float(scale), g[lo:hi])
+                kernels.softmax.cross_entropy_backward(
+                    p[lo:hi], self.t[lo:hi], float(scale), g[lo:hi]
+                )
 
             for_rows(rows, p.shape[0], p.size)
             return (g.reshape(self.shape).astype(self.dtype, copy=False),)

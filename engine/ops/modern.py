@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from engine import kernels
 from engine.backend import get_array_module
 from engine.errors import EngineError, ShapeError
 from engine.ops.erf import erf, normal_cdf
@@ -47,9 +48,7 @@ class Gelu(Function):
             self.t = xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a * a * a))
             return 0.5 * a * (1.0 + self.t)
         if type(a) is np.ndarray:
-            from engine.kernels import gaussian
-
-            self.cdf, out = elementwise(gaussian.gelu_forward, a, outputs=2)
+            self.cdf, out = elementwise(kernels.gaussian.gelu_forward, a, outputs=2)
             return out
         self.cdf = normal_cdf(a)
         return a * self.cdf
@@ -61,9 +60,7 @@ class Gelu(Function):
             inner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * a * a)
             return (grad * (0.5 * (1.0 + t) + 0.5 * a * (1.0 - t * t) * inner),)
         if type(a) is np.ndarray:
-            from engine.kernels import gaussian
-
-            return (elementwise(gaussian.gelu_backward, a, self.cdf, grad)[0],)
+            return (elementwise(kernels.gaussian.gelu_backward, a, self.cdf, grad)[0],)
         xp = get_array_module(a)
         d = xp.multiply(a, a)  # becomes Phi'(a), then GELU'(a), then the gradient, in place
         d *= -0.5
