@@ -173,15 +173,15 @@ class GradPlot(QWidget):
         """Append a batch of step metrics (``param_grad_norms``/``output_grad_norms`` dicts)
         at the given step numbers, one block per node."""
         for mode, field in (("parameters", "param_grad_norms"), ("outputs", "output_grad_norms")):
+            columns: dict[str, tuple[list[float], list[float]]] = {}
+            for x, m in zip(steps.tolist(), batch, strict=True):  # one pass over the batch
+                for node_id, norm in getattr(m, field).items():
+                    xs, ys = columns.setdefault(node_id, ([], []))
+                    xs.append(x)
+                    ys.append(norm)
             table = self._series[mode]
-            for node_id in {k for m in batch for k in getattr(m, field)}:
-                rows = [
-                    (x, getattr(m, field)[node_id])
-                    for x, m in zip(steps, batch, strict=True)
-                    if node_id in getattr(m, field)
-                ]
-                xs, ys = np.array(rows, dtype=np.float64).reshape(-1, 2).T
-                table.setdefault(node_id, Series()).extend(xs, ys)
+            for node_id, (xs, ys) in columns.items():
+                table.setdefault(node_id, Series()).extend(np.array(xs), np.array(ys))
         self._dirty = True
 
     def node_ids(self) -> list[str]:

@@ -112,16 +112,16 @@ class LiveRun:
             plot.plan(first + self.epochs.count * per_epoch)
 
     def add(self, batch: list[StepMetrics | EpochMetrics]) -> None:
-        """Show a batch of metrics, in order: an epoch's point goes at the step it ended on."""
+        """Show a batch of metrics: its steps as one block of points (a batch holds many
+        short epochs in a fast run), each epoch's point at the step it ended on."""
         steps: list[StepMetrics] = []
         for event in batch:
             if isinstance(event, StepMetrics):
                 steps.append(event)
-                continue
-            self._add_steps(steps)
-            steps = []
-            self.last_epoch = event
-            self.loss_plot.add_epoch(self.global_step, event.val_loss, event.val_accuracy)
+            else:
+                self.last_epoch = event
+                ended = self.global_step + len(steps)
+                self.loss_plot.add_epoch(ended, event.val_loss, event.val_accuracy)
         self._add_steps(steps)
 
     def _add_steps(self, batch: list[StepMetrics]) -> None:
@@ -133,9 +133,11 @@ class LiveRun:
         self.loss_plot.add_steps(numbers, np.array([m.loss for m in batch]))
         self.grad_plot.add_steps(numbers, batch)
         self.last_step = batch[-1]
-        measured = [m for m in batch if m.output_grad_norms or m.param_grad_norms]
-        if measured:
-            self._norms = {**measured[-1].output_grad_norms, **measured[-1].param_grad_norms}
+        measured = next(
+            (m for m in reversed(batch) if m.output_grad_norms or m.param_grad_norms), None
+        )
+        if measured is not None:
+            self._norms = {**measured.output_grad_norms, **measured.param_grad_norms}
         self._rate = float(np.mean([m.samples_per_s for m in batch]))
         if time.monotonic() - self._norms_shown >= OVERLAY_INTERVAL_S:
             self.show_progress()
