@@ -109,6 +109,28 @@ def test_generated_code_is_ruff_clean(name: str, tmp_path: Path) -> None:
     assert_ruff_clean(*paths)
 
 
+def test_nodes_named_as_the_scripts_modules_are_renamed(tmp_path: Path) -> None:
+    """A node id equal to a module the script imports (``sys`` for the torchrun exit, ``dist``,
+    ``os``...) would be bound in ``forward`` and hide the import: it is renamed instead."""
+    doc = load("digits_mlp")
+    doc.disconnect("relu1", "y", "logits", "x")
+    names = ["sys", "os", "dist", "functools", "csv", "datasets", "np", "torch", "nn"]
+    previous = "relu1"
+    for name in names:
+        doc.add_node("dropout", {"p": 0.1}, node_id=name)
+        doc.connect(previous, "y", name, "x")
+        previous = name
+    doc.connect(previous, "y", "logits", "x")
+    paths = []
+    for flavor, code in (("engine", export_python(doc)), ("torch", export_torch(doc))):
+        for name in names:
+            assert f"self.{name}_node = " in code, (flavor, name)
+        path = tmp_path / f"{flavor}.py"
+        path.write_text(code, encoding="utf-8")
+        paths.append(path)
+    assert_ruff_clean(*paths)  # no undefined name: every import is still there
+
+
 @pytest.mark.parametrize("name", ["xor", "digits_cnn"])
 @pytest.mark.parametrize("flavor", ["python", "torch"])
 def test_golden_files(name: str, flavor: str) -> None:

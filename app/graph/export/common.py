@@ -32,9 +32,11 @@ if TYPE_CHECKING:
 
 Flavor = Literal["engine", "torch"]
 
-# Names the generated code itself uses, and attributes of Layer / nn.Module.
+# Names the generated code itself uses (the modules it imports among them: a node of that name
+# would be bound in ``forward`` and hide the import), and attributes of Layer / nn.Module.
 RESERVED = {
     "self", "x", "y", "prediction", "model", "np", "torch", "nn", "data", "epoch",
+    "csv", "functools", "os", "sys", "dist", "datasets",
     "optimizer", "loader", "dataset", "forward", "train", "eval", "to", "parameters",
     "named_parameters", "state_dict", "load_state_dict", "training", "zero_grad", "modules",
     "children", "buffers", "cuda", "cpu", "type", "float", "double", "half", "apply", "evaluate",
