@@ -66,9 +66,11 @@ def prepare() -> None:
         _prepared = True
 
 
-def __getattr__(name: str) -> ModuleType:
-    """``engine.kernels.<name>`` for a kernel module not yet imported: import it (the import
-    system then sets it on this package, so this runs once per module)."""
-    if name in _LAZY:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if not TYPE_CHECKING:  # hidden from the type checker, which then rejects a misspelt module
+
+    def __getattr__(name: str) -> ModuleType:
+        """``engine.kernels.<name>`` for a kernel module not yet imported: import it (the
+        import system then sets it on this package, so this runs once per module)."""
+        if name in _LAZY:
+            return importlib.import_module(f"{__name__}.{name}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,6 +10,7 @@ import numpy as np
 from engine import kernels
 from engine.backend import get_array_module
 from engine.errors import EngineError, ShapeError
+from engine.ops.activation import softmax as plain_softmax
 from engine.ops.erf import erf, normal_cdf
 from engine.ops.function import Function
 from engine.ops.kernel_call import elementwise
@@ -203,7 +204,5 @@ def softmax(x: Tensor, dim: int = -1, mask: Any = None) -> Tensor:
     if not -x.ndim <= dim < max(x.ndim, 1):
         raise ShapeError(f"softmax: dim {dim} is out of range for a tensor with {x.ndim} dims")
     if mask is None:
-        from engine.ops.activation import softmax as plain
-
-        return plain(x, dim)
+        return plain_softmax(x, dim)
     return MaskedSoftmax.apply(x, dim=dim, mask=mask)

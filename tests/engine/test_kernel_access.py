@@ -1,7 +1,7 @@
 """Kernel modules load on first use, and a training step runs no import statement.
 
 The steps cover the kernels of Adam, SGD with momentum, cross-entropy, layer norm, GELU, the
-LSTM sequence layer and the GRU.
+softmax layer, the LSTM sequence layer and the GRU.
 
 With PySide6 loaded (the editor), every import statement goes through its Python import hook;
 an import inside an op ran on every call and cost the digits MLP 7% of its training time.
@@ -67,9 +67,25 @@ def _recurrent_step(layer: type[nn.LSTM] | type[nn.GRU]) -> Callable[[], None]:
     return step
 
 
+def _softmax_step() -> Callable[[], None]:
+    rng = np.random.default_rng(2)
+    model = nn.Sequential([nn.Linear(8, 4), nn.Softmax()])
+    optimizer = engine.SGD(model.get_parameters(), alpha=0.1)
+    loss_fn = engine.MSELoss()
+    x = Tensor(rng.normal(size=(16, 8)).astype(np.float32))
+    y = Tensor(np.full((16, 4), 0.25, dtype=np.float32))
+
+    def step() -> None:
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+
+    return step
+
+
 @pytest.mark.parametrize(
-    "make", [_mlp_step, lambda: _recurrent_step(nn.LSTM), lambda: _recurrent_step(nn.GRU)],
-    ids=["mlp_layer_norm_gelu_adam", "lstm_sgd", "gru_sgd"],
+    "make",
+    [_mlp_step, _softmax_step, lambda: _recurrent_step(nn.LSTM), lambda: _recurrent_step(nn.GRU)],
+    ids=["mlp_layer_norm_gelu_adam", "softmax_mse_sgd", "lstm_sgd", "gru_sgd"],
 )  # fmt: skip
 def test_a_training_step_runs_no_import_statement(
     make: Callable[[], Callable[[], None]], monkeypatch: pytest.MonkeyPatch
