@@ -95,7 +95,7 @@ def headless_run(path: Path, epochs: int) -> float:
     """Train the same graph without a window, as ``nodegrad train`` does: in a process of its
     own that never imports Qt (PySide6 slows every import statement of its process); seconds."""
     done = subprocess.run(
-        [sys.executable, "-c", HEADLESS, str(path), str(epochs)],
+        [sys.executable, "-c", HEADLESS, str(path.resolve()), str(epochs)],
         capture_output=True, text=True, check=True, cwd=ROOT,
     )  # fmt: skip
     return float(done.stdout.split()[-1])
@@ -109,7 +109,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--example", type=Path, default=ROOT / "examples" / "digits_mlp.nodegrad")
     options = parser.parse_args(argv)
     editor_run(options.example, 1, probe=False)  # warm-up: imports, kernels, dataset cache
-    headless_run(options.example, 1)
     editor_times, probed_times, headless_times, gaps = [], [], [], []
     for _ in range(options.repeat):
         probed_s, run_gaps, steps = editor_run(options.example, options.epochs)
