@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from engine import kernels
+from engine.nn.lstm_sequence_fn import LSTMSequenceFn
 from engine.nn.lstm_steps import (
     StepSums,
     batch_parts,
@@ -40,7 +41,6 @@ from engine.nn.lstm_steps import (
     from_parts,
     step_weight,
 )
-from engine.nn.sequence import LSTMSequenceFn
 from engine.ops.gemm import matmul
 from engine.ops.indexing import IndexSelect
 from engine.tensor import Tensor

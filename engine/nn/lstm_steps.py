@@ -1,6 +1,7 @@
 """The LSTM sequence layer's steps: the cell kernels' dispatch (CPU or GPU), the step
-product, and the batch parts a recurrence is split into (:class:`engine.nn.sequence.LSTMSequenceFn`
-and :class:`engine.nn.lstm_embedded.EmbeddedLSTMFn`)."""
+product, and the batch parts a recurrence is split into
+(:class:`engine.nn.lstm_sequence_fn.LSTMSequenceFn` and
+:class:`engine.nn.lstm_embedded.EmbeddedLSTMFn`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from engine.ops.gemm import matmul
 
 __all__ = [
     "MIN_PART_ROWS",
-    "StepProduct",
     "StepSums",
     "backward_steps",
     "batch_parts",
@@ -48,7 +48,6 @@ def lstm_cell(xp: Any, a: Any, c_prev: Any, c: Any, tanh_c: Any, h: Any) -> None
     if xp is not np:
         lstm_cuda.cell_forward(xp, a, c_prev, c, tanh_c, h)
         return
-
     kernels.recurrent.lstm_forward(*(v.reshape(-1) for v in (a, c_prev, c, tanh_c, h)))
 
 
@@ -67,10 +66,8 @@ def lstm_cell_backward(
         dh += dh_out
         lstm_cuda.cell_backward(xp, a, c_prev, tanh_c, dh, dc, d)
         return
-
-    kernels.recurrent.lstm_backward(
-        *(v.reshape(-1) for v in (a, c_prev, tanh_c, dh_out, dh, dc, d))
-    )
+    arrays = (a, c_prev, tanh_c, dh_out, dh, dc, d)
+    kernels.recurrent.lstm_backward(*(v.reshape(-1) for v in arrays))
 
 
 def step_weight(xp: Any, w_ih: Any, b: Any, w_hh: Any, dtype: Any) -> Any:
@@ -93,18 +90,11 @@ def step_weight(xp: Any, w_ih: Any, b: Any, w_hh: Any, dtype: Any) -> Any:
     return rows.T
 
 
-StepProduct = Callable[[Any, Any, int], None]
-
-
-def step_product(xp: Any, weight: Any) -> StepProduct:
-    """``product(x, out, k0)`` writes ``out = weight[:, k0:] @ x[k0:]`` with one BLAS call (or
-    CuPy's): one weight (N, K) times a small batch ``x`` (K, B) at every time step. Rows of
-    ``x`` before ``k0`` are left out (a zero initial state's part)."""
-
-    def blas_step(x: Any, out: Any, k0: int) -> None:
-        matmul(weight[:, k0:], x[k0:], out=out)
-
-    return blas_step
+def step_product(weight: Any, x: Any, out: Any, k0: int) -> None:
+    """Write ``out = weight[:, k0:] @ x[k0:]`` with one BLAS call (or CuPy's): one weight
+    (N, K) times a small batch ``x`` (K, B) at every time step. Rows of ``x`` before ``k0`` are
+    left out (a zero initial state's part)."""
+    matmul(weight[:, k0:], x[k0:], out=out)
 
 
 def packed_steps(xp: Any, rows: int) -> bool:
@@ -113,10 +103,7 @@ def packed_steps(xp: Any, rows: int) -> bool:
     CPU with 512-bit vectors (:func:`engine.kernels.panels.pays`), for parts of at least a
     tile's rows (a smaller batch, as in sampling one sequence, is a few microseconds a step on
     BLAS); elsewhere each step is a BLAS call and a cell kernel."""
-    if xp is not np:
-        return False
-
-    return rows >= kernels.panels.ROWS and kernels.panels.pays()
+    return xp is np and rows >= kernels.panels.ROWS and kernels.panels.pays()
 
 
 def forward_steps(
@@ -156,14 +143,13 @@ def forward_steps(
 
         parallel.for_parts(run, parts)
         return hidden
-    product = step_product(xp, w_step)
     if gather is not None:  # the fold is CPU-only
         proj, tokens = gather
     for p in range(parts):
         for t in range(steps):
             first = k0 if t == 0 else 0
             if first < inputs.shape[2]:
-                product(inputs[p, t], acts[p, t], first)
+                step_product(w_step, inputs[p, t], acts[p, t], first)
             else:
                 acts[p, t] = 0
             state = (cs[p, t], cs[p, t + 1], tanh_c[p, t], inputs[p, t + 1, :n])
@@ -209,14 +195,13 @@ def backward_steps(
         parallel.for_parts(run, parts)
         return
     d_hs = xp.ascontiguousarray(d_hs, dtype=dz.dtype)
-    product = step_product(xp, w_hh)
     for p in range(parts):
         dh = xp.zeros((n, rows), dtype=dz.dtype)
         dc = xp.zeros((n, rows), dtype=dz.dtype)
         for t in range(steps - 1, -1, -1):
             lstm_cell_backward(xp, acts[p, t], cs[p, t], tanh_c[p, t], d_hs[p, t], dh, dc, dz[p, t])
             if t or first_product:
-                product(dz[p, t], dh, 0)
+                step_product(w_hh, dz[p, t], dh, 0)
         then(p)
 
 
@@ -275,9 +260,7 @@ class StepSums:
 
     def __init__(self, xp: Any, inputs: Any, dz: Any) -> None:
         self.inputs, self.dz = inputs, dz
-        self.packed = False
-        if xp is np:
-            self.packed = kernels.panels.pays()
+        self.packed = xp is np and kernels.panels.pays()
         parts, _, k, _ = inputs.shape
         self.sums = xp.empty((parts, k, dz.shape[2]), dtype=dz.dtype)
 

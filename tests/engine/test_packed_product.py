@@ -106,7 +106,7 @@ def test_the_step_product_leaves_out_the_rows_before_k0() -> None:
     rng = np.random.default_rng(0)
     weight, x = rng.standard_normal((96, 40)), rng.standard_normal((40, 6))
     out = np.empty((96, 6))
-    lstm_steps.step_product(np, weight)(x, out, 10)
+    lstm_steps.step_product(weight, x, out, 10)
     np.testing.assert_allclose(out, weight[:, 10:] @ x[10:], rtol=1e-12)
 
 
